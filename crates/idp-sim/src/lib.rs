@@ -1,0 +1,1 @@
+//! Passgate idp-sim crate (being built).

@@ -1,0 +1,1 @@
+//! Passgate idp crate (being built).

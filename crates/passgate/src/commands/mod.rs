@@ -1,0 +1,28 @@
+//! One module per subcommand family. Each `run` returns the process exit code; errors that are
+//! not a verdict (I/O, database) bubble up as `anyhow::Error` and exit 2.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, PolicyCommand, TenantCommand};
+
+mod idp_sim;
+mod policy_check;
+mod registry;
+mod schema;
+mod validate;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Schema => schema::run(),
+        Command::Tenant(TenantCommand::Validate { files }) => validate::run(&files),
+        Command::Tenant(TenantCommand::Import { paths, db }) => registry::import(&paths, &db),
+        Command::Tenant(TenantCommand::Export { id, db }) => registry::export(&id, &db),
+        Command::Tenant(TenantCommand::List { db }) => registry::list(&db),
+        Command::Policy(PolicyCommand::Check { tenant, email }) => {
+            policy_check::run(&tenant, email.as_deref())
+        }
+        Command::Migrate(db) => registry::migrate(&db),
+        Command::IdpSim(args) => idp_sim::run(&args),
+    }
+}

@@ -1,0 +1,24 @@
+//! The `passgate` command line: the gateway, its tools for operators and product owners, and
+//! the provider simulator.
+//!
+//! # Layout
+//! - [`cli`]: the clap command tree (every subcommand, flag and default in one place).
+//! - [`commands`]: one module per subcommand family; each returns the process exit code.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("passgate: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Passgate routing crate (being built).

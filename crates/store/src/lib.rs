@@ -1,0 +1,1 @@
+//! Passgate store crate (being built).

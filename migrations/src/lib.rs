@@ -1,0 +1,1 @@
+//! Passgate database migrations (being built).
