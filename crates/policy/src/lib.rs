@@ -7,6 +7,6 @@
 pub mod spec;
 
 pub use spec::{
-    CharacterClass, CharacterClassRule, PolicySpec, RegexRule, ScriptExample, ScriptLimits,
-    ScriptRule,
+    CharacterClass, CharacterClassRule, CompileError, CompileLocation, PolicySpec, RegexRule,
+    ScriptExample, ScriptLimits, ScriptRule,
 };

@@ -145,3 +145,30 @@ impl Default for ScriptLimits {
         }
     }
 }
+
+/// Where in a [`PolicySpec`] a compile problem sits, so the tenant crate can point at the
+/// YAML key (and its line and column) that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileLocation {
+    /// `regex_rules[index]`.
+    RegexRule(usize),
+    /// The script source.
+    Script,
+    /// `script.examples[index]`.
+    ScriptExample(usize),
+    /// `extra_blocklist[index]`.
+    ExtraBlocklist(usize),
+    /// The policy as a whole.
+    Policy,
+}
+
+/// One reason a [`PolicySpec`] cannot be compiled (e.g. a regex too large, a script syntax
+/// error, a script example that does not produce its expected codes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CompileError {
+    /// Which part of the spec is wrong.
+    pub location: CompileLocation,
+    /// What is wrong, in one sentence a product owner understands.
+    pub message: String,
+}
