@@ -1,0 +1,18 @@
+//! The reset engine: one shared state machine that issues single-use tokens and codes, sends
+//! branded mail through a durable outbox and sets passwords through the tenant's identity
+//! provider.
+//!
+//! # Layout
+//! - [`clock`]: time as an input ([`Clock`]), so expiry and rate-limit tests are exact.
+//! - [`secret_token`]: link tokens and typed codes: generation from the OS CSPRNG and the keyed
+//!   hash that is the only thing stored.
+//! - [`sealing`]: AES-256-GCM envelopes with key ids, for mail bodies and provider secrets at
+//!   rest.
+
+pub mod clock;
+pub mod sealing;
+pub mod secret_token;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use sealing::{KeyId, Keyring, Sealed, SealingError};
+pub use secret_token::{LinkToken, ResetCode, TokenDigest, TokenHasher};
