@@ -1,0 +1,1 @@
+//! Passgate theme crate (being built).
