@@ -6,10 +6,13 @@
 //! - [`clock`]: time as an input ([`Clock`]), so expiry and rate-limit tests are exact.
 //! - [`secret_token`]: link tokens and typed codes: generation from the OS CSPRNG and the keyed
 //!   hash that is the only thing stored.
+//! - [`mail`]: transports: SMTP (lettre) for production, an in-memory dev mailbox for the
+//!   demo.
 //! - [`sealing`]: AES-256-GCM envelopes with key ids, for mail bodies and provider secrets at
 //!   rest.
 
 pub mod clock;
+pub mod mail;
 pub mod sealing;
 pub mod secret_token;
 
