@@ -1,11 +1,43 @@
-//! The tenant YAML model: parsing, defaults, validation with `line:column` errors, and the
-//! JSON Schema product owners' editors use for autocompletion.
+//! The tenant YAML model: one document per tenant (an app, or a family of apps) holding its
+//! look, languages, password policy, reset flow, email and rate limits. This crate parses
+//! it safely, fills in defaults, validates it against platform bounds — reporting *every*
+//! problem with its key path and `line:column` — compiles its password policy, and
+//! generates the JSON Schema editors use for autocompletion.
 //!
-//! Pure: no I/O, no HTTP, no SQL.
+//! Pure: no I/O, no HTTP, no SQL. Entry point: [`parse_tenant_yaml`].
 //!
 //! # Layout
 //! - [`ids`]: newtypes for tenant and client ids, shared by every crate that names a tenant.
+//! - [`values`]: newtypes for colours, locale tags, theme names, URLs, durations, mailboxes.
+//! - [`config`]: the validated [`TenantConfig`] other crates read.
+//! - [`error`]: [`Problem`] (path, line, column, message, severity) and [`ConfigErrors`].
+//! - [`limits`]: every platform bound and parser cap, in one place.
+//! - `raw`: the YAML as written (`deny_unknown_fields`); also the source of the JSON Schema.
+//! - `positions`: key path → `line:column`, from a second walk over the YAML events.
+//! - `validate`: raw → validated, collecting all problems; `css` screens custom CSS.
+//! - `compile`: the call into `passgate_policy` that compiles regexes and the script.
+//! - `parse`: the pipeline, parser options and caps.
+//! - `schema`: [`json_schema`].
 
+pub mod config;
+pub mod error;
 pub mod ids;
+pub mod limits;
+pub mod values;
 
+mod compile;
+mod parse;
+mod positions;
+mod raw;
+mod schema;
+mod validate;
+
+pub use compile::CompiledPolicy;
+pub use config::{
+    Branding, Delivery, EmailSettings, Locales, RateLimits, ResetMode, ResetSettings, TenantConfig,
+};
+pub use error::{ConfigErrors, Problem, Severity, ValueError};
 pub use ids::{ClientId, IdError, TenantId};
+pub use parse::{ValidatedTenant, parse_tenant_yaml};
+pub use schema::{json_schema, json_schema_string};
+pub use values::{HexColor, LocaleTag, LogoUrl, Mailbox, RedirectUri, ThemeName, TokenTtl};

@@ -1,7 +1,111 @@
-//! `passgate tenant validate FILE...`
+//! `passgate tenant validate FILE...`: checks tenant YAML files (or every `*.yaml`/`*.yml`
+//! in a directory) and prints each problem as `FILE:LINE:COL: key.path: message`, warnings
+//! as `…: warning: message`, and `FILE: ok` for each valid file. Exit 1 when any file is
+//! invalid; two files claiming the same tenant id or client id also make the set invalid.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
-pub fn run(_files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`passgate tenant validate` is not built yet (issue 2)")
+use anyhow::Context;
+use passgate_tenant::{Problem, Severity, ValidatedTenant, parse_tenant_yaml};
+
+/// Validates every file; the exit code is the verdict.
+pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let files = expand(paths)?;
+    let mut invalid = 0usize;
+    // Tenant id / client id → the file that claimed it first.
+    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    for file in &files {
+        let name = file.display().to_string();
+        match validate_file(file, &name)? {
+            Ok(tenant) => {
+                let mut clashes = Vec::new();
+                let id = format!("tenant id {}", tenant.config.id);
+                let clients = tenant
+                    .config
+                    .client_ids
+                    .iter()
+                    .map(|c| format!("client id {c}"));
+                for claim in std::iter::once(id).chain(clients) {
+                    if let Some(other) = claimed.get(&claim) {
+                        clashes.push(format!("{name}: the {claim} is also used by {other}"));
+                    } else {
+                        claimed.insert(claim, name.clone());
+                    }
+                }
+                print_problems(&name, &tenant.warnings);
+                if clashes.is_empty() {
+                    let warnings = tenant.warnings.len();
+                    match warnings {
+                        0 => println!("{name}: ok"),
+                        1 => println!("{name}: ok (1 warning)"),
+                        n => println!("{name}: ok ({n} warnings)"),
+                    }
+                } else {
+                    invalid += 1;
+                    clashes.iter().for_each(|c| println!("{c}"));
+                }
+            }
+            Err(problems) => {
+                invalid += 1;
+                print_problems(&name, &problems);
+                let errors = problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Error)
+                    .count();
+                println!(
+                    "{name}: invalid ({errors} error{})",
+                    if errors == 1 { "" } else { "s" }
+                );
+            }
+        }
+    }
+    Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads and validates one file. The outer error is I/O (exit 2), the inner the verdict.
+fn validate_file(path: &Path, name: &str) -> anyhow::Result<Result<ValidatedTenant, Vec<Problem>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(Err(vec![Problem {
+            path: String::new(),
+            line: 1,
+            column: 1,
+            message: "the file is not valid UTF-8".to_owned(),
+            severity: Severity::Error,
+        }]));
+    };
+    Ok(parse_tenant_yaml(name, &text).map_err(|e| e.problems))
+}
+
+fn print_problems(name: &str, problems: &[Problem]) {
+    for problem in problems {
+        println!("{}", problem.display_in(name));
+    }
+}
+
+/// Files as given; directories replaced by their `*.yaml`/`*.yml` files, sorted.
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot list {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            inside.sort();
+            files.extend(inside);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
 }
