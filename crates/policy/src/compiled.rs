@@ -1,0 +1,251 @@
+//! [`CompiledPolicy`]: a [`PolicySpec`] turned into ready-to-run rules (regexes built, the
+//! script loaded, its examples verified), once per tenant config version.
+
+use std::collections::HashSet;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::check::{CheckContext, check};
+use crate::script::CompiledScript;
+use crate::spec::{
+    CompileError, CompileLocation, MAX_LENGTH_FLOOR, MIN_LENGTH_FLOOR, PROVIDER_MAX_BYTES,
+    PolicySpec,
+};
+use crate::violation::Violation;
+
+/// Longest regex pattern accepted, in bytes.
+pub const MAX_PATTERN_BYTES: usize = 1_000;
+/// Compiled-program cap per regex (`regex` default: 10 MiB). A tenant rule is tiny; this
+/// bounds what a hostile pattern like `\w{1000}{1000}` can make us allocate.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Lazy-DFA cache cap per regex (`regex` default: 2 MiB); past it the engine falls back to
+/// slower but still linear-time search.
+pub const REGEX_DFA_SIZE_LIMIT: usize = 1 << 20;
+/// Nesting depth cap (`regex` default: 250), so deeply nested groups are refused at
+/// compile time rather than recursing in the parser.
+pub const REGEX_NEST_LIMIT: u32 = 32;
+/// Highest zxcvbn score.
+const MAX_SCORE: u8 = 4;
+
+/// A tenant's policy, compiled. Cheap to share (`Arc` it); [`check`] runs it.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    /// What was compiled (returned by [`CompiledPolicy::spec`]).
+    spec: PolicySpec,
+    /// `spec.regex_rules`, in order, with their compiled regexes.
+    pub(crate) regexes: Vec<CompiledRegex>,
+    /// `spec.extra_blocklist`, lowercased for the case-insensitive whole-password compare.
+    pub(crate) extra_words: HashSet<String>,
+    /// The loaded JavaScript rule, if any.
+    pub(crate) script: Option<CompiledScript>,
+}
+
+/// One named regex rule, ready to match.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRegex {
+    /// Rule name (the code is `regex:<name>`).
+    pub name: String,
+    /// Message key shown when broken.
+    pub message_key: String,
+    /// Must the password match (`true`) or not match (`false`)?
+    pub must_match: bool,
+    /// The linear-time regex.
+    pub regex: Regex,
+}
+
+impl CompiledPolicy {
+    /// Compiles `spec`, reporting every problem at once: floors (defense in depth: the
+    /// tenant crate enforces them too), bad regexes, a script that does not load, and script
+    /// examples whose full [`check`] does not produce exactly the expected codes.
+    pub fn compile(spec: &PolicySpec) -> Result<CompiledPolicy, Vec<CompileError>> {
+        let mut errors = check_bounds(spec);
+        let regexes = compile_regexes(spec, &mut errors);
+        let mut extra_words = HashSet::new();
+        for (index, word) in spec.extra_blocklist.iter().enumerate() {
+            if word.trim().is_empty() {
+                errors.push(CompileError {
+                    location: CompileLocation::ExtraBlocklist(index),
+                    message: "a blocklist entry must not be empty".to_owned(),
+                });
+            }
+            extra_words.insert(word.to_lowercase());
+        }
+        let script = match &spec.script {
+            Some(rule) => match CompiledScript::compile(rule) {
+                Ok(script) => Some(script),
+                Err(script_errors) => {
+                    errors.extend(script_errors);
+                    None
+                }
+            },
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let policy = CompiledPolicy {
+            spec: spec.clone(),
+            regexes,
+            extra_words,
+            script,
+        };
+        let example_errors = check_examples(&policy);
+        if example_errors.is_empty() {
+            Ok(policy)
+        } else {
+            Err(example_errors)
+        }
+    }
+
+    /// The spec this policy was compiled from.
+    pub fn spec(&self) -> &PolicySpec {
+        &self.spec
+    }
+}
+
+fn policy_error(message: String) -> CompileError {
+    CompileError {
+        location: CompileLocation::Policy,
+        message,
+    }
+}
+
+/// Length floors, the byte ceiling, composition and strength bounds.
+fn check_bounds(spec: &PolicySpec) -> Vec<CompileError> {
+    let mut errors = Vec::new();
+    if spec.min_length < MIN_LENGTH_FLOOR {
+        errors.push(policy_error(format!(
+            "min_length is {}; the platform minimum is {MIN_LENGTH_FLOOR}",
+            spec.min_length
+        )));
+    }
+    if spec.min_length > PROVIDER_MAX_BYTES {
+        errors.push(policy_error(format!(
+            "min_length is {}; passwords over {PROVIDER_MAX_BYTES} bytes are always rejected, \
+             so no password could pass",
+            spec.min_length
+        )));
+    }
+    if spec.max_length < MAX_LENGTH_FLOOR {
+        errors.push(policy_error(format!(
+            "max_length is {}; at least {MAX_LENGTH_FLOOR} characters must be accepted",
+            spec.max_length
+        )));
+    }
+    if spec.max_length < spec.min_length {
+        errors.push(policy_error(format!(
+            "max_length ({}) is below min_length ({})",
+            spec.max_length, spec.min_length
+        )));
+    }
+    if let Some(rule) = &spec.character_classes {
+        let distinct: HashSet<_> = rule.classes.iter().collect();
+        if distinct.is_empty() || rule.min_classes == 0 || rule.min_classes > distinct.len() {
+            errors.push(policy_error(format!(
+                "character_classes needs between 1 and {} of its {} distinct classes, not {}",
+                distinct.len(),
+                distinct.len(),
+                rule.min_classes
+            )));
+        }
+    }
+    if let Some(score) = spec.min_strength.filter(|s| *s > MAX_SCORE) {
+        errors.push(policy_error(format!(
+            "min_strength is {score}; zxcvbn scores go from 0 to {MAX_SCORE}"
+        )));
+    }
+    errors
+}
+
+/// Builds each regex rule with the size and nesting caps; names must be unique.
+fn compile_regexes(spec: &PolicySpec, errors: &mut Vec<CompileError>) -> Vec<CompiledRegex> {
+    let mut names = HashSet::new();
+    let mut compiled = Vec::new();
+    for (index, rule) in spec.regex_rules.iter().enumerate() {
+        let mut fail = |message: String| {
+            errors.push(CompileError {
+                location: CompileLocation::RegexRule(index),
+                message,
+            })
+        };
+        if !is_rule_name(&rule.name) {
+            fail(format!(
+                "rule name {:?} must be 1-64 ASCII letters, digits, '_' or '-'",
+                rule.name
+            ));
+        } else if !names.insert(rule.name.as_str()) {
+            fail(format!("rule name {:?} is used twice", rule.name));
+        }
+        if rule.message_key.trim().is_empty() {
+            fail("a regex rule needs a message key".to_owned());
+        }
+        if rule.pattern.len() > MAX_PATTERN_BYTES {
+            fail(format!(
+                "the pattern is {} bytes long; at most {MAX_PATTERN_BYTES} are allowed",
+                rule.pattern.len()
+            ));
+            continue;
+        }
+        let built = RegexBuilder::new(&rule.pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+            .nest_limit(REGEX_NEST_LIMIT)
+            .build();
+        match built {
+            Ok(regex) => compiled.push(CompiledRegex {
+                name: rule.name.clone(),
+                message_key: rule.message_key.clone(),
+                must_match: rule.must_match,
+                regex,
+            }),
+            Err(error) => fail(format!("the pattern does not compile: {error}")),
+        }
+    }
+    compiled
+}
+
+/// Regex rule names become part of violation codes: 1–64 of `[A-Za-z0-9_-]`.
+fn is_rule_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Runs every script example through the full [`check`] with an empty context (no email,
+/// name or tenant name) and compares the set of codes.
+fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
+    let Some(rule) = &policy.spec.script else {
+        return Vec::new();
+    };
+    let ctx = CheckContext::new("", "en");
+    let mut errors = Vec::new();
+    for (index, example) in rule.examples.iter().enumerate() {
+        let violations = check(policy, &example.password, &ctx);
+        let mut got: Vec<String> = violations.iter().map(Violation::code).collect();
+        got.sort();
+        got.dedup();
+        let mut expected = example.expect.clone();
+        expected.sort();
+        expected.dedup();
+        if got != expected {
+            let shown: Vec<String> = violations
+                .iter()
+                .map(|v| match v {
+                    Violation::ScriptUnavailable { reason } => format!("{} ({reason})", v.code()),
+                    _ => v.code(),
+                })
+                .collect();
+            errors.push(CompileError {
+                location: CompileLocation::ScriptExample(index),
+                message: format!(
+                    "expected [{}], got [{}]",
+                    expected.join(", "),
+                    shown.join(", ")
+                ),
+            });
+        }
+    }
+    errors
+}

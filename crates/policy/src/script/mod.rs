@@ -1,0 +1,140 @@
+//! The tenant's JavaScript rule, run in a QuickJS sandbox on a small pool of worker threads.
+//!
+//! # Layout
+//! - [`sandbox`]: one loaded script in its own runtime (caps, interrupt, minimal intrinsics)
+//!   and the checks on what `validate` returns.
+//! - [`pool`]: the worker threads, their per-worker script cache, and the watchdog.
+
+mod pool;
+mod sandbox;
+
+use std::sync::Arc;
+
+pub(crate) use sandbox::{ScriptInput, ScriptKey};
+
+use crate::spec::{CompileError, CompileLocation, ScriptLimits, ScriptRule};
+use crate::violation::ScriptFailure;
+use pool::{Program, pool};
+
+/// Longest script source accepted (bytes); a password rule is a few dozen lines.
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+/// Most generous wall-clock budget a script may ask for.
+pub const MAX_TIMEOUT_MS: u64 = 1_000;
+/// Smallest and largest heap cap (bytes). Below 1 MiB QuickJS cannot even set up a context.
+pub const MEMORY_BYTES_RANGE: (usize, usize) = (1024 * 1024, 128 * 1024 * 1024);
+/// Smallest and largest stack cap (bytes). QuickJS treats more than 16 MiB as "no check".
+pub const STACK_BYTES_RANGE: (usize, usize) = (64 * 1024, 16 * 1024 * 1024);
+
+/// A script rule that loaded successfully; evaluation goes through the worker pool, where
+/// each worker keeps its own loaded copy (keyed by a hash of source and limits).
+#[derive(Clone)]
+pub(crate) struct CompiledScript {
+    program: Arc<Program>,
+}
+
+impl std::fmt::Debug for CompiledScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledScript")
+            .field("hash", &format_args!("{:016x}", self.program.hash))
+            .field("bytes", &self.program.source.len())
+            .field("limits", &self.program.limits)
+            .finish()
+    }
+}
+
+impl CompiledScript {
+    /// Checks the limits and the source size, then loads the script once on a worker:
+    /// syntax errors, a throwing or endless top level and a missing `validate` are errors.
+    pub(crate) fn compile(rule: &ScriptRule) -> Result<Self, Vec<CompileError>> {
+        let error = |message: String| CompileError {
+            location: CompileLocation::Script,
+            message,
+        };
+        let mut errors = check_limits(rule.limits)
+            .into_iter()
+            .map(error)
+            .collect::<Vec<_>>();
+        if rule.source.len() > MAX_SCRIPT_BYTES {
+            errors.push(error(format!(
+                "the script is {} bytes long; at most {MAX_SCRIPT_BYTES} are allowed",
+                rule.source.len()
+            )));
+        }
+        if rule.source.contains('\0') {
+            errors.push(error("the script contains a NUL character".to_owned()));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let program = Arc::new(Program::new(&rule.source, rule.limits));
+        match pool().load(&program) {
+            Ok(()) => Ok(Self { program }),
+            Err(failure) => {
+                let at_line = failure
+                    .line
+                    .map(|line| format!(" (line {line})"))
+                    .unwrap_or_default();
+                let message = match failure.kind {
+                    ScriptFailure::Timeout => format!(
+                        "the script's top level did not finish within {} ms",
+                        rule.limits.timeout_ms
+                    ),
+                    ScriptFailure::Memory => format!(
+                        "the script ran out of memory while loading (cap {} bytes)",
+                        rule.limits.memory_bytes
+                    ),
+                    _ => format!("{}{at_line}", failure.message),
+                };
+                Err(vec![error(message)])
+            }
+        }
+    }
+
+    /// Runs `validate`. Any failure is returned as the reason the password is rejected.
+    pub(crate) fn evaluate(&self, input: ScriptInput) -> Result<Vec<ScriptKey>, ScriptFailure> {
+        pool().run(&self.program, input).map_err(|failure| {
+            // Only the class is logged: the engine message may quote what the script threw,
+            // and a script can throw the password.
+            tracing::warn!(
+                target: "passgate::policy::script",
+                reason = failure.kind.as_str(),
+                script = format_args!("{:016x}", self.program.hash),
+                "password rule script failed; password rejected"
+            );
+            failure.kind
+        })
+    }
+}
+
+/// Platform bounds on script limits (the tenant crate enforces its own ceilings first).
+fn check_limits(limits: ScriptLimits) -> Vec<String> {
+    let mut problems = Vec::new();
+    if limits.timeout_ms == 0 || limits.timeout_ms > MAX_TIMEOUT_MS {
+        problems.push(format!(
+            "script timeout must be between 1 and {MAX_TIMEOUT_MS} ms, not {}",
+            limits.timeout_ms
+        ));
+    }
+    let (min, max) = MEMORY_BYTES_RANGE;
+    if !(min..=max).contains(&limits.memory_bytes) {
+        problems.push(format!(
+            "script memory must be between {min} and {max} bytes, not {}",
+            limits.memory_bytes
+        ));
+    }
+    let (min, max) = STACK_BYTES_RANGE;
+    if !(min..=max).contains(&limits.stack_bytes) {
+        problems.push(format!(
+            "script stack must be between {min} and {max} bytes (QuickJS disables the check \
+             above 16 MiB), not {}",
+            limits.stack_bytes
+        ));
+    }
+    problems
+}
+
+/// How many script workers the watchdog has retired (stuck in a native builtin) and
+/// replaced since the process started. Export it as a metric; it should stay at zero.
+pub fn script_worker_restarts() -> u64 {
+    pool().restarts()
+}

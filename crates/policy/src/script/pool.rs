@@ -1,0 +1,383 @@
+//! The script worker pool: a few blocking threads, each owning the QuickJS runtimes of the
+//! scripts it has loaded, plus the watchdog that stops a caller from ever hanging.
+//!
+//! Jobs go through one shared queue. The caller waits for the reply; if the worker that took
+//! the job has not answered within the script's budget plus [`WATCHDOG_MARGIN`] (a long
+//! native builtin can run without reaching QuickJS's interrupt check), the caller gives up
+//! with a timeout, retires that worker and starts a replacement. The retired thread exits
+//! as soon as its native call returns. If the job never left the queue within
+//! [`QUEUE_LIMIT`], it is cancelled and reported as overloaded.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::sandbox::{Sandbox, ScriptError, ScriptInput, ScriptKey};
+use crate::spec::ScriptLimits;
+use crate::violation::ScriptFailure;
+
+/// Extra time the watchdog grants beyond the script's own budget before it declares the
+/// worker stuck. Large enough that a worker descheduled on a busy 2-core box is not killed
+/// for nothing; small enough that a user waits well under a second.
+pub(crate) const WATCHDOG_MARGIN: Duration = Duration::from_millis(100);
+/// How long a job may wait for a free worker before it is cancelled as "overloaded".
+const QUEUE_LIMIT: Duration = Duration::from_secs(1);
+/// How often a waiting caller looks at its job's phase (the reply itself wakes it at once).
+const POLL: Duration = Duration::from_millis(5);
+/// Scripts kept loaded per worker (least recently used is dropped first).
+const CACHE_CAPACITY: usize = 32;
+/// Native stack of a worker thread: above the largest QuickJS stack cap allowed (16 MiB),
+/// so QuickJS's own stack check always fires before the thread's guard page.
+const WORKER_STACK: usize = 24 * 1024 * 1024;
+/// Retired workers still running (stuck in native code) beyond which no more replacements
+/// are started until some of them exit; bounds the threads a hostile script can pin.
+const MAX_STUCK: usize = 8;
+/// A loaded script whose heap has grown past this share of its cap between calls is
+/// rebuilt, so state a script accumulates in globals cannot push later calls into OOM.
+const GROWTH_DIVISOR: i64 = 2;
+/// The heap is measured every this many calls (measuring walks the heap: a few µs).
+const GROWTH_CHECK_EVERY: u64 = 16;
+
+/// A script to run: the source with its limits, identified by a hash of both.
+#[derive(Debug)]
+pub(crate) struct Program {
+    /// The tenant's script source.
+    pub source: Arc<str>,
+    /// Its sandbox limits.
+    pub limits: ScriptLimits,
+    /// Hash of source and limits: the cache key (the source is compared too on a hit).
+    pub hash: u64,
+}
+
+impl Program {
+    /// Wraps a source and its limits.
+    pub(crate) fn new(source: &str, limits: ScriptLimits) -> Self {
+        let mut hasher = DefaultHasher::new();
+        source.hash(&mut hasher);
+        limits.timeout_ms.hash(&mut hasher);
+        limits.memory_bytes.hash(&mut hasher);
+        limits.stack_bytes.hash(&mut hasher);
+        Self {
+            source: Arc::from(source),
+            limits,
+            hash: hasher.finish(),
+        }
+    }
+
+    fn same_as(&self, other: &Program) -> bool {
+        self.hash == other.hash && self.limits == other.limits && self.source == other.source
+    }
+}
+
+/// What a job asks the worker to do.
+#[derive(Debug)]
+enum Task {
+    /// Load the script (compile time): syntax, top level, `validate` present.
+    Load,
+    /// Run `validate` on an input.
+    Run(ScriptInput),
+}
+
+/// Where a queued job is; shared by the caller (watchdog) and the worker.
+#[derive(Debug)]
+enum Phase {
+    Queued,
+    Cancelled,
+    Started { at: Instant, worker: Arc<Worker> },
+}
+
+#[derive(Debug)]
+struct Job {
+    program: Arc<Program>,
+    task: Task,
+    phase: Arc<Mutex<Phase>>,
+    reply: SyncSender<Result<Vec<ScriptKey>, ScriptError>>,
+}
+
+/// A worker's identity, shared with the jobs it runs so the watchdog can retire it.
+#[derive(Debug)]
+struct Worker {
+    /// Set by the watchdog: finish the current job, then exit.
+    retired: AtomicBool,
+}
+
+/// State shared by the pool handle and every worker thread.
+#[derive(Debug)]
+struct Shared {
+    /// The job queue; workers take turns receiving.
+    queue: Mutex<Receiver<Job>>,
+    /// Workers retired but not yet exited.
+    stuck: AtomicUsize,
+    /// Replacements owed because [`MAX_STUCK`] was reached; started when a stuck one exits.
+    owed: AtomicUsize,
+    /// Workers retired by the watchdog since start (a metric).
+    restarts: AtomicU64,
+    /// Thread name counter.
+    next_id: AtomicU64,
+}
+
+/// The process-wide pool. Scripts are per tenant, the pool is not: a few threads serve all.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    jobs: Mutex<Sender<Job>>,
+    shared: Arc<Shared>,
+}
+
+static POOL: LazyLock<Pool> = LazyLock::new(Pool::start);
+
+/// The pool, started on first use with one worker per core (at least two).
+pub(crate) fn pool() -> &'static Pool {
+    &POOL
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the data half-updated (each
+    // critical section is a single assignment or a `recv`), so poisoning is ignored.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Pool {
+    fn start() -> Self {
+        let (jobs, queue) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(queue),
+            stuck: AtomicUsize::new(0),
+            owed: AtomicUsize::new(0),
+            restarts: AtomicU64::new(0),
+            next_id: AtomicU64::new(0),
+        });
+        let workers = thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        for _ in 0..workers {
+            spawn_worker(&shared);
+        }
+        Self {
+            jobs: Mutex::new(jobs),
+            shared,
+        }
+    }
+
+    /// Workers retired by the watchdog since the process started.
+    pub(crate) fn restarts(&self) -> u64 {
+        self.shared.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Loads `program` on a worker (compile-time validation).
+    pub(crate) fn load(&self, program: &Arc<Program>) -> Result<(), ScriptError> {
+        self.submit(program, Task::Load).map(|_| ())
+    }
+
+    /// Runs `validate` on a worker and waits, never longer than queue limit + budget +
+    /// watchdog margin.
+    pub(crate) fn run(
+        &self,
+        program: &Arc<Program>,
+        input: ScriptInput,
+    ) -> Result<Vec<ScriptKey>, ScriptError> {
+        self.submit(program, Task::Run(input))
+    }
+
+    fn submit(&self, program: &Arc<Program>, task: Task) -> Result<Vec<ScriptKey>, ScriptError> {
+        let overloaded = || ScriptError {
+            kind: ScriptFailure::Overloaded,
+            message: "no script worker was free".to_owned(),
+            line: None,
+        };
+        let (reply, answer) = mpsc::sync_channel(1);
+        let phase = Arc::new(Mutex::new(Phase::Queued));
+        let job = Job {
+            program: Arc::clone(program),
+            task,
+            phase: Arc::clone(&phase),
+            reply,
+        };
+        if lock(&self.jobs).send(job).is_err() {
+            return Err(overloaded());
+        }
+        let budget = Duration::from_millis(program.limits.timeout_ms) + WATCHDOG_MARGIN;
+        let queued_at = Instant::now();
+        loop {
+            match answer.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(ScriptError {
+                        kind: ScriptFailure::Exception,
+                        message: "the script worker stopped".to_owned(),
+                        line: None,
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let mut phase = lock(&phase);
+            let stuck_worker = match &*phase {
+                Phase::Queued if queued_at.elapsed() >= QUEUE_LIMIT => {
+                    *phase = Phase::Cancelled;
+                    return Err(overloaded());
+                }
+                Phase::Started { at, worker } if at.elapsed() >= budget => Arc::clone(worker),
+                Phase::Cancelled => return Err(overloaded()),
+                _ => continue,
+            };
+            drop(phase);
+            if let Ok(result) = answer.try_recv() {
+                return result;
+            }
+            self.retire(&stuck_worker);
+            return Err(ScriptError {
+                kind: ScriptFailure::Timeout,
+                message: format!(
+                    "the script did not finish within {} ms (stopped by the watchdog)",
+                    program.limits.timeout_ms
+                ),
+                line: None,
+            });
+        }
+    }
+
+    /// Marks a stuck worker retired and starts a replacement (or owes one).
+    fn retire(&self, worker: &Worker) {
+        if worker.retired.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.shared.restarts.fetch_add(1, Ordering::Relaxed);
+        let stuck = self.shared.stuck.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::warn!(
+            target: "passgate::policy::script",
+            stuck,
+            "script worker did not answer within its budget; retired and replaced"
+        );
+        if stuck <= MAX_STUCK {
+            spawn_worker(&self.shared);
+        } else {
+            self.shared.owed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn spawn_worker(shared: &Arc<Shared>) {
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let shared_for_thread = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name(format!("passgate-js-{id}"))
+        .stack_size(WORKER_STACK)
+        .spawn(move || worker_loop(&shared_for_thread));
+    if let Err(error) = spawned {
+        tracing::error!(target: "passgate::policy::script", %error, "cannot start a script worker");
+    }
+}
+
+fn worker_loop(shared: &Arc<Shared>) {
+    let me = Arc::new(Worker {
+        retired: AtomicBool::new(false),
+    });
+    let mut cache = Cache::default();
+    loop {
+        let job = match lock(&shared.queue).recv() {
+            Ok(job) => job,
+            Err(_) => return,
+        };
+        let started = Instant::now();
+        {
+            let mut phase = lock(&job.phase);
+            if matches!(*phase, Phase::Cancelled) {
+                continue;
+            }
+            *phase = Phase::Started {
+                at: started,
+                worker: Arc::clone(&me),
+            };
+        }
+        let deadline = started + Duration::from_millis(job.program.limits.timeout_ms);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            cache.handle(&job.program, &job.task, deadline)
+        }))
+        .unwrap_or_else(|_| {
+            cache = Cache::default();
+            Err(ScriptError {
+                kind: ScriptFailure::Exception,
+                message: "internal error in the script worker".to_owned(),
+                line: None,
+            })
+        });
+        // The caller may have given up already; then nobody reads the reply.
+        let _ = job.reply.send(result);
+        if me.retired.load(Ordering::SeqCst) {
+            drop(cache);
+            shared.stuck.fetch_sub(1, Ordering::SeqCst);
+            let owed = shared
+                .owed
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            if owed.is_ok() {
+                spawn_worker(shared);
+            }
+            return;
+        }
+    }
+}
+
+/// The scripts one worker has loaded, least recently used evicted first.
+#[derive(Debug, Default)]
+struct Cache {
+    entries: Vec<Entry>,
+    tick: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    program: Arc<Program>,
+    sandbox: Sandbox,
+    last_used: u64,
+    calls: u64,
+}
+
+impl Cache {
+    fn handle(
+        &mut self,
+        program: &Arc<Program>,
+        task: &Task,
+        deadline: Instant,
+    ) -> Result<Vec<ScriptKey>, ScriptError> {
+        self.tick += 1;
+        let index = match self
+            .entries
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.program, program) || e.program.same_as(program))
+        {
+            Some(index) => index,
+            None => {
+                let sandbox = Sandbox::load(&program.source, program.limits, deadline)?;
+                let oldest = (0..self.entries.len()).min_by_key(|&i| self.entries[i].last_used);
+                if let (true, Some(oldest)) = (self.entries.len() >= CACHE_CAPACITY, oldest) {
+                    self.entries.swap_remove(oldest);
+                }
+                self.entries.push(Entry {
+                    program: Arc::clone(program),
+                    sandbox,
+                    last_used: 0,
+                    calls: 0,
+                });
+                self.entries.len() - 1
+            }
+        };
+        self.entries[index].last_used = self.tick;
+        let Task::Run(input) = task else {
+            return Ok(Vec::new());
+        };
+        let entry = &mut self.entries[index];
+        entry.calls += 1;
+        let result = entry.sandbox.call(input, deadline);
+        let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
+        let grown = entry.calls.is_multiple_of(GROWTH_CHECK_EVERY) && {
+            let limit = i64::try_from(program.limits.memory_bytes).unwrap_or(i64::MAX);
+            entry.sandbox.memory_used() > limit / GROWTH_DIVISOR
+        };
+        if poisoned || grown {
+            self.entries.swap_remove(index);
+        }
+        result
+    }
+}

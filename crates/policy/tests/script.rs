@@ -1,0 +1,436 @@
+//! The JavaScript rule: contract, sandbox and fail-closed behaviour, through the public API.
+
+use passgate_policy::{
+    CheckContext, CompileLocation, CompiledPolicy, PolicySpec, ScriptExample, ScriptFailure,
+    ScriptLimits, ScriptRule, Violation, check,
+};
+
+const PASSWORD: &str = "a long enough passphrase";
+
+fn spec_with(source: &str) -> PolicySpec {
+    PolicySpec {
+        min_length: 8,
+        common_blocklist: false,
+        ban_personal_info: false,
+        script: Some(ScriptRule {
+            source: source.to_owned(),
+            examples: Vec::new(),
+            limits: ScriptLimits::default(),
+        }),
+        ..PolicySpec::default()
+    }
+}
+
+fn policy(source: &str) -> CompiledPolicy {
+    match CompiledPolicy::compile(&spec_with(source)) {
+        Ok(policy) => policy,
+        Err(errors) => panic!("script should compile: {errors:?}"),
+    }
+}
+
+fn ctx() -> CheckContext {
+    CheckContext::new("Acme", "en").with_email("jane@example.com")
+}
+
+fn run(source: &str, password: &str) -> Vec<Violation> {
+    check(&policy(source), password, &ctx())
+}
+
+fn unavailable(reason: ScriptFailure) -> Vec<Violation> {
+    vec![Violation::ScriptUnavailable { reason }]
+}
+
+/// After a failure the pool must still answer a well-behaved script.
+fn assert_next_evaluation_works() {
+    let ok = run(
+        "function validate(p, ctx) { return p.length > 3 ? [] : ['short']; }",
+        PASSWORD,
+    );
+    assert_eq!(ok, vec![]);
+}
+
+#[test]
+fn keys_and_objects_become_script_violations() {
+    let source = r#"
+        function validate(password, ctx) {
+          var out = [];
+          if (!/[0-9]/.test(password)) out.push("needs_digit");
+          if (password.indexOf(ctx.tenant.toLowerCase()) >= 0) out.push({key: "no_tenant", params: {tenant: ctx.tenant, n: 2, ok: true}});
+          return out;
+        }"#;
+    let got = run(source, "my acme passphrase");
+    assert_eq!(
+        got,
+        vec![
+            Violation::Script {
+                key: "needs_digit".into(),
+                params: vec![]
+            },
+            Violation::Script {
+                key: "no_tenant".into(),
+                params: vec![
+                    ("tenant".into(), "Acme".into()),
+                    ("n".into(), "2".into()),
+                    ("ok".into(), "true".into())
+                ]
+            },
+        ]
+    );
+    assert_eq!(got[0].code(), "script:needs_digit");
+    assert_eq!(got[1].message_key(), "no_tenant");
+    assert_eq!(run(source, "a passphrase with 1 digit"), vec![]);
+}
+
+#[test]
+fn ctx_carries_email_user_tenant_and_locale() {
+    let source = r#"function validate(p, ctx) {
+        return [ctx.email === "jane@example.com", ctx.user_name === null, ctx.tenant === "Acme",
+                 ctx.locale === "en"].every(Boolean) ? [] : ["ctx_wrong"];
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
+}
+
+#[test]
+fn password_reaches_the_script_byte_for_byte() {
+    let source =
+        r#"function validate(p) { return p === " e\u0301 \u00e9 😀 " ? [] : ["changed"]; }"#;
+    assert_eq!(run(source, " e\u{301} \u{e9} 😀 "), vec![]);
+}
+
+#[test]
+fn infinite_loop_is_a_timeout() {
+    assert_eq!(
+        run("function validate(){ while(true){} }", PASSWORD),
+        unavailable(ScriptFailure::Timeout)
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn catching_the_interrupt_is_impossible() {
+    let source = "function validate(){ for(;;){ try { for(;;){} } catch(e) {} } }";
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
+    let source = "function validate(){ try { for(;;){} } catch(e) { return []; } }";
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn catastrophic_regex_is_a_timeout() {
+    let source = "function validate(){ return /(a+)+$/.test('a'.repeat(40)+'!') ? [] : ['x']; }";
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
+    assert_next_evaluation_works();
+}
+
+/// Like [`run`] with a one-second budget, so that a slow (debug-built) QuickJS reaches the
+/// memory cap before the clock.
+fn run_patiently(source: &str, password: &str) -> Vec<Violation> {
+    let mut spec = spec_with(source);
+    if let Some(script) = spec.script.as_mut() {
+        script.limits.timeout_ms = 1_000;
+    }
+    let policy = CompiledPolicy::compile(&spec).unwrap();
+    check(&policy, password, &ctx())
+}
+
+#[test]
+fn array_memory_bomb_is_a_memory_failure() {
+    let source = "function validate(){ let a=[]; for(;;) a.push(new Array(1e6)); }";
+    assert_eq!(
+        run_patiently(source, PASSWORD),
+        unavailable(ScriptFailure::Memory)
+    );
+    let filled = "function validate(){ let a=[]; for(;;) a.push(new Array(1e6).fill(0)); }";
+    assert_eq!(run(filled, PASSWORD), unavailable(ScriptFailure::Memory));
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn caught_out_of_memory_still_returns_memory_only_if_uncaught() {
+    // QuickJS lets a script catch its own out-of-memory error (unlike the interrupt). The
+    // runtime is then reused only if the heap is back under half the cap.
+    let source = "function validate(){ try { let a=[]; for(;;) a.push(new Array(1e6).fill(0)); } catch (e) {} return ['after_oom']; }";
+    assert_eq!(
+        run(source, PASSWORD),
+        vec![Violation::Script {
+            key: "after_oom".into(),
+            params: vec![]
+        }]
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn huge_string_is_a_memory_failure() {
+    assert_eq!(
+        run(
+            "function validate(){ return ['x'.repeat(2**29)]; }",
+            PASSWORD
+        ),
+        unavailable(ScriptFailure::Memory)
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn huge_join_is_stopped() {
+    let got = run(
+        "function validate(){ return [new Array(1e9)+'']; }",
+        PASSWORD,
+    );
+    assert!(
+        got == unavailable(ScriptFailure::Memory) || got == unavailable(ScriptFailure::Timeout),
+        "{got:?}"
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn deep_recursion_is_a_stack_failure() {
+    assert_eq!(
+        run(
+            "function f(n){ return f(n+1)+1; } function validate(){ return f(0); }",
+            PASSWORD
+        ),
+        unavailable(ScriptFailure::Stack)
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn deeply_nested_json_is_a_stack_failure() {
+    let got = run(
+        "function validate(){ return JSON.parse('['.repeat(1e6)); }",
+        PASSWORD,
+    );
+    assert!(
+        got == unavailable(ScriptFailure::Stack) || got == unavailable(ScriptFailure::Exception),
+        "{got:?}"
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn a_throw_is_an_exception() {
+    assert_eq!(
+        run("function validate(){ throw new Error('nope'); }", PASSWORD),
+        unavailable(ScriptFailure::Exception)
+    );
+    assert_eq!(
+        run("function validate(p){ throw p; }", PASSWORD),
+        unavailable(ScriptFailure::Exception)
+    );
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn wrong_return_types_are_bad_returns() {
+    for returned in [
+        "'yes'",
+        "1",
+        "undefined",
+        "null",
+        "true",
+        "{}",
+        "[1]",
+        "[{}]",
+        "[{key: 5}]",
+        "[['a']]",
+        "['has space']",
+        "[{key:'k', params: 3}]",
+        "[{key:'k', params: {a: {}}}]",
+        "new Promise(function(){})",
+    ] {
+        let source = format!("function validate(){{ return {returned}; }}");
+        assert_eq!(
+            run(&source, PASSWORD),
+            unavailable(ScriptFailure::BadReturn),
+            "{returned}"
+        );
+    }
+    let source = "async function validate(){ return []; }";
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::BadReturn));
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn a_parameter_may_not_echo_the_password() {
+    let source = "function validate(p){ return [{key: 'k', params: {was: 'you typed ' + p}}]; }";
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::BadReturn));
+}
+
+#[test]
+fn no_io_or_code_loading_globals() {
+    let source = r#"function validate() {
+        var names = ["require", "fetch", "setTimeout", "setInterval", "std", "os", "process",
+                     "console", "eval", "Function", "XMLHttpRequest", "Deno", "queueMicrotask",
+                     "Date", "performance", "WebAssembly", "import"];
+        var present = names.filter(function (n) { return typeof globalThis[n] !== "undefined"; });
+        if (typeof (function () {}).constructor !== "undefined") present.push("function_ctor");
+        if (typeof (function* () {}).constructor !== "undefined") present.push("generator_ctor");
+        if (typeof (async function () {}).constructor !== "undefined") present.push("async_ctor");
+        return present;
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
+}
+
+#[test]
+fn dynamic_import_never_yields_a_module() {
+    // There is no module loader, and promise jobs never run: `import()` cannot produce
+    // anything the script could use during the call.
+    let source = r#"function validate(){
+        var loaded = false;
+        try { import('qjs:std').then(function () { loaded = true; }); } catch (e) {}
+        return loaded || typeof std !== 'undefined' ? ['loaded'] : [];
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
+}
+
+#[test]
+fn the_constructor_cannot_be_restored() {
+    let source = r#"function validate() {
+        try { Object.defineProperty(Function.prototype, "constructor", {value: 1}); } catch (e) {}
+        try { (function(){}).constructor = 2; } catch (e) {}
+        return typeof (function () {}).constructor === "undefined" ? [] : ["restored"];
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
+}
+
+#[test]
+fn syntax_error_is_a_compile_error_with_a_line() {
+    let Err(errors) = CompiledPolicy::compile(&spec_with("function validate(p) {\n  return [;\n}"))
+    else {
+        panic!("syntax error must not compile");
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, CompileLocation::Script);
+    assert!(
+        errors[0].message.contains("SyntaxError"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[0].message.contains("line 2"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn missing_validate_is_a_compile_error() {
+    let Err(errors) = CompiledPolicy::compile(&spec_with("function check(p) { return []; }"))
+    else {
+        panic!("must not compile");
+    };
+    assert_eq!(errors[0].location, CompileLocation::Script);
+    assert!(
+        errors[0].message.contains("validate"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn endless_top_level_is_a_clear_compile_error() {
+    let Err(errors) =
+        CompiledPolicy::compile(&spec_with("for(;;){}\nfunction validate(){ return []; }"))
+    else {
+        panic!("must not compile");
+    };
+    assert_eq!(errors[0].location, CompileLocation::Script);
+    assert!(
+        errors[0].message.contains("did not finish"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn examples_run_through_the_full_check() {
+    let mut spec = spec_with("function validate(p){ return p.indexOf('x') >= 0 ? ['no_x'] : []; }");
+    if let Some(script) = spec.script.as_mut() {
+        script.examples = vec![
+            ScriptExample {
+                password: "plain passphrase".into(),
+                expect: vec![],
+            },
+            ScriptExample {
+                password: "xx".into(),
+                expect: vec!["min_length".into(), "script:no_x".into()],
+            },
+            ScriptExample {
+                password: "plain wrong guess".into(),
+                expect: vec!["script:no_x".into()],
+            },
+        ];
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("example 2 is wrong")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, CompileLocation::ScriptExample(2));
+    assert_eq!(errors[0].message, "expected [script:no_x], got []");
+}
+
+#[test]
+fn looping_examples_give_a_timeout_error_not_a_hang() {
+    let mut spec =
+        spec_with("function validate(p){ if (p === 'loop forever') for(;;){} return []; }");
+    if let Some(script) = spec.script.as_mut() {
+        script.examples = vec![ScriptExample {
+            password: "loop forever".into(),
+            expect: vec![],
+        }];
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("must not compile")
+    };
+    assert_eq!(errors[0].location, CompileLocation::ScriptExample(0));
+    assert_eq!(
+        errors[0].message,
+        "expected [], got [script_unavailable (timeout)]"
+    );
+}
+
+#[test]
+fn limits_outside_platform_bounds_are_refused() {
+    let mut spec = spec_with("function validate(){ return []; }");
+    if let Some(script) = spec.script.as_mut() {
+        script.limits = ScriptLimits {
+            timeout_ms: 0,
+            memory_bytes: 1 << 40,
+            stack_bytes: 100_000 * 1024,
+        };
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("must not compile")
+    };
+    assert_eq!(errors.len(), 3);
+    assert!(errors.iter().all(|e| e.location == CompileLocation::Script));
+}
+
+#[test]
+fn state_is_per_script() {
+    // Two tenants' scripts never see each other's globals.
+    let a = policy("var seen = 'a'; function validate(){ return []; }");
+    let b = policy("function validate(){ return typeof seen === 'undefined' ? [] : ['leak']; }");
+    assert_eq!(check(&a, PASSWORD, &ctx()), vec![]);
+    assert_eq!(check(&b, PASSWORD, &ctx()), vec![]);
+}
+
+#[test]
+fn the_watchdog_stops_a_long_native_builtin() {
+    // A naive substring search over megabytes runs inside one C function that never polls
+    // the interrupt handler: only the external watchdog can give the caller its answer.
+    let source = r#"function validate(){
+        var hay = 'a'.repeat(2e6), needle = 'a'.repeat(1e6) + 'b';
+        return hay.indexOf(needle) < 0 ? [] : ['found'];
+    }"#;
+    let before = passgate_policy::script_worker_restarts();
+    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
+    assert!(
+        passgate_policy::script_worker_restarts() > before,
+        "the stuck worker is replaced"
+    );
+    assert_next_evaluation_works();
+}
