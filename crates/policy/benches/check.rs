@@ -1,1 +1,151 @@
-fn main() {}
+//! `check` costs: built-in rules, zxcvbn, the JavaScript rule (engine alone and through the
+//! worker pool), the whole check, and compiling a script per config version.
+//!
+//! Run: `CARGO_TARGET_DIR=/work/target-policy cargo bench -p passgate-policy`
+
+// Test and bench code: a failed setup must stop loudly.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use passgate_policy::{
+    CheckContext, CompiledPolicy, LocalScript, PolicySpec, ScriptLimits, ScriptRule, check,
+};
+
+/// A realistic tenant rule: a few regexes and a loop.
+const RULE: &str = r#"
+function validate(password, ctx) {
+  var out = [];
+  if (/(.)\1\1/.test(password)) out.push("no_triples");
+  if (/^[0-9]+$/.test(password)) out.push("not_only_digits");
+  if (/(19|20)\d\d/.test(password)) out.push({ key: "no_years", params: { example: "1999" } });
+  var run = 0;
+  for (var i = 1; i < password.length; i++) {
+    if (password.charCodeAt(i) === password.charCodeAt(i - 1) + 1) {
+      if (++run >= 3) { out.push("no_sequences"); break; }
+    } else {
+      run = 0;
+    }
+  }
+  if (ctx.email) {
+    var local = ctx.email.split("@")[0].toLowerCase();
+    if (local.length >= 3 && password.toLowerCase().indexOf(local) >= 0) out.push("no_email");
+  }
+  return out;
+}
+"#;
+
+/// 16 characters, passes every rule.
+const PASSWORD: &str = "violet-Harbor-92";
+
+fn ctx() -> CheckContext {
+    CheckContext::new("Acme Travel", "en")
+        .with_email("jane.doe@example.com")
+        .with_user_name("Jane Doe")
+}
+
+fn script(source: &str) -> ScriptRule {
+    ScriptRule {
+        source: source.to_owned(),
+        examples: Vec::new(),
+        limits: ScriptLimits::default(),
+    }
+}
+
+fn compile(spec: PolicySpec) -> CompiledPolicy {
+    match CompiledPolicy::compile(&spec) {
+        Ok(policy) => policy,
+        Err(errors) => panic!("bench policy must compile: {errors:?}"),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let ctx = ctx();
+    let builtin = compile(PolicySpec::default());
+    let zxcvbn = compile(PolicySpec {
+        min_strength: Some(3),
+        ..PolicySpec::default()
+    });
+    let js_only = compile(PolicySpec {
+        common_blocklist: false,
+        ban_personal_info: false,
+        script: Some(script(RULE)),
+        ..PolicySpec::default()
+    });
+    let whole = compile(PolicySpec {
+        min_strength: Some(3),
+        script: Some(script(RULE)),
+        ..PolicySpec::default()
+    });
+    for (name, policy) in [
+        ("builtin", &builtin),
+        ("zxcvbn", &zxcvbn),
+        ("js_pool", &js_only),
+        ("whole", &whole),
+    ] {
+        assert!(
+            check(policy, PASSWORD, &ctx).is_empty(),
+            "{name} must accept the bench password"
+        );
+    }
+
+    let mut group = c.benchmark_group("check");
+    group.bench_function("builtin_rules_16_chars", |b| {
+        b.iter(|| check(&builtin, black_box(PASSWORD), &ctx))
+    });
+    group.bench_function("with_zxcvbn_16_chars", |b| {
+        b.iter(|| check(&zxcvbn, black_box(PASSWORD), &ctx))
+    });
+    let long = "violet-Harbor-92 and a few more words to reach sixty-four chars!";
+    group.bench_function("with_zxcvbn_64_chars", |b| {
+        b.iter(|| check(&zxcvbn, black_box(long), &ctx))
+    });
+    group.bench_function("js_rule_via_pool", |b| {
+        b.iter(|| check(&js_only, black_box(PASSWORD), &ctx))
+    });
+    group.bench_function("whole_zxcvbn_and_js_16_chars", |b| {
+        b.iter(|| check(&whole, black_box(PASSWORD), &ctx))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("js");
+    let limits = ScriptLimits::default();
+    match LocalScript::load(RULE, limits) {
+        Ok(local) => {
+            group.bench_function("warm_call_in_engine", |b| {
+                b.iter(|| local.call(black_box(PASSWORD), &ctx, limits.timeout_ms))
+            });
+        }
+        Err(reason) => panic!("bench rule must load: {reason}"),
+    }
+    group.bench_function("load_in_engine", |b| {
+        b.iter(|| LocalScript::load(black_box(RULE), limits).is_ok())
+    });
+    // A new source each time, so the worker cache cannot answer: a real compile of a new
+    // config version (runtime, context, prelude, script, round trip to a worker).
+    let counter = AtomicU64::new(0);
+    group.bench_function("compile_policy_with_new_script", |b| {
+        b.iter(|| {
+            let n = counter.fetch_add(1, Ordering::Relaxed);
+            let spec = PolicySpec {
+                script: Some(script(&format!("{RULE}\n// version {n}"))),
+                ..PolicySpec::default()
+            };
+            CompiledPolicy::compile(&spec).is_ok()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = policy;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    targets = benches
+}
+criterion_main!(policy);

@@ -25,6 +25,8 @@ pub use check::{CheckContext, MIN_CONTEXT_WORD_CHARS, ZXCVBN_MAX_CHARS, check};
 pub use compiled::{
     CompiledPolicy, MAX_PATTERN_BYTES, REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };
+#[doc(hidden)]
+pub use script::LocalScript;
 pub use script::{
     MAX_SCRIPT_BYTES, MAX_TIMEOUT_MS, MEMORY_BYTES_RANGE, STACK_BYTES_RANGE, script_worker_restarts,
 };

@@ -1,5 +1,8 @@
 //! The JavaScript rule: contract, sandbox and fail-closed behaviour, through the public API.
 
+// Test and bench code: a failed setup must stop loudly.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use passgate_policy::{
     CheckContext, CompileLocation, CompiledPolicy, PolicySpec, ScriptExample, ScriptFailure,
     ScriptLimits, ScriptRule, Violation, check,

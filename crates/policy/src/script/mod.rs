@@ -138,3 +138,42 @@ fn check_limits(limits: ScriptLimits) -> Vec<String> {
 pub fn script_worker_restarts() -> u64 {
     pool().restarts()
 }
+
+/// Runs a script on the current thread, without the pool or the watchdog. Only for
+/// benchmarks that separate the engine's own cost from the thread hand-off; not a stable
+/// API, and never to be used to check a password (a stuck script would hang the caller).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct LocalScript(sandbox::Sandbox);
+
+impl LocalScript {
+    /// Loads `source` with `limits` (budget per call: `limits.timeout_ms`).
+    pub fn load(source: &str, limits: ScriptLimits) -> Result<Self, ScriptFailure> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(limits.timeout_ms);
+        sandbox::Sandbox::load(source, limits, deadline)
+            .map(Self)
+            .map_err(|e| e.kind)
+    }
+
+    /// Calls `validate` and returns how many keys it gave.
+    pub fn call(
+        &self,
+        password: &str,
+        ctx: &crate::CheckContext,
+        timeout_ms: u64,
+    ) -> Result<usize, ScriptFailure> {
+        let input = ScriptInput {
+            password: password.to_owned(),
+            email: ctx.email.clone(),
+            user_name: ctx.user_name.clone(),
+            tenant: ctx.tenant_name.clone(),
+            locale: ctx.locale.clone(),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
+        self.0
+            .call(&input, deadline)
+            .map(|keys| keys.len())
+            .map_err(|e| e.kind)
+    }
+}
