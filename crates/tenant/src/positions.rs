@@ -65,6 +65,8 @@ struct Node {
 #[derive(Debug, Default)]
 pub struct PositionIndex {
     nodes: HashMap<String, Node>,
+    /// Every key's position → its path, repeated keys included (for duplicate-key errors).
+    keys: HashMap<Position, String>,
     /// Alias (`*name`) uses.
     pub aliases: usize,
     /// Nodes the document would have with every alias expanded (saturating).
@@ -169,6 +171,9 @@ impl PositionIndex {
                     let Some((path, key_pos)) = place else {
                         continue;
                     };
+                    if let Some(at) = key_pos {
+                        index.keys.entry(at).or_insert_with(|| path.clone());
+                    }
                     let node = Node {
                         key: key_pos,
                         start,
@@ -287,6 +292,15 @@ impl PositionIndex {
         }
     }
 
+    /// Where the text of a block scalar (`key: |` followed by indented lines) starts, so a
+    /// line number inside the text can be turned into a line of the document. `None` for
+    /// other scalars, whose lines do not map one-to-one.
+    pub fn block_text_start(&self, path: &str) -> Option<Position> {
+        let node = self.nodes.get(path)?;
+        let key = node.key?;
+        (!node.collection && node.start.line > key.line).then_some(node.start)
+    }
+
     /// The key path of the node an error at `at` is about: a key that starts there (an
     /// unknown or duplicate key), else a value that starts there (a wrong type), else the
     /// innermost node that contains it.
@@ -297,14 +311,8 @@ impl PositionIndex {
                 .max_by_key(|path| (path.len(), path.as_str()))
                 .cloned()
         };
-        let keyed = self
-            .nodes
-            .iter()
-            .filter(|(_, node)| node.key == Some(at))
-            .map(|(path, _)| path)
-            .collect();
-        if let Some(path) = deepest(keyed) {
-            return path;
+        if let Some(path) = self.keys.get(&at) {
+            return path.clone();
         }
         let starting = self
             .nodes

@@ -52,6 +52,7 @@ pub struct RawTenant {
 /// Colours, logo, font and extra CSS. Every key is optional; the theme supplies the rest.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Branding")]
 pub struct RawBranding {
     /// Accent colour of buttons and links: `#rgb` or `#rrggbb`.
     #[schemars(regex(pattern = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"))]
@@ -77,6 +78,7 @@ pub struct RawBranding {
 /// Languages offered.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Locales")]
 pub struct RawLocales {
     /// Locale used when the request names none that is supported (`en`, `fr`, `pt-BR`).
     #[schemars(regex(pattern = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"))]
@@ -92,6 +94,7 @@ pub struct RawLocales {
 /// Password rules. Unset keys take the platform defaults.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PasswordPolicy")]
 pub struct RawPasswordPolicy {
     /// Fewest characters (code points). Default 15; never below 8.
     #[schemars(range(min = 8, max = 1024))]
@@ -127,6 +130,7 @@ pub struct RawPasswordPolicy {
 /// A character-class composition rule.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CharacterClasses")]
 pub struct RawCharacterClasses {
     /// The classes that count.
     #[schemars(length(min = 1, max = 4))]
@@ -139,6 +143,7 @@ pub struct RawCharacterClasses {
 /// A character class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "CharacterClass")]
 pub enum RawCharacterClass {
     /// A lowercase letter.
     Lowercase,
@@ -153,6 +158,7 @@ pub enum RawCharacterClass {
 /// A named regular-expression rule.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RegexRule")]
 pub struct RawRegexRule {
     /// Stable name; the violation code is `regex:<name>`.
     #[schemars(regex(pattern = r"^[a-z0-9_]{1,40}$"))]
@@ -172,6 +178,7 @@ pub struct RawRegexRule {
 /// The tenant's JavaScript rule, run in a sandbox (no I/O, memory and time caps).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Script")]
 pub struct RawScript {
     /// The source; must define `function validate(password, ctx)` returning message keys
     /// or `{key, params}` objects. At most 16 KiB.
@@ -196,6 +203,7 @@ pub struct RawScript {
 /// One script example.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ScriptExample")]
 pub struct RawScriptExample {
     /// The example password.
     pub password: String,
@@ -207,6 +215,7 @@ pub struct RawScriptExample {
 /// How a reset is carried out.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Reset")]
 pub struct RawReset {
     /// Which flow runs. Default `hosted`.
     pub mode: Option<ResetMode>,
@@ -228,6 +237,7 @@ pub struct RawReset {
 /// The reset email.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Email")]
 pub struct RawEmail {
     /// Sender: `Acme Shop <no-reply@acme.example>` or `no-reply@acme.example`. Default: the
     /// platform's sender.
@@ -243,6 +253,7 @@ pub struct RawEmail {
 /// Request limits.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RateLimits")]
 pub struct RawRateLimits {
     /// Reset requests per client IP per hour (1–100). Default 20.
     #[schemars(range(min = 1, max = 100))]

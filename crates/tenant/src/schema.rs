@@ -4,9 +4,9 @@
 
 use crate::raw::RawTenant;
 
-/// The JSON Schema (draft 2020-12) of a tenant document.
+/// The JSON Schema (draft-07, the dialect YAML editors support best) of a tenant document.
 pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::generate::SchemaSettings::draft2020_12()
+    let schema = schemars::generate::SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<RawTenant>();
     schema.to_value()

@@ -314,9 +314,9 @@ impl fmt::Display for TokenTtl {
     /// The shortest exact form: `2h`, `30m` or `90s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0.as_secs();
-        if s > 0 && s % 3600 == 0 {
+        if s > 0 && s.is_multiple_of(3600) {
             write!(f, "{}h", s / 3600)
-        } else if s > 0 && s % 60 == 0 {
+        } else if s > 0 && s.is_multiple_of(60) {
             write!(f, "{}m", s / 60)
         } else {
             write!(f, "{s}s")

@@ -51,6 +51,21 @@ impl<'a> Collector<'a> {
         self.push(path, message.into(), Severity::Error);
     }
 
+    /// Records an error about line `line` (1-based) of the text at `path`: on that line of
+    /// the document when the text is a block scalar, else at the text itself.
+    pub(crate) fn error_in_text(&mut self, path: &str, line: usize, message: impl Into<String>) {
+        match self.index.block_text_start(path) {
+            Some(start) => self.problems.push(Problem {
+                path: path.to_owned(),
+                line: start.line + line.saturating_sub(1),
+                column: start.column,
+                message: message.into(),
+                severity: Severity::Error,
+            }),
+            None => self.error(path, message),
+        }
+    }
+
     /// Records a warning at `path`.
     pub(crate) fn warn(&mut self, path: &str, message: impl Into<String>) {
         self.push(path, message.into(), Severity::Warning);
