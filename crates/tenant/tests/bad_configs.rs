@@ -130,7 +130,7 @@ fn script_that_loops_fails_its_example() {
 #[test]
 fn script_example_with_wrong_expectation() {
     let yaml = format!(
-        "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ return password.includes('x') ? ['no_x'] : [] }}\n    examples:\n      - password: correct horse battery staple\n        expect: []\n      - password: extra correct horse battery\n        expect: []\n"
+        "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ return password.includes('x') ? ['no_x'] : [] }}\n    timeout_ms: 100\n    examples:\n      - password: correct horse battery staple\n        expect: []\n      - password: extra correct horse battery\n        expect: []\n"
     );
     assert_error(
         &yaml,
