@@ -124,7 +124,21 @@ fn script_that_loops_fails_its_example() {
     let yaml = format!(
         "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ while (true) {{}} }}\n    timeout_ms: 20\n    examples:\n      - password: correct horse battery staple\n        expect: []\n"
     );
-    assert_error(&yaml, "password_policy.script.examples[0]", 9, 9, "timeout");
+    // The example runs into the wall-clock interrupt. (On a machine so loaded that even the
+    // script's top level misses the budget, compiling fails first, at the source: the
+    // outcome a user sees — rejected, positioned — is the same.)
+    let errors = errors(&yaml);
+    let at_example = errors.iter().any(|p| {
+        p.path == "password_policy.script.examples[0]"
+            && (p.line, p.column) == (9, 9)
+            && p.message.contains("timeout")
+    });
+    let at_source = errors.iter().any(|p| {
+        p.path == "password_policy.script.source"
+            && (p.line, p.column) == (6, 7)
+            && p.message.contains("did not finish")
+    });
+    assert!(at_example || at_source, "{errors:#?}");
 }
 
 #[test]
@@ -135,7 +149,7 @@ fn script_example_with_wrong_expectation() {
     assert_error(
         &yaml,
         "password_policy.script.examples[1]",
-        10,
+        11,
         9,
         "script:no_x",
     );
