@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::sandbox::{Sandbox, ScriptError, ScriptInput, ScriptKey};
+use super::sandbox::{SEAL_BUDGET, Sandbox, ScriptError, ScriptInput, ScriptKey};
 use crate::spec::ScriptLimits;
 use crate::violation::ScriptFailure;
 
@@ -88,7 +88,12 @@ enum Task {
 enum Phase {
     Queued,
     Cancelled,
-    Started { at: Instant, worker: Arc<Worker> },
+    Started {
+        at: Instant,
+        worker: Arc<Worker>,
+        /// The script's budget, plus the seal's when the worker must load the script first.
+        budget: Duration,
+    },
 }
 
 #[derive(Debug)]
@@ -198,7 +203,6 @@ impl Pool {
         if lock(&self.jobs).send(job).is_err() {
             return Err(overloaded());
         }
-        let budget = Duration::from_millis(program.limits.timeout_ms) + WATCHDOG_MARGIN;
         let queued_at = Instant::now();
         loop {
             match answer.recv_timeout(POLL) {
@@ -218,7 +222,11 @@ impl Pool {
                     *phase = Phase::Cancelled;
                     return Err(overloaded());
                 }
-                Phase::Started { at, worker } if at.elapsed() >= budget => Arc::clone(worker),
+                Phase::Started { at, worker, budget }
+                    if at.elapsed() >= *budget + WATCHDOG_MARGIN =>
+                {
+                    Arc::clone(worker)
+                }
                 Phase::Cancelled => return Err(overloaded()),
                 _ => continue,
             };
@@ -281,6 +289,12 @@ fn worker_loop(shared: &Arc<Shared>) {
             Err(_) => return,
         };
         let started = Instant::now();
+        let timeout = Duration::from_millis(job.program.limits.timeout_ms);
+        let budget = if cache.contains(&job.program) {
+            timeout
+        } else {
+            timeout + SEAL_BUDGET
+        };
         {
             let mut phase = lock(&job.phase);
             if matches!(*phase, Phase::Cancelled) {
@@ -289,9 +303,10 @@ fn worker_loop(shared: &Arc<Shared>) {
             *phase = Phase::Started {
                 at: started,
                 worker: Arc::clone(&me),
+                budget,
             };
         }
-        let deadline = started + Duration::from_millis(job.program.limits.timeout_ms);
+        let deadline = started + timeout;
         let result = catch_unwind(AssertUnwindSafe(|| {
             cache.handle(&job.program, &job.task, deadline)
         }))
@@ -335,6 +350,16 @@ struct Entry {
 }
 
 impl Cache {
+    fn contains(&self, program: &Arc<Program>) -> bool {
+        self.position(program).is_some()
+    }
+
+    fn position(&self, program: &Arc<Program>) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.program, program) || e.program.same_as(program))
+    }
+
     fn handle(
         &mut self,
         program: &Arc<Program>,
@@ -342,11 +367,7 @@ impl Cache {
         deadline: Instant,
     ) -> Result<Vec<ScriptKey>, ScriptError> {
         self.tick += 1;
-        let index = match self
-            .entries
-            .iter()
-            .position(|e| Arc::ptr_eq(&e.program, program) || e.program.same_as(program))
-        {
+        let index = match self.position(program) {
             Some(index) => index,
             None => {
                 let sandbox = Sandbox::load(&program.source, program.limits, deadline)?;

@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Eval, Json, MapSet, Promise, RegExp, RegExpCompiler};
@@ -44,6 +44,36 @@ const PRELUDE: &str = r#"(function () {
   delete g.Function;
   delete g.queueMicrotask;
 })();"#;
+
+/// Runs after the tenant script's top level: freezes everything reachable from
+/// `globalThis` (global variables, built-in prototypes, the script's own objects). State a
+/// call writes into a global or a prototype would otherwise survive into the next call
+/// (another user's evaluation), and a script could pollute `Object.prototype` for itself.
+/// Sloppy-mode writes to frozen objects are silently ignored; strict-mode writes throw,
+/// which fails closed and shows up when the script's examples run.
+const SEAL: &str = r#"(function () {
+  "use strict";
+  var seen = new Set();
+  var todo = [globalThis];
+  while (todo.length > 0) {
+    var o = todo.pop();
+    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
+    seen.add(o);
+    Object.freeze(o);
+    var keys = Reflect.ownKeys(o);
+    for (var i = 0; i < keys.length; i++) {
+      var d = Object.getOwnPropertyDescriptor(o, keys[i]);
+      if (d === undefined) continue;
+      if ("value" in d) { todo.push(d.value); } else { todo.push(d.get); todo.push(d.set); }
+    }
+    todo.push(Object.getPrototypeOf(o));
+  }
+})();"#;
+
+/// Time allowed for [`SEAL`], on top of the script's own budget: it is platform code whose
+/// cost grows with the number of objects (about 1,500 built-ins plus what the script's top
+/// level created, which the memory cap bounds). The watchdog adds it when a job loads.
+pub(crate) const SEAL_BUDGET: Duration = Duration::from_millis(500);
 
 /// At most this many violations from one `validate` call.
 const MAX_KEYS: usize = 32;
@@ -186,6 +216,9 @@ impl Sandbox {
                     "the script does not define `function validate(password, ctx)`",
                 )
             })?;
+            deadline.at.set(Some(Instant::now() + SEAL_BUDGET));
+            ctx.eval::<(), _>(SEAL)
+                .map_err(|e| classify(&ctx, e, &deadline))?;
             Ok(Persistent::save(&ctx, function))
         });
         deadline.at.set(None);
