@@ -147,15 +147,71 @@ fn serde_problem(error: &serde_saphyr::Error, index: &PositionIndex) -> Problem 
             column: usize::try_from(l.column()).unwrap_or(1).max(1),
         })
         .unwrap_or(Position::START);
-    let message =
-        plain_words(&serde_saphyr::UserMessageFormatter.format_message(error.without_snippet()));
+    let message = serde_saphyr::UserMessageFormatter
+        .format_message(error.without_snippet())
+        .into_owned();
+    // serde reports a missing field where the mapping ends: name the field itself, at its
+    // mapping.
+    if let Some(field) = quoted_after(&message, "missing field `") {
+        let path = crate::positions::key(&index.collection_at(at), field);
+        let at = index.position_of(&path);
+        return Problem {
+            path,
+            line: at.line,
+            column: at.column,
+            message: format!("the required key `{field}` is missing"),
+            severity: Severity::Error,
+        };
+    }
     Problem {
         path: index.path_at(at),
         line: at.line,
         column: at.column,
-        message,
+        message: with_suggestion(plain_words(&message)),
         severity: Severity::Error,
     }
+}
+
+/// The text between `prefix` and the next backtick.
+fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = &message[message.find(prefix)? + prefix.len()..];
+    Some(&rest[..rest.find('`')?])
+}
+
+/// Adds "did you mean …?" to an unknown key or value when one expected name is close.
+fn with_suggestion(message: String) -> String {
+    let found = quoted_after(&message, "unknown field `")
+        .or_else(|| quoted_after(&message, "unknown variant `"));
+    let (Some(found), Some((_, expected))) = (found, message.split_once("expected one of ")) else {
+        return message;
+    };
+    let best = expected
+        .split(", ")
+        .map(|name| name.trim_matches('`'))
+        .map(|name| (edit_distance(found, name), name))
+        .min();
+    match best {
+        Some((distance, name)) if distance <= (found.chars().count() / 3).max(1) => {
+            format!("{message} (did you mean `{name}`?)")
+        }
+        _ => message,
+    }
+}
+
+/// Levenshtein distance, for suggestions on short key names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// serde's wording for a wrong scalar type names Rust types; product owners get YAML words.
@@ -169,8 +225,32 @@ fn plain_words(message: &str) -> String {
         }
         "expected string scalar" => "expected a text value, found a list or a mapping",
         "expected mapping start" => "expected a mapping (key: value pairs)",
+        "unexpected end of file" => {
+            "the document is empty: a tenant needs at least id and display_name"
+        }
         "expected sequence start" => "expected a list",
         _ => return message.to_owned(),
     };
     replaced.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_names_are_suggested() {
+        assert_eq!(
+            with_suggestion(
+                "unknown field `max_lenght`, expected one of min_length, max_length".into()
+            ),
+            "unknown field `max_lenght`, expected one of min_length, max_length (did you mean `max_length`?)"
+        );
+        assert_eq!(
+            with_suggestion("unknown variant `hostd`, expected one of hosted, janrain".into()),
+            "unknown variant `hostd`, expected one of hosted, janrain (did you mean `hosted`?)"
+        );
+        let far = "unknown field `colour_scheme`, expected one of id, theme";
+        assert_eq!(with_suggestion(far.into()), far);
+    }
 }

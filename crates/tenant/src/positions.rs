@@ -301,6 +301,18 @@ impl PositionIndex {
         (!node.collection && node.start.line > key.line).then_some(node.start)
     }
 
+    /// The innermost mapping or sequence that contains `at` (the root when none does): where
+    /// a "missing field" error belongs.
+    pub fn collection_at(&self, at: Position) -> String {
+        self.nodes
+            .iter()
+            .filter(|(_, node)| node.collection && node.start <= at && at < node.end)
+            .map(|(path, _)| path)
+            .max_by_key(|path| (path.len(), path.as_str()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// The key path of the node an error at `at` is about: a key that starts there (an
     /// unknown or duplicate key), else a value that starts there (a wrong type), else the
     /// innermost node that contains it.

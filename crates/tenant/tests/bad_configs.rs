@@ -356,3 +356,37 @@ fn problems_display_as_file_line_column_path_message() {
     );
     assert_eq!(err.problems[1].severity, Severity::Warning);
 }
+
+#[test]
+fn missing_required_key_is_named_at_its_mapping() {
+    assert_error(
+        "id: acme\n",
+        "display_name",
+        1,
+        1,
+        "the required key `display_name` is missing",
+    );
+    let yaml = format!("{HEAD}password_policy:\n  regex_rules:\n    - name: x\n      pattern: y\n");
+    assert_error(
+        &yaml,
+        "password_policy.regex_rules[0].message",
+        5,
+        7,
+        "`message` is missing",
+    );
+    assert_error("", "", 1, 1, "the document is empty");
+}
+
+#[test]
+fn a_misspelt_key_or_value_gets_a_suggestion() {
+    let yaml = format!("{HEAD}password_policy:\n  max_lenght: 100\n");
+    assert_error(
+        &yaml,
+        "password_policy.max_lenght",
+        4,
+        3,
+        "(did you mean `max_length`?)",
+    );
+    let yaml = format!("{HEAD}reset:\n  mode: hostd\n");
+    assert_error(&yaml, "reset.mode", 4, 9, "(did you mean `hosted`?)");
+}

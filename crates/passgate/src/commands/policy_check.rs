@@ -3,7 +3,11 @@
 //! violation as `code: English message`. Exit 0 when accepted, 1 when rejected; an invalid
 //! tenant file is not a verdict on the password and exits 2.
 
-use std::{io::Read, path::Path, process::ExitCode};
+use std::{
+    io::{Read, Write},
+    path::Path,
+    process::ExitCode,
+};
 
 use anyhow::Context;
 use passgate_policy::{CheckContext, check, render};
@@ -24,13 +28,14 @@ pub fn run(tenant: &Path, email: Option<&str>) -> anyhow::Result<ExitCode> {
     let violations = check(&validated.policy, password.expose_secret(), &ctx);
 
     let english = LocaleTag::english();
+    let mut out = std::io::stdout().lock();
     for v in &violations {
         // The tenant's own English wording wins over the platform's.
         let message = match config.message(&english, &v.message_key()) {
             Some(template) => render(template, &v.params()),
             None => v.english(),
         };
-        println!("{}: {message}", v.code());
+        writeln!(out, "{}: {message}", v.code())?;
     }
     if violations.is_empty() {
         eprintln!("accepted");

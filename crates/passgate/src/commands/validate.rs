@@ -5,6 +5,7 @@
 
 use std::{
     collections::BTreeMap,
+    io::Write,
     path::{Path, PathBuf},
     process::ExitCode,
 };
@@ -15,6 +16,9 @@ use passgate_tenant::{Problem, Severity, ValidatedTenant, parse_tenant_yaml};
 /// Validates every file; the exit code is the verdict.
 pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let files = expand(paths)?;
+    // Written with `?`, not `println!`: a closed pipe (`| head`) ends the command quietly
+    // instead of panicking.
+    let mut out = std::io::stdout().lock();
     let mut invalid = 0usize;
     // Tenant id / client id → the file that claimed it first.
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
@@ -36,30 +40,33 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                         claimed.insert(claim, name.clone());
                     }
                 }
-                print_problems(&name, &tenant.warnings);
+                print_problems(&mut out, &name, &tenant.warnings)?;
                 if clashes.is_empty() {
                     let warnings = tenant.warnings.len();
                     match warnings {
-                        0 => println!("{name}: ok"),
-                        1 => println!("{name}: ok (1 warning)"),
-                        n => println!("{name}: ok ({n} warnings)"),
+                        0 => writeln!(out, "{name}: ok")?,
+                        1 => writeln!(out, "{name}: ok (1 warning)")?,
+                        n => writeln!(out, "{name}: ok ({n} warnings)")?,
                     }
                 } else {
                     invalid += 1;
-                    clashes.iter().for_each(|c| println!("{c}"));
+                    for clash in &clashes {
+                        writeln!(out, "{clash}")?;
+                    }
                 }
             }
             Err(problems) => {
                 invalid += 1;
-                print_problems(&name, &problems);
+                print_problems(&mut out, &name, &problems)?;
                 let errors = problems
                     .iter()
                     .filter(|p| p.severity == Severity::Error)
                     .count();
-                println!(
+                writeln!(
+                    out,
                     "{name}: invalid ({errors} error{})",
                     if errors == 1 { "" } else { "s" }
-                );
+                )?;
             }
         }
     }
@@ -85,10 +92,11 @@ fn validate_file(path: &Path, name: &str) -> anyhow::Result<Result<ValidatedTena
     Ok(parse_tenant_yaml(name, &text).map_err(|e| e.problems))
 }
 
-fn print_problems(name: &str, problems: &[Problem]) {
+fn print_problems(out: &mut impl Write, name: &str, problems: &[Problem]) -> std::io::Result<()> {
     for problem in problems {
-        println!("{}", problem.display_in(name));
+        writeln!(out, "{}", problem.display_in(name))?;
     }
+    Ok(())
 }
 
 /// Files as given; directories replaced by their `*.yaml`/`*.yml` files, sorted.
