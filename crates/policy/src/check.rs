@@ -154,7 +154,11 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
         violations.push(Violation::Blocklisted);
     }
 
-    let words = ctx.words();
+    let words = if spec.ban_personal_info || spec.min_strength.is_some() {
+        ctx.words()
+    } else {
+        Vec::new()
+    };
     let found = words.iter().find(|(_, w)| lowercase.contains(w.as_str()));
     if let (true, Some((field, _))) = (spec.ban_personal_info, found) {
         violations.push(Violation::PersonalInfo { field: *field });

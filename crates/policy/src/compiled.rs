@@ -15,9 +15,10 @@ use crate::violation::Violation;
 
 /// Longest regex pattern accepted, in bytes.
 pub const MAX_PATTERN_BYTES: usize = 1_000;
-/// Compiled-program cap per regex (`regex` default: 10 MiB). A tenant rule is tiny; this
-/// bounds what a hostile pattern like `\w{1000}{1000}` can make us allocate.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Compiled-program cap per regex (`regex` default: 10 MiB). Enough for Unicode-aware
+/// `\w{64}` (over 1 MiB on its own); bounds what a hostile pattern like `\w{1000}{1000}`
+/// can make us allocate per tenant rule.
+pub const REGEX_SIZE_LIMIT: usize = 4 << 20;
 /// Lazy-DFA cache cap per regex (`regex` default: 2 MiB); past it the engine falls back to
 /// slower but still linear-time search.
 pub const REGEX_DFA_SIZE_LIMIT: usize = 1 << 20;

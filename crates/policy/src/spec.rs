@@ -62,7 +62,7 @@ pub enum CharacterClass {
     Lowercase,
     /// An uppercase letter (Unicode `Uppercase`).
     Uppercase,
-    /// A decimal digit (Unicode `Nd`).
+    /// A number (Unicode `N`: `char::is_numeric`, so `٣` and `²` count as digits too).
     Digit,
     /// Anything that is not a letter or digit (punctuation, symbols, spaces, emoji).
     Symbol,

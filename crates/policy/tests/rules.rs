@@ -235,6 +235,28 @@ fn regex_rules_are_linear_time() {
 }
 
 #[test]
+fn realistic_unicode_patterns_fit_the_size_limits() {
+    let patterns = [
+        r"\w{64}",
+        r"(?i)passw[o0]rd",
+        r"^\P{L}*$",
+        r"\p{Lu}.*\p{Nd}",
+        r"(19|20)\d{2}",
+    ];
+    let spec = PolicySpec {
+        regex_rules: patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| regex_rule(&format!("r{i}"), p, false))
+            .collect(),
+        ..PolicySpec::default()
+    };
+    if let Err(errors) = CompiledPolicy::compile(&spec) {
+        panic!("{errors:?}");
+    }
+}
+
+#[test]
 fn hostile_or_broken_regexes_are_compile_errors() {
     let spec = PolicySpec {
         regex_rules: vec![

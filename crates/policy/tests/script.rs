@@ -429,7 +429,7 @@ fn the_watchdog_stops_a_long_native_builtin() {
     // A naive substring search over megabytes runs inside one C function that never polls
     // the interrupt handler: only the external watchdog can give the caller its answer.
     let source = r#"function validate(){
-        var hay = 'a'.repeat(2e6), needle = 'a'.repeat(1e6) + 'b';
+        var hay = 'a'.repeat(1e6), needle = 'a'.repeat(5e5) + 'b';
         return hay.indexOf(needle) < 0 ? [] : ['found'];
     }"#;
     let before = passgate_policy::script_worker_restarts();

@@ -129,7 +129,7 @@ struct Shared {
 /// The process-wide pool. Scripts are per tenant, the pool is not: a few threads serve all.
 #[derive(Debug)]
 pub(crate) struct Pool {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
     shared: Arc<Shared>,
 }
 
@@ -160,10 +160,7 @@ impl Pool {
         for _ in 0..workers {
             spawn_worker(&shared);
         }
-        Self {
-            jobs: Mutex::new(jobs),
-            shared,
-        }
+        Self { jobs, shared }
     }
 
     /// Workers retired by the watchdog since the process started.
@@ -200,7 +197,7 @@ impl Pool {
             phase: Arc::clone(&phase),
             reply,
         };
-        if lock(&self.jobs).send(job).is_err() {
+        if self.jobs.send(job).is_err() {
             return Err(overloaded());
         }
         let queued_at = Instant::now();
