@@ -462,3 +462,19 @@ fn strict_writes_to_frozen_globals_fail_closed() {
     let source = r#"var count = 0; function validate() { "use strict"; count++; return []; }"#;
     assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Exception));
 }
+
+#[test]
+fn promise_jobs_never_run() {
+    // A recursive promise loop cannot spin: the host never runs pending jobs.
+    let source = r#"
+        let ran = false; // a lexical binding: not frozen by the seal
+        function validate() {
+          function again() { ran = true; return Promise.resolve().then(again); }
+          Promise.resolve().then(again);
+          return ran ? ["job_ran"] : [];
+        }"#;
+    let policy = policy(source);
+    assert_eq!(check(&policy, PASSWORD, &ctx()), vec![]);
+    assert_eq!(check(&policy, PASSWORD, &ctx()), vec![]);
+    assert_next_evaluation_works();
+}
