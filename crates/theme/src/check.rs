@@ -11,9 +11,10 @@ use crate::error::{MissingMessage, ThemeError};
 use crate::messages::Messages;
 use crate::themes::Themes;
 
-/// Message keys the policy crate's violations use; every catalog (or the tenant's
-/// overrides) must define them in every supported locale.
-pub const POLICY_KEYS: [&str; 9] = [
+/// Message keys the policy crate's violations use (`policy.rule` is its fallback for a
+/// regex or script rule whose own key is missing, with `{rule}`); every supported locale
+/// must resolve them.
+pub const POLICY_KEYS: [&str; 10] = [
     "policy.min_length",
     "policy.max_length",
     "policy.max_bytes",
@@ -23,6 +24,7 @@ pub const POLICY_KEYS: [&str; 9] = [
     "policy.blocklist",
     "policy.script_unavailable",
     "policy.mismatch",
+    "policy.rule",
 ];
 
 impl Themes {
