@@ -14,6 +14,8 @@
 //! - [`limits`]: every platform bound and parser cap, in one place.
 //! - `raw`: the YAML as written (`deny_unknown_fields`); also the source of the JSON Schema.
 //! - `positions`: key path → `line:column`, from a second walk over the YAML events.
+//! - `keys`: every unknown key at once, checked against the JSON Schema; `suggest` offers
+//!   the closest known name.
 //! - `validate`: raw → validated, collecting all problems; `css` screens custom CSS.
 //! - `compile`: the call into `passgate_policy` that compiles regexes and the script.
 //! - `parse`: the pipeline, parser options and caps.
@@ -26,10 +28,12 @@ pub mod limits;
 pub mod values;
 
 mod compile;
+mod keys;
 mod parse;
 mod positions;
 mod raw;
 mod schema;
+mod suggest;
 mod validate;
 
 pub use compile::CompiledPolicy;

@@ -7,7 +7,7 @@ use crate::{
     compile::CompiledPolicy,
     config::TenantConfig,
     error::{ConfigErrors, Problem, Severity},
-    limits,
+    keys, limits,
     positions::{Position, PositionIndex},
     raw::RawTenant,
     validate::{self, Collector},
@@ -46,9 +46,25 @@ pub fn parse_tenant_yaml(source_name: &str, text: &str) -> Result<ValidatedTenan
     if let Some(problem) = shape_problem(&index) {
         return Err(fail(vec![problem]));
     }
-    let raw: RawTenant = match serde_saphyr::from_str_with_options(text, options()) {
-        Ok(raw) => raw,
-        Err(e) => return Err(fail(vec![serde_problem(&e, &index)])),
+    // Every unknown key at once (serde would stop at the first), plus serde's own verdict
+    // on everything else.
+    let unknown = keys::unknown_keys(&index);
+    let parsed = serde_saphyr::from_str_with_options::<RawTenant>(text, options());
+    let raw = match parsed {
+        Ok(raw) if unknown.is_empty() => raw,
+        Ok(_) => return Err(fail(unknown)),
+        Err(e) => {
+            let serde = serde_problem(&e, &index);
+            let mut problems = unknown;
+            if !problems
+                .iter()
+                .any(|p| (p.line, p.column) == (serde.line, serde.column))
+            {
+                problems.push(serde);
+            }
+            problems.sort_by_key(|p| (p.line, p.column));
+            return Err(fail(problems));
+        }
     };
 
     let mut collector = Collector::new(&index);
@@ -185,33 +201,11 @@ fn with_suggestion(message: String) -> String {
     let (Some(found), Some((_, expected))) = (found, message.split_once("expected one of ")) else {
         return message;
     };
-    let best = expected
-        .split(", ")
-        .map(|name| name.trim_matches('`'))
-        .map(|name| (edit_distance(found, name), name))
-        .min();
-    match best {
-        Some((distance, name)) if distance <= (found.chars().count() / 3).max(1) => {
-            format!("{message} (did you mean `{name}`?)")
-        }
-        _ => message,
+    let names = expected.split(", ").map(|name| name.trim_matches('`'));
+    match crate::suggest::closest(found, names) {
+        Some(name) => format!("{message} (did you mean `{name}`?)"),
+        None => message,
     }
-}
-
-/// Levenshtein distance, for suggestions on short key names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// serde's wording for a wrong scalar type names Rust types; product owners get YAML words.

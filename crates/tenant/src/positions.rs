@@ -67,6 +67,8 @@ pub struct PositionIndex {
     nodes: HashMap<String, Node>,
     /// Every key's position → its path, repeated keys included (for duplicate-key errors).
     keys: HashMap<Position, String>,
+    /// Every key written, in document order, with the segments of its path.
+    pub key_uses: Vec<(Position, Vec<Segment>)>,
     /// Alias (`*name`) uses.
     pub aliases: usize,
     /// Nodes the document would have with every alias expanded (saturating).
@@ -75,20 +77,29 @@ pub struct PositionIndex {
     pub too_deep: Option<Position>,
 }
 
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// A mapping key.
+    Key(String),
+    /// A sequence index.
+    Index(usize),
+}
+
 enum Frame {
     Map {
         path: String,
+        segments: Vec<Segment>,
         /// `Some(key, position)` after a key, until its value has started.
         pending: Option<(String, Position)>,
     },
     Seq {
         path: String,
+        segments: Vec<Segment>,
         next: usize,
     },
     /// A complex (collection) mapping key: its insides are not addressable.
-    Skip {
-        depth: usize,
-    },
+    Skip { depth: usize },
 }
 
 impl PositionIndex {
@@ -142,7 +153,7 @@ impl PositionIndex {
                         _ => None,
                     };
                     let place = match stack.last_mut() {
-                        None => Some((String::new(), None)),
+                        None => Some((String::new(), None, Vec::new())),
                         Some((
                             Frame::Map {
                                 pending: pending @ None,
@@ -158,21 +169,41 @@ impl PositionIndex {
                             }
                             None
                         }
-                        Some((Frame::Map { path, pending }, _)) => {
+                        Some((
+                            Frame::Map {
+                                path,
+                                segments,
+                                pending,
+                            },
+                            _,
+                        )) => {
                             let (name, key_pos) = pending.take().unwrap_or(("?".to_owned(), start));
-                            Some((key(path, &name), Some(key_pos)))
+                            let mut segments = segments.clone();
+                            let path = key(path, &name);
+                            segments.push(Segment::Key(name));
+                            Some((path, Some(key_pos), segments))
                         }
-                        Some((Frame::Seq { path, next }, _)) => {
+                        Some((
+                            Frame::Seq {
+                                path,
+                                segments,
+                                next,
+                            },
+                            _,
+                        )) => {
                             *next += 1;
-                            Some((self::index(path, *next - 1), None))
+                            let mut segments = segments.clone();
+                            segments.push(Segment::Index(*next - 1));
+                            Some((self::index(path, *next - 1), None, segments))
                         }
                         Some((Frame::Skip { .. }, _)) => None,
                     };
-                    let Some((path, key_pos)) = place else {
+                    let Some((path, key_pos, segments)) = place else {
                         continue;
                     };
                     if let Some(at) = key_pos {
                         index.keys.entry(at).or_insert_with(|| path.clone());
+                        index.key_uses.push((at, segments.clone()));
                     }
                     let node = Node {
                         key: key_pos,
@@ -184,6 +215,7 @@ impl PositionIndex {
                         Event::MappingStart(..) => stack.push((
                             Frame::Map {
                                 path: path.clone(),
+                                segments,
                                 pending: None,
                             },
                             Some((path, node)),
@@ -191,6 +223,7 @@ impl PositionIndex {
                         Event::SequenceStart(..) => stack.push((
                             Frame::Seq {
                                 path: path.clone(),
+                                segments,
                                 next: 0,
                             },
                             Some((path, node)),

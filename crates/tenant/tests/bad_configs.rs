@@ -37,7 +37,7 @@ fn unknown_key() {
         "password_policy.max_lenght",
         5,
         3,
-        "unknown field `max_lenght`",
+        "unknown key `max_lenght`",
     );
 }
 
@@ -49,7 +49,7 @@ fn unknown_top_level_key_such_as_a_provider_secret() {
         "auth0_client_secret",
         3,
         1,
-        "unknown field `auth0_client_secret`",
+        "unknown key `auth0_client_secret`",
     );
 }
 
@@ -389,4 +389,33 @@ fn a_misspelt_key_or_value_gets_a_suggestion() {
     );
     let yaml = format!("{HEAD}reset:\n  mode: hostd\n");
     assert_error(&yaml, "reset.mode", 4, 9, "(did you mean `hosted`?)");
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    // serde stops at its first problem; unknown keys are all found by a separate pass.
+    let yaml = format!(
+        "{HEAD}password_policy:\n  history: lots\n  min_lenght: 12\ncolour: red\nreset:\n  redirect_uri: https://acme.example/\n"
+    );
+    let errors = errors(&yaml);
+    let found: Vec<(&str, usize, usize)> = errors
+        .iter()
+        .map(|p| (p.path.as_str(), p.line, p.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("password_policy.history", 4, 12),
+            ("password_policy.min_lenght", 5, 3),
+            ("colour", 6, 1),
+            ("reset.redirect_uri", 8, 3),
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].message.contains("whole number"));
+    assert!(
+        errors[3]
+            .message
+            .ends_with("(did you mean `redirect_uris`?)")
+    );
 }

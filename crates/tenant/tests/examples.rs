@@ -158,3 +158,18 @@ fn schema_rejects_unknown_keys_and_has_no_rotation_or_secret_fields() {
         assert!(props.contains_key(key), "{key}");
     }
 }
+
+#[test]
+fn locale_negotiation_prefers_exact_then_language_then_default() {
+    let t = parse_tenant_yaml(
+        "l.yaml",
+        "id: l\ndisplay_name: L\nlocales: { default: en, supported: [en, fr, pt-BR] }\n",
+    )
+    .unwrap();
+    let locales = &t.config.locales;
+    assert_eq!(locales.negotiate(Some("pt-BR")).as_str(), "pt-BR");
+    assert_eq!(locales.negotiate(Some("fr-CA")).as_str(), "fr");
+    assert_eq!(locales.negotiate(Some("pt")).as_str(), "pt-BR");
+    assert_eq!(locales.negotiate(Some("de")).as_str(), "en");
+    assert_eq!(locales.negotiate(None).as_str(), "en");
+}
