@@ -15,7 +15,7 @@ use crate::{
 
 /// A tenant document that passed validation: the configuration, its compiled password
 /// policy (so callers never compile twice), and the warnings worth showing its author.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ValidatedTenant {
     /// The configuration.

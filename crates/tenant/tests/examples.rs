@@ -173,3 +173,16 @@ fn locale_negotiation_prefers_exact_then_language_then_default() {
     assert_eq!(locales.negotiate(Some("de")).as_str(), "en");
     assert_eq!(locales.negotiate(None).as_str(), "en");
 }
+
+#[test]
+fn settings_the_provider_ignores_give_warnings_not_errors() {
+    let yaml = "id: j\ndisplay_name: J\nreset:\n  mode: janrain\n  token_ttl: 20m\nemail:\n  from: J <no-reply@j.example>\n";
+    let t = parse_tenant_yaml("j.yaml", yaml).unwrap();
+    let found: Vec<(&str, usize)> = t
+        .warnings
+        .iter()
+        .map(|w| (w.path.as_str(), w.line))
+        .collect();
+    assert_eq!(found, [("reset.token_ttl", 5), ("email", 6)]);
+    assert!(t.warnings[0].message.contains("identity provider"));
+}
