@@ -189,3 +189,31 @@ impl Messages {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::substitute;
+
+    fn params(name: &str) -> Option<String> {
+        match name {
+            "min" => Some("12".to_owned()),
+            "evil" => Some("{min}".to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn placeholders_are_replaced_once_and_unknown_ones_stay() {
+        assert_eq!(
+            substitute("At least {min} chars", params),
+            "At least 12 chars"
+        );
+        assert_eq!(substitute("{evil} {min}", params), "{min} 12");
+        assert_eq!(
+            substitute("{nope} {} { min} {min", params),
+            "{nope} {} { min} {min"
+        );
+        assert_eq!(substitute("{{min}}", params), "{12}");
+        assert_eq!(substitute("é{min}ü", params), "é12ü");
+    }
+}

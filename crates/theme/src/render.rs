@@ -19,7 +19,8 @@ use crate::themes::Themes;
 /// Returns plain text; Tera's autoescape then HTML-escapes the whole result (message and
 /// parameters) in `.html` templates and leaves `.txt` templates alone, so every value is
 /// escaped exactly once, for the context it lands in. Parameters are substituted in one
-/// pass and never evaluated. A key found nowhere leaves a marker that fails the render.
+/// pass and never evaluated; `{app}` defaults to the display name. A key found nowhere
+/// leaves a marker that fails the render.
 pub(crate) fn translate(kwargs: Kwargs, state: &State) -> TeraResult<Value> {
     let key: &str = kwargs.must_get("key")?;
     let layers: Option<Value> = state.get(CONTEXT_VAR)?;
@@ -33,8 +34,14 @@ pub(crate) fn translate(kwargs: Kwargs, state: &State) -> TeraResult<Value> {
             scrub(key)
         )));
     };
+    let app: Option<Value> = state.get("display_name")?;
     let out = substitute(text, |name| {
-        let value = kwargs.get::<&Value>(name).ok().flatten()?;
+        let value = match kwargs.get::<&Value>(name).ok().flatten() {
+            Some(value) => value,
+            // `{app}` works in every message, so tenants can use it anywhere.
+            None if name == "app" => app.as_ref()?,
+            None => return None,
+        };
         Some(scrub(
             &value
                 .as_str()

@@ -1,5 +1,5 @@
 //! Shared fixtures: the repository's themes and representative contexts.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
