@@ -57,7 +57,7 @@ impl<'a> Collector<'a> {
         match self.index.block_text_start(path) {
             Some(start) => self.problems.push(Problem {
                 path: path.to_owned(),
-                line: start.line + line.saturating_sub(1),
+                line: start.line.saturating_add(line.saturating_sub(1)),
                 column: start.column,
                 message: message.into(),
                 severity: Severity::Error,
