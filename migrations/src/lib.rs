@@ -1,1 +1,24 @@
-//! Passgate database migrations (being built).
+//! Passgate's database schema as sea-orm migrations, applied by `passgate migrate` and by
+//! [`Migrator::up`] at startup. The same migrations run on SQLite and PostgreSQL; each file is
+//! one step and is never edited after it ships (add a new file instead).
+//!
+//! # Layout
+//! - [`m20261126_000001_initial`]: every table of the first release (tenants, client ids,
+//!   config versions, reset tokens, mail outbox, reset jobs, password history, rate-limit
+//!   windows, API keys, audit events).
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+pub mod m20261126_000001_initial;
+
+/// The ordered list of Passgate's migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial::Migration)]
+    }
+}

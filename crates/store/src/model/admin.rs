@@ -1,0 +1,101 @@
+//! Rows the admin API writes: API keys and audit events.
+
+use passgate_tenant::{ClientId, TenantId};
+
+use super::{ApiKeyId, AuditId, Sha256Digest, Timestamp};
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiRole {
+    /// Everything: tenants, client ids, secrets, keys, every audit log.
+    PlatformAdmin,
+    /// Read and edit the config of the tenants in the key's scope.
+    TenantEditor,
+}
+
+impl ApiRole {
+    /// The stored and displayed spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformAdmin => "platform-admin",
+            Self::TenantEditor => "tenant-editor",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "platform-admin" => Some(Self::PlatformAdmin),
+            "tenant-editor" => Some(Self::TenantEditor),
+            _ => None,
+        }
+    }
+}
+
+/// An API key to store: only its hash is kept, plus a short prefix to recognise it in lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    /// SHA-256 of the full key.
+    pub key_hash: Sha256Digest,
+    /// The first characters of the key (e.g. `pgk_ab12`), safe to display.
+    pub prefix: String,
+    /// Its role.
+    pub role: ApiRole,
+    /// Tenants an editor key may touch (empty for platform admins).
+    pub tenants: Vec<TenantId>,
+    /// Human label.
+    pub label: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Row id.
+    pub id: ApiKeyId,
+    /// Display prefix.
+    pub prefix: String,
+    /// Role.
+    pub role: ApiRole,
+    /// Editor scope.
+    pub tenants: Vec<TenantId>,
+    /// Label.
+    pub label: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last successful use.
+    pub last_used_at: Option<Timestamp>,
+    /// Revocation time; a revoked key authenticates nothing.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An audit event to append. `details` must hold no secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEvent {
+    /// The tenant concerned; `None` for platform-level events.
+    pub tenant_id: Option<TenantId>,
+    /// Who: an API key label/prefix, `system`, or `user:<id>`.
+    pub actor: String,
+    /// What, e.g. `config.activate`, `reset.complete`.
+    pub action: String,
+    /// `ok`, `denied`, `failed:<reason>`…
+    pub outcome: String,
+    /// The request that caused it.
+    pub request_id: Option<String>,
+    /// The app involved.
+    pub client_id: Option<ClientId>,
+    /// Structured extras (no secrets).
+    pub details: serde_json::Value,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A stored audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Row id (increasing).
+    pub id: AuditId,
+    /// The event.
+    pub event: NewAuditEvent,
+}

@@ -1,0 +1,182 @@
+//! Tenants, their client ids and their config versions.
+
+use passgate_tenant::{ClientId, TenantId};
+
+use super::{EncryptedBlob, Timestamp};
+
+/// Whether a tenant serves requests. A disabled tenant keeps its data but every client id of it
+/// answers as disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TenantStatus {
+    /// Serving.
+    Active,
+    /// Switched off by a platform admin.
+    Disabled,
+}
+
+impl TenantStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Which identity provider a tenant uses and how to reach it. Set by platform admins (never by
+/// product-owner YAML); every field is optional until onboarding completes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderBinding {
+    /// `auth0` or `janrain`.
+    pub kind: Option<String>,
+    /// The provider's domain, e.g. `acme.eu.auth0.com`.
+    pub domain: Option<String>,
+    /// The database connection (Auth0) or flow (Janrain) users live in.
+    pub connection: Option<String>,
+    /// The reset mode (`hosted`, `auth0_ticket`, `auth0_email`, `janrain`).
+    pub mode: Option<String>,
+    /// The management API client id (the secret is stored apart, encrypted).
+    pub client_id: Option<String>,
+}
+
+/// A tenant row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// The tenant's id.
+    pub id: TenantId,
+    /// Human name for admin screens.
+    pub display_name: String,
+    /// Serving or disabled.
+    pub status: TenantStatus,
+    /// How to reach its identity provider.
+    pub provider: ProviderBinding,
+    /// Whether a provider secret is stored (the secret itself is read only on purpose).
+    pub has_provider_secret: bool,
+    /// When the tenant was created.
+    pub created_at: Timestamp,
+    /// Last change to the tenant, its client ids or its config.
+    pub updated_at: Timestamp,
+}
+
+/// What a platform admin supplies to create a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    /// The new tenant's id.
+    pub id: TenantId,
+    /// Human name.
+    pub display_name: String,
+    /// Usually [`TenantStatus::Active`].
+    pub status: TenantStatus,
+}
+
+/// A tenant with its client ids and active version, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSummary {
+    /// The tenant row.
+    pub tenant: Tenant,
+    /// Its client ids, sorted.
+    pub client_ids: Vec<ClientId>,
+    /// The active config version, if any.
+    pub active_version: Option<u32>,
+}
+
+/// A config text to store as a new version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConfigVersion {
+    /// The YAML exactly as written (comments and layout are kept for export and diffs).
+    pub yaml: String,
+    /// Who wrote it (API key label, `cli:import`, …), for the audit trail.
+    pub author: String,
+    /// Optional note from the author.
+    pub comment: Option<String>,
+}
+
+/// A config version without its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigVersionInfo {
+    /// Whose version.
+    pub tenant_id: TenantId,
+    /// 1, 2, 3… per tenant.
+    pub version: u32,
+    /// SHA-256 of the YAML text, lowercase hex: "did it change?" without reading the text.
+    pub sha256: String,
+    /// Who wrote it.
+    pub author: String,
+    /// The author's note.
+    pub comment: Option<String>,
+    /// When it was stored.
+    pub created_at: Timestamp,
+    /// Whether it is the one being served.
+    pub is_active: bool,
+}
+
+/// A config version with its YAML text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigVersion {
+    /// Metadata.
+    pub info: ConfigVersionInfo,
+    /// The YAML text.
+    pub yaml: String,
+}
+
+/// Everything routing needs to build a tenant runtime for one client id, read in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRecord {
+    /// The client id asked about.
+    pub client_id: ClientId,
+    /// The tenant that owns it.
+    pub tenant_id: TenantId,
+    /// Whether the tenant serves.
+    pub status: TenantStatus,
+    /// The active config, if the tenant has one.
+    pub active: Option<ConfigVersion>,
+}
+
+/// One tenant of an import (`passgate tenant import`), already validated by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantImport {
+    /// The tenant id from the YAML's `id`.
+    pub id: TenantId,
+    /// Display name from the YAML.
+    pub display_name: String,
+    /// The YAML's `client_ids`: after the import, the tenant has exactly these.
+    pub client_ids: Vec<ClientId>,
+    /// The YAML text.
+    pub yaml: String,
+}
+
+/// What an import did to one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new tenant with version 1.
+    Created,
+    /// A new active version (its YAML or client ids changed).
+    Updated {
+        /// The now active version.
+        version: u32,
+    },
+    /// Nothing changed.
+    Unchanged,
+}
+
+/// The outcome of an import for one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportResult {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// What happened to it.
+    pub outcome: ImportOutcome,
+}
+
+/// A provider secret to store (already encrypted by the caller).
+pub type ProviderSecret = EncryptedBlob;

@@ -1,0 +1,275 @@
+//! The repository traits: what the engine, routing and admin API may ask of storage. Each
+//! takes and returns domain types ([`crate::model`]); tenant-scoped methods take the
+//! [`TenantId`] and never see another tenant's rows. Time is always an argument.
+//!
+//! [`crate::Store`] implements all of them over SQLite or PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use passgate_tenant::{ClientId, TenantId};
+
+use crate::error::StoreResult;
+use crate::model::*;
+
+/// Tenants: creation, status, provider binding, import.
+#[async_trait]
+pub trait TenantRepo: Send + Sync {
+    /// Creates a tenant; [`crate::StoreError::TenantExists`] if the id is taken.
+    async fn create_tenant(&self, new: NewTenant, now: Timestamp) -> StoreResult<Tenant>;
+    /// One tenant.
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// Every tenant with its client ids and active version, sorted by id.
+    async fn list_tenants(&self) -> StoreResult<Vec<TenantSummary>>;
+    /// Enables or disables a tenant.
+    async fn set_status(
+        &self,
+        id: &TenantId,
+        status: TenantStatus,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Renames a tenant.
+    async fn set_display_name(&self, id: &TenantId, name: &str, now: Timestamp) -> StoreResult<()>;
+    /// Replaces the provider binding (not the secret).
+    async fn set_provider(
+        &self,
+        id: &TenantId,
+        binding: ProviderBinding,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Stores (or with `None` clears) the encrypted provider secret.
+    async fn set_provider_secret(
+        &self,
+        id: &TenantId,
+        secret: Option<EncryptedBlob>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The encrypted provider secret, for the engine's provider client only.
+    async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>>;
+    /// Deletes a tenant and every row that belongs to it (audit events stay). `false` if absent.
+    async fn delete_tenant(&self, id: &TenantId) -> StoreResult<bool>;
+    /// Imports validated tenants all-or-nothing in one transaction: creates missing tenants,
+    /// stores and activates a new version when the YAML's SHA-256 differs from the active one,
+    /// and sets each tenant's client ids to exactly the given list. Any error (e.g. a client id
+    /// owned by a tenant outside the import) changes nothing.
+    async fn import_tenants(
+        &self,
+        items: Vec<TenantImport>,
+        author: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ImportResult>>;
+}
+
+/// Client ids: unique across all tenants.
+#[async_trait]
+pub trait ClientIdRepo: Send + Sync {
+    /// Registers a client id; [`crate::StoreError::DuplicateClientId`] if any tenant has it.
+    async fn add_client_id(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Removes a client id of this tenant; `false` if the tenant does not have it.
+    async fn remove_client_id(&self, tenant: &TenantId, client: &ClientId) -> StoreResult<bool>;
+    /// The tenant's client ids, sorted.
+    async fn client_ids(&self, tenant: &TenantId) -> StoreResult<Vec<ClientId>>;
+    /// Which tenant owns a client id.
+    async fn tenant_of(&self, client: &ClientId) -> StoreResult<Option<TenantId>>;
+}
+
+/// Config versions: append-only, exactly one active per tenant.
+#[async_trait]
+pub trait ConfigVersionRepo: Send + Sync {
+    /// Stores a new version (number = last + 1), activating it atomically when `activate`.
+    async fn create_version(
+        &self,
+        tenant: &TenantId,
+        new: NewConfigVersion,
+        activate: bool,
+        now: Timestamp,
+    ) -> StoreResult<ConfigVersionInfo>;
+    /// Makes `version` the active one (also how rollback works), atomically.
+    async fn activate_version(
+        &self,
+        tenant: &TenantId,
+        version: u32,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The active version with its text.
+    async fn active_version(&self, tenant: &TenantId) -> StoreResult<Option<ConfigVersion>>;
+    /// One version with its text.
+    async fn version(&self, tenant: &TenantId, version: u32) -> StoreResult<Option<ConfigVersion>>;
+    /// Every version's metadata, oldest first.
+    async fn versions(&self, tenant: &TenantId) -> StoreResult<Vec<ConfigVersionInfo>>;
+}
+
+/// What the routing cache loads on a miss.
+#[async_trait]
+pub trait RouteSource: Send + Sync {
+    /// The tenant, status and active config behind a client id; `None` if unknown.
+    async fn load_route(&self, client: &ClientId) -> StoreResult<Option<RouteRecord>>;
+}
+
+/// Reset tokens and codes, stored as hashes.
+#[async_trait]
+pub trait TokenRepo: Send + Sync {
+    /// Stores a token.
+    async fn insert_token(&self, new: NewResetToken) -> StoreResult<TokenId>;
+    /// A token of this tenant by hash, whatever its state.
+    async fn find_token(
+        &self,
+        tenant: &TenantId,
+        hash: &Sha256Digest,
+    ) -> StoreResult<Option<ResetToken>>;
+    /// A token by hash alone, for links that do not name their tenant: knowing a 256-bit
+    /// token is the proof. The caller then works within `token.tenant_id`.
+    async fn lookup_token(&self, hash: &Sha256Digest) -> StoreResult<Option<ResetToken>>;
+    /// Uses a token: one conditional UPDATE that succeeds for exactly one caller even under
+    /// concurrency, and only while the token is unused, not invalidated and not expired.
+    /// Otherwise [`crate::StoreError::Token`] says why.
+    async fn consume_token(
+        &self,
+        tenant: &TenantId,
+        hash: &Sha256Digest,
+        now: Timestamp,
+    ) -> StoreResult<ResetToken>;
+    /// Invalidates every unused token of this user and app (a new request supersedes them).
+    /// Returns how many were invalidated.
+    async fn invalidate_user_tokens(
+        &self,
+        tenant: &TenantId,
+        client: &ClientId,
+        user_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Counts a wrong code attempt; at `max_attempts` the token is invalidated. Returns the
+    /// new attempt count.
+    async fn record_failed_attempt(
+        &self,
+        tenant: &TenantId,
+        hash: &Sha256Digest,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> StoreResult<u32>;
+    /// Deletes tokens that expired before `before`. Returns how many.
+    async fn purge_tokens(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// The mail outbox: at-least-once delivery with leases.
+#[async_trait]
+pub trait OutboxRepo: Send + Sync {
+    /// Queues an email (due immediately).
+    async fn enqueue_mail(&self, new: NewMail) -> StoreResult<MailId>;
+    /// Claims up to `limit` due emails (pending and due, or sending with an expired lease) for
+    /// `lease`; each claim counts an attempt. Concurrent workers never claim the same email.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>>;
+    /// Marks an email accepted by the SMTP server.
+    async fn mark_mail_sent(&self, id: MailId, now: Timestamp) -> StoreResult<()>;
+    /// Puts an email back for another attempt at `next_attempt_at`.
+    async fn reschedule_mail(
+        &self,
+        id: MailId,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Gives up on an email.
+    async fn mark_mail_dead(&self, id: MailId, error: &str) -> StoreResult<()>;
+    /// One email of this tenant.
+    async fn mail(&self, tenant: &TenantId, id: MailId) -> StoreResult<Option<OutboxMail>>;
+}
+
+/// Durable background jobs with leases.
+#[async_trait]
+pub trait JobRepo: Send + Sync {
+    /// Queues a job.
+    async fn enqueue_job(&self, new: NewJob) -> StoreResult<JobId>;
+    /// Claims up to `limit` due jobs for `lease` (same rules as [`OutboxRepo::claim_mail`]).
+    async fn claim_jobs(
+        &self,
+        now: Timestamp,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>>;
+    /// Marks a job finished.
+    async fn complete_job(&self, id: JobId, now: Timestamp) -> StoreResult<()>;
+    /// Puts a job back to run at `run_after`.
+    async fn retry_job(&self, id: JobId, error: &str, run_after: Timestamp) -> StoreResult<()>;
+    /// Gives up on a job.
+    async fn fail_job(&self, id: JobId, error: &str, now: Timestamp) -> StoreResult<()>;
+    /// One job of this tenant.
+    async fn job(&self, tenant: &TenantId, id: JobId) -> StoreResult<Option<Job>>;
+}
+
+/// Fixed-window rate limits shared by every replica.
+#[async_trait]
+pub trait RateLimitRepo: Send + Sync {
+    /// Counts one hit in the window containing `now` (windows are aligned to multiples of
+    /// `window` since the Unix epoch) with one atomic upsert; allowed while the count stays
+    /// within `limit`.
+    async fn hit(
+        &self,
+        bucket: &RateBucket,
+        window: TimeDelta,
+        limit: u32,
+        now: Timestamp,
+    ) -> StoreResult<RateDecision>;
+    /// Deletes windows that ended before `now`. Returns how many.
+    async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64>;
+}
+
+/// Hashes of passwords set through Passgate, for "not one of your last N".
+#[async_trait]
+pub trait HistoryRepo: Send + Sync {
+    /// The user's most recent `limit` hashes, newest first.
+    async fn recent_hashes(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<HistoryEntry>>;
+    /// Records a new hash and keeps only the newest `keep` for this user.
+    async fn record_password(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        hash: &str,
+        keep: u32,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
+
+/// Admin API keys, stored as hashes.
+#[async_trait]
+pub trait ApiKeyRepo: Send + Sync {
+    /// Stores a key.
+    async fn create_api_key(&self, new: NewApiKey) -> StoreResult<ApiKeyId>;
+    /// A key by the hash of the presented key (revoked keys included: check `revoked_at`).
+    async fn api_key_by_hash(&self, hash: &Sha256Digest) -> StoreResult<Option<ApiKey>>;
+    /// Every key, oldest first.
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes a key; `false` if absent or already revoked.
+    async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
+    /// Records a successful use.
+    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()>;
+}
+
+/// The append-only audit log.
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    /// Appends an event.
+    async fn append_audit(&self, event: NewAuditEvent) -> StoreResult<AuditId>;
+    /// This tenant's events, newest first, older than `before` when paging.
+    async fn tenant_audit(
+        &self,
+        tenant: &TenantId,
+        limit: u32,
+        before: Option<AuditId>,
+    ) -> StoreResult<Vec<AuditEvent>>;
+    /// Every event (platform admins), newest first.
+    async fn all_audit(&self, limit: u32, before: Option<AuditId>) -> StoreResult<Vec<AuditEvent>>;
+}

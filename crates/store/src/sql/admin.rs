@@ -1,0 +1,174 @@
+//! API keys and the audit log.
+
+use async_trait::async_trait;
+use passgate_tenant::TenantId;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use super::{at, client_id, tenant_id};
+use crate::entity::{api_keys, audit_events};
+use crate::error::{StoreError, StoreResult};
+use crate::model::*;
+use crate::repo::{ApiKeyRepo, AuditRepo};
+use crate::store::Store;
+
+fn key_from_row(row: api_keys::Model) -> StoreResult<ApiKey> {
+    let scopes: Vec<String> = serde_json::from_str(&row.tenant_scopes)
+        .map_err(|_| StoreError::corrupt("api_keys", "tenant scopes are not a JSON list"))?;
+    Ok(ApiKey {
+        id: ApiKeyId(row.id),
+        prefix: row.prefix,
+        role: ApiRole::parse(&row.role)
+            .ok_or_else(|| StoreError::corrupt("api_keys", "unknown role"))?,
+        tenants: scopes
+            .iter()
+            .map(|t| tenant_id("api_keys", t))
+            .collect::<StoreResult<_>>()?,
+        label: row.label,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+fn event_from_row(row: audit_events::Model) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        id: AuditId(row.id),
+        event: NewAuditEvent {
+            tenant_id: row
+                .tenant_id
+                .as_deref()
+                .map(|t| tenant_id("audit_events", t))
+                .transpose()?,
+            actor: row.actor,
+            action: row.action,
+            outcome: row.outcome,
+            request_id: row.request_id,
+            client_id: row
+                .client_id
+                .as_deref()
+                .map(|c| client_id("audit_events", c))
+                .transpose()?,
+            details: serde_json::from_str(&row.details)
+                .map_err(|_| StoreError::corrupt("audit_events", "details are not JSON"))?,
+            created_at: row.created_at,
+        },
+    })
+}
+
+#[async_trait]
+impl ApiKeyRepo for Store {
+    async fn create_api_key(&self, new: NewApiKey) -> StoreResult<ApiKeyId> {
+        let scopes: Vec<&str> = new.tenants.iter().map(TenantId::as_str).collect();
+        let scopes = serde_json::to_string(&scopes)
+            .map_err(|_| StoreError::corrupt("api_keys", "tenant scopes"))?;
+        let result = api_keys::Entity::insert(api_keys::ActiveModel {
+            key_hash: Set(new.key_hash.to_hex()),
+            prefix: Set(new.prefix),
+            role: Set(new.role.as_str().to_owned()),
+            tenant_scopes: Set(scopes),
+            label: Set(new.label),
+            created_at: Set(at(new.created_at)),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        })
+        .exec(self.db())
+        .await?;
+        Ok(ApiKeyId(result.last_insert_id))
+    }
+
+    async fn api_key_by_hash(&self, hash: &Sha256Digest) -> StoreResult<Option<ApiKey>> {
+        api_keys::Entity::find()
+            .filter(api_keys::Column::KeyHash.eq(hash.to_hex()))
+            .one(self.db())
+            .await?
+            .map(key_from_row)
+            .transpose()
+    }
+
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        api_keys::Entity::find()
+            .order_by_asc(api_keys::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(key_from_row)
+            .collect()
+    }
+
+    async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool> {
+        let result = api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::RevokedAt, Expr::value(at(now)))
+            .filter(api_keys::Column::Id.eq(id.0))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()> {
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::LastUsedAt, Expr::value(at(now)))
+            .filter(api_keys::Column::Id.eq(id.0))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditRepo for Store {
+    async fn append_audit(&self, event: NewAuditEvent) -> StoreResult<AuditId> {
+        let result = audit_events::Entity::insert(audit_events::ActiveModel {
+            tenant_id: Set(event.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
+            actor: Set(event.actor),
+            action: Set(event.action),
+            outcome: Set(event.outcome),
+            request_id: Set(event.request_id),
+            client_id: Set(event.client_id.as_ref().map(|c| c.as_str().to_owned())),
+            details: Set(event.details.to_string()),
+            created_at: Set(at(event.created_at)),
+            ..Default::default()
+        })
+        .exec(self.db())
+        .await?;
+        Ok(AuditId(result.last_insert_id))
+    }
+
+    async fn tenant_audit(
+        &self,
+        tenant: &TenantId,
+        limit: u32,
+        before: Option<AuditId>,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let mut query =
+            audit_events::Entity::find().filter(audit_events::Column::TenantId.eq(tenant.as_str()));
+        if let Some(before) = before {
+            query = query.filter(audit_events::Column::Id.lt(before.0));
+        }
+        query
+            .order_by_desc(audit_events::Column::Id)
+            .limit(u64::from(limit))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    async fn all_audit(&self, limit: u32, before: Option<AuditId>) -> StoreResult<Vec<AuditEvent>> {
+        let mut query = audit_events::Entity::find();
+        if let Some(before) = before {
+            query = query.filter(audit_events::Column::Id.lt(before.0));
+        }
+        query
+            .order_by_desc(audit_events::Column::Id)
+            .limit(u64::from(limit))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(event_from_row)
+            .collect()
+    }
+}

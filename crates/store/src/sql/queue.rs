@@ -1,0 +1,322 @@
+//! The mail outbox and the background job queue: rows claimed with a lease, so a worker that
+//! dies mid-task loses nothing (the lease expires and another worker claims the row again).
+//!
+//! Claiming is portable: select due candidates, then take each with a conditional UPDATE that
+//! repeats the "due" condition; only one worker's UPDATE can match a given row.
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use passgate_tenant::TenantId;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+
+use super::{at, client_id, count_u32, tenant_id};
+use crate::entity::{mail_outbox, reset_jobs};
+use crate::error::{StoreError, StoreResult};
+use crate::model::*;
+use crate::repo::{JobRepo, OutboxRepo};
+use crate::store::Store;
+
+fn mail_from_row(row: mail_outbox::Model) -> StoreResult<OutboxMail> {
+    Ok(OutboxMail {
+        id: MailId(row.id),
+        tenant_id: tenant_id("mail_outbox", &row.tenant_id)?,
+        message_id: row.message_id,
+        recipient: row.recipient,
+        body: EncryptedBlob {
+            ciphertext: row.body_ciphertext,
+            nonce: row.body_nonce,
+            key_id: row.key_id,
+        },
+        status: MailStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::corrupt("mail_outbox", "unknown status"))?,
+        attempts: count_u32(row.attempts),
+        next_attempt_at: row.next_attempt_at,
+        last_error: row.last_error,
+        created_at: row.created_at,
+        sent_at: row.sent_at,
+    })
+}
+
+fn job_from_row(row: reset_jobs::Model) -> StoreResult<Job> {
+    Ok(Job {
+        id: JobId(row.id),
+        tenant_id: tenant_id("reset_jobs", &row.tenant_id)?,
+        client_id: client_id("reset_jobs", &row.client_id)?,
+        kind: row.kind,
+        payload: row.payload,
+        status: JobStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::corrupt("reset_jobs", "unknown status"))?,
+        attempts: count_u32(row.attempts),
+        run_after: row.run_after,
+        locked_until: row.locked_until,
+        last_error: row.last_error,
+        created_at: row.created_at,
+    })
+}
+
+/// Pending and due, or claimed by a worker whose lease ran out.
+fn mail_due(now: Timestamp) -> Condition {
+    use mail_outbox::Column as C;
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(C::Status.eq(MailStatus::Pending.as_str()))
+                .add(C::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(C::Status.eq(MailStatus::Sending.as_str()))
+                .add(C::LockedUntil.lte(now)),
+        )
+}
+
+/// Pending and due, or running under an expired lease.
+fn job_due(now: Timestamp) -> Condition {
+    use reset_jobs::Column as C;
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(C::Status.eq(JobStatus::Pending.as_str()))
+                .add(C::RunAfter.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(C::Status.eq(JobStatus::Running.as_str()))
+                .add(C::LockedUntil.lte(now)),
+        )
+}
+
+/// Error texts are for operators; keep them bounded.
+fn clip(error: &str) -> String {
+    error.chars().take(1000).collect()
+}
+
+#[async_trait]
+impl OutboxRepo for Store {
+    async fn enqueue_mail(&self, new: NewMail) -> StoreResult<MailId> {
+        let row = mail_outbox::ActiveModel {
+            tenant_id: Set(new.tenant_id.as_str().to_owned()),
+            message_id: Set(new.message_id),
+            recipient: Set(new.recipient),
+            body_ciphertext: Set(new.body.ciphertext),
+            body_nonce: Set(new.body.nonce),
+            key_id: Set(new.body.key_id),
+            status: Set(MailStatus::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(at(new.created_at)),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(at(new.created_at)),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(MailId(row.id))
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>> {
+        use mail_outbox::Column as C;
+        let now = at(now);
+        let candidates: Vec<i64> = mail_outbox::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(mail_due(now))
+            .order_by_asc(C::NextAttemptAt)
+            .limit(u64::from(limit))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            let rows = mail_outbox::Entity::update_many()
+                .col_expr(C::Status, Expr::value(MailStatus::Sending.as_str()))
+                .col_expr(C::LockedUntil, Expr::value(at(now + lease)))
+                .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+                .filter(C::Id.eq(id))
+                .filter(mail_due(now))
+                .exec_with_returning(self.db())
+                .await?;
+            for row in rows {
+                claimed.push(mail_from_row(row)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn mark_mail_sent(&self, id: MailId, now: Timestamp) -> StoreResult<()> {
+        use mail_outbox::Column as C;
+        let result = mail_outbox::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MailStatus::Sent.as_str()))
+            .col_expr(C::SentAt, Expr::value(at(now)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .filter(C::Id.eq(id.0))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "outbox mail")
+    }
+
+    async fn reschedule_mail(
+        &self,
+        id: MailId,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        use mail_outbox::Column as C;
+        let result = mail_outbox::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MailStatus::Pending.as_str()))
+            .col_expr(C::NextAttemptAt, Expr::value(at(next_attempt_at)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .filter(C::Id.eq(id.0))
+            .filter(C::Status.ne(MailStatus::Sent.as_str()))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "outbox mail")
+    }
+
+    async fn mark_mail_dead(&self, id: MailId, error: &str) -> StoreResult<()> {
+        use mail_outbox::Column as C;
+        let result = mail_outbox::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MailStatus::Dead.as_str()))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .filter(C::Id.eq(id.0))
+            .filter(C::Status.ne(MailStatus::Sent.as_str()))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "outbox mail")
+    }
+
+    async fn mail(&self, tenant: &TenantId, id: MailId) -> StoreResult<Option<OutboxMail>> {
+        mail_outbox::Entity::find_by_id(id.0)
+            .filter(mail_outbox::Column::TenantId.eq(tenant.as_str()))
+            .one(self.db())
+            .await?
+            .map(mail_from_row)
+            .transpose()
+    }
+}
+
+fn found(rows: u64, what: &'static str) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound { what })
+    } else {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobRepo for Store {
+    async fn enqueue_job(&self, new: NewJob) -> StoreResult<JobId> {
+        let row = reset_jobs::ActiveModel {
+            tenant_id: Set(new.tenant_id.as_str().to_owned()),
+            client_id: Set(new.client_id.as_str().to_owned()),
+            kind: Set(new.kind),
+            payload: Set(new.payload),
+            status: Set(JobStatus::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            run_after: Set(at(new.run_after)),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(at(new.created_at)),
+            finished_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(JobId(row.id))
+    }
+
+    async fn claim_jobs(
+        &self,
+        now: Timestamp,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        use reset_jobs::Column as C;
+        let now = at(now);
+        let candidates: Vec<i64> = reset_jobs::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(job_due(now))
+            .order_by_asc(C::RunAfter)
+            .limit(u64::from(limit))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            let rows = reset_jobs::Entity::update_many()
+                .col_expr(C::Status, Expr::value(JobStatus::Running.as_str()))
+                .col_expr(C::LockedUntil, Expr::value(at(now + lease)))
+                .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+                .filter(C::Id.eq(id))
+                .filter(job_due(now))
+                .exec_with_returning(self.db())
+                .await?;
+            for row in rows {
+                claimed.push(job_from_row(row)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn complete_job(&self, id: JobId, now: Timestamp) -> StoreResult<()> {
+        use reset_jobs::Column as C;
+        let result = reset_jobs::Entity::update_many()
+            .col_expr(C::Status, Expr::value(JobStatus::Done.as_str()))
+            .col_expr(C::FinishedAt, Expr::value(at(now)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .filter(C::Id.eq(id.0))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "job")
+    }
+
+    async fn retry_job(&self, id: JobId, error: &str, run_after: Timestamp) -> StoreResult<()> {
+        use reset_jobs::Column as C;
+        let result = reset_jobs::Entity::update_many()
+            .col_expr(C::Status, Expr::value(JobStatus::Pending.as_str()))
+            .col_expr(C::RunAfter, Expr::value(at(run_after)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .filter(C::Id.eq(id.0))
+            .filter(C::Status.ne(JobStatus::Done.as_str()))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "job")
+    }
+
+    async fn fail_job(&self, id: JobId, error: &str, now: Timestamp) -> StoreResult<()> {
+        use reset_jobs::Column as C;
+        let result = reset_jobs::Entity::update_many()
+            .col_expr(C::Status, Expr::value(JobStatus::Failed.as_str()))
+            .col_expr(C::FinishedAt, Expr::value(at(now)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .col_expr(C::LastError, Expr::value(clip(error)))
+            .filter(C::Id.eq(id.0))
+            .filter(C::Status.ne(JobStatus::Done.as_str()))
+            .exec(self.db())
+            .await?;
+        found(result.rows_affected, "job")
+    }
+
+    async fn job(&self, tenant: &TenantId, id: JobId) -> StoreResult<Option<Job>> {
+        reset_jobs::Entity::find_by_id(id.0)
+            .filter(reset_jobs::Column::TenantId.eq(tenant.as_str()))
+            .one(self.db())
+            .await?
+            .map(job_from_row)
+            .transpose()
+    }
+}

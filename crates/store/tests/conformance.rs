@@ -1,0 +1,804 @@
+//! One conformance suite for every backend: each test below runs against SQLite (a temp file)
+//! and, when `PASSGATE_TEST_POSTGRES_URL` is set, against PostgreSQL in a fresh schema.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use passgate_store::*;
+use passgate_tenant::{ClientId, TenantId};
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap()
+}
+
+fn tid(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+
+fn cid(s: &str) -> ClientId {
+    ClientId::parse(s).unwrap()
+}
+
+async fn tenant(store: &Store, id: &str) -> TenantId {
+    let id = tid(id);
+    store
+        .create_tenant(
+            NewTenant {
+                id: id.clone(),
+                display_name: format!("Tenant {id}"),
+                status: TenantStatus::Active,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+fn yaml(id: &str, n: u32) -> NewConfigVersion {
+    NewConfigVersion {
+        yaml: format!("id: {id}\ndisplay_name: v{n}\n"),
+        author: "test".into(),
+        comment: None,
+    }
+}
+
+fn token(tenant: &TenantId, raw: &str, expires_in: TimeDelta) -> NewResetToken {
+    NewResetToken {
+        hash: Sha256Digest::of(raw.as_bytes()),
+        tenant_id: tenant.clone(),
+        client_id: cid("app"),
+        user_id: "auth0|1".into(),
+        connection: Some("Username-Password-Authentication".into()),
+        email: "ada@example.com".into(),
+        last_password_reset: None,
+        purpose: TokenPurpose::Link,
+        locale: "en".into(),
+        redirect_uri: None,
+        created_at: t0(),
+        expires_at: t0() + expires_in,
+    }
+}
+
+fn blob() -> EncryptedBlob {
+    EncryptedBlob {
+        ciphertext: vec![1, 2, 3],
+        nonce: vec![0; 12],
+        key_id: "k1".into(),
+    }
+}
+
+async fn migrations_applied_twice_are_a_no_op(store: &Store) {
+    let before = store.applied_migrations().await.unwrap();
+    assert!(!before.is_empty());
+    let a = tenant(store, "acme").await;
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.applied_migrations().await.unwrap(), before);
+    assert!(store.tenant(&a).await.unwrap().is_some(), "data survives");
+}
+
+async fn rows_of_tenant_a_are_invisible_from_tenant_b(store: &Store) {
+    let a = tenant(store, "tenant-a").await;
+    let b = tenant(store, "tenant-b").await;
+
+    // Tokens.
+    store
+        .insert_token(token(&a, "secret-a", TimeDelta::minutes(30)))
+        .await
+        .unwrap();
+    let hash = Sha256Digest::of(b"secret-a");
+    assert!(store.find_token(&a, &hash).await.unwrap().is_some());
+    assert!(store.find_token(&b, &hash).await.unwrap().is_none());
+    assert!(matches!(
+        store.consume_token(&b, &hash, t0()).await,
+        Err(StoreError::Token(TokenRejection::Unknown))
+    ));
+    assert_eq!(
+        store
+            .invalidate_user_tokens(&b, &cid("app"), "auth0|1", t0())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        store.consume_token(&a, &hash, t0()).await.is_ok(),
+        "B's attempts left A's token intact"
+    );
+
+    // Password history.
+    store
+        .record_password(&a, "auth0|1", "$argon2id$a", 5, t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.recent_hashes(&a, "auth0|1", 5).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .recent_hashes(&b, "auth0|1", 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Audit.
+    store
+        .append_audit(NewAuditEvent {
+            tenant_id: Some(a.clone()),
+            actor: "key:pgk_ab".into(),
+            action: "config.activate".into(),
+            outcome: "ok".into(),
+            request_id: Some("req-1".into()),
+            client_id: None,
+            details: serde_json::json!({"version": 1}),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.tenant_audit(&a, 10, None).await.unwrap().len(), 1);
+    assert!(store.tenant_audit(&b, 10, None).await.unwrap().is_empty());
+    assert_eq!(store.all_audit(10, None).await.unwrap().len(), 1);
+
+    // Config versions.
+    store
+        .create_version(&a, yaml("tenant-a", 1), true, t0())
+        .await
+        .unwrap();
+    assert!(store.versions(&b).await.unwrap().is_empty());
+    assert!(store.version(&b, 1).await.unwrap().is_none());
+    assert!(store.active_version(&b).await.unwrap().is_none());
+    assert!(matches!(
+        store.activate_version(&b, 1, t0()).await,
+        Err(StoreError::UnknownVersion { .. })
+    ));
+
+    // Outbox and jobs.
+    let mail = store
+        .enqueue_mail(NewMail {
+            tenant_id: a.clone(),
+            message_id: "<m1@passgate>".into(),
+            recipient: "ada@example.com".into(),
+            body: blob(),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    assert!(store.mail(&a, mail).await.unwrap().is_some());
+    assert!(store.mail(&b, mail).await.unwrap().is_none());
+    let job = store
+        .enqueue_job(NewJob {
+            tenant_id: a.clone(),
+            client_id: cid("app"),
+            kind: "reset-request".into(),
+            payload: "{}".into(),
+            run_after: t0(),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    assert!(store.job(&a, job).await.unwrap().is_some());
+    assert!(store.job(&b, job).await.unwrap().is_none());
+
+    // Rate limits: the same key in two tenants counts separately.
+    let bucket = |t: &TenantId| RateBucket {
+        tenant_id: Some(t.clone()),
+        key: "account:x".into(),
+    };
+    let window = TimeDelta::minutes(1);
+    assert!(
+        store
+            .hit(&bucket(&a), window, 1, t0())
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !store
+            .hit(&bucket(&a), window, 1, t0())
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        store
+            .hit(&bucket(&b), window, 1, t0())
+            .await
+            .unwrap()
+            .allowed
+    );
+}
+
+async fn concurrent_activations_leave_exactly_one_active(store: &Store) {
+    let a = tenant(store, "acme").await;
+    for n in 1..=8 {
+        store
+            .create_version(&a, yaml("acme", n), false, t0())
+            .await
+            .unwrap();
+    }
+    for round in 0..5 {
+        let tasks: Vec<_> = (1..=8u32)
+            .map(|v| {
+                let store = store.clone();
+                let a = a.clone();
+                tokio::spawn(async move { store.activate_version(&a, v, t0()).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let active: Vec<u32> = store
+            .versions(&a)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|v| v.is_active)
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(active.len(), 1, "round {round}: active versions {active:?}");
+        let served = store.active_version(&a).await.unwrap().unwrap();
+        assert_eq!(served.info.version, active[0]);
+    }
+}
+
+async fn duplicate_client_id_is_refused_across_tenants(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "globex").await;
+    store
+        .add_client_id(&a, &cid("shop-ios"), t0())
+        .await
+        .unwrap();
+    match store.add_client_id(&b, &cid("shop-ios"), t0()).await {
+        Err(StoreError::DuplicateClientId { client_id, owner }) => {
+            assert_eq!(client_id, cid("shop-ios"));
+            assert_eq!(owner, a);
+        }
+        other => panic!("expected DuplicateClientId, got {other:?}"),
+    }
+    assert!(matches!(
+        store.add_client_id(&a, &cid("shop-ios"), t0()).await,
+        Err(StoreError::DuplicateClientId { .. })
+    ));
+    assert_eq!(
+        store.tenant_of(&cid("shop-ios")).await.unwrap(),
+        Some(a.clone())
+    );
+    assert!(store.client_ids(&b).await.unwrap().is_empty());
+    // Removing through the wrong tenant does nothing.
+    assert!(!store.remove_client_id(&b, &cid("shop-ios")).await.unwrap());
+    assert!(store.remove_client_id(&a, &cid("shop-ios")).await.unwrap());
+    store
+        .add_client_id(&b, &cid("shop-ios"), t0())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.add_client_id(&tid("nobody"), &cid("x"), t0()).await,
+        Err(StoreError::UnknownTenant(_))
+    ));
+}
+
+async fn twenty_concurrent_consumers_exactly_one_wins(store: &Store) {
+    let a = tenant(store, "acme").await;
+    store
+        .insert_token(token(&a, "race", TimeDelta::minutes(30)))
+        .await
+        .unwrap();
+    let hash = Sha256Digest::of(b"race");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            let a = a.clone();
+            tokio::spawn(async move { store.consume_token(&a, &hash, t0()).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(t) => {
+                wins += 1;
+                assert_eq!(t.consumed_at, Some(t0()));
+                assert_eq!(t.user_id, "auth0|1");
+            }
+            Err(StoreError::Token(TokenRejection::AlreadyConsumed)) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+async fn tokens_expire_and_are_superseded(store: &Store) {
+    let a = tenant(store, "acme").await;
+    store
+        .insert_token(token(&a, "short", TimeDelta::minutes(1)))
+        .await
+        .unwrap();
+    let hash = Sha256Digest::of(b"short");
+    assert!(matches!(
+        store
+            .consume_token(&a, &hash, t0() + TimeDelta::minutes(1))
+            .await,
+        Err(StoreError::Token(TokenRejection::Expired))
+    ));
+    assert!(
+        store
+            .consume_token(&a, &hash, t0() + TimeDelta::seconds(59))
+            .await
+            .is_ok()
+    );
+
+    store
+        .insert_token(token(&a, "old", TimeDelta::minutes(30)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .invalidate_user_tokens(&a, &cid("app"), "auth0|1", t0())
+            .await
+            .unwrap(),
+        1,
+        "only the unused token is invalidated"
+    );
+    assert!(matches!(
+        store
+            .consume_token(&a, &Sha256Digest::of(b"old"), t0())
+            .await,
+        Err(StoreError::Token(TokenRejection::Invalidated))
+    ));
+
+    let mut code = token(&a, "12345678", TimeDelta::minutes(10));
+    code.purpose = TokenPurpose::Code;
+    store.insert_token(code).await.unwrap();
+    let code_hash = Sha256Digest::of(b"12345678");
+    for expected in 1..=4 {
+        assert_eq!(
+            store
+                .record_failed_attempt(&a, &code_hash, 5, t0())
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert!(
+        store
+            .find_token(&a, &code_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .invalidated_at
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .record_failed_attempt(&a, &code_hash, 5, t0())
+            .await
+            .unwrap(),
+        5
+    );
+    assert!(matches!(
+        store.consume_token(&a, &code_hash, t0()).await,
+        Err(StoreError::Token(TokenRejection::Invalidated))
+    ));
+    let looked_up = store.lookup_token(&code_hash).await.unwrap().unwrap();
+    assert_eq!(looked_up.tenant_id, a);
+    assert_eq!(looked_up.purpose, TokenPurpose::Code);
+    assert_eq!(
+        store
+            .purge_tokens(t0() + TimeDelta::hours(1))
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+async fn import_is_all_or_nothing_and_versions_only_on_change(store: &Store) {
+    let item = |id: &str, clients: &[&str], n: u32| TenantImport {
+        id: tid(id),
+        display_name: format!("{id} v{n}"),
+        client_ids: clients.iter().map(|c| cid(c)).collect(),
+        yaml: format!("id: {id}\nrev: {n}\n"),
+    };
+    let first = store
+        .import_tenants(
+            vec![
+                item("acme", &["acme-ios", "acme-android"], 1),
+                item("globex", &["globex-web"], 1),
+            ],
+            "cli",
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(first.iter().all(|r| r.outcome == ImportOutcome::Created));
+
+    let again = store
+        .import_tenants(
+            vec![
+                item("acme", &["acme-ios", "acme-android"], 1),
+                item("globex", &["globex-web"], 1),
+            ],
+            "cli",
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        again.iter().all(|r| r.outcome == ImportOutcome::Unchanged),
+        "{again:?}"
+    );
+
+    let changed = store
+        .import_tenants(vec![item("acme", &["acme-ios"], 2)], "cli", t0())
+        .await
+        .unwrap();
+    assert_eq!(changed[0].outcome, ImportOutcome::Updated { version: 2 });
+    assert_eq!(
+        store.client_ids(&tid("acme")).await.unwrap(),
+        vec![cid("acme-ios")]
+    );
+    assert_eq!(
+        store
+            .active_version(&tid("acme"))
+            .await
+            .unwrap()
+            .unwrap()
+            .yaml,
+        "id: acme\nrev: 2\n"
+    );
+
+    // A client id owned by a tenant outside the import aborts everything.
+    let before = store.list_tenants().await.unwrap();
+    let refused = store
+        .import_tenants(
+            vec![
+                item("initech", &["initech-app"], 1),
+                item("acme", &["acme-ios", "globex-web"], 3),
+            ],
+            "cli",
+            t0(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::DuplicateClientId { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.list_tenants().await.unwrap(),
+        before,
+        "nothing changed"
+    );
+    assert!(store.tenant(&tid("initech")).await.unwrap().is_none());
+
+    // A client id may move between two tenants of one import.
+    let moved = store
+        .import_tenants(
+            vec![
+                item("globex", &[], 2),
+                item("acme", &["acme-ios", "globex-web"], 3),
+            ],
+            "cli",
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 2);
+    assert_eq!(
+        store.tenant_of(&cid("globex-web")).await.unwrap(),
+        Some(tid("acme"))
+    );
+}
+
+async fn routes_load_tenant_status_and_active_config(store: &Store) {
+    let a = tenant(store, "acme").await;
+    store
+        .add_client_id(&a, &cid("acme-ios"), t0())
+        .await
+        .unwrap();
+    let route = store.load_route(&cid("acme-ios")).await.unwrap().unwrap();
+    assert_eq!(route.tenant_id, a);
+    assert_eq!(route.status, TenantStatus::Active);
+    assert!(route.active.is_none());
+    store
+        .create_version(&a, yaml("acme", 1), true, t0())
+        .await
+        .unwrap();
+    store
+        .set_status(&a, TenantStatus::Disabled, t0())
+        .await
+        .unwrap();
+    let route = store.load_route(&cid("acme-ios")).await.unwrap().unwrap();
+    assert_eq!(route.status, TenantStatus::Disabled);
+    assert_eq!(route.active.unwrap().info.version, 1);
+    assert!(store.load_route(&cid("nobody")).await.unwrap().is_none());
+}
+
+async fn writes_run_change_hooks(store: &Store) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    store.on_tenant_change(Arc::new(move |t: &TenantId| {
+        sink.lock().unwrap().push(t.clone())
+    }));
+    let a = tenant(store, "acme").await;
+    store
+        .create_version(&a, yaml("acme", 1), true, t0())
+        .await
+        .unwrap();
+    store
+        .add_client_id(&a, &cid("acme-ios"), t0())
+        .await
+        .unwrap();
+    store
+        .set_status(&a, TenantStatus::Disabled, t0())
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 4);
+    assert!(seen.lock().unwrap().iter().all(|t| *t == a));
+}
+
+async fn tenants_keep_provider_binding_and_secret(store: &Store) {
+    let a = tenant(store, "acme").await;
+    assert!(matches!(
+        store
+            .create_tenant(
+                NewTenant {
+                    id: a.clone(),
+                    display_name: "again".into(),
+                    status: TenantStatus::Active
+                },
+                t0()
+            )
+            .await,
+        Err(StoreError::TenantExists(_))
+    ));
+    let binding = ProviderBinding {
+        kind: Some("auth0".into()),
+        domain: Some("acme.eu.auth0.com".into()),
+        connection: Some("Username-Password-Authentication".into()),
+        mode: Some("hosted".into()),
+        client_id: Some("mgmt".into()),
+    };
+    store.set_provider(&a, binding.clone(), t0()).await.unwrap();
+    store
+        .set_provider_secret(&a, Some(blob()), t0())
+        .await
+        .unwrap();
+    let row = store.tenant(&a).await.unwrap().unwrap();
+    assert_eq!(row.provider, binding);
+    assert!(row.has_provider_secret);
+    assert_eq!(store.provider_secret(&a).await.unwrap(), Some(blob()));
+    assert!(store.delete_tenant(&a).await.unwrap());
+    assert!(store.tenant(&a).await.unwrap().is_none());
+}
+
+async fn rate_limits_count_atomically_per_window(store: &Store) {
+    let bucket = RateBucket {
+        tenant_id: None,
+        key: "ip:203.0.113.9".into(),
+    };
+    let window = TimeDelta::minutes(1);
+    let allowed = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, bucket, allowed) = (store.clone(), bucket.clone(), allowed.clone());
+            tokio::spawn(async move {
+                if store.hit(&bucket, window, 3, t0()).await.unwrap().allowed {
+                    allowed.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(allowed.load(Ordering::SeqCst), 3);
+    let next = store.hit(&bucket, window, 3, t0() + window).await.unwrap();
+    assert!(next.allowed);
+    assert_eq!(next.count, 1);
+    assert!(next.resets_at > t0() + window);
+    assert_eq!(store.purge_windows(t0() + window).await.unwrap(), 1);
+}
+
+async fn outbox_and_jobs_are_claimed_once_per_lease(store: &Store) {
+    let a = tenant(store, "acme").await;
+    for n in 0..6 {
+        store
+            .enqueue_mail(NewMail {
+                tenant_id: a.clone(),
+                message_id: format!("<{n}@passgate>"),
+                recipient: "ada@example.com".into(),
+                body: blob(),
+                created_at: t0(),
+            })
+            .await
+            .unwrap();
+    }
+    let lease = TimeDelta::seconds(60);
+    let (one, two) = tokio::join!(
+        store.claim_mail(t0(), lease, 6),
+        store.claim_mail(t0(), lease, 6)
+    );
+    let mut ids: Vec<MailId> = one
+        .unwrap()
+        .into_iter()
+        .chain(two.unwrap())
+        .map(|m| m.id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "every mail claimed exactly once");
+    assert!(
+        store.claim_mail(t0(), lease, 6).await.unwrap().is_empty(),
+        "leased"
+    );
+    store.mark_mail_sent(ids[0], t0()).await.unwrap();
+    store
+        .reschedule_mail(ids[1], "421 try later", t0() + TimeDelta::seconds(30))
+        .await
+        .unwrap();
+    store
+        .mark_mail_dead(ids[2], "550 no such user")
+        .await
+        .unwrap();
+    let later = store
+        .claim_mail(t0() + TimeDelta::seconds(61), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 4, "rescheduled + three expired leases");
+    assert!(
+        later
+            .iter()
+            .all(|m| m.attempts == 2 && m.status == MailStatus::Sending)
+    );
+
+    let job = store
+        .enqueue_job(NewJob {
+            tenant_id: a.clone(),
+            client_id: cid("app"),
+            kind: "reset-request".into(),
+            payload: "{\"email\":\"ada@example.com\"}".into(),
+            run_after: t0(),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    let (one, two) = tokio::join!(
+        store.claim_jobs(t0(), lease, 5),
+        store.claim_jobs(t0(), lease, 5)
+    );
+    assert_eq!(one.unwrap().len() + two.unwrap().len(), 1);
+    store
+        .retry_job(job, "provider 503", t0() + TimeDelta::seconds(10))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_jobs(t0() + TimeDelta::seconds(5), lease, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim_jobs(t0() + TimeDelta::seconds(10), lease, 5)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 2);
+    assert_eq!(again[0].last_error.as_deref(), Some("provider 503"));
+    store.complete_job(job, t0()).await.unwrap();
+    assert_eq!(
+        store.job(&a, job).await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
+    assert!(
+        store
+            .claim_jobs(t0() + TimeDelta::hours(1), lease, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn history_keeps_the_newest_hashes(store: &Store) {
+    let a = tenant(store, "acme").await;
+    for n in 0..5i64 {
+        store
+            .record_password(
+                &a,
+                "u1",
+                &format!("hash-{n}"),
+                3,
+                t0() + TimeDelta::seconds(n),
+            )
+            .await
+            .unwrap();
+    }
+    let recent: Vec<String> = store
+        .recent_hashes(&a, "u1", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.hash)
+        .collect();
+    assert_eq!(recent, ["hash-4", "hash-3", "hash-2"]);
+}
+
+async fn api_keys_are_found_by_hash_and_revocable(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let hash = Sha256Digest::of(b"pgk_secret");
+    let id = store
+        .create_api_key(NewApiKey {
+            key_hash: hash,
+            prefix: "pgk_secr".into(),
+            role: ApiRole::TenantEditor,
+            tenants: vec![a.clone()],
+            label: "product owner".into(),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    let key = store.api_key_by_hash(&hash).await.unwrap().unwrap();
+    assert_eq!(
+        (key.id, key.role, key.tenants.clone()),
+        (id, ApiRole::TenantEditor, vec![a])
+    );
+    assert!(
+        store
+            .api_key_by_hash(&Sha256Digest::of(b"pgk_other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.touch_api_key(id, t0()).await.unwrap();
+    assert!(store.revoke_api_key(id, t0()).await.unwrap());
+    assert!(!store.revoke_api_key(id, t0()).await.unwrap());
+    let listed = store.list_api_keys().await.unwrap();
+    assert_eq!(listed[0].last_used_at, Some(t0()));
+    assert_eq!(listed[0].revoked_at, Some(t0()));
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = crate::common::TestDb::sqlite().await;
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = crate::common::TestDb::postgres().await else { return };
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_applied_twice_are_a_no_op,
+    rows_of_tenant_a_are_invisible_from_tenant_b,
+    concurrent_activations_leave_exactly_one_active,
+    duplicate_client_id_is_refused_across_tenants,
+    twenty_concurrent_consumers_exactly_one_wins,
+    tokens_expire_and_are_superseded,
+    import_is_all_or_nothing_and_versions_only_on_change,
+    routes_load_tenant_status_and_active_config,
+    writes_run_change_hooks,
+    tenants_keep_provider_binding_and_secret,
+    rate_limits_count_atomically_per_window,
+    outbox_and_jobs_are_claimed_once_per_lease,
+    history_keeps_the_newest_hashes,
+    api_keys_are_found_by_hash_and_revocable,
+);
