@@ -1,6 +1,7 @@
 //! Renders every page of every theme (English and French) plus the emails to static HTML
 //! files for a visual check: `cargo run -p passgate-theme --example render_pages -- OUT`.
-//! Stylesheets are inlined into the files so they open without a server.
+//! Stylesheets are inlined into the files so they open without a server; add `--server`
+//! to keep the `/static/...` URLs for a server that maps them to `themes/<name>/static/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .unwrap_or_else(|| "target/theme-preview".into()),
     );
+    let served = std::env::args().any(|a| a == "--server");
     std::fs::create_dir_all(&out)?;
     let themes = Themes::load(&root)?;
     let policy: serde_json::Value = serde_json::from_str(include_str!("preview-policy.json"))?;
@@ -46,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     policy: Some(policy.clone()),
                     request_id: Some("req-7f3a".into()),
                 };
-                let html = inline_static(&themes, theme, &themes.render_page(theme, page, &ctx)?);
+                let mut html = themes.render_page(theme, page, &ctx)?;
+                if !served {
+                    html = inline_static(&themes, theme, &html);
+                }
                 std::fs::write(
                     out.join(format!("{theme}-{locale}-{}", page.template())),
                     html,

@@ -61,16 +61,27 @@
     symbol: /[^\p{Alphabetic}\p{N}]/u
   };
 
-  // Regex rules that do not compile as JavaScript (Unicode mode) are skipped here.
+  // Regex rules that do not compile as JavaScript (Unicode mode) are left to the server
+  // and marked "checked when you submit".
   var regexRules = (policy.regex_rules || []).map(function (rule) {
     try { return { name: rule.name, re: new RegExp(rule.pattern, 'u'), mustMatch: rule.must_match !== false, message: rule.message }; }
-    catch (e) { return null; }
+    catch (e) { markServerOnly('regex:' + rule.name); return null; }
   }).filter(Boolean);
 
   function format(text, params) {
     return String(text).replace(/\{([A-Za-z0-9_]+)\}/g, function (whole, name) {
       return Object.prototype.hasOwnProperty.call(params || {}, name) ? String(params[name]) : whole;
     });
+  }
+
+  function markServerOnly(code) {
+    var li = item(code);
+    if (!li || li.getAttribute('data-state') === 'server') { return; }
+    li.setAttribute('data-state', 'server');
+    var note = document.createElement('span');
+    note.className = 'pg-rule-note';
+    note.textContent = ' (' + list.getAttribute('data-server-note') + ')';
+    li.insertBefore(note, li.querySelector('.pg-rule-state'));
   }
 
   function item(code) {
