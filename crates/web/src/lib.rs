@@ -1,0 +1,6 @@
+//! Passgate's HTTP server (being built).
+//!
+//! # Layout
+//! - [`admin`]: the admin API under `/admin/v1`.
+
+pub mod admin;
