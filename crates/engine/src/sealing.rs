@@ -41,6 +41,12 @@ impl KeyId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as read back from storage beside a sealed value; an id the keyring does not
+    /// hold fails at [`Keyring::open`].
+    pub fn from_stored(id: &str) -> Self {
+        Self(id.to_owned())
+    }
 }
 
 /// A sealed value: key id, 96-bit random nonce, ciphertext with its 128-bit tag.

@@ -108,11 +108,45 @@ impl fmt::Debug for ResetCode {
     }
 }
 
+/// A random, non-secret id of one reset request, returned to the client (code mode types the
+/// code against it). 128 bits, so ids of unknown accounts look exactly like the others.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowId(String);
+
+impl FlowId {
+    /// Length of its text form (16 bytes, unpadded base64url).
+    pub const TEXT_LEN: usize = 22;
+
+    /// Draws a fresh id from the OS CSPRNG.
+    pub fn generate() -> Result<Self, RandomSourceFailed> {
+        Ok(Self(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?)))
+    }
+
+    /// Accepts only the exact shape [`FlowId::generate`] produces.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != Self::TEXT_LEN {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        (bytes.len() == 16).then(|| Self(text.to_owned()))
+    }
+
+    /// The id text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The stored form of a token or code: HMAC-SHA256 under the server's token key.
 #[derive(Clone, Copy, Eq)]
 pub struct TokenDigest([u8; 32]);
 
 impl TokenDigest {
+    /// The 32 digest bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
     /// Lowercase hex, the form kept in the database.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
@@ -163,10 +197,22 @@ impl TokenHasher {
         self.mac(&[b"passgate/link/v1", token.0.as_bytes()])
     }
 
+    /// Digest naming a code-mode flow's own row (which counts wrong attempts and is consumed
+    /// once); the flow id is not secret, so this row proves nothing by itself.
+    pub fn flow(&self, flow_id: &FlowId) -> TokenDigest {
+        self.mac(&[b"passgate/flow/v1", flow_id.0.as_bytes()])
+    }
+
+    /// Keyed digest of an account key (lowercased email) for rate-limit buckets: a bucket
+    /// name never holds the email.
+    pub fn account(&self, lookup_key: &str) -> TokenDigest {
+        self.mac(&[b"passgate/account/v1", lookup_key.as_bytes()])
+    }
+
     /// Digest of a code, bound to the reset flow it was issued for: the same 8 digits in
     /// another flow give another digest, and a guess only ever tests one flow.
-    pub fn code(&self, flow_id: &str, code: &ResetCode) -> TokenDigest {
-        self.mac(&[b"passgate/code/v1", flow_id.as_bytes(), code.0.as_bytes()])
+    pub fn code(&self, flow_id: &FlowId, code: &ResetCode) -> TokenDigest {
+        self.mac(&[b"passgate/code/v1", flow_id.0.as_bytes(), code.0.as_bytes()])
     }
 }
 
@@ -241,9 +287,12 @@ mod tests {
         assert!(!a.link(&token).to_hex().contains(token.expose()));
 
         let code = ResetCode::parse("12345678").unwrap();
+        let (f1, f2) = (FlowId::generate().unwrap(), FlowId::generate().unwrap());
+        assert_eq!(FlowId::parse(f1.as_str()), Some(f1.clone()));
+        assert_ne!(a.flow(&f1), a.code(&f1, &code), "flow row and code row differ");
         assert_ne!(
-            a.code("flow-1", &code),
-            a.code("flow-2", &code),
+            a.code(&f1, &code),
+            a.code(&f2, &code),
             "bound to the flow"
         );
     }

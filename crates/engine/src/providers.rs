@@ -1,0 +1,228 @@
+//! [`ProviderDirectory`]: a tenant's identity-provider client, built from the binding a
+//! platform admin stored and the client secret sealed at rest, cached per tenant and binding
+//! version so token caches survive between requests.
+
+use std::{fmt, sync::Arc};
+
+use async_trait::async_trait;
+use passgate_idp::{
+    Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, JanrainClient,
+    JanrainConfig,
+};
+use passgate_store::{EncryptedBlob, Store, TenantRepo};
+use passgate_tenant::{TenantConfig, TenantId};
+use secrecy::SecretString;
+
+use crate::{
+    error::EngineError,
+    sealing::{KeyId, Keyring, Sealed},
+    settings::EngineSettings,
+};
+
+/// Tenant → its provider client.
+#[async_trait]
+pub trait ProviderDirectory: Send + Sync + fmt::Debug {
+    /// The provider client of `tenant`.
+    async fn provider(&self, tenant: &TenantConfig)
+    -> Result<Arc<dyn IdentityProvider>, EngineError>;
+}
+
+/// The AES-GCM associated data of a tenant's provider secret: a ciphertext copied to another
+/// tenant's row does not open.
+pub fn provider_secret_context(tenant: &TenantId) -> String {
+    format!("provider-secret:{}", tenant.as_str())
+}
+
+/// Seals a provider client secret for [`TenantRepo::set_provider_secret`] (used by the admin
+/// API, so both sides agree on the context).
+pub fn seal_provider_secret(
+    keyring: &Keyring,
+    tenant: &TenantId,
+    secret: &SecretString,
+) -> Result<EncryptedBlob, EngineError> {
+    use secrecy::ExposeSecret;
+    let sealed = keyring.seal(
+        secret.expose_secret().as_bytes(),
+        &provider_secret_context(tenant),
+    )?;
+    Ok(EncryptedBlob {
+        ciphertext: sealed.ciphertext,
+        nonce: sealed.nonce.to_vec(),
+        key_id: sealed.key_id.as_str().to_owned(),
+    })
+}
+
+/// Opens a blob sealed by [`seal_provider_secret`] (or an outbox body).
+pub(crate) fn open_blob(
+    keyring: &Keyring,
+    blob: &EncryptedBlob,
+    context: &str,
+) -> Result<Vec<u8>, EngineError> {
+    let nonce: [u8; 12] = blob
+        .nonce
+        .as_slice()
+        .try_into()
+        .map_err(|_| EngineError::Corrupt {
+            what: "sealed value",
+            reason: "nonce is not 12 bytes".into(),
+        })?;
+    let sealed = Sealed {
+        key_id: KeyId::from_stored(&blob.key_id),
+        nonce,
+        ciphertext: blob.ciphertext.clone(),
+    };
+    Ok(keyring.open(&sealed, context)?)
+}
+
+/// Builds clients from the store's binding and secret; caches them per tenant and binding
+/// version (the tenant row's `updated_at`), so a rebinding takes effect on the next call.
+pub struct StoredProviders {
+    store: Store,
+    keyring: Keyring,
+    hosts: HostPolicy,
+    http: HttpConfig,
+    settings: Arc<EngineSettings>,
+    cache: moka::future::Cache<(TenantId, i64), Arc<dyn IdentityProvider>>,
+}
+
+impl fmt::Debug for StoredProviders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredProviders")
+            .field("hosts", &self.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredProviders {
+    /// A directory over `store`; `hosts` is the provider-host allowlist (custom domains, and
+    /// loopback only for tests and the demo).
+    pub fn new(
+        store: Store,
+        keyring: Keyring,
+        hosts: HostPolicy,
+        http: HttpConfig,
+        settings: Arc<EngineSettings>,
+    ) -> Self {
+        Self {
+            store,
+            keyring,
+            hosts,
+            http,
+            settings,
+            cache: moka::future::Cache::builder().max_capacity(10_000).build(),
+        }
+    }
+
+    async fn build(&self, config: &TenantConfig) -> Result<Arc<dyn IdentityProvider>, EngineError> {
+        let binding_error = |reason: &str| EngineError::ProviderBinding {
+            tenant: config.id.as_str().to_owned(),
+            reason: reason.to_owned(),
+        };
+        let tenant = self
+            .store
+            .tenant(&config.id)
+            .await?
+            .ok_or_else(|| binding_error("no tenant row"))?;
+        let binding = tenant.provider;
+        let blob = self
+            .store
+            .provider_secret(&config.id)
+            .await?
+            .ok_or_else(|| binding_error("no client secret stored"))?;
+        let secret = open_blob(&self.keyring, &blob, &provider_secret_context(&config.id))?;
+        let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
+        let secret = SecretString::from(secret);
+        let domain = binding.domain.ok_or_else(|| binding_error("no domain"))?;
+        let client_id = binding.client_id.ok_or_else(|| binding_error("no client id"))?;
+        let client: Arc<dyn IdentityProvider> = match binding.kind.as_deref() {
+            Some("auth0") => Arc::new(Auth0Client::new(Auth0Config {
+                domain,
+                client_id,
+                client_secret: secret,
+                connection: binding
+                    .connection
+                    .ok_or_else(|| binding_error("no connection"))?,
+                audience: None,
+                hosts: self.hosts.clone(),
+                http: self.http.clone(),
+            })?),
+            Some("janrain") => {
+                let landing_client = config
+                    .client_ids
+                    .first()
+                    .ok_or_else(|| binding_error("tenant has no client id"))?;
+                let mut janrain = JanrainConfig::new(
+                    domain,
+                    client_id,
+                    secret,
+                    self.settings.janrain_landing(landing_client.as_str()),
+                );
+                if let Some(flow) = binding.connection {
+                    janrain.flow = flow;
+                }
+                janrain.hosts = self.hosts.clone();
+                janrain.http = self.http.clone();
+                Arc::new(JanrainClient::new(janrain)?)
+            }
+            _ => return Err(binding_error("unknown provider kind")),
+        };
+        Ok(client)
+    }
+}
+
+#[async_trait]
+impl ProviderDirectory for StoredProviders {
+    async fn provider(
+        &self,
+        config: &TenantConfig,
+    ) -> Result<Arc<dyn IdentityProvider>, EngineError> {
+        let version = self
+            .store
+            .tenant(&config.id)
+            .await?
+            .map(|t| t.updated_at.timestamp_micros())
+            .ok_or_else(|| EngineError::TenantUnavailable(config.id.as_str().to_owned()))?;
+        let key = (config.id.clone(), version);
+        if let Some(client) = self.cache.get(&key).await {
+            return Ok(client);
+        }
+        let client = self.build(config).await?;
+        self.cache.insert(key, Arc::clone(&client)).await;
+        Ok(client)
+    }
+}
+
+/// A fixed tenant → client map (tests and the demo).
+#[derive(Debug, Default, Clone)]
+pub struct FixedProviders {
+    by_tenant: std::collections::HashMap<TenantId, Arc<dyn IdentityProvider>>,
+}
+
+impl FixedProviders {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) `tenant`'s client.
+    pub fn with(mut self, tenant: TenantId, client: Arc<dyn IdentityProvider>) -> Self {
+        self.by_tenant.insert(tenant, client);
+        self
+    }
+}
+
+#[async_trait]
+impl ProviderDirectory for FixedProviders {
+    async fn provider(
+        &self,
+        config: &TenantConfig,
+    ) -> Result<Arc<dyn IdentityProvider>, EngineError> {
+        self.by_tenant
+            .get(&config.id)
+            .cloned()
+            .ok_or_else(|| EngineError::ProviderBinding {
+                tenant: config.id.as_str().to_owned(),
+                reason: "no provider configured".into(),
+            })
+    }
+}

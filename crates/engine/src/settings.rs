@@ -1,0 +1,135 @@
+//! [`EngineSettings`]: platform-level knobs (not per tenant): the public base URL links are
+//! built from, the sender, worker cadence, retry bounds and the platform rate-limit ceilings.
+
+use std::time::Duration;
+
+/// How the engine runs. Built once at startup by the binary; tests shorten the waits.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// The configured public origin of the hosted pages, e.g. `https://reset.example.com`.
+    /// Every link in a mail starts with it; a request's `Host` is never used (item 41).
+    pub public_base_url: String,
+    /// The sender used when a tenant sets none, e.g. `Passgate <no-reply@reset.example.com>`.
+    pub default_from: String,
+    /// The right-hand side of generated `Message-ID`s, e.g. `reset.example.com`.
+    pub message_id_domain: String,
+    /// Every reset request answers no sooner than this after it arrived, so the time taken
+    /// never depends on the account (item 13). The work itself is already identical.
+    pub request_floor: Duration,
+    /// Background job (lookup + issue) cadence and retry bounds.
+    pub jobs: WorkerSettings,
+    /// Outbox cadence and retry bounds.
+    pub outbox: WorkerSettings,
+    /// Wrong codes before a code-mode flow dies (Kratos uses 5).
+    pub code_max_attempts: u32,
+    /// Completion attempts per client IP per hour, across tenants (item 20).
+    pub redeem_per_ip_per_hour: u32,
+    /// Completion attempts per tenant per minute (item 20 "globally", item 23 isolation).
+    pub redeem_per_tenant_per_minute: u32,
+    /// Argon2id hashes computed at once (history); each takes ~13 ms of one core.
+    pub hashing_concurrency: usize,
+}
+
+impl EngineSettings {
+    /// Settings with production defaults for `public_base_url`.
+    pub fn new(public_base_url: impl Into<String>) -> Self {
+        let public_base_url = public_base_url.into().trim_end_matches('/').to_owned();
+        let domain = public_base_url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .filter(|host| !host.is_empty())
+            .unwrap_or("passgate.invalid")
+            .to_owned();
+        Self {
+            default_from: format!("Passgate <no-reply@{domain}>"),
+            message_id_domain: domain,
+            public_base_url,
+            request_floor: Duration::from_millis(150),
+            jobs: WorkerSettings::default(),
+            outbox: WorkerSettings {
+                max_attempts: 8,
+                ..WorkerSettings::default()
+            },
+            code_max_attempts: 5,
+            redeem_per_ip_per_hour: 100,
+            redeem_per_tenant_per_minute: 600,
+            hashing_concurrency: 2,
+        }
+    }
+
+    /// The hosted link for a token: `{base}/reset/confirm?token=…`. The web layer moves the
+    /// token out of the address bar on the first GET (item 34).
+    pub fn reset_link(&self, token: &str) -> String {
+        format!("{}/reset/confirm?token={token}", self.public_base_url)
+    }
+
+    /// The page Janrain's email links to for `client_id` (Janrain appends `code=…`).
+    pub fn janrain_landing(&self, client_id: &str) -> String {
+        format!("{}/reset/janrain?client_id={client_id}", self.public_base_url)
+    }
+}
+
+/// Cadence and bounds of one durable worker.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    /// How long an idle worker sleeps before looking again.
+    pub poll_interval: Duration,
+    /// How long a claimed item belongs to its worker; a crashed worker's items come back
+    /// after it.
+    pub lease: Duration,
+    /// Items claimed per round.
+    pub batch: u32,
+    /// Attempts before an item is given up (dead-lettered).
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt, with jitter.
+    pub base_backoff: Duration,
+    /// Ceiling of one retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            batch: 16,
+            max_attempts: 6,
+            base_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+impl WorkerSettings {
+    /// The delay before attempt `attempts + 1`: `base · 2^(attempts-1)`, capped, with "equal
+    /// jitter" (between half and all of it) so many items do not retry in lockstep.
+    pub fn backoff(&self, attempts: u32, jitter_fraction: f64) -> Duration {
+        let exp = self
+            .base_backoff
+            .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).min(16)));
+        let capped = exp.min(self.max_backoff);
+        capped / 2 + capped.mul_f64(jitter_fraction.clamp(0.0, 1.0) / 2.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters_within_half() {
+        let w = WorkerSettings::default();
+        assert_eq!(w.backoff(1, 1.0), Duration::from_secs(5));
+        assert_eq!(w.backoff(2, 1.0), Duration::from_secs(10));
+        assert_eq!(w.backoff(1, 0.0), Duration::from_millis(2500));
+        assert_eq!(w.backoff(30, 1.0), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn links_use_the_configured_origin_only() {
+        let s = EngineSettings::new("https://reset.example.com/");
+        assert_eq!(s.reset_link("abc"), "https://reset.example.com/reset/confirm?token=abc");
+        assert_eq!(s.message_id_domain, "reset.example.com");
+    }
+}

@@ -1,0 +1,121 @@
+//! One [`ResetStrategy`] per tenant mode, chosen by an exhaustive `match` in [`for_tenant`]:
+//! the rest of the engine never asks which provider or mode it is dealing with.
+//!
+//! - [`hosted`]: Passgate's token (link) or code, Passgate's mail and page, then the
+//!   provider's `set_password`.
+//! - [`auth0_ticket`]: an Auth0 password-change ticket in Passgate's branded mail.
+//! - [`auth0_email`]: Auth0 mails its own link.
+//! - [`janrain`]: Janrain mails a link with a code to Passgate's page.
+
+pub(crate) mod auth0_email;
+pub(crate) mod auth0_ticket;
+pub(crate) mod hosted;
+pub(crate) mod janrain;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use passgate_idp::{IdentityProvider, ProviderUser};
+use passgate_tenant::{ClientId, Delivery, LocaleTag, ResetMode, TenantConfig};
+
+use crate::{
+    email_address::SubmittedEmail, engine::Inner, error::EngineError, secret_token::FlowId,
+    tenants::ActiveTenant,
+};
+
+/// The background half of a request, as a strategy sees it.
+#[derive(Debug)]
+pub(crate) struct IssueRequest<'a> {
+    pub(crate) tenant: &'a ActiveTenant,
+    pub(crate) client: &'a ClientId,
+    pub(crate) flow_id: &'a FlowId,
+    pub(crate) email: &'a SubmittedEmail,
+    pub(crate) locale: &'a LocaleTag,
+    pub(crate) redirect_uri: Option<&'a str>,
+    pub(crate) request_id: &'a str,
+}
+
+/// What the background half did (audit outcome; never shown to the user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Issued {
+    /// A token or code was stored and Passgate's mail queued.
+    Mailed,
+    /// The provider was asked to mail its own link.
+    ProviderMailed,
+    /// No account with this email in the tenant's connection.
+    UnknownUser,
+    /// The account is blocked.
+    Blocked,
+}
+
+impl Issued {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Mailed => "mailed",
+            Self::ProviderMailed => "provider_mailed",
+            Self::UnknownUser => "unknown_user",
+            Self::Blocked => "blocked",
+        }
+    }
+}
+
+/// How a mode's credential comes back to Passgate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Redemption {
+    /// A Passgate link token or flow + code, redeemed by Passgate's page.
+    PassgateToken,
+    /// A provider code on Passgate's page (Janrain).
+    ProviderCode,
+    /// The provider hosts the page; Passgate never sees a credential.
+    ProviderHosted,
+}
+
+/// One reset mode.
+#[async_trait]
+pub(crate) trait ResetStrategy: Send + Sync {
+    /// Stable name, for audit details.
+    fn name(&self) -> &'static str;
+    /// How this mode's credential is redeemed.
+    fn redemption(&self) -> Redemption;
+    /// Looks the account up and issues whatever this mode sends.
+    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError>;
+}
+
+/// The strategy for a tenant's configured mode and delivery.
+pub(crate) fn for_tenant(config: &TenantConfig) -> &'static dyn ResetStrategy {
+    match (config.reset.mode, config.reset.delivery) {
+        (ResetMode::Hosted, Delivery::Link) => &hosted::HostedLink,
+        (ResetMode::Hosted, Delivery::Code) => &hosted::HostedCode,
+        (ResetMode::Auth0Ticket, _) => &auth0_ticket::Auth0Ticket,
+        (ResetMode::Auth0Email, _) => &auth0_email::Auth0Email,
+        (ResetMode::Janrain, _) => &janrain::Janrain,
+    }
+}
+
+/// The user behind `email` if a reset may be offered: found in the tenant's connection,
+/// not blocked, and stored under exactly this address (ASCII case-insensitive; no Unicode
+/// folding, so `gıthub` never matches `github`).
+pub(crate) async fn resettable_user(
+    provider: &dyn IdentityProvider,
+    email: &SubmittedEmail,
+) -> Result<Result<ProviderUser, Issued>, EngineError> {
+    let Some(user) = provider.find_user_by_email(&email.lookup_key()).await? else {
+        return Ok(Err(Issued::UnknownUser));
+    };
+    if !user.email.eq_ignore_ascii_case(&email.lookup_key()) {
+        return Ok(Err(Issued::UnknownUser));
+    }
+    if user.blocked {
+        return Ok(Err(Issued::Blocked));
+    }
+    Ok(Ok(user))
+}
+
+/// The stored form of a provider's `last_password_reset` snapshot.
+pub(crate) fn snapshot_time(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+/// Minutes shown in a mail for a lifetime.
+pub(crate) fn minutes(ttl: std::time::Duration) -> u32 {
+    u32::try_from(ttl.as_secs().div_ceil(60)).unwrap_or(u32::MAX)
+}
