@@ -16,9 +16,11 @@
 //! - [`control`]: the `/_sim/` API.
 //! - [`policy`]: Auth0's password strength levels, dictionary and personal-info checks.
 //! - `wire`: the request/reply values handlers work on.
+//! - `connection`: the acceptor whose connections the `drop` fault can cut.
 
 mod auth0;
 pub mod config;
+mod connection;
 pub mod control;
 mod janrain;
 pub mod policy;
@@ -30,7 +32,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::TcpAcceptor;
 use poem::{Request, Server};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -76,8 +77,13 @@ pub async fn start_on(listen: &str, config: SimConfig) -> Result<SimHandle, SimE
         .map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let base_url = format!("http://{addr}");
-    let state = Arc::new(SimState::new(config, base_url.clone()));
-    let acceptor = TcpAcceptor::from_tokio(listener).map_err(bind_error)?;
+    let switches = Arc::new(connection::KillSwitches::default());
+    let state = Arc::new(SimState::new(
+        config,
+        base_url.clone(),
+        Arc::clone(&switches),
+    ));
+    let acceptor = connection::SimAcceptor::new(listener, switches).map_err(bind_error)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app_state = Arc::clone(&state);
     let app = poem::endpoint::make(move |req: Request| {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::http::StatusCode;
-use poem::{Body, Request, Response};
+use poem::{Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::state::{FaultKind, RecordedCall, SimState, sha256_hex};
@@ -39,6 +39,7 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return into_response(management_error(413, "Payload too large", None)),
     };
+    let peer = req.remote_addr().as_socket_addr().copied();
     let header = |name: &str| req.header(name).map(str::to_owned);
     let input = Input::new(
         req.method().as_str(),
@@ -102,7 +103,10 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
         }
         Some(FaultKind::Drop) => {
             finish(&state, seq, 0, fault.as_ref());
-            return dropped();
+            if let Some(peer) = peer {
+                state.connections.kill(&peer);
+            }
+            return into_response(management_error(500, "connection dropped", None));
         }
     };
     finish(&state, seq, reply.status, fault.as_ref());
@@ -208,18 +212,4 @@ fn into_response(reply: Reply) -> Response {
         builder = builder.header(name, value);
     }
     builder.body(reply.body)
-}
-
-/// A response whose body fails before any byte: hyper aborts the connection, so the client
-/// sees the connection close without a complete answer.
-fn dropped() -> Response {
-    let failing = futures::stream::once(async {
-        Err::<Vec<u8>, _>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "simulated dropped connection",
-        ))
-    });
-    Response::builder()
-        .status(StatusCode::OK)
-        .body(Body::from_bytes_stream(failing))
 }

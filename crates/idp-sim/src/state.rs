@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{SeedUser, SimConfig};
+use crate::connection::KillSwitches;
 
 /// A user as the simulator stores it.
 #[derive(Debug, Clone)]
@@ -199,6 +200,8 @@ pub struct SimState {
     pub(crate) config: SimConfig,
     /// `http://127.0.0.1:PORT`, known once bound.
     pub(crate) base_url: String,
+    /// Lets the `drop` fault cut the connection a request came on.
+    pub(crate) connections: Arc<KillSwitches>,
     world: Mutex<World>,
 }
 
@@ -208,7 +211,7 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 impl SimState {
-    pub(crate) fn new(config: SimConfig, base_url: String) -> Self {
+    pub(crate) fn new(config: SimConfig, base_url: String, connections: Arc<KillSwitches>) -> Self {
         let mut world = World {
             users: Vec::new(),
             tokens: HashMap::new(),
@@ -228,6 +231,7 @@ impl SimState {
         Self {
             config,
             base_url,
+            connections,
             world: Mutex::new(world),
         }
     }
