@@ -28,7 +28,7 @@ type Intrinsics = (Eval, RegExpCompiler, RegExp, Json, MapSet, Promise);
 const FILENAME: &str = "validate.js";
 
 /// Runs before the tenant script: removes code-from-string entry points and the microtask
-/// queue. The `constructor` slots are replaced by non-writable, non-configurable
+/// queue, and returns the names of the remaining (built-in) globals for [`SEAL`]. The `constructor` slots are replaced by non-writable, non-configurable
 /// `undefined`, so `(function(){}).constructor('...')` cannot reach the Function
 /// constructor (nor its generator and async variants).
 const PRELUDE: &str = r#"(function () {
@@ -43,36 +43,71 @@ const PRELUDE: &str = r#"(function () {
   delete g.eval;
   delete g.Function;
   delete g.queueMicrotask;
+  return Reflect.ownKeys(g);
 })();"#;
 
-/// Runs after the tenant script's top level: freezes everything reachable from
-/// `globalThis` (global variables, built-in prototypes, the script's own objects). State a
-/// call writes into a global or a prototype would otherwise survive into the next call
-/// (another user's evaluation), and a script could pollute `Object.prototype` for itself.
-/// Sloppy-mode writes to frozen objects are silently ignored; strict-mode writes throw,
-/// which fails closed and shows up when the script's examples run.
-const SEAL: &str = r#"(function () {
+/// Runs after the tenant script's top level, given the global names that existed before it
+/// (the built-ins). Built-ins are frozen shallowly: each global, its `prototype`, and the
+/// hidden prototypes of functions and iterators, so prototype pollution cannot persist.
+/// What the script created (its globals and everything reachable from them) is frozen
+/// deeply; the walk stops at built-ins, which keeps it cheap. State a call writes into a
+/// global, a top-level object or a prototype therefore cannot survive into the next call
+/// (another user's evaluation). Sloppy-mode writes to frozen objects are silently ignored;
+/// strict-mode writes throw, which fails closed and shows up when the examples run.
+const SEAL: &str = r#"(function (builtinNames) {
   "use strict";
   var seen = new Set();
-  var todo = [globalThis];
+  var isObject = function (o) {
+    return o !== null && (typeof o === "object" || typeof o === "function");
+  };
+  var shallow = function (o) {
+    if (isObject(o) && !seen.has(o)) { seen.add(o); Object.freeze(o); }
+  };
+  var dataValue = function (o, k) {
+    var d = Object.getOwnPropertyDescriptor(o, k);
+    return d !== undefined && "value" in d ? d.value : undefined;
+  };
+  var builtin = new Set(builtinNames);
+  var todo = [];
+  var names = Reflect.ownKeys(globalThis);
+  for (var i = 0; i < names.length; i++) {
+    var value = dataValue(globalThis, names[i]);
+    if (builtin.has(names[i])) {
+      shallow(value);
+      if (isObject(value)) shallow(dataValue(value, "prototype"));
+    } else {
+      todo.push(value);
+    }
+  }
+  var hidden = [function () {}, function* () {}, async function () {}, async function* () {}]
+    .map(Object.getPrototypeOf);
+  hidden.push(Object.getPrototypeOf(function* () {}).prototype);
+  hidden.push(Object.getPrototypeOf(async function* () {}).prototype);
+  [[][Symbol.iterator](), ""[Symbol.iterator](), new Map()[Symbol.iterator](),
+   new Set()[Symbol.iterator](), /a/[Symbol.matchAll]("")].forEach(function (it) {
+    hidden.push(Object.getPrototypeOf(it));
+    hidden.push(Object.getPrototypeOf(Object.getPrototypeOf(it)));
+  });
+  hidden.forEach(shallow);
   while (todo.length > 0) {
     var o = todo.pop();
-    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
+    if (!isObject(o) || seen.has(o)) continue;
     seen.add(o);
     Object.freeze(o);
     var keys = Reflect.ownKeys(o);
-    for (var i = 0; i < keys.length; i++) {
-      var d = Object.getOwnPropertyDescriptor(o, keys[i]);
+    for (var j = 0; j < keys.length; j++) {
+      var d = Object.getOwnPropertyDescriptor(o, keys[j]);
       if (d === undefined) continue;
       if ("value" in d) { todo.push(d.value); } else { todo.push(d.get); todo.push(d.set); }
     }
     todo.push(Object.getPrototypeOf(o));
   }
-})();"#;
+  Object.freeze(globalThis);
+})"#;
 
 /// Time allowed for [`SEAL`], on top of the script's own budget: it is platform code whose
-/// cost grows with the number of objects (about 1,500 built-ins plus what the script's top
-/// level created, which the memory cap bounds). The watchdog adds it when a job loads.
+/// cost grows with what the script's top level created (bounded by the memory cap). The
+/// watchdog adds it when a job loads.
 pub(crate) const SEAL_BUDGET: Duration = Duration::from_millis(500);
 
 /// At most this many violations from one `validate` call.
@@ -197,7 +232,8 @@ impl Sandbox {
 
         deadline.at.set(Some(deadline_at));
         let loaded = context.with(|ctx| -> Result<_, ScriptError> {
-            ctx.eval::<(), _>(PRELUDE)
+            let builtin_names: Value = ctx
+                .eval(PRELUDE)
                 .map_err(|e| classify(&ctx, e, &deadline))?;
             let mut options = EvalOptions::default();
             options.global = true;
@@ -217,7 +253,8 @@ impl Sandbox {
                 )
             })?;
             deadline.at.set(Some(Instant::now() + SEAL_BUDGET));
-            ctx.eval::<(), _>(SEAL)
+            let seal: Function = ctx.eval(SEAL).map_err(|e| classify(&ctx, e, &deadline))?;
+            seal.call::<_, ()>((builtin_names,))
                 .map_err(|e| classify(&ctx, e, &deadline))?;
             Ok(Persistent::save(&ctx, function))
         });
