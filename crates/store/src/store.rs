@@ -42,6 +42,8 @@ pub struct StoreOptions {
     pub max_connections: Option<u32>,
     /// PostgreSQL schema to use as `search_path` (tests use one fresh schema each).
     pub schema: Option<String>,
+    /// PostgreSQL `application_name`, so operators can tell Passgate's connections apart.
+    pub application_name: Option<String>,
 }
 
 impl StoreOptions {
@@ -51,6 +53,7 @@ impl StoreOptions {
             url: url.into(),
             max_connections: None,
             schema: None,
+            application_name: None,
         }
     }
 }
@@ -108,6 +111,9 @@ impl Store {
                 if let Some(schema) = &options.schema {
                     connect.set_schema_search_path(schema.clone());
                 }
+                connect.set_application_name(
+                    options.application_name.as_deref().unwrap_or("passgate"),
+                );
             }
         }
         let db = Database::connect(connect).await?;
