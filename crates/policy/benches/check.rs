@@ -140,6 +140,93 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// Process CPU time (all threads, user + system) from `/proc/self/stat`, in nanoseconds;
+/// `None` off Linux. Wall-clock figures on a shared 2-core machine mostly measure the other
+/// processes; CPU time per iteration does not.
+fn process_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 2..)?
+        .split_whitespace()
+        .collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every mainstream Linux build.
+    Some(ticks * 10_000_000)
+}
+
+/// Prints CPU time per iteration of `f`, run until it used at least two seconds of CPU.
+fn cpu_per_iteration(name: &str, mut f: impl FnMut()) {
+    let Some(start) = process_cpu_ns() else {
+        return;
+    };
+    let mut iterations = 0u64;
+    let mut used = 0;
+    while used < 2_000_000_000 {
+        for _ in 0..100 {
+            f();
+        }
+        iterations += 100;
+        used = process_cpu_ns().unwrap_or(start) - start;
+    }
+    println!(
+        "cpu-time {name}: {:.1} µs/iteration ({iterations} iterations)",
+        used as f64 / iterations as f64 / 1000.0
+    );
+}
+
+/// The same scenarios as the criterion groups, measured in CPU time.
+fn cpu_report(_: &mut Criterion) {
+    let ctx = ctx();
+    let builtin = compile(PolicySpec::default());
+    let zxcvbn = compile(PolicySpec {
+        min_strength: Some(3),
+        ..PolicySpec::default()
+    });
+    let js_only = compile(PolicySpec {
+        common_blocklist: false,
+        ban_personal_info: false,
+        script: Some(script(RULE)),
+        ..PolicySpec::default()
+    });
+    let whole = compile(PolicySpec {
+        min_strength: Some(3),
+        script: Some(script(RULE)),
+        ..PolicySpec::default()
+    });
+    let limits = ScriptLimits::default();
+    let Ok(local) = LocalScript::load(RULE, limits) else {
+        panic!("bench rule must load")
+    };
+    cpu_per_iteration("check/builtin_rules_16_chars", || {
+        black_box(check(&builtin, black_box(PASSWORD), &ctx));
+    });
+    cpu_per_iteration("check/with_zxcvbn_16_chars", || {
+        black_box(check(&zxcvbn, black_box(PASSWORD), &ctx));
+    });
+    cpu_per_iteration("check/js_rule_via_pool (caller + worker)", || {
+        black_box(check(&js_only, black_box(PASSWORD), &ctx));
+    });
+    cpu_per_iteration("check/whole_zxcvbn_and_js_16_chars", || {
+        black_box(check(&whole, black_box(PASSWORD), &ctx));
+    });
+    cpu_per_iteration("js/warm_call_in_engine", || {
+        black_box(
+            local
+                .call(black_box(PASSWORD), &ctx, limits.timeout_ms)
+                .is_ok(),
+        );
+    });
+    cpu_per_iteration("js/load_in_engine", || {
+        black_box(LocalScript::load(black_box(RULE), limits).is_ok());
+    });
+}
+
+criterion_group! {
+    name = cpu;
+    config = Criterion::default();
+    targets = cpu_report
+}
+
 criterion_group! {
     name = policy;
     config = Criterion::default()
@@ -148,4 +235,4 @@ criterion_group! {
         .sample_size(50);
     targets = benches
 }
-criterion_main!(policy);
+criterion_main!(policy, cpu);
