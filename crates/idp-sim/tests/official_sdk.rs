@@ -1,0 +1,92 @@
+//! Fidelity proof: Auth0's official Python SDK (auth0-python) works against the simulator for
+//! every endpoint Passgate uses. Skips, saying so, when the SDK is not installed (install it
+//! with `.ci/install.d/idp-sdk`, which CI runs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code fails loudly
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use passgate_idp_sim::{SeedUser, SimConfig};
+
+/// The venv `.ci/install.d/idp-sdk` creates, an explicit override, or `python3` on PATH.
+fn python() -> PathBuf {
+    if let Ok(explicit) = std::env::var("PASSGATE_IDP_SDK_PYTHON") {
+        return PathBuf::from(explicit);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/idp-sdk/venv/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+fn sdk_installed(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import auth0.authentication, auth0.management"])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth0_python_sdk_works_against_the_simulator() {
+    let python = python();
+    if !sdk_installed(&python) {
+        println!("skipped: auth0-python not installed (run .ci/install.d/idp-sdk)");
+        return;
+    }
+    let config = SimConfig {
+        users: vec![SeedUser {
+            email: "jane@example.com".into(),
+            user_id: Some("auth0|63d17c4bdf1ce171262c7e93".into()),
+            connection: None,
+            name: Some("Jane Doe".into()),
+            blocked: false,
+            email_verified: true,
+            password: Some("Initial-Passw0rd".into()),
+        }],
+        ..SimConfig::default()
+    };
+    let sim = passgate_idp_sim::start(config).await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/auth0_python.py");
+    let base_url = sim.base_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(&python)
+            .arg(script)
+            .arg(base_url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "auth0-python check failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("auth0-python: all checks passed"),
+        "{stdout}"
+    );
+
+    // The SDK's calls really reached the simulator.
+    let paths: Vec<String> = sim
+        .calls()
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    for expected in [
+        "POST /oauth/token",
+        "GET /api/v2/users-by-email",
+        "PATCH /api/v2/users/auth0%7C63d17c4bdf1ce171262c7e93",
+        "POST /api/v2/tickets/password-change",
+        "POST /dbconnections/change_password",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected} missing from {paths:#?}"
+        );
+    }
+}
