@@ -203,6 +203,10 @@ fn cpu_report(_: &mut Criterion) {
     cpu_per_iteration("check/with_zxcvbn_16_chars", || {
         black_box(check(&zxcvbn, black_box(PASSWORD), &ctx));
     });
+    let long = "violet-Harbor-92 and a few more words to reach sixty-four chars!";
+    cpu_per_iteration("check/with_zxcvbn_64_chars", || {
+        black_box(check(&zxcvbn, black_box(long), &ctx));
+    });
     cpu_per_iteration("check/js_rule_via_pool (caller + worker)", || {
         black_box(check(&js_only, black_box(PASSWORD), &ctx));
     });
