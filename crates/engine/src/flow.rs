@@ -175,13 +175,14 @@ pub(crate) struct Consumed {
     consumed: ResetToken,
 }
 
-/// Whether `row` can still be used at `now` (valid up to and including `expires_at`).
+/// Why `row` cannot be used at `now`, if it cannot. `expires_at` is the first dead instant,
+/// as in the store's conditional update.
 fn refusal(row: &ResetToken, now: DateTime<Utc>) -> Option<&'static str> {
     if row.consumed_at.is_some() {
         Some("used")
     } else if row.invalidated_at.is_some() {
         Some("invalidated")
-    } else if now > row.expires_at {
+    } else if now >= row.expires_at {
         Some("expired")
     } else {
         None

@@ -56,7 +56,9 @@ fn token_row(
         locale: request.locale.as_str().to_owned(),
         redirect_uri: request.redirect_uri.map(str::to_owned),
         created_at: now,
-        expires_at: now + ttl,
+        // The store treats `expires_at` as the first dead instant; the TTL itself is still
+        // valid (item 5: valid at TTL, invalid at TTL + 1 s).
+        expires_at: now + ttl + TimeDelta::seconds(1),
     }
 }
 

@@ -1,0 +1,422 @@
+//! The engine test harness: a real SQLite store (migrated), the real provider simulator, a
+//! real SMTP sink on loopback, the real themes, and a fixed clock.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{net::IpAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use passgate_engine::{
+    CompleteError, CompleteInput, Completed, Credential, Engine, EngineParts, EngineSettings,
+    FixedClock, Keyring, RequestAccepted, RequestInput, StaticTenants, StoredProviders,
+    ThemeRenderer,
+    mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
+    seal_provider_secret,
+};
+use passgate_idp::{Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, RetryPolicy};
+use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
+use passgate_smtp_sink::{ReceivedMail, SmtpSink};
+use passgate_store::{NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
+use passgate_tenant::{TenantId, parse_tenant_yaml};
+use passgate_theme::Themes;
+use secrecy::SecretString;
+
+pub const BASE: &str = "https://reset.example.test";
+pub const PASSWORD: &str = "violet kestrel harbour 1987 lantern";
+pub const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
+
+/// One tenant YAML per mode; `{extra}` lets a test add keys.
+pub fn tenant_yaml(id: &str, mode: &str, delivery: &str, locales: &str, extra: &str) -> String {
+    format!(
+        "id: {id}\ndisplay_name: {id} app\nclient_ids: [{id}-ios]\ntheme: default\n\
+         locales:\n  default: en\n  supported: [{locales}]\n\
+         password_policy:\n  min_length: 12\n  history: 2\n\
+         reset:\n  mode: {mode}\n  delivery: {delivery}\n  token_ttl: {ttl}\n  redirect_uris: [\"{id}://done\"]\n\
+         email:\n  from: {id} <no-reply@{id}.example>\n  password_changed_notice: true\n\
+         rate_limits:\n  requests_per_ip_per_hour: 100\n  requests_per_account_per_hour: 10\n  requests_per_tenant_per_minute: 600\n{extra}",
+        ttl = if delivery == "code" { "10m" } else { "30m" },
+    )
+}
+
+pub struct Harness {
+    pub engine: Engine,
+    pub sim: SimHandle,
+    pub sink: SmtpSink,
+    pub clock: FixedClock,
+    pub store: Store,
+    pub tenant: TenantId,
+    pub client: String,
+    pub keyring: Keyring,
+    pub settings: EngineSettings,
+    _dir: tempfile::TempDir,
+}
+
+fn make_engine(
+    store: &Store,
+    keyring: &Keyring,
+    clock: &FixedClock,
+    settings: &EngineSettings,
+    smtp_port: u16,
+    tenants: StaticTenants,
+) -> Engine {
+    let providers = StoredProviders::new(
+        store.clone(),
+        keyring.clone(),
+        loopback(),
+        fast_http(),
+        Arc::new(settings.clone()),
+    );
+    let themes = Themes::load(&themes_dir()).unwrap();
+    let transport = SmtpTransport::new(&SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: smtp_port,
+        security: SmtpSecurity::Plain,
+        username: None,
+        password: None,
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    Engine::new(EngineParts {
+        store: store.clone(),
+        tenants: Arc::new(tenants),
+        providers: Arc::new(providers),
+        renderer: Arc::new(ThemeRenderer::new(Arc::new(themes))),
+        transport: Arc::new(transport),
+        keyring: keyring.clone(),
+        clock: Arc::new(clock.clone()),
+        settings: settings.clone(),
+    })
+}
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_795_000_000, 0).unwrap()
+}
+
+pub fn users() -> Vec<SeedUser> {
+    let seed = |email: &str, connection: Option<&str>, blocked: bool| SeedUser {
+        email: email.into(),
+        user_id: None,
+        connection: connection.map(str::to_owned),
+        name: Some("Ada Lovelace".into()),
+        blocked,
+        email_verified: true,
+        password: Some("an old password of hers 1815".into()),
+    };
+    vec![
+        seed("ada@example.com", None, false),
+        seed("blocked@example.com", None, true),
+        seed("jan@example.com", Some("janrain"), false),
+    ]
+}
+
+pub fn themes_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../themes")
+}
+
+pub fn fast_http() -> HttpConfig {
+    HttpConfig {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(2),
+        retry: RetryPolicy {
+            max_retries: 0,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+            max_rate_limit_wait: Duration::from_millis(50),
+            jitter: false,
+        },
+    }
+}
+
+pub fn loopback() -> HostPolicy {
+    HostPolicy {
+        custom_domains: Vec::new(),
+        allow_insecure_loopback_for_tests: true,
+    }
+}
+
+impl Harness {
+    /// A harness with one tenant in `mode`/`delivery`, supporting `locales` (e.g. "en, fr").
+    pub async fn new(mode: &str, delivery: &str, locales: &str) -> Self {
+        Self::with_yaml(&tenant_yaml("acme", mode, delivery, locales, "")).await
+    }
+
+    pub async fn with_yaml(yaml: &str) -> Self {
+        Self::build(&[yaml.to_owned()], |_| {}).await
+    }
+
+    /// Tenants from `yamls` (the first is "the" tenant), settings adjusted by `tweak`.
+    pub async fn build(yamls: &[String], tweak: impl FnOnce(&mut EngineSettings)) -> Self {
+        passgate_idp::install_crypto_provider();
+        let validated: Vec<_> = yamls
+            .iter()
+            .map(|y| parse_tenant_yaml("test.yaml", y).expect("tenant yaml"))
+            .collect();
+        let tenant = validated[0].config.id.clone();
+        let client = validated[0].config.client_ids[0].as_str().to_owned();
+
+        let sim = passgate_idp_sim::start(SimConfig {
+            users: users(),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let sink = SmtpSink::start().await.unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("engine.sqlite").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+
+        let clock = FixedClock::new(t0());
+        let keyring = Keyring::generate("test").unwrap();
+        for v in &validated {
+            let id = v.config.id.clone();
+            let janrain = matches!(v.config.reset.mode, passgate_tenant::ResetMode::Janrain);
+            store
+                .create_tenant(
+                    NewTenant {
+                        id: id.clone(),
+                        display_name: v.config.display_name.clone(),
+                        status: TenantStatus::Active,
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap();
+            let (kind, domain, provider_client, secret, connection) = if janrain {
+                ("janrain", sim.janrain_base_url.clone(), "sim-janrain-client", "sim-janrain-secret", "standard")
+            } else {
+                ("auth0", sim.base_url.clone(), "sim-client", "sim-secret", AUTH0_CONNECTION)
+            };
+            store
+                .set_provider(
+                    &id,
+                    ProviderBinding {
+                        kind: Some(kind.into()),
+                        domain: Some(domain),
+                        connection: Some(connection.into()),
+                        mode: None,
+                        client_id: Some(provider_client.into()),
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap();
+            let sealed = seal_provider_secret(&keyring, &id, &SecretString::from(secret)).unwrap();
+            store.set_provider_secret(&id, Some(sealed), t0()).await.unwrap();
+        }
+
+        let mut settings = EngineSettings::new(BASE);
+        settings.request_floor = Duration::ZERO;
+        settings.jobs.base_backoff = Duration::from_secs(1);
+        settings.outbox.base_backoff = Duration::from_secs(1);
+        tweak(&mut settings);
+        let tenants = StaticTenants::new(validated.into_iter().map(Into::into));
+        let engine = make_engine(&store, &keyring, &clock, &settings, sink.addr().port(), tenants);
+        Self {
+            engine,
+            sim,
+            sink,
+            clock,
+            store,
+            tenant,
+            client,
+            keyring,
+            settings,
+            _dir: dir,
+        }
+    }
+
+    /// Another engine over the same store, simulator, sink, keys and clock, with `tenants`.
+    pub fn engine_with(&self, tenants: StaticTenants) -> Engine {
+        make_engine(&self.store, &self.keyring, &self.clock, &self.settings, self.sink.addr().port(), tenants)
+    }
+
+    pub fn input(&self, email: &str) -> RequestInput {
+        RequestInput {
+            client_id: self.client.clone(),
+            email_raw: email.into(),
+            locale: None,
+            redirect_uri: None,
+            client_ip: "203.0.113.7".parse().unwrap(),
+            request_id: "req-1".into(),
+        }
+    }
+
+    pub async fn request(&self, email: &str) -> RequestAccepted {
+        self.engine.request_reset(self.input(email)).await.unwrap()
+    }
+
+    pub async fn request_in(&self, email: &str, locale: &str) -> RequestAccepted {
+        let mut input = self.input(email);
+        input.locale = Some(locale.into());
+        self.engine.request_reset(input).await.unwrap()
+    }
+
+    /// Runs the job worker and the outbox until both are idle.
+    pub async fn drain(&self) {
+        for _ in 0..20 {
+            let jobs = self.engine.run_jobs_once().await.unwrap();
+            let mails = self.engine.run_outbox_once().await.unwrap();
+            if jobs.is_idle() && mails.is_idle() {
+                return;
+            }
+        }
+    }
+
+    /// Every mail the SMTP sink accepted.
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        self.sink.received()
+    }
+
+    /// The token of the last link mail.
+    pub fn last_token(&self) -> String {
+        let mails = self.mails();
+        let mail = mails.last().expect("a mail");
+        token_in(&plain_text(mail)).expect("a token link")
+    }
+
+    pub fn complete_input(&self, credential: Credential, password: &str) -> CompleteInput {
+        CompleteInput {
+            credential,
+            password: SecretString::from(password),
+            confirmation: SecretString::from(password),
+            client_ip: "198.51.100.4".parse().unwrap(),
+            request_id: "req-2".into(),
+        }
+    }
+
+    pub async fn complete_link(&self, token: &str, password: &str) -> Result<Completed, CompleteError> {
+        self.engine
+            .complete_reset(self.complete_input(Credential::Link { token: token.into() }, password))
+            .await
+    }
+
+    /// The sim's Auth0 client, for changing things "by another path".
+    pub fn auth0(&self) -> Auth0Client {
+        Auth0Client::new(Auth0Config {
+            domain: self.sim.base_url.clone(),
+            client_id: "sim-client".into(),
+            client_secret: SecretString::from("sim-secret"),
+            connection: AUTH0_CONNECTION.into(),
+            audience: None,
+            hosts: loopback(),
+            http: fast_http(),
+        })
+        .unwrap()
+    }
+
+    /// PATCH calls that carried a password (password changes attempted at the provider).
+    pub fn password_patches(&self) -> usize {
+        self.sim
+            .calls()
+            .iter()
+            .filter(|c| c.method == "PATCH" && c.password_sha256.is_some())
+            .count()
+    }
+
+    /// The stored digest of `token` under this harness's keys.
+    pub fn engine_digest(&self, token: &str) -> passgate_store::Sha256Digest {
+        let hasher = passgate_engine::TokenHasher::new(self.keyring.derive("token-hash"));
+        let token = passgate_engine::LinkToken::parse(token).expect("token shape");
+        passgate_store::Sha256Digest::from_bytes(hasher.link(&token).to_bytes())
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        self.clock.advance(by);
+    }
+}
+
+/// Decodes the text/plain part of a received message (7bit, quoted-printable or base64).
+pub fn plain_text(mail: &ReceivedMail) -> String {
+    decoded_parts(&mail.data)
+        .into_iter()
+        .find(|(ct, _)| ct.starts_with("text/plain"))
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
+/// Decodes the text/html part.
+pub fn html_text(mail: &ReceivedMail) -> String {
+    decoded_parts(&mail.data)
+        .into_iter()
+        .find(|(ct, _)| ct.starts_with("text/html"))
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
+/// (content type, decoded body) of each leaf part.
+pub fn decoded_parts(data: &str) -> Vec<(String, String)> {
+    let mut parts = Vec::new();
+    for chunk in data.split("\r\n--") {
+        let Some((head, body)) = chunk.split_once("\r\n\r\n") else { continue };
+        let header = |name: &str| {
+            head.split("\r\n")
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_ascii_lowercase())
+                })
+                .unwrap_or_default()
+        };
+        let ct = header("content-type");
+        if !ct.starts_with("text/") {
+            continue;
+        }
+        let body = body.split("\r\n--").next().unwrap_or(body);
+        let decoded = match header("content-transfer-encoding").as_str() {
+            "quoted-printable" => decode_qp(body),
+            "base64" => {
+                use base64::Engine as _;
+                let joined: String = body.split_whitespace().collect();
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(joined).unwrap_or_default())
+                    .unwrap_or_default()
+            }
+            _ => body.to_owned(),
+        };
+        parts.push((ct, decoded));
+    }
+    parts
+}
+
+fn decode_qp(body: &str) -> String {
+    let joined = body.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The token in a hosted link, if the text has one.
+pub fn token_in(text: &str) -> Option<String> {
+    let start = text.find("/reset/confirm?token=")? + "/reset/confirm?token=".len();
+    Some(text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+}
+
+/// The 8-digit code in a code mail.
+pub fn code_in(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(8).enumerate().find_map(|(i, w)| {
+        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after_ok = chars.get(i + 8).is_none_or(|c| !c.is_ascii_digit());
+        (before_ok && after_ok && w.iter().all(char::is_ascii_digit)).then(|| w.iter().collect())
+    })
+}
+
+pub fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+/// Dyn provider, for direct calls.
+pub fn as_provider(client: Auth0Client) -> Arc<dyn IdentityProvider> {
+    Arc::new(client)
+}
