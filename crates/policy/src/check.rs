@@ -124,6 +124,17 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
         return violations;
     }
 
+    // The script runs on a worker while this thread checks the other rules.
+    let pending_script = policy.script.as_ref().map(|script| {
+        script.start(ScriptInput {
+            password: candidate.to_owned(),
+            email: ctx.email.clone(),
+            user_name: ctx.user_name.clone(),
+            tenant: ctx.tenant_name.clone(),
+            locale: ctx.locale.clone(),
+        })
+    });
+
     if let Some(rule) = &spec.character_classes {
         let missing: Vec<CharacterClass> = rule
             .classes
@@ -171,21 +182,13 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
         }
     }
 
-    if let Some(script) = &policy.script {
-        let input = ScriptInput {
-            password: candidate.to_owned(),
-            email: ctx.email.clone(),
-            user_name: ctx.user_name.clone(),
-            tenant: ctx.tenant_name.clone(),
-            locale: ctx.locale.clone(),
-        };
-        match script.evaluate(input) {
-            Ok(keys) => violations.extend(keys.into_iter().map(|k| Violation::Script {
-                key: k.key,
-                params: k.params,
-            })),
-            Err(reason) => violations.push(Violation::ScriptUnavailable { reason }),
-        }
+    match pending_script.map(|pending| pending.finish()) {
+        Some(Ok(keys)) => violations.extend(keys.into_iter().map(|k| Violation::Script {
+            key: k.key,
+            params: k.params,
+        })),
+        Some(Err(reason)) => violations.push(Violation::ScriptUnavailable { reason }),
+        None => {}
     }
     violations
 }

@@ -90,15 +90,34 @@ impl CompiledScript {
         }
     }
 
-    /// Runs `validate`. Any failure is returned as the reason the password is rejected.
-    pub(crate) fn evaluate(&self, input: ScriptInput) -> Result<Vec<ScriptKey>, ScriptFailure> {
-        pool().run(&self.program, input).map_err(|failure| {
+    /// Queues `validate` on a worker and returns at once; [`PendingScript::finish`] waits.
+    /// The caller runs the other rules meanwhile, so the script's latency overlaps theirs.
+    pub(crate) fn start(&self, input: ScriptInput) -> PendingScript {
+        PendingScript {
+            pending: pool().run(&self.program, input),
+            hash: self.program.hash,
+        }
+    }
+}
+
+/// A script evaluation in flight.
+#[derive(Debug)]
+pub(crate) struct PendingScript {
+    pending: pool::Pending,
+    hash: u64,
+}
+
+impl PendingScript {
+    /// The script's keys, or the reason it could not answer (the password is then rejected).
+    pub(crate) fn finish(self) -> Result<Vec<ScriptKey>, ScriptFailure> {
+        let hash = self.hash;
+        self.pending.wait().map_err(|failure| {
             // Only the class is logged: the engine message may quote what the script threw,
             // and a script can throw the password.
             tracing::warn!(
                 target: "passgate::policy::script",
                 reason = failure.kind.as_str(),
-                script = format_args!("{:016x}", self.program.hash),
+                script = format_args!("{hash:016x}"),
                 "password rule script failed; password rejected"
             );
             failure.kind

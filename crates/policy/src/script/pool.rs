@@ -133,7 +133,7 @@ pub(crate) struct Pool {
     shared: Arc<Shared>,
 }
 
-static POOL: LazyLock<Pool> = LazyLock::new(Pool::start);
+static POOL: LazyLock<Pool> = LazyLock::new(Pool::boot);
 
 /// The pool, started on first use with one worker per core (at least two).
 pub(crate) fn pool() -> &'static Pool {
@@ -147,7 +147,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Pool {
-    fn start() -> Self {
+    fn boot() -> Self {
         let (jobs, queue) = mpsc::channel();
         let shared = Arc::new(Shared {
             queue: Mutex::new(queue),
@@ -169,26 +169,17 @@ impl Pool {
     }
 
     /// Loads `program` on a worker (compile-time validation).
-    pub(crate) fn load(&self, program: &Arc<Program>) -> Result<(), ScriptError> {
-        self.submit(program, Task::Load).map(|_| ())
+    pub(crate) fn load(&'static self, program: &Arc<Program>) -> Result<(), ScriptError> {
+        self.submit(program, Task::Load).wait().map(|_| ())
     }
 
-    /// Runs `validate` on a worker and waits, never longer than queue limit + budget +
-    /// watchdog margin.
-    pub(crate) fn run(
-        &self,
-        program: &Arc<Program>,
-        input: ScriptInput,
-    ) -> Result<Vec<ScriptKey>, ScriptError> {
+    /// Queues a `validate` run and returns at once, so the caller can run the other rules
+    /// while a worker runs the script; [`Pending::wait`] collects the answer.
+    pub(crate) fn run(&'static self, program: &Arc<Program>, input: ScriptInput) -> Pending {
         self.submit(program, Task::Run(input))
     }
 
-    fn submit(&self, program: &Arc<Program>, task: Task) -> Result<Vec<ScriptKey>, ScriptError> {
-        let overloaded = || ScriptError {
-            kind: ScriptFailure::Overloaded,
-            message: "no script worker was free".to_owned(),
-            line: None,
-        };
+    fn submit(&'static self, program: &Arc<Program>, task: Task) -> Pending {
         let (reply, answer) = mpsc::sync_channel(1);
         let phase = Arc::new(Mutex::new(Phase::Queued));
         let job = Job {
@@ -197,49 +188,14 @@ impl Pool {
             phase: Arc::clone(&phase),
             reply,
         };
-        if self.jobs.send(job).is_err() {
-            return Err(overloaded());
-        }
-        let queued_at = Instant::now();
-        loop {
-            match answer.recv_timeout(POLL) {
-                Ok(result) => return result,
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(ScriptError {
-                        kind: ScriptFailure::Exception,
-                        message: "the script worker stopped".to_owned(),
-                        line: None,
-                    });
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            let mut phase = lock(&phase);
-            let stuck_worker = match &*phase {
-                Phase::Queued if queued_at.elapsed() >= QUEUE_LIMIT => {
-                    *phase = Phase::Cancelled;
-                    return Err(overloaded());
-                }
-                Phase::Started { at, worker, budget }
-                    if at.elapsed() >= *budget + WATCHDOG_MARGIN =>
-                {
-                    Arc::clone(worker)
-                }
-                Phase::Cancelled => return Err(overloaded()),
-                _ => continue,
-            };
-            drop(phase);
-            if let Ok(result) = answer.try_recv() {
-                return result;
-            }
-            self.retire(&stuck_worker);
-            return Err(ScriptError {
-                kind: ScriptFailure::Timeout,
-                message: format!(
-                    "the script did not finish within {} ms (stopped by the watchdog)",
-                    program.limits.timeout_ms
-                ),
-                line: None,
-            });
+        let sent = self.jobs.send(job).is_ok();
+        Pending {
+            pool: self,
+            answer,
+            phase,
+            queued_at: Instant::now(),
+            timeout_ms: program.limits.timeout_ms,
+            sent,
         }
     }
 
@@ -259,6 +215,74 @@ impl Pool {
             spawn_worker(&self.shared);
         } else {
             self.shared.owed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A queued or running job whose answer has not been collected yet.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pool: &'static Pool,
+    answer: Receiver<Result<Vec<ScriptKey>, ScriptError>>,
+    phase: Arc<Mutex<Phase>>,
+    queued_at: Instant,
+    timeout_ms: u64,
+    /// `false` when the queue was closed (no worker could ever answer).
+    sent: bool,
+}
+
+impl Pending {
+    /// Waits for the worker's answer, never longer than queue limit + budget + watchdog
+    /// margin: a job still queued after [`QUEUE_LIMIT`] is cancelled (overloaded); a worker
+    /// past its budget + margin is retired and replaced (timeout).
+    pub(crate) fn wait(self) -> Result<Vec<ScriptKey>, ScriptError> {
+        let overloaded = || ScriptError {
+            kind: ScriptFailure::Overloaded,
+            message: "no script worker was free".to_owned(),
+            line: None,
+        };
+        if !self.sent {
+            return Err(overloaded());
+        }
+        loop {
+            match self.answer.recv_timeout(POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(ScriptError {
+                        kind: ScriptFailure::Exception,
+                        message: "the script worker stopped".to_owned(),
+                        line: None,
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let mut phase = lock(&self.phase);
+            let stuck_worker = match &*phase {
+                Phase::Queued if self.queued_at.elapsed() >= QUEUE_LIMIT => {
+                    *phase = Phase::Cancelled;
+                    return Err(overloaded());
+                }
+                Phase::Started { at, worker, budget }
+                    if at.elapsed() >= *budget + WATCHDOG_MARGIN =>
+                {
+                    Arc::clone(worker)
+                }
+                Phase::Cancelled => return Err(overloaded()),
+                _ => continue,
+            };
+            drop(phase);
+            if let Ok(result) = self.answer.try_recv() {
+                return result;
+            }
+            self.pool.retire(&stuck_worker);
+            return Err(ScriptError {
+                kind: ScriptFailure::Timeout,
+                message: format!(
+                    "the script did not finish within {} ms (stopped by the watchdog)",
+                    self.timeout_ms
+                ),
+                line: None,
+            });
         }
     }
 }
