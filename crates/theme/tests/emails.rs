@@ -45,6 +45,25 @@ fn css_is_inlined_and_no_style_element_is_left() {
 }
 
 #[test]
+fn theme_colours_apply_when_the_tenant_sets_none() {
+    let themes = themes();
+    for (theme, colour) in [
+        ("default", "#2f5bea"),
+        ("fitness", "#2f5bea"),
+        ("bank", "#0b2545"),
+    ] {
+        let mail = themes
+            .render_email(theme, Email::ResetLink, &email(&themes, theme, "en"))
+            .unwrap();
+        assert!(!mail.html.contains(": ;"), "{theme}: an empty CSS value");
+        assert!(
+            mail.html.contains(&format!("background-color: {colour}")),
+            "{theme}"
+        );
+    }
+}
+
+#[test]
 fn branding_colour_reaches_the_button() {
     let themes = themes();
     let mut ctx = email(&themes, "default", "en");

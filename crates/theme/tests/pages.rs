@@ -198,3 +198,12 @@ fn every_asset_referenced_by_the_layouts_exists() {
     }
     assert!(themes.asset("default", "../Cargo.toml").is_none());
 }
+
+#[test]
+fn themes_and_contexts_can_be_shared_across_request_handlers() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<passgate_theme::Themes>();
+    shareable::<passgate_theme::Messages>();
+    shareable::<passgate_theme::PageContext>();
+    shareable::<passgate_theme::EmailContext>();
+}
