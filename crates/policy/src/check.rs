@@ -136,13 +136,15 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
     });
 
     if let Some(rule) = &spec.character_classes {
-        let missing: Vec<CharacterClass> = rule
-            .classes
+        let mut classes = rule.classes.clone();
+        classes.sort();
+        classes.dedup();
+        let missing: Vec<CharacterClass> = classes
             .iter()
             .copied()
             .filter(|class| !candidate.chars().any(|c| in_class(*class, c)))
             .collect();
-        let present = rule.classes.len() - missing.len();
+        let present = classes.len() - missing.len();
         if present < rule.min_classes {
             violations.push(Violation::MissingCharacterClasses {
                 min: rule.min_classes,

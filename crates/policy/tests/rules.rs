@@ -177,6 +177,26 @@ fn character_classes() {
         "Use at least 3 of these kinds of characters: uppercase, digit, symbol."
     );
 
+    let repeated = PolicySpec {
+        min_length: 8,
+        common_blocklist: false,
+        ban_personal_info: false,
+        character_classes: Some(CharacterClassRule {
+            classes: vec![
+                CharacterClass::Digit,
+                CharacterClass::Digit,
+                CharacterClass::Uppercase,
+            ],
+            min_classes: 2,
+        }),
+        ..PolicySpec::default()
+    };
+    assert_eq!(
+        codes(&check(&compile(&repeated), "12345678", &ctx())),
+        ["character_classes"],
+        "a class listed twice counts once"
+    );
+
     let bad = PolicySpec {
         character_classes: Some(CharacterClassRule {
             classes: vec![CharacterClass::Digit],
