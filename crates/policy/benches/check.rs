@@ -197,6 +197,10 @@ fn cpu_report(_: &mut Criterion) {
     let Ok(local) = LocalScript::load(RULE, limits) else {
         panic!("bench rule must load")
     };
+    println!(
+        "memory of one loaded script (QuickJS malloc_size): {} bytes",
+        local.memory_used()
+    );
     cpu_per_iteration("check/builtin_rules_16_chars", || {
         black_box(check(&builtin, black_box(PASSWORD), &ctx));
     });

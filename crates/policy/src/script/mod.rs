@@ -175,6 +175,11 @@ impl LocalScript {
             .map_err(|e| e.kind)
     }
 
+    /// Bytes the script's runtime holds (QuickJS's own accounting).
+    pub fn memory_used(&self) -> i64 {
+        self.0.memory_used()
+    }
+
     /// Calls `validate` and returns how many keys it gave.
     pub fn call(
         &self,
