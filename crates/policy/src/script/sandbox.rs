@@ -491,3 +491,27 @@ fn line_in_stack(stack: &str) -> Option<u32> {
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{is_valid_key, line_in_stack};
+
+    #[test]
+    fn lines_are_read_from_quickjs_stacks() {
+        assert_eq!(line_in_stack("    at validate.js:3:12\n"), Some(3));
+        assert_eq!(
+            line_in_stack("    at f (validate.js:41:1)\n    at validate (validate.js:2:3)"),
+            Some(41)
+        );
+        assert_eq!(line_in_stack("    at <eval>:1:1"), None);
+    }
+
+    #[test]
+    fn keys_are_short_plain_identifiers() {
+        assert!(is_valid_key("acme.no_year-2"));
+        assert!(!is_valid_key(""));
+        assert!(!is_valid_key("has space"));
+        assert!(!is_valid_key("{placeholder}"));
+        assert!(!is_valid_key(&"k".repeat(65)));
+    }
+}
