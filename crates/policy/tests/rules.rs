@@ -246,7 +246,11 @@ fn regex_rules_are_linear_time() {
         min_length: 8,
         common_blocklist: false,
         ban_personal_info: false,
-        regex_rules: vec![regex_rule("evil", r"^(a+)+$", false)],
+        // security.md item 65's example too: nested repetition is harmless when linear.
+        regex_rules: vec![
+            regex_rule("evil", r"^(a+)+$", false),
+            regex_rule("nested", r"^(a|a)*{1000}$", false),
+        ],
         ..PolicySpec::default()
     };
     let policy = compile(&spec);
