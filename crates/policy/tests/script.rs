@@ -513,3 +513,17 @@ fn top_level_objects_are_frozen_deeply() {
     assert_eq!(check(&policy, "first user's password", &ctx()), vec![]);
     assert_eq!(check(&policy, "second user's password", &ctx()), vec![]);
 }
+
+#[test]
+fn a_script_that_accumulates_state_is_rebuilt_before_it_runs_out_of_memory() {
+    // Each call keeps ~640 KB alive in a lexical binding (not frozen by the seal). Every 16
+    // calls a worker measures the heap and rebuilds the runtime past half its 16 MiB cap,
+    // so no call ever reaches the cap.
+    let source = r#"
+        let keep = [];
+        function validate() { keep.push(new Array(4e4).fill(0)); return []; }"#;
+    let policy = policy(source);
+    for call in 0..100 {
+        assert_eq!(check(&policy, PASSWORD, &ctx()), vec![], "call {call}");
+    }
+}

@@ -341,6 +341,7 @@ fn worker_loop(shared: &Arc<Shared>) {
         });
         // The caller may have given up already; then nobody reads the reply.
         let _ = job.reply.send(result);
+        cache.maintain();
         if me.retired.load(Ordering::SeqCst) {
             drop(cache);
             shared.stuck.fetch_sub(1, Ordering::SeqCst);
@@ -360,6 +361,8 @@ fn worker_loop(shared: &Arc<Shared>) {
 struct Cache {
     entries: Vec<Entry>,
     tick: u64,
+    /// A script to look at after the reply: `(program, hit a limit)`.
+    due: Option<(Arc<Program>, bool)>,
 }
 
 #[derive(Debug)]
@@ -392,10 +395,6 @@ impl Cache {
             Some(index) => index,
             None => {
                 let sandbox = Sandbox::load(&program.source, program.limits, deadline)?;
-                let oldest = (0..self.entries.len()).min_by_key(|&i| self.entries[i].last_used);
-                if let (true, Some(oldest)) = (self.entries.len() >= CACHE_CAPACITY, oldest) {
-                    self.entries.swap_remove(oldest);
-                }
                 self.entries.push(Entry {
                     program: Arc::clone(program),
                     sandbox,
@@ -413,13 +412,30 @@ impl Cache {
         entry.calls += 1;
         let result = entry.sandbox.call(input, deadline);
         let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
-        let grown = entry.calls.is_multiple_of(GROWTH_CHECK_EVERY) && {
-            let limit = i64::try_from(program.limits.memory_bytes).unwrap_or(i64::MAX);
-            entry.sandbox.memory_used() > limit / GROWTH_DIVISOR
-        };
-        if poisoned || grown {
-            self.entries.swap_remove(index);
+        if poisoned || entry.calls.is_multiple_of(GROWTH_CHECK_EVERY) {
+            self.due = Some((Arc::clone(program), poisoned));
         }
         result
+    }
+
+    /// Housekeeping done after the reply is sent, so the caller does not wait for it:
+    /// drop a runtime that hit a limit or grew past half its cap, and evict the least
+    /// recently used scripts beyond [`CACHE_CAPACITY`].
+    fn maintain(&mut self) {
+        if let Some((program, poisoned)) = self.due.take()
+            && let Some(index) = self.position(&program)
+        {
+            let limit = i64::try_from(program.limits.memory_bytes).unwrap_or(i64::MAX);
+            if poisoned || self.entries[index].sandbox.memory_used() > limit / GROWTH_DIVISOR {
+                self.entries.swap_remove(index);
+            }
+        }
+        while self.entries.len() > CACHE_CAPACITY {
+            let oldest = (0..self.entries.len()).min_by_key(|&i| self.entries[i].last_used);
+            match oldest {
+                Some(oldest) => drop(self.entries.swap_remove(oldest)),
+                None => break,
+            }
+        }
     }
 }
