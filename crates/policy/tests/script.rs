@@ -527,3 +527,31 @@ fn a_script_that_accumulates_state_is_rebuilt_before_it_runs_out_of_memory() {
         assert_eq!(check(&policy, PASSWORD, &ctx()), vec![], "call {call}");
     }
 }
+
+#[test]
+fn concurrent_callers_each_get_their_own_answer() {
+    let echo =
+        policy("function validate(p){ return [{key: 'len', params: {n: Array.from(p).length}}]; }");
+    let thrower = policy("function validate(){ throw new Error('no'); }");
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let (echo, thrower) = (&echo, &thrower);
+            scope.spawn(move || {
+                for i in 0..100 {
+                    let password = format!("{}{}", "p".repeat(8 + t), "x".repeat(i % 7));
+                    let expected = vec![Violation::Script {
+                        key: "len".into(),
+                        params: vec![("n".into(), password.chars().count().to_string())],
+                    }];
+                    assert_eq!(check(echo, &password, &ctx()), expected);
+                    if i % 10 == 0 {
+                        assert_eq!(
+                            check(thrower, &password, &ctx()),
+                            unavailable(ScriptFailure::Exception)
+                        );
+                    }
+                }
+            });
+        }
+    });
+}
