@@ -2,13 +2,13 @@
 //!
 //! A tenant's [`PolicySpec`] is compiled once per config version into a [`CompiledPolicy`]
 //! (regexes built with size limits, the JavaScript rule loaded in its sandbox, its examples
-//! verified); [`check`] then returns every [`Violation`] of a candidate password, each with
+//! verified); [`check()`] then returns every [`Violation`] of a candidate password, each with
 //! a stable code, a message key and parameters. See `docs/password-policy.md`.
 //!
 //! # Layout
 //! - [`spec`]: the policy as plain data, produced by the tenant crate.
 //! - `compiled`: [`CompiledPolicy::compile`], which reports all problems at once.
-//! - `check`: [`check`] and its [`CheckContext`] (email, name, tenant, locale).
+//! - `check`: [`check()`] and its [`CheckContext`] (email, name, tenant, locale).
 //! - `violation`: [`Violation`] codes, message keys, parameters and English texts.
 //! - `blocklist`: the bundled list of 30,000 common passwords.
 //! - `script`: the JavaScript rule in a QuickJS sandbox on a worker pool with a watchdog.

@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`sandbox`]: one loaded script in its own runtime (caps, interrupt, minimal intrinsics)
 //!   and the checks on what `validate` returns.
-//! - [`pool`]: the worker threads, their per-worker script cache, and the watchdog.
+//! - [`mod@pool`]: the worker threads, their per-worker script cache, and the watchdog.
 
 mod pool;
 mod sandbox;
