@@ -22,6 +22,9 @@ pub(crate) struct RuleHint {
 /// the JS line separators are `\u` escapes, so no value can close the element.
 pub(crate) fn policy_json(policy: &Json) -> String {
     let raw = serde_json::to_string(policy).unwrap_or_else(|_| "null".to_owned());
+    if !raw.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return raw;
+    }
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {

@@ -214,7 +214,8 @@ fn page_context(theme: &str, page: Page, ctx: &PageContext) -> Context {
         .collect();
     context.insert("errors", &errors);
     context.insert("request_id", &ctx.request_id);
-    match &ctx.policy {
+    // Only the new-password page shows the rules; skip the JSON work elsewhere.
+    match ctx.policy.as_ref().filter(|_| page == Page::NewPassword) {
         Some(policy) => {
             context.insert_value("policy_json", Value::safe_string(&policy_json(policy)));
             context.insert("rules", &rule_hints(policy));
