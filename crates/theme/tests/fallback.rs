@@ -134,3 +134,25 @@ fn a_catalog_with_duplicate_keys_is_refused() {
         Err(ThemeError::Catalog { .. })
     ));
 }
+
+#[test]
+fn format_outside_templates_reports_a_missing_key_too() {
+    let themes = themes();
+    let messages = Messages::new(&themes, "bank", "de", BTreeMap::new()).unwrap();
+    assert_eq!(
+        messages
+            .format("policy.min_length", &[("min", "15")])
+            .unwrap(),
+        "Mindestens 15 Zeichen"
+    );
+    let err = messages.format("acme.no_shop_name", &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "missing messages: theme `bank`, locale `de`: no message for key `acme.no_shop_name`"
+    );
+}
+
+#[test]
+fn locales_are_the_union_of_theme_and_default_catalogs() {
+    assert_eq!(themes().locales("bank"), ["de", "en", "es", "fr"]);
+}
