@@ -1,9 +1,35 @@
-//! `passgate idp-sim --listen ADDR --users FILE`
+//! `passgate idp-sim --listen ADDR --users FILE`: runs the Auth0/Janrain simulator until
+//! Ctrl-C, printing the address it bound (port 0 picks a free one) so scripts can read it.
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use passgate_idp_sim::SimConfig;
 
 use crate::cli::IdpSimArgs;
 
-pub fn run(_args: &IdpSimArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`passgate idp-sim` is not built yet (issue 4)")
+/// Starts the simulator and serves until Ctrl-C.
+pub fn run(args: &IdpSimArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.users {
+        Some(path) => SimConfig::from_file(path)?,
+        None => SimConfig::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let sim = passgate_idp_sim::start_on(&args.listen, config).await?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "idp-sim listening on {}", sim.base_url)?;
+        writeln!(stdout, "janrain endpoints under {}", sim.janrain_base_url)?;
+        writeln!(stdout, "control API under {}/_sim/", sim.base_url)?;
+        stdout.flush()?;
+        drop(stdout);
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        sim.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }
