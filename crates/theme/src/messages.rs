@@ -14,7 +14,8 @@ use crate::error::{MissingMessage, ThemeError};
 use crate::themes::Themes;
 
 /// Marks a missing key inside rendered output so one render can report every miss.
-/// NUL never survives into a catalog, an override or a parameter (they are scrubbed).
+/// No other text can contain it: catalogs, overrides and parameters are scrubbed of NUL,
+/// and the HTML escaper turns NUL in any other value into U+FFFD.
 pub(crate) const MISSING_OPEN: &str = "\u{0}pg-missing:";
 /// Closes a [`MISSING_OPEN`] marker.
 pub(crate) const MISSING_CLOSE: char = '\u{0}';

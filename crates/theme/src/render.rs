@@ -29,7 +29,9 @@ pub(crate) fn translate(kwargs: Kwargs, state: &State) -> TeraResult<Value> {
         .and_then(Value::as_array)
         .and_then(|layers| layers.iter().find_map(|layer| lookup(layer, key)));
     let Some(text) = text else {
-        return Ok(Value::from(format!(
+        // Marked safe so the escaper (which replaces NUL) leaves the marker intact; a
+        // render containing one is never served.
+        return Ok(Value::safe_string(&format!(
             "{MISSING_OPEN}{}{MISSING_CLOSE}",
             scrub(key)
         )));
@@ -49,6 +51,16 @@ pub(crate) fn translate(kwargs: Kwargs, state: &State) -> TeraResult<Value> {
         ))
     });
     Ok(Value::from(out))
+}
+
+/// Tera's HTML escaping, with NUL replaced by U+FFFD (as browsers do) so no user text can
+/// forge a missing-key marker.
+pub(crate) fn escape(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if input.contains('\0') {
+        tera::escape_html(&input.replace('\0', "\u{FFFD}"), out)
+    } else {
+        tera::escape_html(input, out)
+    }
 }
 
 #[derive(Serialize)]

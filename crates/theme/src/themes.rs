@@ -157,6 +157,7 @@ impl ThemeSources {
 fn build_tera(theme: &str, templates: &BTreeMap<String, String>) -> Result<Tera, ThemeError> {
     let mut tera = Tera::default();
     tera.register_function("t", crate::render::translate);
+    tera.set_escape_fn(crate::render::escape);
     tera.add_raw_templates(templates.iter())
         .map_err(|e| ThemeError::Template {
             theme: theme.to_owned(),

@@ -133,3 +133,12 @@ fn hostile_strings_stay_text_in_emails() {
         }
     }
 }
+
+#[test]
+fn user_text_cannot_forge_a_missing_message_error() {
+    let themes = themes();
+    let mut ctx = page(&themes, "default", "en");
+    ctx.email = Some("\0pg-missing:request.title\0@example.com".to_owned());
+    let html = themes.render_page("default", Page::Request, &ctx).unwrap();
+    assert!(html.contains("\u{FFFD}pg-missing:request.title\u{FFFD}@example.com"));
+}
