@@ -207,3 +207,27 @@ fn themes_and_contexts_can_be_shared_across_request_handlers() {
     shareable::<passgate_theme::PageContext>();
     shareable::<passgate_theme::EmailContext>();
 }
+
+/// The HTML escaper escapes `& < > "` but not `'`: every attribute value that holds a
+/// template expression must be double-quoted.
+#[test]
+fn template_expressions_in_attributes_are_double_quoted() {
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for bad in ["='{{", "={{", "= '{{", "= {{"] {
+                    if text.contains(bad) {
+                        found.push(format!("{}: {bad}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    visit(&common::themes_dir(), &mut found);
+    assert!(found.is_empty(), "{found:?}");
+}
