@@ -121,6 +121,7 @@ impl Themes {
             }
         };
         if !missing.is_empty() {
+            missing.sort();
             missing.dedup();
             return Err(ThemeError::MissingMessages(missing));
         }
