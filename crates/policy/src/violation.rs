@@ -145,7 +145,7 @@ const ENGLISH: &[(&str, &str)] = &[
     ),
     (
         "policy.character_classes",
-        "Use at least {min} of these kinds of characters: {classes}.",
+        "Use at least {min_classes} of these kinds of characters: {classes}.",
     ),
     (
         "policy.strength",
@@ -215,7 +215,9 @@ impl Violation {
             Self::TooShort { min } => one("min", min.to_string()),
             Self::TooLong { max } => one("max", max.to_string()),
             Self::TooManyBytes { max_bytes } => one("max_bytes", max_bytes.to_string()),
+            // `min_classes` is the name the theme catalogs use; `min` is kept as an alias.
             Self::MissingCharacterClasses { min, missing } => vec![
+                ("min_classes".into(), min.to_string()),
                 ("min".into(), min.to_string()),
                 (
                     "classes".into(),
