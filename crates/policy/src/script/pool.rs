@@ -38,7 +38,8 @@ const WORKER_STACK: usize = 24 * 1024 * 1024;
 /// are started until some of them exit; bounds the threads a hostile script can pin.
 const MAX_STUCK: usize = 8;
 /// A loaded script whose heap has grown past this share of its cap between calls is
-/// rebuilt, so state a script accumulates in globals cannot push later calls into OOM.
+/// rebuilt, so state a script accumulates (in closures or top-level `let`, which the seal
+/// cannot freeze) cannot push later calls into out-of-memory.
 const GROWTH_DIVISOR: i64 = 2;
 /// The heap is measured every this many calls (measuring walks the heap: a few µs).
 const GROWTH_CHECK_EVERY: u64 = 16;
