@@ -125,7 +125,13 @@ impl Audit {
 /// user`) so audit and log lines never carry an email.
 pub(crate) fn scrub_addresses(text: &str) -> String {
     text.split(' ')
-        .map(|word| if word.contains('@') { "<address>" } else { word })
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

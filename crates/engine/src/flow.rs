@@ -132,13 +132,13 @@ pub(crate) enum Step {
     /// A credential was presented; nothing is known yet.
     Presented(Presented),
     /// The credential names a usable row of an active tenant.
-    Verified(Verified),
+    Verified(Box<Verified>),
     /// The password passed confirmation, the tenant's policy and the history.
-    Acceptable(Acceptable),
+    Acceptable(Box<Acceptable>),
     /// The account at the provider is unchanged since issue.
-    Current(Current),
+    Current(Box<Current>),
     /// The row is spent; the provider may be called exactly once.
-    Consumed(Consumed),
+    Consumed(Box<Consumed>),
     /// The end.
     Done(Result<Completed, CompleteError>),
 }
@@ -250,7 +250,10 @@ impl Presented {
     }
 }
 
-async fn lookup(inner: &Inner, hash: passgate_store::Sha256Digest) -> Result<ResetToken, &'static str> {
+async fn lookup(
+    inner: &Inner,
+    hash: passgate_store::Sha256Digest,
+) -> Result<ResetToken, &'static str> {
     inner
         .store
         .lookup_token(&hash)
@@ -327,7 +330,7 @@ impl Verified {
                 Err(_) => return Step::Done(Err(CompleteError::TryAgainLater)),
             }
         }
-        Step::Acceptable(Acceptable { verified: self })
+        Step::Acceptable(Box::new(Acceptable { verified: self }))
     }
 }
 
@@ -355,16 +358,21 @@ impl Acceptable {
                 && snapshot_time(u.last_password_reset) == row.last_password_reset
         });
         match user {
-            Some(user) if unchanged => Step::Current(Current {
+            Some(user) if unchanged => Step::Current(Box::new(Current {
                 verified: Verified { tenant, row },
                 provider,
                 user,
-            }),
+            })),
             _ => {
                 // The link is dead for good: kill it and its siblings.
                 let _ = inner
                     .store
-                    .invalidate_user_tokens(&row.tenant_id, &row.client_id, &row.user_id, inner.clock.now())
+                    .invalidate_user_tokens(
+                        &row.tenant_id,
+                        &row.client_id,
+                        &row.user_id,
+                        inner.clock.now(),
+                    )
                     .await;
                 trace.outcome = "account_changed";
                 Step::Done(Err(InvalidLink.into()))
@@ -382,7 +390,10 @@ impl Current {
             .consume_token(&row.tenant_id, &row.hash, inner.clock.now())
             .await
         {
-            Ok(consumed) => Step::Consumed(Consumed { current: self, consumed }),
+            Ok(consumed) => Step::Consumed(Box::new(Consumed {
+                current: self,
+                consumed,
+            })),
             Err(StoreError::Token(_)) => {
                 trace.outcome = "used";
                 Step::Done(Err(InvalidLink.into()))
@@ -395,8 +406,15 @@ impl Current {
 impl Consumed {
     /// Calls the provider exactly once and settles the row by its answer.
     pub(crate) async fn apply(self, inner: &Inner, attempt: &Attempt, trace: &mut Trace) -> Step {
-        let Current { verified, provider, user } = &self.current;
-        match provider.set_password(&user.user_id, &attempt.password).await {
+        let Current {
+            verified,
+            provider,
+            user,
+        } = &self.current;
+        match provider
+            .set_password(&user.user_id, &attempt.password)
+            .await
+        {
             Ok(_) => {
                 trace.outcome = "ok";
                 self.after_change(inner, attempt).await;
@@ -416,7 +434,11 @@ impl Consumed {
                     }
                     _ => false,
                 };
-                trace.outcome = if likely_applied { "unconfirmed_applied" } else { "unconfirmed" };
+                trace.outcome = if likely_applied {
+                    "unconfirmed_applied"
+                } else {
+                    "unconfirmed"
+                };
                 if likely_applied {
                     self.after_change(inner, attempt).await;
                 }
@@ -436,7 +458,11 @@ impl Consumed {
                         message_key: provider_rejection_key(&err),
                     }))
                 } else {
-                    trace.outcome = if released { "provider_unavailable" } else { "provider_unavailable_unreleased" };
+                    trace.outcome = if released {
+                        "provider_unavailable"
+                    } else {
+                        "provider_unavailable_unreleased"
+                    };
                     Step::Done(Err(CompleteError::TryAgainLater))
                 }
             }
@@ -453,7 +479,13 @@ impl Consumed {
                 Ok(hash) => {
                     if let Err(err) = inner
                         .store
-                        .record_password(&config.id, &user.user_id, &hash, u32::from(depth), inner.clock.now())
+                        .record_password(
+                            &config.id,
+                            &user.user_id,
+                            &hash,
+                            u32::from(depth),
+                            inner.clock.now(),
+                        )
                         .await
                     {
                         tracing::warn!(error = %err, "password history not recorded");
@@ -470,7 +502,9 @@ impl Consumed {
                 &MailContent::PasswordChanged,
                 Some(&attempt.request_id),
             ) {
-                Ok(mail) => outbox::queue(inner, config, &user.email, mail).await.map(|_| ()),
+                Ok(mail) => outbox::queue(inner, config, &user.email, mail)
+                    .await
+                    .map(|_| ()),
                 Err(err) => Err(err),
             };
             if let Err(err) = sent {

@@ -87,6 +87,11 @@ mod tests {
         assert!(!hash.contains("correct horse"));
         assert!(history.matches_any(&old, vec![hash.clone()]).await.unwrap());
         let new = SecretString::from("an entirely different phrase");
-        assert!(!history.matches_any(&new, vec![hash, "garbage".into()]).await.unwrap());
+        assert!(
+            !history
+                .matches_any(&new, vec![hash, "garbage".into()])
+                .await
+                .unwrap()
+        );
     }
 }

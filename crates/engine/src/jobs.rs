@@ -94,7 +94,9 @@ fn open_email(
     let field = job.email.as_ref().ok_or_else(|| corrupt("missing"))?;
     let blob = EncryptedBlob {
         key_id: field.key_id.clone(),
-        nonce: STANDARD.decode(&field.nonce).map_err(|_| corrupt("nonce"))?,
+        nonce: STANDARD
+            .decode(&field.nonce)
+            .map_err(|_| corrupt("nonce"))?,
         ciphertext: STANDARD
             .decode(&field.ciphertext)
             .map_err(|_| corrupt("ciphertext"))?,
@@ -141,7 +143,10 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<JobRound, EngineErro
                 let delay = settings.backoff(job.attempts, rand_fraction());
                 let next = inner.clock.now()
                     + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                inner.store.retry_job(job.id, &err.to_string(), next).await?;
+                inner
+                    .store
+                    .retry_job(job.id, &err.to_string(), next)
+                    .await?;
                 round.retried += 1;
             }
             Err(err) => {
@@ -251,7 +256,10 @@ async fn run_job(inner: &Inner, job: &Job) -> Result<(), EngineError> {
         request_id: &payload.request_id,
     };
     let issued = strategy.issue(inner, &request).await?;
-    let mut event = record(issued.as_str().to_owned(), json!({ "mode": strategy.name() }));
+    let mut event = record(
+        issued.as_str().to_owned(),
+        json!({ "mode": strategy.name() }),
+    );
     event.action = action::ISSUED;
     inner.audit.record(event).await;
     Ok(())

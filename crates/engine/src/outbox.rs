@@ -117,8 +117,14 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<OutboxRound, EngineE
     for mail in claimed {
         match deliver(inner, &mail).await {
             Ok(()) => {
-                inner.store.mark_mail_sent(mail.id, inner.clock.now()).await?;
-                inner.audit.mail_sent(&mail.tenant_id, &mail.message_id).await;
+                inner
+                    .store
+                    .mark_mail_sent(mail.id, inner.clock.now())
+                    .await?;
+                inner
+                    .audit
+                    .mail_sent(&mail.tenant_id, &mail.message_id)
+                    .await;
                 round.sent += 1;
             }
             Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {

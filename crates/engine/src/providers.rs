@@ -23,8 +23,10 @@ use crate::{
 #[async_trait]
 pub trait ProviderDirectory: Send + Sync + fmt::Debug {
     /// The provider client of `tenant`.
-    async fn provider(&self, tenant: &TenantConfig)
-    -> Result<Arc<dyn IdentityProvider>, EngineError>;
+    async fn provider(
+        &self,
+        tenant: &TenantConfig,
+    ) -> Result<Arc<dyn IdentityProvider>, EngineError>;
 }
 
 /// The AES-GCM associated data of a tenant's provider secret: a ciphertext copied to another
@@ -133,7 +135,9 @@ impl StoredProviders {
         let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
         let secret = SecretString::from(secret);
         let domain = binding.domain.ok_or_else(|| binding_error("no domain"))?;
-        let client_id = binding.client_id.ok_or_else(|| binding_error("no client id"))?;
+        let client_id = binding
+            .client_id
+            .ok_or_else(|| binding_error("no client id"))?;
         let client: Arc<dyn IdentityProvider> = match binding.kind.as_deref() {
             Some("auth0") => Arc::new(Auth0Client::new(Auth0Config {
                 domain,

@@ -96,13 +96,21 @@ pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, Eng
     };
     let decision = inner
         .store
-        .hit(&bucket, TimeDelta::hours(1), inner.settings.redeem_per_ip_per_hour, inner.clock.now())
+        .hit(
+            &bucket,
+            TimeDelta::hours(1),
+            inner.settings.redeem_per_ip_per_hour,
+            inner.clock.now(),
+        )
         .await?;
     Ok(decision.allowed)
 }
 
 /// Counts one completion attempt against `tenant`'s overall bucket; `false` when over.
-pub(crate) async fn hit_redeem_tenant(inner: &Inner, tenant: &TenantId) -> Result<bool, EngineError> {
+pub(crate) async fn hit_redeem_tenant(
+    inner: &Inner,
+    tenant: &TenantId,
+) -> Result<bool, EngineError> {
     let bucket = RateBucket {
         tenant_id: Some(tenant.clone()),
         key: "redeem:tenant".into(),

@@ -61,7 +61,13 @@ impl Engine {
             }
             Credential::Janrain { client_id, code } => {
                 return self
-                    .complete_janrain(&client_id, &code, &input.password, &input.confirmation, &input.request_id)
+                    .complete_janrain(
+                        &client_id,
+                        &code,
+                        &input.password,
+                        &input.confirmation,
+                        &input.request_id,
+                    )
                     .await;
             }
         };
@@ -79,8 +85,9 @@ impl Engine {
                         trace.tenant = Some(verified.tenant.config.id.clone());
                         trace.client = Some(verified.row.client_id.clone());
                         trace.user_id = Some(verified.row.user_id.clone());
-                        match rate_limit::hit_redeem_tenant(inner, &verified.tenant.config.id).await {
-                            Ok(true) => Step::Verified(verified),
+                        match rate_limit::hit_redeem_tenant(inner, &verified.tenant.config.id).await
+                        {
+                            Ok(true) => Step::Verified(Box::new(verified)),
                             Ok(false) => {
                                 trace.outcome = "throttled";
                                 Step::Done(Err(CompleteError::Throttled))
@@ -100,7 +107,11 @@ impl Engine {
                 Step::Done(result) => break result,
             };
         };
-        let outcome = if trace.outcome.is_empty() { "failed" } else { trace.outcome };
+        let outcome = if trace.outcome.is_empty() {
+            "failed"
+        } else {
+            trace.outcome
+        };
         inner
             .audit
             .record(AuditRecord {

@@ -116,18 +116,41 @@ impl MailRenderer for ThemeRenderer {
         let overrides: BTreeMap<String, String> =
             tenant.messages.get(locale).cloned().unwrap_or_default();
         let render_err = |e: passgate_theme::ThemeError| EngineError::Render(e.to_string());
-        let messages = Messages::new(&self.themes, tenant.theme.as_str(), locale.as_str(), overrides)
-            .map_err(render_err)?;
+        let messages = Messages::new(
+            &self.themes,
+            tenant.theme.as_str(),
+            locale.as_str(),
+            overrides,
+        )
+        .map_err(render_err)?;
         let (email, action_url, code, expires) = match content {
-            MailContent::ResetLink { url, expires_in_minutes } => {
-                (Email::ResetLink, Some(url.clone()), None, Some(*expires_in_minutes))
-            }
-            MailContent::ResetCode { code, expires_in_minutes } => {
-                (Email::ResetCode, None, Some(code.clone()), Some(*expires_in_minutes))
-            }
-            MailContent::ResetTicket { url, expires_in_minutes } => {
-                (Email::ResetTicket, Some(url.clone()), None, Some(*expires_in_minutes))
-            }
+            MailContent::ResetLink {
+                url,
+                expires_in_minutes,
+            } => (
+                Email::ResetLink,
+                Some(url.clone()),
+                None,
+                Some(*expires_in_minutes),
+            ),
+            MailContent::ResetCode {
+                code,
+                expires_in_minutes,
+            } => (
+                Email::ResetCode,
+                None,
+                Some(code.clone()),
+                Some(*expires_in_minutes),
+            ),
+            MailContent::ResetTicket {
+                url,
+                expires_in_minutes,
+            } => (
+                Email::ResetTicket,
+                Some(url.clone()),
+                None,
+                Some(*expires_in_minutes),
+            ),
             MailContent::PasswordChanged => (Email::PasswordChanged, None, None, None),
         };
         let ctx = EmailContext {

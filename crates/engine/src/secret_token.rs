@@ -289,12 +289,12 @@ mod tests {
         let code = ResetCode::parse("12345678").unwrap();
         let (f1, f2) = (FlowId::generate().unwrap(), FlowId::generate().unwrap());
         assert_eq!(FlowId::parse(f1.as_str()), Some(f1.clone()));
-        assert_ne!(a.flow(&f1), a.code(&f1, &code), "flow row and code row differ");
         assert_ne!(
+            a.flow(&f1),
             a.code(&f1, &code),
-            a.code(&f2, &code),
-            "bound to the flow"
+            "flow row and code row differ"
         );
+        assert_ne!(a.code(&f1, &code), a.code(&f2, &code), "bound to the flow");
     }
 
     #[test]

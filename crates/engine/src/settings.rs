@@ -66,7 +66,10 @@ impl EngineSettings {
 
     /// The page Janrain's email links to for `client_id` (Janrain appends `code=…`).
     pub fn janrain_landing(&self, client_id: &str) -> String {
-        format!("{}/reset/janrain?client_id={client_id}", self.public_base_url)
+        format!(
+            "{}/reset/janrain?client_id={client_id}",
+            self.public_base_url
+        )
     }
 }
 
@@ -129,7 +132,10 @@ mod tests {
     #[test]
     fn links_use_the_configured_origin_only() {
         let s = EngineSettings::new("https://reset.example.com/");
-        assert_eq!(s.reset_link("abc"), "https://reset.example.com/reset/confirm?token=abc");
+        assert_eq!(
+            s.reset_link("abc"),
+            "https://reset.example.com/reset/confirm?token=abc"
+        );
         assert_eq!(s.message_id_domain, "reset.example.com");
     }
 }

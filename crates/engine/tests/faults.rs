@@ -14,7 +14,12 @@ use passgate_smtp_sink::Mode;
 #[tokio::test]
 async fn smtp_down_for_the_whole_run_then_up_delivers_every_mail_exactly_once() {
     let h = Harness::new("hosted", "link", "en, fr").await;
-    let emails = ["ada@example.com", "nobody@example.com", "blocked@example.com", "ada@example.com"];
+    let emails = [
+        "ada@example.com",
+        "nobody@example.com",
+        "blocked@example.com",
+        "ada@example.com",
+    ];
     let mut healthy_answers = Vec::new();
     for email in emails {
         healthy_answers.push(h.request(email).await.flow_id.len());
@@ -28,7 +33,10 @@ async fn smtp_down_for_the_whole_run_then_up_delivers_every_mail_exactly_once() 
     for email in emails {
         outage_answers.push(h.request(email).await.flow_id.len());
     }
-    assert_eq!(healthy_answers, outage_answers, "the answers did not change");
+    assert_eq!(
+        healthy_answers, outage_answers,
+        "the answers did not change"
+    );
     // Several worker rounds while SMTP stays down: nothing arrives, nothing is lost.
     for _ in 0..3 {
         h.drain().await;
@@ -47,8 +55,15 @@ async fn smtp_down_for_the_whole_run_then_up_delivers_every_mail_exactly_once() 
     for mail in &mails {
         *by_id.entry(mail.header("Message-ID").unwrap()).or_default() += 1;
     }
-    assert!(by_id.values().all(|&n| n == 1), "each exactly once: {by_id:?}");
-    assert!(mails.iter().all(|m| m.rcpt_to == vec!["ada@example.com".to_owned()]));
+    assert!(
+        by_id.values().all(|&n| n == 1),
+        "each exactly once: {by_id:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.rcpt_to == vec!["ada@example.com".to_owned()])
+    );
 }
 
 #[tokio::test]
@@ -66,7 +81,11 @@ async fn provider_down_during_lookup_is_retried_in_the_background() {
     h.sim.clear_faults();
     h.advance(TimeDelta::minutes(1));
     h.drain().await;
-    assert_eq!(h.mails().len(), 1, "the mail goes out once the provider is back");
+    assert_eq!(
+        h.mails().len(),
+        1,
+        "the mail goes out once the provider is back"
+    );
     h.complete_link(&h.last_token(), PASSWORD).await.unwrap();
 }
 
@@ -77,14 +96,20 @@ async fn provider_policy_rejection_leaves_the_token_usable() {
     h.drain().await;
     let token = h.last_token();
     // Ada's current password passes the tenant's rules but Auth0's history refuses it.
-    let err = h.complete_link(&token, "an old password of hers 1815").await.unwrap_err();
+    let err = h
+        .complete_link(&token, "an old password of hers 1815")
+        .await
+        .unwrap_err();
     match err {
         CompleteError::ProviderRejected { message_key } => {
             assert_eq!(message_key, "provider.password_history");
         }
         other => panic!("expected a provider rejection, got {other:?}"),
     }
-    assert!(h.engine.view_token(&token).await.is_ok(), "the link still works");
+    assert!(
+        h.engine.view_token(&token).await.is_ok(),
+        "the link still works"
+    );
     h.complete_link(&token, PASSWORD).await.unwrap();
     assert_eq!(h.sim.user("ada@example.com").unwrap().password_changes, 1);
 }
@@ -99,7 +124,10 @@ async fn provider_rate_limit_at_completion_leaves_the_token_usable() {
         method: Some("PATCH".into()),
         path: None,
         times: Some(1),
-        kind: FaultKind::RateLimit { reset_in_secs: 60, retry_after_secs: Some(60) },
+        kind: FaultKind::RateLimit {
+            reset_in_secs: 60,
+            retry_after_secs: Some(60),
+        },
     });
     let err = h.complete_link(&token, PASSWORD).await.unwrap_err();
     assert!(matches!(err, CompleteError::TryAgainLater), "{err:?}");
@@ -122,11 +150,19 @@ async fn ambiguous_timeout_never_reports_success_and_never_sets_twice() {
     });
     let err = h.complete_link(&token, PASSWORD).await.unwrap_err();
     assert!(
-        matches!(err, CompleteError::Unconfirmed { likely_applied: true }),
+        matches!(
+            err,
+            CompleteError::Unconfirmed {
+                likely_applied: true
+            }
+        ),
         "the re-read shows the change, but success is not claimed: {err:?}"
     );
     // The link is spent: a retry cannot apply a second change.
-    let again = h.complete_link(&token, &format!("{PASSWORD} again")).await.unwrap_err();
+    let again = h
+        .complete_link(&token, &format!("{PASSWORD} again"))
+        .await
+        .unwrap_err();
     assert!(matches!(again, CompleteError::InvalidLink(_)));
     assert_eq!(h.sim.user("ada@example.com").unwrap().password_changes, 1);
     assert_eq!(h.password_patches(), 1);
@@ -138,9 +174,17 @@ async fn mismatched_confirmation_and_policy_violations_make_no_provider_call() {
     h.request("ada@example.com").await;
     h.drain().await;
     let token = h.last_token();
-    let mut input = h.complete_input(Credential::Link { token: token.clone() }, PASSWORD);
+    let mut input = h.complete_input(
+        Credential::Link {
+            token: token.clone(),
+        },
+        PASSWORD,
+    );
     input.confirmation = secrecy::SecretString::from(format!("{PASSWORD}x"));
-    assert!(matches!(h.engine.complete_reset(input).await, Err(CompleteError::Mismatch)));
+    assert!(matches!(
+        h.engine.complete_reset(input).await,
+        Err(CompleteError::Mismatch)
+    ));
     let short = h.complete_link(&token, "short").await.unwrap_err();
     assert!(matches!(short, CompleteError::PolicyViolations(v) if !v.is_empty()));
     assert_eq!(h.password_patches(), 0);

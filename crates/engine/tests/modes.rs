@@ -17,9 +17,16 @@ async fn hosted_link_end_to_end_in_english_and_french() {
         let mails = h.mails();
         assert_eq!(mails.len(), before + 1, "one reset mail per request");
         let mail = mails.last().unwrap();
-        assert_eq!(mail.rcpt_to, vec!["ada@example.com".to_owned()], "stored address only");
+        assert_eq!(
+            mail.rcpt_to,
+            vec!["ada@example.com".to_owned()],
+            "stored address only"
+        );
         let text = plain_text(mail);
-        assert!(text.to_lowercase().contains(greeting), "{locale} mail text: {text}");
+        assert!(
+            text.to_lowercase().contains(greeting),
+            "{locale} mail text: {text}"
+        );
         assert!(text.contains(&format!("{BASE}/reset/confirm?token=")));
         let token = token_in(&text).unwrap();
 
@@ -40,7 +47,10 @@ async fn hosted_link_end_to_end_in_english_and_french() {
         h.drain().await;
         let notice = h.mails().last().unwrap().clone();
         assert_eq!(notice.rcpt_to, vec!["ada@example.com".to_owned()]);
-        assert!(token_in(&plain_text(&notice)).is_none(), "the notice carries no link");
+        assert!(
+            token_in(&plain_text(&notice)).is_none(),
+            "the notice carries no link"
+        );
     }
 }
 
@@ -55,7 +65,10 @@ async fn hosted_code_end_to_end_in_english_and_german() {
         let done = h
             .engine
             .complete_reset(h.complete_input(
-                Credential::Code { flow_id: accepted.flow_id.clone(), code: code.clone() },
+                Credential::Code {
+                    flow_id: accepted.flow_id.clone(),
+                    code: code.clone(),
+                },
                 &format!("{PASSWORD} {locale}"),
             ))
             .await
@@ -65,7 +78,10 @@ async fn hosted_code_end_to_end_in_english_and_german() {
         let again = h
             .engine
             .complete_reset(h.complete_input(
-                Credential::Code { flow_id: accepted.flow_id, code },
+                Credential::Code {
+                    flow_id: accepted.flow_id,
+                    code,
+                },
                 &format!("{PASSWORD} again {locale}"),
             ))
             .await;
@@ -87,7 +103,10 @@ async fn auth0_ticket_end_to_end_in_english_and_spanish() {
         let mail = mails.last().unwrap();
         assert_eq!(mail.rcpt_to, vec!["ada@example.com".to_owned()]);
         let text = plain_text(mail);
-        assert!(text.contains("/u/reset-password?ticket="), "ticket URL in the mail");
+        assert!(
+            text.contains("/u/reset-password?ticket="),
+            "ticket URL in the mail"
+        );
         assert!(text.to_lowercase().contains(word), "{locale} mail: {text}");
     }
     let tickets = h
@@ -107,9 +126,16 @@ async fn auth0_email_end_to_end_in_english_and_french() {
     h.request_in("nobody@example.com", "fr").await;
     h.drain().await;
     let provider_mails = h.sim.mailbox();
-    assert_eq!(provider_mails.len(), 2, "Auth0 mails the known account, twice");
+    assert_eq!(
+        provider_mails.len(),
+        2,
+        "Auth0 mails the known account, twice"
+    );
     assert!(provider_mails.iter().all(|m| m.to == "ada@example.com"));
-    assert!(h.mails().is_empty(), "Passgate sends nothing itself in this mode");
+    assert!(
+        h.mails().is_empty(),
+        "Passgate sends nothing itself in this mode"
+    );
 }
 
 #[tokio::test]
@@ -120,14 +146,20 @@ async fn janrain_end_to_end_in_english_and_french() {
         h.drain().await;
         let mail = h.sim.mailbox().last().unwrap().clone();
         assert_eq!(mail.to, "jan@example.com");
-        assert!(mail.link.starts_with(&format!("{BASE}/reset/janrain?client_id={}", h.client)));
+        assert!(
+            mail.link
+                .starts_with(&format!("{BASE}/reset/janrain?client_id={}", h.client))
+        );
         let code = mail.code.clone().unwrap();
         let credential = || Credential::Janrain {
             client_id: h.client.clone(),
             code: SecretString::from(code.clone()),
         };
         // The tenant's rules run first: a short password never reaches Janrain.
-        let short = h.engine.complete_reset(h.complete_input(credential(), "short")).await;
+        let short = h
+            .engine
+            .complete_reset(h.complete_input(credential(), "short"))
+            .await;
         assert!(matches!(short, Err(CompleteError::PolicyViolations(_))));
         let password = format!("{PASSWORD} {locale}");
         h.engine
@@ -139,8 +171,14 @@ async fn janrain_end_to_end_in_english_and_french() {
             user.password_sha256.as_deref(),
             Some(passgate_idp_sim::sha256_hex(&password).as_str())
         );
-        let reuse = h.engine.complete_reset(h.complete_input(credential(), &format!("{password}!"))).await;
-        assert!(matches!(reuse, Err(CompleteError::InvalidLink(_))), "a code works once");
+        let reuse = h
+            .engine
+            .complete_reset(h.complete_input(credential(), &format!("{password}!")))
+            .await;
+        assert!(
+            matches!(reuse, Err(CompleteError::InvalidLink(_))),
+            "a code works once"
+        );
     }
     // Unknown accounts: Janrain's no_such_account never surfaces.
     let accepted = h.request("nobody@example.com").await;

@@ -30,7 +30,10 @@ async fn a01_tokens_are_256_random_bits_without_structure() {
         let token = issue(&h).await;
         let bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         assert_eq!(bytes.len(), 32, "256 bits");
-        assert!(!token.contains("ada") && !token.contains("auth0"), "no user data");
+        assert!(
+            !token.contains("ada") && !token.contains("auth0"),
+            "no user data"
+        );
         assert!(seen.insert(token), "never repeats");
     }
     // Unrelated tokens share no prefix beyond chance.
@@ -43,13 +46,27 @@ async fn a02_only_a_keyed_hash_is_stored() {
     let h = link_harness().await;
     let token = issue(&h).await;
     let digest = h.engine_digest(&token);
-    let row = h.store.lookup_token(&digest).await.unwrap().expect("row by digest");
+    let row = h
+        .store
+        .lookup_token(&digest)
+        .await
+        .unwrap()
+        .expect("row by digest");
     assert_ne!(row.hash.to_hex(), token);
     assert!(!row.hash.to_hex().contains(&token));
     // The plain SHA-256 of the token is not what is stored (the digest is keyed).
-    assert!(h.store.lookup_token(&Sha256Digest::of(token.as_bytes())).await.unwrap().is_none());
+    assert!(
+        h.store
+            .lookup_token(&Sha256Digest::of(token.as_bytes()))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Presenting the stored value as a token fails.
-    let err = h.complete_link(&row.hash.to_hex(), PASSWORD).await.unwrap_err();
+    let err = h
+        .complete_link(&row.hash.to_hex(), PASSWORD)
+        .await
+        .unwrap_err();
     assert!(matches!(err, CompleteError::InvalidLink(_)));
 }
 
@@ -61,7 +78,10 @@ async fn a03_tokens_are_looked_up_by_digest_so_near_misses_fail_alike() {
     let last = near.pop().unwrap();
     near.push(if last == 'A' { 'B' } else { 'A' });
     assert_eq!(h.engine.view_token(&near).await.unwrap_err(), InvalidLink);
-    assert_eq!(h.engine.view_token(&token[..42]).await.unwrap_err(), InvalidLink);
+    assert_eq!(
+        h.engine.view_token(&token[..42]).await.unwrap_err(),
+        InvalidLink
+    );
     assert!(h.engine.view_token(&token).await.is_ok());
 }
 
@@ -71,20 +91,34 @@ async fn a04_token_is_bound_to_its_tenant_app_and_user() {
     let token = issue(&h).await;
     // Another tenant now answers for the same client id: the token is refused there, and
     // the provider sees no password change.
-    let other = parse_tenant_yaml("other.yaml", &tenant_yaml("other", "hosted", "link", "en", "")
-        .replace("other-ios", "acme-ios"))
+    let other = parse_tenant_yaml(
+        "other.yaml",
+        &tenant_yaml("other", "hosted", "link", "en", "").replace("other-ios", "acme-ios"),
+    )
     .unwrap();
     let foreign = h.engine_with(StaticTenants::new([other.into()]));
     let err = foreign
-        .complete_reset(h.complete_input(Credential::Link { token: token.clone() }, PASSWORD))
+        .complete_reset(h.complete_input(
+            Credential::Link {
+                token: token.clone(),
+            },
+            PASSWORD,
+        ))
         .await
         .unwrap_err();
     assert!(matches!(err, CompleteError::InvalidLink(_)));
-    assert_eq!(h.password_patches(), 0, "no provider call for a foreign tenant");
+    assert_eq!(
+        h.password_patches(),
+        0,
+        "no provider call for a foreign tenant"
+    );
     // On its own tenant it changes exactly the bound user (the input carries no user id).
     h.complete_link(&token, PASSWORD).await.unwrap();
     assert_eq!(h.sim.user("ada@example.com").unwrap().password_changes, 1);
-    assert_eq!(h.sim.user("blocked@example.com").unwrap().password_changes, 0);
+    assert_eq!(
+        h.sim.user("blocked@example.com").unwrap().password_changes,
+        0
+    );
 }
 
 #[tokio::test]
@@ -92,11 +126,18 @@ async fn a05_expiry_has_an_exact_boundary_on_view_and_completion() {
     let h = link_harness().await;
     let token = issue(&h).await;
     h.advance(TimeDelta::minutes(30) - TimeDelta::seconds(1));
-    assert!(h.engine.view_token(&token).await.is_ok(), "valid at TTL - 1 s");
+    assert!(
+        h.engine.view_token(&token).await.is_ok(),
+        "valid at TTL - 1 s"
+    );
     h.advance(TimeDelta::seconds(1));
     assert!(h.engine.view_token(&token).await.is_ok(), "valid at TTL");
     h.advance(TimeDelta::seconds(1));
-    assert_eq!(h.engine.view_token(&token).await.unwrap_err(), InvalidLink, "dead at TTL + 1 s");
+    assert_eq!(
+        h.engine.view_token(&token).await.unwrap_err(),
+        InvalidLink,
+        "dead at TTL + 1 s"
+    );
     let err = h.complete_link(&token, PASSWORD).await.unwrap_err();
     assert!(matches!(err, CompleteError::InvalidLink(_)));
     assert_eq!(h.password_patches(), 0);
@@ -113,7 +154,12 @@ async fn a06_fifty_concurrent_completions_one_success() {
     let token = issue(&h).await;
     let attempts = (0..50).map(|i| {
         let engine = h.engine.clone();
-        let input = h.complete_input(Credential::Link { token: token.clone() }, &format!("{PASSWORD} {i}"));
+        let input = h.complete_input(
+            Credential::Link {
+                token: token.clone(),
+            },
+            &format!("{PASSWORD} {i}"),
+        );
         tokio::spawn(async move { engine.complete_reset(input).await })
     });
     let results = futures::future::join_all(attempts).await;
@@ -124,7 +170,11 @@ async fn a06_fifty_concurrent_completions_one_success() {
         .count();
     assert_eq!(ok, 1, "exactly one completion wins");
     assert_eq!(invalid, 49, "every other one sees the generic invalid link");
-    assert_eq!(h.password_patches(), 1, "the provider sees exactly one password change");
+    assert_eq!(
+        h.password_patches(),
+        1,
+        "the provider sees exactly one password change"
+    );
     assert_eq!(h.sim.user("ada@example.com").unwrap().password_changes, 1);
     // And the token stays used afterwards.
     assert!(h.complete_link(&token, PASSWORD).await.is_err());
@@ -152,11 +202,17 @@ async fn a08_account_changes_after_issue_kill_the_token() {
     let token = issue(&h).await;
     let ada = h.sim.user("ada@example.com").unwrap();
     h.auth0()
-        .set_password(&ada.user_id, &SecretString::from("changed elsewhere 42 quietly"))
+        .set_password(
+            &ada.user_id,
+            &SecretString::from("changed elsewhere 42 quietly"),
+        )
         .await
         .unwrap();
     let patches = h.password_patches();
-    assert!(matches!(h.complete_link(&token, PASSWORD).await, Err(CompleteError::InvalidLink(_))));
+    assert!(matches!(
+        h.complete_link(&token, PASSWORD).await,
+        Err(CompleteError::InvalidLink(_))
+    ));
     assert_eq!(h.password_patches(), patches, "no PATCH for a stale token");
 
     // (b) The user was blocked.
@@ -172,7 +228,10 @@ async fn a08_account_changes_after_issue_kill_the_token() {
         email_verified: true,
         password: None,
     });
-    assert!(matches!(h.complete_link(&token, PASSWORD).await, Err(CompleteError::InvalidLink(_))));
+    assert!(matches!(
+        h.complete_link(&token, PASSWORD).await,
+        Err(CompleteError::InvalidLink(_))
+    ));
     assert_eq!(h.password_patches(), 0);
 
     // (c) The email changed: the address now belongs to someone else.
@@ -197,7 +256,10 @@ async fn a08_account_changes_after_issue_kill_the_token() {
         email_verified: true,
         password: None,
     });
-    assert!(matches!(h.complete_link(&token, PASSWORD).await, Err(CompleteError::InvalidLink(_))));
+    assert!(matches!(
+        h.complete_link(&token, PASSWORD).await,
+        Err(CompleteError::InvalidLink(_))
+    ));
     assert_eq!(h.password_patches(), 0);
 }
 
@@ -208,7 +270,12 @@ async fn a09_viewing_a_link_never_consumes_it() {
     for _ in 0..4 {
         assert!(h.engine.view_token(&token).await.is_ok());
     }
-    let row = h.store.lookup_token(&h.engine_digest(&token)).await.unwrap().unwrap();
+    let row = h
+        .store
+        .lookup_token(&h.engine_digest(&token))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.consumed_at.is_none());
     assert_eq!(row.attempts, 0);
     h.complete_link(&token, PASSWORD).await.unwrap();
@@ -253,9 +320,19 @@ async fn a11_every_unusable_token_gets_the_same_generic_answer() {
     let cases = [used, superseded, expired, unknown, malformed, String::new()];
     for token in &cases {
         assert_eq!(h.engine.view_token(token).await.unwrap_err(), InvalidLink);
-        let err = h.complete_link(token, &format!("{PASSWORD} x")).await.unwrap_err();
-        assert_eq!(err.to_string(), CompleteError::InvalidLink(InvalidLink).to_string());
+        let err = h
+            .complete_link(token, &format!("{PASSWORD} x"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            CompleteError::InvalidLink(InvalidLink).to_string()
+        );
         assert!(matches!(err, CompleteError::InvalidLink(InvalidLink)));
     }
-    assert_eq!(h.password_patches(), 1, "only the first, valid completion reached the provider");
+    assert_eq!(
+        h.password_patches(),
+        1,
+        "only the first, valid completion reached the provider"
+    );
 }

@@ -34,7 +34,11 @@ async fn b12_same_answer_for_existing_unknown_blocked_and_social_only_accounts()
     assert!(shapes.iter().all(|s| s == "accepted:22"), "{shapes:?}");
     h.drain().await;
     let mails = h.mails();
-    assert_eq!(mails.len(), 1, "only the existing, active account gets mail");
+    assert_eq!(
+        mails.len(),
+        1,
+        "only the existing, active account gets mail"
+    );
     assert_eq!(mails[0].rcpt_to, vec!["ada@example.com".to_owned()]);
 }
 
@@ -55,9 +59,15 @@ async fn b13_request_time_does_not_depend_on_the_account() {
     for email in ["ada@example.com", "nobody@example.com"] {
         let started = tokio::time::Instant::now();
         h.request(email).await;
-        assert!(started.elapsed() >= Duration::from_millis(40), "the floor is always waited");
+        assert!(
+            started.elapsed() >= Duration::from_millis(40),
+            "the floor is always waited"
+        );
     }
-    assert!(h.sim.calls().is_empty(), "no provider call happens while answering");
+    assert!(
+        h.sim.calls().is_empty(),
+        "no provider call happens while answering"
+    );
     h.drain().await;
     assert_eq!(h.mails().len(), 1);
 }
@@ -104,12 +114,22 @@ async fn b15_email_must_be_exactly_one_strict_address() {
     ];
     for raw in corpus {
         let answer = h.engine.request_reset(h.input(raw)).await;
-        assert_eq!(shape(&answer), "accepted:22", "answered generically: {raw:?}");
+        assert_eq!(
+            shape(&answer),
+            "accepted:22",
+            "answered generically: {raw:?}"
+        );
     }
     h.drain().await;
-    assert!(h.mails().is_empty(), "nothing is sent for a polluted address");
     assert!(
-        !h.sim.calls().iter().any(|c| c.path.starts_with("/api/v2/users-by-email")),
+        h.mails().is_empty(),
+        "nothing is sent for a polluted address"
+    );
+    assert!(
+        !h.sim
+            .calls()
+            .iter()
+            .any(|c| c.path.starts_with("/api/v2/users-by-email")),
         "no lookup is even attempted"
     );
 }
@@ -119,10 +139,10 @@ async fn b16_mail_goes_only_to_the_address_the_provider_stores() {
     let h = Harness::new("hosted", "link", "en").await;
     for raw in [
         "ADA@EXAMPLE.COM",
-        "ada@exаmple.com",       // Cyrillic а
-        "ada@examplé.com",       // accent
-        "ａｄａ@example.com",    // full width
-        "ada@gıthub.com",        // dotless i
+        "ada@exаmple.com",    // Cyrillic а
+        "ada@examplé.com",    // accent
+        "ａｄａ@example.com", // full width
+        "ada@gıthub.com",     // dotless i
     ] {
         h.engine.request_reset(h.input(raw)).await.unwrap();
     }
@@ -130,7 +150,11 @@ async fn b16_mail_goes_only_to_the_address_the_provider_stores() {
     let mails = h.mails();
     assert_eq!(mails.len(), 1, "only the ASCII case variant matches");
     for mail in &mails {
-        assert_eq!(mail.rcpt_to, vec!["ada@example.com".to_owned()], "the stored address");
+        assert_eq!(
+            mail.rcpt_to,
+            vec!["ada@example.com".to_owned()],
+            "the stored address"
+        );
         assert_eq!(mail.header("To").unwrap(), "ada@example.com");
     }
 }
@@ -144,7 +168,11 @@ async fn b17_a_reset_issues_no_session_or_login() {
     // The outcome carries a redirect and a locale, nothing that could authenticate.
     assert_eq!(done.redirect_uri, None);
     for call in h.sim.calls() {
-        let grant = call.params.get("grant_type").and_then(|g| g.as_str()).unwrap_or("");
+        let grant = call
+            .params
+            .get("grant_type")
+            .and_then(|g| g.as_str())
+            .unwrap_or("");
         assert!(
             grant.is_empty() || grant == "client_credentials",
             "only the machine-to-machine grant is ever used, saw {grant}"
@@ -159,8 +187,19 @@ async fn b18_a_reset_never_touches_mfa() {
     h.drain().await;
     h.complete_link(&h.last_token(), PASSWORD).await.unwrap();
     for call in h.sim.calls() {
-        for forbidden in ["authenticator", "enrollment", "multifactor", "guardian", "mfa"] {
-            assert!(!call.path.contains(forbidden), "{} {}", call.method, call.path);
+        for forbidden in [
+            "authenticator",
+            "enrollment",
+            "multifactor",
+            "guardian",
+            "mfa",
+        ] {
+            assert!(
+                !call.path.contains(forbidden),
+                "{} {}",
+                call.method,
+                call.path
+            );
         }
         assert_ne!(call.method, "DELETE");
     }

@@ -3,17 +3,33 @@
 mod common;
 
 use common::*;
-use passgate_engine::{CompleteError, Credential, client_ip::{IpNetwork, TrustedProxies}};
+use passgate_engine::{
+    CompleteError, Credential,
+    client_ip::{IpNetwork, TrustedProxies},
+};
 
 fn limited_yaml(id: &str, per_ip: u32, per_account: u32, per_tenant: u32) -> String {
     tenant_yaml(id, "hosted", "link", "en", "")
-        .replace("requests_per_ip_per_hour: 100", &format!("requests_per_ip_per_hour: {per_ip}"))
-        .replace("requests_per_account_per_hour: 10", &format!("requests_per_account_per_hour: {per_account}"))
-        .replace("requests_per_tenant_per_minute: 600", &format!("requests_per_tenant_per_minute: {per_tenant}"))
+        .replace(
+            "requests_per_ip_per_hour: 100",
+            &format!("requests_per_ip_per_hour: {per_ip}"),
+        )
+        .replace(
+            "requests_per_account_per_hour: 10",
+            &format!("requests_per_account_per_hour: {per_account}"),
+        )
+        .replace(
+            "requests_per_tenant_per_minute: 600",
+            &format!("requests_per_tenant_per_minute: {per_tenant}"),
+        )
 }
 
 fn lookups(h: &Harness) -> usize {
-    h.sim.calls().iter().filter(|c| c.path.starts_with("/api/v2/users-by-email")).count()
+    h.sim
+        .calls()
+        .iter()
+        .filter(|c| c.path.starts_with("/api/v2/users-by-email"))
+        .count()
 }
 
 #[tokio::test]
@@ -22,12 +38,20 @@ async fn c19_per_account_limit_caps_mail_and_lookups_with_an_unchanged_answer() 
     for email in ["ada@example.com", "nobody@example.com"] {
         for _ in 0..4 {
             let accepted = h.request(email).await;
-            assert_eq!(accepted.flow_id.len(), 22, "the limited answer looks the same");
+            assert_eq!(
+                accepted.flow_id.len(),
+                22,
+                "the limited answer looks the same"
+            );
         }
     }
     h.drain().await;
     assert_eq!(h.mails().len(), 3, "at most N mails for the account");
-    assert_eq!(lookups(&h), 6, "at most N lookups per account, known or unknown");
+    assert_eq!(
+        lookups(&h),
+        6,
+        "at most N lookups per account, known or unknown"
+    );
 }
 
 #[tokio::test]
@@ -39,13 +63,26 @@ async fn c20_redemption_is_throttled_per_ip_without_locking_out_the_user() {
     h.request("ada@example.com").await;
     h.drain().await;
     let token = h.last_token();
-    let mut attacker = h.complete_input(Credential::Link { token: String::new() }, PASSWORD);
+    let mut attacker = h.complete_input(
+        Credential::Link {
+            token: String::new(),
+        },
+        PASSWORD,
+    );
     attacker.client_ip = ip("192.0.2.66");
     let mut throttled = 0;
     for i in 0..30 {
-        let mut input = h.complete_input(Credential::Link { token: format!("{:A>43}", i) }, PASSWORD);
+        let mut input = h.complete_input(
+            Credential::Link {
+                token: format!("{:A>43}", i),
+            },
+            PASSWORD,
+        );
         input.client_ip = attacker.client_ip;
-        if matches!(h.engine.complete_reset(input).await, Err(CompleteError::Throttled)) {
+        if matches!(
+            h.engine.complete_reset(input).await,
+            Err(CompleteError::Throttled)
+        ) {
             throttled += 1;
         }
     }
@@ -58,12 +95,19 @@ async fn c20_redemption_is_throttled_per_ip_without_locking_out_the_user() {
     let accepted = h.request("ada@example.com").await;
     h.drain().await;
     let code = code_in(&plain_text(h.mails().last().unwrap())).unwrap();
-    let wrong = if code == "00000000" { "11111111" } else { "00000000" };
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
     for _ in 0..5 {
         let err = h
             .engine
             .complete_reset(h.complete_input(
-                Credential::Code { flow_id: accepted.flow_id.clone(), code: wrong.into() },
+                Credential::Code {
+                    flow_id: accepted.flow_id.clone(),
+                    code: wrong.into(),
+                },
                 PASSWORD,
             ))
             .await
@@ -72,10 +116,19 @@ async fn c20_redemption_is_throttled_per_ip_without_locking_out_the_user() {
     }
     let err = h
         .engine
-        .complete_reset(h.complete_input(Credential::Code { flow_id: accepted.flow_id, code }, PASSWORD))
+        .complete_reset(h.complete_input(
+            Credential::Code {
+                flow_id: accepted.flow_id,
+                code,
+            },
+            PASSWORD,
+        ))
         .await
         .unwrap_err();
-    assert!(matches!(err, CompleteError::InvalidLink(_)), "dead after 5 wrong codes");
+    assert!(
+        matches!(err, CompleteError::InvalidLink(_)),
+        "dead after 5 wrong codes"
+    );
     assert_eq!(h.password_patches(), 0);
 }
 
@@ -107,11 +160,22 @@ async fn c22_client_ip_comes_from_trusted_proxies_only() {
         h.engine.request_reset(input).await.unwrap();
     }
     // Behind the trusted proxy, the forwarded address counts.
-    assert_eq!(proxies.client_ip(ip("10.1.2.3"), &["203.0.113.5"]), ip("203.0.113.5"));
+    assert_eq!(
+        proxies.client_ip(ip("10.1.2.3"), &["203.0.113.5"]),
+        ip("203.0.113.5")
+    );
     h.drain().await;
-    let audit = passgate_store::AuditRepo::all_audit(&h.store, 100, None).await.unwrap();
-    let limited = audit.iter().filter(|e| e.event.outcome == "rate_limited:ip").count();
-    assert_eq!(limited, 2, "requests 4 and 5 hit the per-IP limit despite the spoofing");
+    let audit = passgate_store::AuditRepo::all_audit(&h.store, 100, None)
+        .await
+        .unwrap();
+    let limited = audit
+        .iter()
+        .filter(|e| e.event.outcome == "rate_limited:ip")
+        .count();
+    assert_eq!(
+        limited, 2,
+        "requests 4 and 5 hit the per-IP limit despite the spoofing"
+    );
 }
 
 #[tokio::test]
@@ -128,5 +192,8 @@ async fn c23_one_tenants_abuse_does_not_exhaust_another_tenants_budget() {
     h.drain().await;
     let mails = h.mails();
     assert_eq!(mails.len(), 1, "tenant B's request went through");
-    assert!(plain_text(&mails[0]).contains("bolt app") || mails[0].header("From").unwrap().contains("bolt"));
+    assert!(
+        plain_text(&mails[0]).contains("bolt app")
+            || mails[0].header("From").unwrap().contains("bolt")
+    );
 }

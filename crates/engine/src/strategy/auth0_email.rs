@@ -21,7 +21,11 @@ impl ResetStrategy for Auth0Email {
         Redemption::ProviderHosted
     }
 
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError> {
+    async fn issue(
+        &self,
+        inner: &Inner,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError> {
         let provider = inner.providers.provider(&request.tenant.config).await?;
         let user = match resettable_user(provider.as_ref(), request.email).await? {
             Ok(user) => user,

@@ -23,7 +23,11 @@ impl ResetStrategy for Auth0Ticket {
         Redemption::ProviderHosted
     }
 
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError> {
+    async fn issue(
+        &self,
+        inner: &Inner,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError> {
         let config = &request.tenant.config;
         let provider = inner.providers.provider(config).await?;
         let user = match resettable_user(provider.as_ref(), request.email).await? {

@@ -11,7 +11,9 @@ use chrono::TimeDelta;
 use passgate_idp::ProviderUser;
 use passgate_store::{NewResetToken, Sha256Digest, TokenPurpose, TokenRepo};
 
-use super::{IssueRequest, Issued, Redemption, ResetStrategy, minutes, resettable_user, snapshot_time};
+use super::{
+    IssueRequest, Issued, Redemption, ResetStrategy, minutes, resettable_user, snapshot_time,
+};
 use crate::{
     engine::Inner,
     error::EngineError,
@@ -63,7 +65,10 @@ fn token_row(
 }
 
 /// Finds the user and supersedes their earlier unused tokens for this app.
-async fn prepare(inner: &Inner, request: &IssueRequest<'_>) -> Result<Result<ProviderUser, Issued>, EngineError> {
+async fn prepare(
+    inner: &Inner,
+    request: &IssueRequest<'_>,
+) -> Result<Result<ProviderUser, Issued>, EngineError> {
     let provider = inner.providers.provider(&request.tenant.config).await?;
     let user = match resettable_user(provider.as_ref(), request.email).await? {
         Ok(user) => user,
@@ -91,13 +96,23 @@ impl ResetStrategy for HostedLink {
         Redemption::PassgateToken
     }
 
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError> {
+    async fn issue(
+        &self,
+        inner: &Inner,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError> {
         let user = match prepare(inner, request).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
         };
         let token = LinkToken::generate()?;
-        let row = token_row(inner, request, &user, stored(inner.hasher.link(&token)), TokenPurpose::Link);
+        let row = token_row(
+            inner,
+            request,
+            &user,
+            stored(inner.hasher.link(&token)),
+            TokenPurpose::Link,
+        );
         // The token is persisted before any mail exists (item 69).
         inner.store.insert_token(row).await?;
         let config = &request.tenant.config;
@@ -125,13 +140,23 @@ impl ResetStrategy for HostedCode {
         Redemption::PassgateToken
     }
 
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError> {
+    async fn issue(
+        &self,
+        inner: &Inner,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError> {
         let user = match prepare(inner, request).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
         };
         let code = ResetCode::generate()?;
-        let flow_row = token_row(inner, request, &user, stored(inner.hasher.flow(request.flow_id)), TokenPurpose::Code);
+        let flow_row = token_row(
+            inner,
+            request,
+            &user,
+            stored(inner.hasher.flow(request.flow_id)),
+            TokenPurpose::Code,
+        );
         let code_row = token_row(
             inner,
             request,

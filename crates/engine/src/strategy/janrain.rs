@@ -40,7 +40,11 @@ impl ResetStrategy for Janrain {
         Redemption::ProviderCode
     }
 
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError> {
+    async fn issue(
+        &self,
+        inner: &Inner,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError> {
         let provider = inner.providers.provider(&request.tenant.config).await?;
         match provider.send_reset_email(&request.email.lookup_key()).await {
             Ok(()) => Ok(Issued::ProviderMailed),
@@ -97,7 +101,10 @@ pub(crate) async fn complete(
         .hasher
         .account(&format!("janrain-code:{}", code.expose_secret()))
         .to_bytes();
-    let slot = inner.janrain_codes.get_with(key, async { Arc::default() }).await;
+    let slot = inner
+        .janrain_codes
+        .get_with(key, async { Arc::default() })
+        .await;
     let mut state = slot.lock().await;
     let authorization = match &*state {
         CodeState::Spent => return Err(InvalidLink.into()),
@@ -121,7 +128,14 @@ pub(crate) async fn complete(
     let (result, outcome_name) = match outcome {
         Ok(()) => {
             *state = CodeState::Spent;
-            (Ok(Completed { redirect_uri: None, client_id: None, locale: locale.as_str().to_owned() }), "ok")
+            (
+                Ok(Completed {
+                    redirect_uri: None,
+                    client_id: None,
+                    locale: locale.as_str().to_owned(),
+                }),
+                "ok",
+            )
         }
         Err(err) if err.is_policy_rejection() => (
             Err(CompleteError::ProviderRejected {
@@ -131,7 +145,12 @@ pub(crate) async fn complete(
         ),
         Err(err) if err.is_ambiguous() => {
             *state = CodeState::Spent;
-            (Err(CompleteError::Unconfirmed { likely_applied: false }), "unconfirmed")
+            (
+                Err(CompleteError::Unconfirmed {
+                    likely_applied: false,
+                }),
+                "unconfirmed",
+            )
         }
         Err(IdpError::ExpiredToken | IdpError::InvalidCode | IdpError::ExpiredCode) => {
             *state = CodeState::Spent;

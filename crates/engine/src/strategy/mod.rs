@@ -77,7 +77,8 @@ pub(crate) trait ResetStrategy: Send + Sync {
     /// How this mode's credential is redeemed.
     fn redemption(&self) -> Redemption;
     /// Looks the account up and issues whatever this mode sends.
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>) -> Result<Issued, EngineError>;
+    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>)
+    -> Result<Issued, EngineError>;
 }
 
 /// The strategy for a tenant's configured mode and delivery.

@@ -12,7 +12,9 @@ use passgate_engine::{
     mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
     seal_provider_secret,
 };
-use passgate_idp::{Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, RetryPolicy};
+use passgate_idp::{
+    Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, RetryPolicy,
+};
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
 use passgate_store::{NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
@@ -162,7 +164,10 @@ impl Harness {
         let sink = SmtpSink::start().await.unwrap();
 
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("engine.sqlite").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("engine.sqlite").display()
+        );
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
 
@@ -183,9 +188,21 @@ impl Harness {
                 .await
                 .unwrap();
             let (kind, domain, provider_client, secret, connection) = if janrain {
-                ("janrain", sim.janrain_base_url.clone(), "sim-janrain-client", "sim-janrain-secret", "standard")
+                (
+                    "janrain",
+                    sim.janrain_base_url.clone(),
+                    "sim-janrain-client",
+                    "sim-janrain-secret",
+                    "standard",
+                )
             } else {
-                ("auth0", sim.base_url.clone(), "sim-client", "sim-secret", AUTH0_CONNECTION)
+                (
+                    "auth0",
+                    sim.base_url.clone(),
+                    "sim-client",
+                    "sim-secret",
+                    AUTH0_CONNECTION,
+                )
             };
             store
                 .set_provider(
@@ -202,7 +219,10 @@ impl Harness {
                 .await
                 .unwrap();
             let sealed = seal_provider_secret(&keyring, &id, &SecretString::from(secret)).unwrap();
-            store.set_provider_secret(&id, Some(sealed), t0()).await.unwrap();
+            store
+                .set_provider_secret(&id, Some(sealed), t0())
+                .await
+                .unwrap();
         }
 
         let mut settings = EngineSettings::new(BASE);
@@ -211,7 +231,14 @@ impl Harness {
         settings.outbox.base_backoff = Duration::from_secs(1);
         tweak(&mut settings);
         let tenants = StaticTenants::new(validated.into_iter().map(Into::into));
-        let engine = make_engine(&store, &keyring, &clock, &settings, sink.addr().port(), tenants);
+        let engine = make_engine(
+            &store,
+            &keyring,
+            &clock,
+            &settings,
+            sink.addr().port(),
+            tenants,
+        );
         Self {
             engine,
             sim,
@@ -228,7 +255,14 @@ impl Harness {
 
     /// Another engine over the same store, simulator, sink, keys and clock, with `tenants`.
     pub fn engine_with(&self, tenants: StaticTenants) -> Engine {
-        make_engine(&self.store, &self.keyring, &self.clock, &self.settings, self.sink.addr().port(), tenants)
+        make_engine(
+            &self.store,
+            &self.keyring,
+            &self.clock,
+            &self.settings,
+            self.sink.addr().port(),
+            tenants,
+        )
     }
 
     pub fn input(&self, email: &str) -> RequestInput {
@@ -285,9 +319,18 @@ impl Harness {
         }
     }
 
-    pub async fn complete_link(&self, token: &str, password: &str) -> Result<Completed, CompleteError> {
+    pub async fn complete_link(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> Result<Completed, CompleteError> {
         self.engine
-            .complete_reset(self.complete_input(Credential::Link { token: token.into() }, password))
+            .complete_reset(self.complete_input(
+                Credential::Link {
+                    token: token.into(),
+                },
+                password,
+            ))
             .await
     }
 
@@ -348,12 +391,16 @@ pub fn html_text(mail: &ReceivedMail) -> String {
 pub fn decoded_parts(data: &str) -> Vec<(String, String)> {
     let mut parts = Vec::new();
     for chunk in data.split("\r\n--") {
-        let Some((head, body)) = chunk.split_once("\r\n\r\n") else { continue };
+        let Some((head, body)) = chunk.split_once("\r\n\r\n") else {
+            continue;
+        };
         let header = |name: &str| {
             head.split("\r\n")
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_ascii_lowercase())
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_ascii_lowercase())
                 })
                 .unwrap_or_default()
         };
@@ -367,8 +414,12 @@ pub fn decoded_parts(data: &str) -> Vec<(String, String)> {
             "base64" => {
                 use base64::Engine as _;
                 let joined: String = body.split_whitespace().collect();
-                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(joined).unwrap_or_default())
-                    .unwrap_or_default()
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(joined)
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_default()
             }
             _ => body.to_owned(),
         };
@@ -383,12 +434,13 @@ fn decode_qp(body: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -399,7 +451,12 @@ fn decode_qp(body: &str) -> String {
 /// The token in a hosted link, if the text has one.
 pub fn token_in(text: &str) -> Option<String> {
     let start = text.find("/reset/confirm?token=")? + "/reset/confirm?token=".len();
-    Some(text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
 }
 
 /// The 8-digit code in a code mail.
