@@ -133,6 +133,14 @@ impl Store {
             .map_err(|e| StoreError::Migration(e.to_string()))
     }
 
+    /// How many migrations are not applied yet.
+    pub async fn pending_migrations(&self) -> StoreResult<usize> {
+        let pending = Migrator::get_pending_migrations_read_only(&self.inner.db)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(pending.len())
+    }
+
     /// Names of the migrations applied so far, oldest first.
     pub async fn applied_migrations(&self) -> StoreResult<Vec<String>> {
         let applied = Migrator::get_applied_migrations(&self.inner.db)
