@@ -17,7 +17,7 @@ use std::{fmt, net::IpAddr, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use passgate_idp::{IdentityProvider, IdpError, ProviderUser};
-use passgate_policy::{CheckContext, CompiledPolicy, PolicySpec, Violation};
+use passgate_policy::{CheckContext, PolicySpec, Violation};
 use passgate_store::{HistoryRepo, ResetToken, StoreError, TokenRepo};
 use passgate_tenant::{ClientId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
@@ -30,7 +30,7 @@ use crate::{
     secret_token::{FlowId, LinkToken, ResetCode},
     store_ext::TokenRelease,
     strategy::{hosted::stored, snapshot_time},
-    tenants::ActiveTenant,
+    tenants::TenantRuntime,
 };
 
 /// The secret a user brings back.
@@ -153,7 +153,7 @@ pub(crate) enum Presented {
 
 /// A usable row and its tenant.
 pub(crate) struct Verified {
-    pub(crate) tenant: Arc<ActiveTenant>,
+    pub(crate) tenant: Arc<TenantRuntime>,
     pub(crate) row: ResetToken,
 }
 
@@ -264,14 +264,14 @@ async fn lookup(
 
 /// Runs the tenant's policy on the blocking pool (the script rule may take its full budget).
 pub(crate) async fn check_policy(
-    policy: &Arc<CompiledPolicy>,
+    tenant: &Arc<TenantRuntime>,
     password: &SecretString,
     context: CheckContext,
 ) -> Result<Vec<Violation>, CompleteError> {
-    let policy = Arc::clone(policy);
+    let tenant = Arc::clone(tenant);
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
-        passgate_policy::check(&policy, password.expose_secret(), &context)
+        passgate_policy::check(&tenant.policy, password.expose_secret(), &context)
     })
     .await
     .map_err(|_| CompleteError::TryAgainLater)
@@ -303,7 +303,7 @@ impl Verified {
         let config = &self.tenant.config;
         let context = CheckContext::new(config.display_name.clone(), self.row.locale.clone())
             .with_email(self.row.email.clone());
-        match check_policy(&self.tenant.policy, &attempt.password, context).await {
+        match check_policy(&self.tenant, &attempt.password, context).await {
             Ok(violations) if violations.is_empty() => {}
             Ok(violations) => {
                 trace.outcome = "policy";

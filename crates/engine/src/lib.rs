@@ -60,4 +60,4 @@ pub use request::{RequestAccepted, RequestInput};
 pub use sealing::{KeyId, Keyring, Sealed, SealingError};
 pub use secret_token::{FlowId, LinkToken, ResetCode, TokenDigest, TokenHasher};
 pub use settings::{EngineSettings, WorkerSettings};
-pub use tenants::{ActiveTenant, StaticTenants, TenantDirectory};
+pub use tenants::{StaticTenants, TenantDirectory, TenantRuntime};

@@ -1,61 +1,71 @@
 //! [`TenantDirectory`]: how the engine finds a tenant's validated config and compiled policy
-//! from a client id. The web layer hands in the routing cache; tests and the demo can use
+//! (a [`TenantRuntime`]) from a client id. Production uses the routing cache
+//! ([`passgate_routing::Router`], implemented here); tests and the demo can use
 //! [`StaticTenants`].
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
 use async_trait::async_trait;
-use passgate_policy::CompiledPolicy;
-use passgate_tenant::{ClientId, TenantConfig, ValidatedTenant};
+pub use passgate_routing::TenantRuntime;
+use passgate_routing::{Router, RoutingError};
+use passgate_tenant::{ClientId, ValidatedTenant};
 
 use crate::error::EngineError;
 
-/// One tenant as the engine uses it: config and policy of one active version.
-pub struct ActiveTenant {
-    /// The validated configuration.
-    pub config: TenantConfig,
-    /// Its password policy, compiled once per version.
-    pub policy: Arc<CompiledPolicy>,
+/// Client id → serving tenant. `Ok(None)` for an unknown, disabled or unconfigured client.
+#[async_trait]
+pub trait TenantDirectory: Send + Sync + fmt::Debug {
+    /// The tenant serving `client`.
+    async fn by_client(&self, client: &ClientId)
+    -> Result<Option<Arc<TenantRuntime>>, EngineError>;
 }
 
-impl fmt::Debug for ActiveTenant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActiveTenant")
-            .field("tenant", &self.config.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl From<ValidatedTenant> for ActiveTenant {
-    fn from(validated: ValidatedTenant) -> Self {
-        Self {
-            config: validated.config,
-            policy: Arc::new(validated.policy),
+#[async_trait]
+impl TenantDirectory for Router {
+    async fn by_client(
+        &self,
+        client: &ClientId,
+    ) -> Result<Option<Arc<TenantRuntime>>, EngineError> {
+        match self.resolve(client).await {
+            Ok(runtime) => Ok(Some(runtime)),
+            Err(
+                RoutingError::UnknownClient(_)
+                | RoutingError::Disabled { .. }
+                | RoutingError::NoActiveConfig { .. }
+                | RoutingError::InvalidConfig { .. },
+            ) => Ok(None),
+            Err(err) => Err(EngineError::TenantUnavailable(err.to_string())),
         }
     }
 }
 
-/// Client id → active tenant. `Ok(None)` for an unknown or disabled client.
-#[async_trait]
-pub trait TenantDirectory: Send + Sync + fmt::Debug {
-    /// The tenant serving `client`.
-    async fn by_client(&self, client: &ClientId) -> Result<Option<Arc<ActiveTenant>>, EngineError>;
-}
-
-/// A fixed set of tenants held in memory (tests, the demo, `policy check`).
+/// A fixed set of tenants held in memory (tests, the demo).
 #[derive(Debug, Default, Clone)]
 pub struct StaticTenants {
-    by_client: HashMap<ClientId, Arc<ActiveTenant>>,
+    by_client: HashMap<ClientId, Arc<TenantRuntime>>,
 }
 
 impl StaticTenants {
-    /// Indexes `tenants` by each of their client ids.
-    pub fn new(tenants: impl IntoIterator<Item = ActiveTenant>) -> Self {
+    /// Indexes validated tenants (as version 1) by each of their client ids.
+    pub fn new(tenants: impl IntoIterator<Item = ValidatedTenant>) -> Self {
+        Self::from_runtimes(tenants.into_iter().map(|validated| {
+            TenantRuntime::new(
+                validated.config.id.clone(),
+                validated.config,
+                validated.policy,
+                1,
+                String::new(),
+            )
+        }))
+    }
+
+    /// Indexes ready runtimes by each of their client ids.
+    pub fn from_runtimes(runtimes: impl IntoIterator<Item = TenantRuntime>) -> Self {
         let mut by_client = HashMap::new();
-        for tenant in tenants {
-            let tenant = Arc::new(tenant);
-            for client in &tenant.config.client_ids {
-                by_client.insert(client.clone(), Arc::clone(&tenant));
+        for runtime in runtimes {
+            let runtime = Arc::new(runtime);
+            for client in &runtime.config.client_ids {
+                by_client.insert(client.clone(), Arc::clone(&runtime));
             }
         }
         Self { by_client }
@@ -64,7 +74,10 @@ impl StaticTenants {
 
 #[async_trait]
 impl TenantDirectory for StaticTenants {
-    async fn by_client(&self, client: &ClientId) -> Result<Option<Arc<ActiveTenant>>, EngineError> {
+    async fn by_client(
+        &self,
+        client: &ClientId,
+    ) -> Result<Option<Arc<TenantRuntime>>, EngineError> {
         Ok(self.by_client.get(client).cloned())
     }
 }

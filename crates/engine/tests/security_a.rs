@@ -96,7 +96,7 @@ async fn a04_token_is_bound_to_its_tenant_app_and_user() {
         &tenant_yaml("other", "hosted", "link", "en", "").replace("other-ios", "acme-ios"),
     )
     .unwrap();
-    let foreign = h.engine_with(StaticTenants::new([other.into()]));
+    let foreign = h.engine_with(StaticTenants::new([other]));
     let err = foreign
         .complete_reset(h.complete_input(
             Credential::Link {

@@ -23,7 +23,7 @@ use crate::{
     engine::Inner,
     error::{CompleteError, EngineError, InvalidLink},
     flow::{Completed, provider_rejection_key},
-    tenants::ActiveTenant,
+    tenants::TenantRuntime,
 };
 
 /// Janrain mode.
@@ -80,7 +80,7 @@ pub(crate) fn code_cache() -> JanrainCodes {
 /// Completes a Janrain reset: policy → code → access token → profile update.
 pub(crate) async fn complete(
     inner: &Inner,
-    tenant: &ActiveTenant,
+    tenant: &Arc<TenantRuntime>,
     code: &SecretString,
     password: &SecretString,
     request_id: &str,
@@ -88,7 +88,7 @@ pub(crate) async fn complete(
     let config = &tenant.config;
     let locale = config.locales.default.clone();
     let context = CheckContext::new(config.display_name.clone(), locale.as_str());
-    let violations = crate::flow::check_policy(&tenant.policy, password, context).await?;
+    let violations = crate::flow::check_policy(tenant, password, context).await?;
     if !violations.is_empty() {
         return Err(CompleteError::PolicyViolations(violations));
     }

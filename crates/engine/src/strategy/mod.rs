@@ -19,13 +19,13 @@ use passgate_tenant::{ClientId, Delivery, LocaleTag, ResetMode, TenantConfig};
 
 use crate::{
     email_address::SubmittedEmail, engine::Inner, error::EngineError, secret_token::FlowId,
-    tenants::ActiveTenant,
+    tenants::TenantRuntime,
 };
 
 /// The background half of a request, as a strategy sees it.
 #[derive(Debug)]
 pub(crate) struct IssueRequest<'a> {
-    pub(crate) tenant: &'a ActiveTenant,
+    pub(crate) tenant: &'a TenantRuntime,
     pub(crate) client: &'a ClientId,
     pub(crate) flow_id: &'a FlowId,
     pub(crate) email: &'a SubmittedEmail,

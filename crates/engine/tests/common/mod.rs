@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use passgate_engine::{
     CompleteError, CompleteInput, Completed, Credential, Engine, EngineParts, EngineSettings,
     FixedClock, Keyring, RequestAccepted, RequestInput, StaticTenants, StoredProviders,
-    ThemeRenderer,
+    TenantDirectory, ThemeRenderer,
     mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
     seal_provider_secret,
 };
@@ -16,8 +16,9 @@ use passgate_idp::{
     Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, RetryPolicy,
 };
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
+use passgate_routing::{Router, RouterOptions};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
-use passgate_store::{NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
+use passgate_store::{ProviderBinding, Store, TenantImport, TenantRepo};
 use passgate_tenant::{TenantId, parse_tenant_yaml};
 use passgate_theme::Themes;
 use secrecy::SecretString;
@@ -58,7 +59,7 @@ fn make_engine(
     clock: &FixedClock,
     settings: &EngineSettings,
     smtp_port: u16,
-    tenants: StaticTenants,
+    tenants: Arc<dyn TenantDirectory>,
 ) -> Engine {
     let providers = StoredProviders::new(
         store.clone(),
@@ -79,7 +80,7 @@ fn make_engine(
     .unwrap();
     Engine::new(EngineParts {
         store: store.clone(),
-        tenants: Arc::new(tenants),
+        tenants,
         providers: Arc::new(providers),
         renderer: Arc::new(ThemeRenderer::new(Arc::new(themes))),
         transport: Arc::new(transport),
@@ -173,20 +174,20 @@ impl Harness {
 
         let clock = FixedClock::new(t0());
         let keyring = Keyring::generate("test").unwrap();
+        let imports = validated
+            .iter()
+            .zip(yamls)
+            .map(|(v, yaml)| TenantImport {
+                id: v.config.id.clone(),
+                display_name: v.config.display_name.clone(),
+                client_ids: v.config.client_ids.clone(),
+                yaml: yaml.clone(),
+            })
+            .collect();
+        store.import_tenants(imports, "test", t0()).await.unwrap();
         for v in &validated {
             let id = v.config.id.clone();
             let janrain = matches!(v.config.reset.mode, passgate_tenant::ResetMode::Janrain);
-            store
-                .create_tenant(
-                    NewTenant {
-                        id: id.clone(),
-                        display_name: v.config.display_name.clone(),
-                        status: TenantStatus::Active,
-                    },
-                    t0(),
-                )
-                .await
-                .unwrap();
             let (kind, domain, provider_client, secret, connection) = if janrain {
                 (
                     "janrain",
@@ -230,7 +231,8 @@ impl Harness {
         settings.jobs.base_backoff = Duration::from_secs(1);
         settings.outbox.base_backoff = Duration::from_secs(1);
         tweak(&mut settings);
-        let tenants = StaticTenants::new(validated.into_iter().map(Into::into));
+        // The production path: the routing cache over the store.
+        let tenants = Arc::new(Router::attach(&store, &RouterOptions::default()));
         let engine = make_engine(
             &store,
             &keyring,
@@ -255,6 +257,7 @@ impl Harness {
 
     /// Another engine over the same store, simulator, sink, keys and clock, with `tenants`.
     pub fn engine_with(&self, tenants: StaticTenants) -> Engine {
+        let tenants = Arc::new(tenants);
         make_engine(
             &self.store,
             &self.keyring,
