@@ -50,7 +50,7 @@ pub struct Harness {
     pub client: String,
     pub keyring: Keyring,
     pub settings: EngineSettings,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 fn make_engine(
@@ -251,7 +251,7 @@ impl Harness {
             client,
             keyring,
             settings,
-            _dir: dir,
+            dir,
         }
     }
 
