@@ -67,7 +67,7 @@ impl Audit {
             target: SECURITY_TARGET,
             tenant = record.tenant.map(TenantId::as_str),
             client_id = record.client.map(ClientId::as_str),
-            request_id = record.request_id,
+            request_id = ?record.request_id,
             action = record.action,
             outcome = %record.outcome,
             details = %record.details,

@@ -44,6 +44,9 @@ async fn j56_logs_at_trace_hold_no_password_token_secret_or_email() {
     h.request("ada@example.com").await;
     h.request("nobody@example.com").await;
     h.request("ada@example.com\r\nbcc:evil@example.com").await;
+    let mut forged = h.input("nobody@example.com");
+    forged.request_id = "req\r\n[ERROR] forged line".into();
+    h.engine.request_reset(forged).await.unwrap();
     h.drain().await;
     let token = h.last_token();
     let _ = h.complete_link(&token, "short").await;
@@ -218,4 +221,26 @@ async fn janrain_fifty_concurrent_completions_one_success() {
         .count();
     assert_eq!((ok, invalid), (1, 49));
     assert_eq!(h.sim.user("jan@example.com").unwrap().password_changes, 1);
+}
+
+#[tokio::test]
+async fn i55_expired_tokens_are_purged_after_the_retention() {
+    use passgate_store::TokenRepo;
+    let h = Harness::new("hosted", "link", "en").await;
+    h.request("ada@example.com").await;
+    h.drain().await;
+    let token = h.last_token();
+    let digest = h.engine_digest(&token);
+    h.advance(TimeDelta::days(1));
+    h.engine.purge_expired(TimeDelta::days(7)).await.unwrap();
+    assert!(
+        h.store.lookup_token(&digest).await.unwrap().is_some(),
+        "kept within retention"
+    );
+    h.advance(TimeDelta::days(7));
+    h.engine.purge_expired(TimeDelta::days(7)).await.unwrap();
+    assert!(
+        h.store.lookup_token(&digest).await.unwrap().is_none(),
+        "gone after it"
+    );
 }

@@ -204,3 +204,47 @@ async fn b18_a_reset_never_touches_mfa() {
         assert_ne!(call.method, "DELETE");
     }
 }
+
+#[tokio::test]
+async fn f43_redirect_uri_must_match_the_allowlist_exactly() {
+    let h = Harness::new("hosted", "link", "en").await;
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//evil.example",
+        "https:/\\evil.example",
+        "acme://done.evil",
+        "acme://done/",
+        "ACME://DONE",
+        "other-app://done",
+    ] {
+        let mut input = h.input("ada@example.com");
+        input.redirect_uri = Some(bad.into());
+        let answer = h.engine.request_reset(input).await;
+        assert!(
+            matches!(answer, Err(RequestError::RedirectNotAllowed)),
+            "{bad}"
+        );
+    }
+    let mut input = h.input("ada@example.com");
+    input.redirect_uri = Some("acme://done".into());
+    h.engine.request_reset(input).await.unwrap();
+    h.drain().await;
+    let done = h.complete_link(&h.last_token(), PASSWORD).await.unwrap();
+    assert_eq!(done.redirect_uri.as_deref(), Some("acme://done"));
+}
+
+#[tokio::test]
+async fn g45_the_reset_mail_carries_one_https_link_and_no_password() {
+    let h = Harness::new("hosted", "link", "en").await;
+    h.request("ada@example.com").await;
+    h.drain().await;
+    let mail = h.mails().last().unwrap().clone();
+    let text = plain_text(&mail);
+    let html = html_text(&mail);
+    assert_eq!(text.matches("https://").count(), 1, "{text}");
+    assert!(!text.contains("http://") && !html.contains("http://"));
+    assert!(html.contains(&format!("{BASE}/reset/confirm?token=")));
+    assert!(!text.contains("an old password of hers"));
+    assert_eq!(mail.header("From").unwrap(), "acme <no-reply@acme.example>");
+}
