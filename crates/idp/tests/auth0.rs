@@ -466,3 +466,22 @@ async fn unknown_connection_on_reset_email_is_a_bad_request() {
         .await;
     assert!(matches!(err, Err(IdpError::BadRequest { .. })), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_token_is_refreshed_before_it_expires() {
+    let mut config = sim_config();
+    config.auth0.token_ttl_secs = 1;
+    let sim = passgate_idp_sim::start(config).await.unwrap();
+    let client = auth0(&sim);
+    client.find_user_by_email("jane@example.com").await.unwrap();
+    // Past the refresh point (90 % of the lifetime) the client fetches a new token itself,
+    // so the provider never sees an expired one.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    client.find_user_by_email("jane@example.com").await.unwrap();
+    assert_eq!(count_calls(&sim, "POST", "/oauth/token"), 2);
+    assert!(
+        sim.calls().iter().all(|c| c.status == 200),
+        "{:#?}",
+        sim.calls()
+    );
+}

@@ -9,7 +9,7 @@ use passgate_idp_sim::SimConfig;
 
 use crate::cli::IdpSimArgs;
 
-/// Starts the simulator and serves until Ctrl-C.
+/// Starts the simulator and serves until Ctrl-C (or SIGTERM, for scripts and containers).
 pub fn run(args: &IdpSimArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.users {
         Some(path) => SimConfig::from_file(path)?,
@@ -28,8 +28,26 @@ pub fn run(args: &IdpSimArgs) -> anyhow::Result<ExitCode> {
         writeln!(stdout, "control API under {}/_sim/", sim.base_url)?;
         stdout.flush()?;
         drop(stdout);
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        wait_for_stop().await?;
         sim.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn wait_for_stop() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(())
 }
