@@ -4,7 +4,7 @@
 
 use crate::blocklist::is_common;
 use crate::compiled::CompiledPolicy;
-use crate::script::ScriptInput;
+use crate::script::{Budget, ScriptInput};
 use crate::spec::{CharacterClass, PROVIDER_MAX_BYTES};
 use crate::violation::{PersonalInfoField, Violation};
 
@@ -101,6 +101,16 @@ fn pieces(text: &str) -> impl Iterator<Item = &str> {
 /// those violations: it is rejected anyway, and the costly rules (zxcvbn, the script) never
 /// see unbounded input.
 pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Vec<Violation> {
+    check_with(policy, candidate, ctx, Budget::PerCall)
+}
+
+/// [`check`] with the script running under `budget` (examples get a one-off budget).
+pub(crate) fn check_with(
+    policy: &CompiledPolicy,
+    candidate: &str,
+    ctx: &CheckContext,
+    budget: Budget,
+) -> Vec<Violation> {
     let spec = policy.spec();
     let mut violations = Vec::new();
     // NIST 800-63B counts each Unicode code point as one character.
@@ -126,13 +136,16 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
 
     // The script runs on a worker while this thread checks the other rules.
     let pending_script = policy.script.as_ref().map(|script| {
-        script.start(ScriptInput {
-            password: candidate.to_owned(),
-            email: ctx.email.clone(),
-            user_name: ctx.user_name.clone(),
-            tenant: ctx.tenant_name.clone(),
-            locale: ctx.locale.clone(),
-        })
+        script.start(
+            ScriptInput {
+                password: candidate.to_owned(),
+                email: ctx.email.clone(),
+                user_name: ctx.user_name.clone(),
+                tenant: ctx.tenant_name.clone(),
+                locale: ctx.locale.clone(),
+            },
+            budget,
+        )
     });
 
     if let Some(rule) = &spec.character_classes {

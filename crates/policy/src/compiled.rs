@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use regex::{Regex, RegexBuilder};
 
-use crate::check::{CheckContext, check};
-use crate::script::CompiledScript;
+use crate::check::{CheckContext, check_with};
+use crate::script::{Budget, CompiledScript};
 use crate::spec::{
     CompileError, CompileLocation, MAX_LENGTH_FLOOR, MIN_LENGTH_FLOOR, PROVIDER_MAX_BYTES,
     PolicySpec,
@@ -28,7 +28,7 @@ pub const REGEX_NEST_LIMIT: u32 = 32;
 /// Highest zxcvbn score.
 const MAX_SCORE: u8 = 4;
 
-/// A tenant's policy, compiled. Cheap to share (`Arc` it); [`check`] runs it.
+/// A tenant's policy, compiled. Cheap to share (`Arc` it); [`check()`](crate::check()) runs it.
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     /// What was compiled (returned by [`CompiledPolicy::spec`]).
@@ -57,7 +57,7 @@ pub(crate) struct CompiledRegex {
 impl CompiledPolicy {
     /// Compiles `spec`, reporting every problem at once: floors (defense in depth: the
     /// tenant crate enforces them too), bad regexes, a script that does not load, and script
-    /// examples whose full [`check`] does not produce exactly the expected codes.
+    /// examples whose full [`check()`](crate::check()) does not produce exactly the expected codes.
     pub fn compile(spec: &PolicySpec) -> Result<CompiledPolicy, Vec<CompileError>> {
         let mut errors = check_bounds(spec);
         let regexes = compile_regexes(spec, &mut errors);
@@ -214,7 +214,7 @@ fn is_rule_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Runs every script example through the full [`check`] with an empty context (no email,
+/// Runs every script example through the full [`check()`](crate::check()) with an empty context (no email,
 /// name or tenant name) and compares the set of codes.
 fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
     let Some(rule) = &policy.spec.script else {
@@ -223,7 +223,7 @@ fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
     let ctx = CheckContext::new("", "en");
     let mut errors = Vec::new();
     for (index, example) in rule.examples.iter().enumerate() {
-        let violations = check(policy, &example.password, &ctx);
+        let violations = check_with(policy, &example.password, &ctx, Budget::Example);
         let mut got: Vec<String> = violations.iter().map(Violation::code).collect();
         got.sort();
         got.dedup();

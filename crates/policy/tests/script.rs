@@ -43,6 +43,18 @@ fn unavailable(reason: ScriptFailure) -> Vec<Violation> {
     vec![Violation::ScriptUnavailable { reason }]
 }
 
+/// The compile error for `source`, which must be refused before it runs.
+fn refused(source: &str) -> String {
+    match CompiledPolicy::compile(&spec_with(source)) {
+        Ok(_) => panic!("must not compile: {source}"),
+        Err(errors) => {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].location, CompileLocation::Script);
+            errors[0].message.clone()
+        }
+    }
+}
+
 /// After a failure the pool must still answer a well-behaved script.
 fn assert_next_evaluation_works() {
     let ok = run(
@@ -110,12 +122,31 @@ fn infinite_loop_is_a_timeout() {
 }
 
 #[test]
-fn catching_the_interrupt_is_impossible() {
-    let source = "function validate(){ for(;;){ try { for(;;){} } catch(e) {} } }";
-    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
-    let source = "function validate(){ try { for(;;){} } catch(e) { return []; } }";
+fn code_run_while_the_interrupt_unwinds_cannot_outlive_it() {
+    // `try` is refused, but a for-of loop still runs its iterator's `return()` while an
+    // exception leaves the loop. A `return()` that loops forever is interrupted too, and
+    // the original interrupt still ends the call.
+    let source = r#"function validate(){
+        var it = { next: function () { return { done: false, value: 1 }; },
+                   return: function () { for(;;){} } };
+        it[Symbol.iterator] = function () { return it; };
+        for (var x of it) { for(;;){} }
+        return [];
+    }"#;
     assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Timeout));
     assert_next_evaluation_works();
+}
+
+#[test]
+fn the_spec_loop_that_catches_the_interrupt_is_refused() {
+    // security.md item 60's probe; the interrupt is uncatchable anyway, but `try` is
+    // refused before anything runs.
+    let message = refused("function validate(){ for(;;){ try { for(;;){} } catch(e) {} } }");
+    assert!(
+        message.starts_with("`try` is not allowed in password rules")
+            && message.ends_with("(line 1)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -155,18 +186,47 @@ fn array_memory_bomb_is_a_memory_failure() {
 }
 
 #[test]
-fn a_script_can_catch_its_own_out_of_memory_error() {
-    // Documented limitation: QuickJS lets a script catch out-of-memory (unlike the
-    // interrupt), so what it returns afterwards counts. The process stays healthy.
-    let source = "function validate(){ try { let a=[]; for(;;) a.push(new Array(1e6).fill(0)); } catch (e) {} return ['after_oom']; }";
+fn a_script_that_would_swallow_out_of_memory_is_refused() {
+    // QuickJS lets `catch` catch out-of-memory (not the interrupt): this script used to
+    // get the password accepted. Now it never loads.
+    let message = refused(
+        "function validate(){\n  try { let a=[]; for(;;) a.push(new Array(1e6).fill(0)); } catch (e) {}\n  return [];\n}",
+    );
+    assert!(message.starts_with("`try` is not allowed"), "{message}");
+    assert!(message.contains("must not hide errors"), "{message}");
+    assert!(message.ends_with("(line 2)"), "{message}");
+}
+
+#[test]
+fn a_script_that_would_swallow_a_stack_overflow_is_refused() {
+    let source = "function f(){ return f(); }\nfunction validate(){\n  try { f(); }\n  finally { return []; }\n}";
+    let message = refused(source);
+    assert!(
+        message.starts_with("`try` is not allowed") && message.ends_with("(line 3)"),
+        "{message}"
+    );
+    let message =
+        refused("function f(){ return f(); }\nfunction validate(){ f(); return []; }\n// catch me");
+    assert!(
+        message.starts_with("`catch` is not allowed") && message.ends_with("(line 3)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn banned_words_count_only_as_whole_words() {
+    let source = r#"function validate(p) {
+        var country = "retry", entry = "country";  // tryout, catchy, asynchronous, imports
+        return p.indexOf(country) >= 0 || p.indexOf(entry) >= 0 ? ["no_place"] : [];
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
     assert_eq!(
-        run_patiently(source, PASSWORD),
+        run(source, "retry the country road"),
         vec![Violation::Script {
-            key: "after_oom".into(),
+            key: "no_place".into(),
             params: vec![]
         }]
     );
-    assert_next_evaluation_works();
 }
 
 #[test]
@@ -248,7 +308,8 @@ fn wrong_return_types_are_bad_returns() {
         "['has space']",
         "[{key:'k', params: 3}]",
         "[{key:'k', params: {a: {}}}]",
-        "new Promise(function(){})",
+        "(function* () { yield 'k'; })()",
+        "new Map([['k', 1]])",
     ] {
         let source = format!("function validate(){{ return {returned}; }}");
         assert_eq!(
@@ -257,9 +318,47 @@ fn wrong_return_types_are_bad_returns() {
             "{returned}"
         );
     }
-    let source = "async function validate(){ return []; }";
-    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::BadReturn));
     assert_next_evaluation_works();
+}
+
+#[test]
+fn promises_and_async_functions_are_refused() {
+    for (source, word) in [
+        ("async function validate(){ return []; }", "async"),
+        (
+            "function validate(){ return new Promise(function(){}); }",
+            "Promise",
+        ),
+        (
+            "function validate(){ (async () => { await 1; })(); return []; }",
+            "async",
+        ),
+    ] {
+        let message = refused(source);
+        assert!(
+            message.starts_with(&format!("`{word}` is not allowed")),
+            "{message}"
+        );
+        assert!(
+            message.contains("promises turn errors into rejections"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn no_built_in_hands_out_a_promise() {
+    // An escaped identifier (`Promis\u0065`) passes the word ban, so the globals must be
+    // gone too; the other promise makers would turn a thrown error into a rejection.
+    let source = r#"function validate() {
+        var found = [];
+        if (typeof globalThis["Prom" + "ise"] !== "undefined") found.push("global");
+        if (typeof Promis\u0065 !== "undefined") found.push("escaped");
+        if (typeof AsyncDisposableStack !== "undefined") found.push("async_disposable_stack");
+        if (typeof Array.fromAsync !== "undefined") found.push("from_async");
+        return found;
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
 }
 
 #[test]
@@ -273,36 +372,45 @@ fn no_io_or_code_loading_globals() {
     let source = r#"function validate() {
         var names = ["require", "fetch", "setTimeout", "setInterval", "std", "os", "process",
                      "console", "eval", "Function", "XMLHttpRequest", "Deno", "queueMicrotask",
-                     "Date", "performance", "WebAssembly", "import"];
+                     "Date", "performance", "WebAssembly"];
         var present = names.filter(function (n) { return typeof globalThis[n] !== "undefined"; });
         if (typeof (function () {}).constructor !== "undefined") present.push("function_ctor");
         if (typeof (function* () {}).constructor !== "undefined") present.push("generator_ctor");
-        if (typeof (async function () {}).constructor !== "undefined") present.push("async_ctor");
         return present;
     }"#;
     assert_eq!(run(source, PASSWORD), vec![]);
 }
 
 #[test]
-fn dynamic_import_never_yields_a_module() {
-    // There is no module loader, and promise jobs never run: `import()` cannot produce
-    // anything the script could use during the call.
-    let source = r#"function validate(){
-        var loaded = false;
-        try { import('qjs:std').then(function () { loaded = true; }); } catch (e) {}
-        return loaded || typeof std !== 'undefined' ? ['loaded'] : [];
-    }"#;
-    assert_eq!(run(source, PASSWORD), vec![]);
+fn dynamic_import_is_refused() {
+    // security.md item 59's `import('qjs:std')`: there is no module loader either, but the
+    // script never gets that far.
+    let message = refused("function validate(){\n  import('qjs:std');\n  return [];\n}");
+    assert!(
+        message.starts_with("`import` is not allowed") && message.ends_with("(line 2)"),
+        "{message}"
+    );
 }
 
 #[test]
 fn the_constructor_cannot_be_restored() {
+    // `Reflect` reports failure as `false` where `Object.defineProperty` would throw; the
+    // sloppy-mode assignment is silently ignored.
     let source = r#"function validate() {
-        try { Object.defineProperty(Function.prototype, "constructor", {value: 1}); } catch (e) {}
-        try { (function(){}).constructor = 2; } catch (e) {}
-        return typeof (function () {}).constructor === "undefined" ? [] : ["restored"];
+        var proto = Object.getPrototypeOf(function () {});
+        var redefined = Reflect.defineProperty(proto, "constructor", {value: 1});
+        (function(){}).constructor = 2;
+        return !redefined && typeof (function () {}).constructor === "undefined" ? [] : ["restored"];
     }"#;
     assert_eq!(run(source, PASSWORD), vec![]);
+    let throwing = r#"function validate() {
+        Object.defineProperty(Object.getPrototypeOf(function () {}), "constructor", {value: 1});
+        return [];
+    }"#;
+    assert_eq!(
+        run(throwing, PASSWORD),
+        unavailable(ScriptFailure::Exception)
+    );
 }
 
 #[test]
@@ -451,8 +559,8 @@ fn globals_and_prototypes_do_not_carry_one_call_into_the_next() {
         function validate(p) {
           var before = [last, String.prototype.previous, globalThis.implicit];
           last = p;
-          try { String.prototype.previous = p; } catch (e) {}
-          try { implicit = p; } catch (e) {}
+          String.prototype.previous = p; // sloppy mode: writes to frozen objects are ignored
+          implicit = p;
           return before.some(function (v) { return v !== undefined; }) ? ["leaked"] : [];
         }"#;
     let policy = policy(source);
@@ -467,19 +575,14 @@ fn strict_writes_to_frozen_globals_fail_closed() {
 }
 
 #[test]
-fn promise_jobs_never_run() {
-    // A recursive promise loop cannot spin: the host never runs pending jobs.
-    let source = r#"
-        let ran = false; // a lexical binding: not frozen by the seal
-        function validate() {
-          function again() { ran = true; return Promise.resolve().then(again); }
-          Promise.resolve().then(again);
-          return ran ? ["job_ran"] : [];
-        }"#;
-    let policy = policy(source);
-    assert_eq!(check(&policy, PASSWORD, &ctx()), vec![]);
-    assert_eq!(check(&policy, PASSWORD, &ctx()), vec![]);
-    assert_next_evaluation_works();
+fn the_recursive_promise_loop_is_refused() {
+    // security.md item 60's recursive promise loop cannot even be written.
+    let source = "function validate() {\n  function again() { return Promise.resolve().then(again); }\n  again();\n  return [];\n}";
+    let message = refused(source);
+    assert!(
+        message.starts_with("`Promise` is not allowed") && message.ends_with("(line 2)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -488,11 +591,12 @@ fn built_in_prototypes_cannot_be_polluted_across_calls() {
         function validate(p) {
           var seen = [Object.prototype.seen, Array.prototype.seen, [][Symbol.iterator]().seen,
                       (function* () {})().seen, Math.seen];
-          try { Object.prototype.seen = p; } catch (e) {}
-          try { Array.prototype.seen = p; } catch (e) {}
-          try { Object.getPrototypeOf([][Symbol.iterator]()).seen = p; } catch (e) {}
-          try { Object.getPrototypeOf(function* () {}).prototype.seen = p; } catch (e) {}
-          try { Math.seen = p; } catch (e) {}
+          // Sloppy mode: each write to a frozen object is silently ignored.
+          Object.prototype.seen = p;
+          Array.prototype.seen = p;
+          Object.getPrototypeOf([][Symbol.iterator]()).seen = p;
+          Object.getPrototypeOf(function* () {}).prototype.seen = p;
+          Math.seen = p;
           return seen.some(function (v) { return v !== undefined; }) ? ["polluted"] : [];
         }"#;
     let policy = policy(source);
@@ -506,12 +610,62 @@ fn top_level_objects_are_frozen_deeply() {
         var cache = { nested: { list: [] } };
         function validate(p) {
           var before = cache.nested.list.length;
-          try { cache.nested.list.push(p); } catch (e) {}
+          cache.nested.list[before] = p; // sloppy mode: ignored on a frozen array
           return before === 0 ? [] : ["leaked"];
         }"#;
     let policy = policy(source);
     assert_eq!(check(&policy, "first user's password", &ctx()), vec![]);
     assert_eq!(check(&policy, "second user's password", &ctx()), vec![]);
+    // `push` throws on a frozen array whatever the mode: the script fails, closed.
+    let pushing = r#"
+        var cache = { list: [] };
+        function validate(p) { cache.list.push(p); return []; }"#;
+    assert_eq!(
+        run(pushing, PASSWORD),
+        unavailable(ScriptFailure::Exception)
+    );
+}
+
+#[test]
+fn no_hook_can_swallow_a_stack_overflow() {
+    // Without `try`, code that runs while an error propagates (an iterator's `return()`),
+    // or that the engine or the host calls (a comparator, `toString`, a getter on the
+    // returned value), can only add to the failure, never cancel it.
+    let deep = "function f(){ return f() + 1; }\n";
+    for body in [
+        // The iterator's `return()` runs as the overflow leaves the loop, and returns normally.
+        "var it = { next: function () { return { done: false }; }, return: function () { return {}; } };\n\
+         it[Symbol.iterator] = function () { return it; };\n\
+         for (var x of it) { f(); }\n\
+         return [];",
+        "[3, 1, 2].sort(function () { return f(); }); return [];",
+        "var o = {}; o[Symbol.toPrimitive] = function () { return f(); }; return ['k' + o];",
+        "return [{ get key() { return f(); } }];",
+        "var a = ['k']; Object.defineProperty(a, 0, { get: function () { return f(); } }); return a;",
+        "JSON.stringify({ toJSON: function () { return f(); } }); return [];",
+        "'abc'.replace(/b/, function () { return f(); }); return [];",
+    ] {
+        let source = format!("{deep}function validate() {{\n{body}\n}}");
+        assert_eq!(
+            run(&source, PASSWORD),
+            unavailable(ScriptFailure::Stack),
+            "{body}"
+        );
+    }
+    assert_next_evaluation_works();
+}
+
+#[test]
+fn no_hook_runs_when_an_error_is_built() {
+    // quickjs-ng's V8-style `Error.prepareStackTrace` would run script code inside the
+    // engine's own stack-overflow error, and keeps its state outside the seal: removed.
+    let source = r#"function validate() {
+        var hooks = ["prepareStackTrace", "captureStackTrace", "stackTraceLimit"]
+            .filter(function (n) { return n in Error; });
+        Error.prepareStackTrace = function () { return "hooked"; };
+        return hooks.concat(new Error("x").stack === "hooked" ? ["hooked"] : []);
+    }"#;
+    assert_eq!(run(source, PASSWORD), vec![]);
 }
 
 #[test]

@@ -1,14 +1,20 @@
 //! The tenant's JavaScript rule, run in a QuickJS sandbox on a small pool of worker threads.
 //!
 //! # Layout
+//! - [`banned`]: the words refused at compile time (`try`, `catch`, promises, `import`):
+//!   the constructs that let a script hide a limit hit and get a password accepted.
+//! - [`budget`]: CPU-time budgets and their wall-clock caps, checked by the interrupt.
 //! - [`sandbox`]: one loaded script in its own runtime (caps, interrupt, minimal intrinsics)
 //!   and the checks on what `validate` returns.
 //! - [`mod@pool`]: the worker threads, their per-worker script cache, and the watchdog.
 
+mod banned;
+mod budget;
 mod pool;
 mod sandbox;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) use sandbox::{ScriptInput, ScriptKey};
 
@@ -18,7 +24,7 @@ use pool::{Program, pool};
 
 /// Longest script source accepted (bytes); a password rule is a few dozen lines.
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
-/// Most generous wall-clock budget a script may ask for.
+/// Most generous CPU-time budget per call a script may ask for.
 pub const MAX_TIMEOUT_MS: u64 = 1_000;
 /// Smallest and largest heap cap (bytes). Below 1 MiB QuickJS cannot even set up a context.
 pub const MEMORY_BYTES_RANGE: (usize, usize) = (1024 * 1024, 128 * 1024 * 1024);
@@ -43,8 +49,9 @@ impl std::fmt::Debug for CompiledScript {
 }
 
 impl CompiledScript {
-    /// Checks the limits and the source size, then loads the script once on a worker:
-    /// syntax errors, a throwing or endless top level and a missing `validate` are errors.
+    /// Checks the limits, the source size and the banned words (the constructs that could
+    /// hide a limit hit), then loads the script once on a worker: syntax errors, a throwing
+    /// or endless top level and a missing `validate` are errors.
     pub(crate) fn compile(rule: &ScriptRule) -> Result<Self, Vec<CompileError>> {
         let error = |message: String| CompileError {
             location: CompileLocation::Script,
@@ -63,6 +70,9 @@ impl CompiledScript {
         if rule.source.contains('\0') {
             errors.push(error("the script contains a NUL character".to_owned()));
         }
+        if let Some(message) = banned::first_banned_word(&rule.source) {
+            errors.push(error(message));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -76,8 +86,8 @@ impl CompiledScript {
                     .unwrap_or_default();
                 let message = match failure.kind {
                     ScriptFailure::Timeout => format!(
-                        "the script's top level did not finish within {} ms",
-                        rule.limits.timeout_ms
+                        "the script's top level did not finish within {} ms of CPU time",
+                        budget::one_off(Duration::from_millis(rule.limits.timeout_ms)).as_millis()
                     ),
                     ScriptFailure::Memory => format!(
                         "the script ran out of memory while loading (cap {} bytes)",
@@ -92,12 +102,27 @@ impl CompiledScript {
 
     /// Queues `validate` on a worker and returns at once; [`PendingScript::finish`] waits.
     /// The caller runs the other rules meanwhile, so the script's latency overlaps theirs.
-    pub(crate) fn start(&self, input: ScriptInput) -> PendingScript {
+    pub(crate) fn start(&self, input: ScriptInput, budget: Budget) -> PendingScript {
+        let per_call = Duration::from_millis(self.program.limits.timeout_ms);
+        let cpu = match budget {
+            Budget::PerCall => per_call,
+            Budget::Example => budget::one_off(per_call),
+        };
         PendingScript {
-            pending: pool().run(&self.program, input),
+            pending: pool().run(&self.program, input, cpu),
             hash: self.program.hash,
         }
     }
+}
+
+/// Which CPU budget a `validate` call runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// A user's password: the script's own `timeout_ms`.
+    PerCall,
+    /// An `examples:` entry at compile time: at least one second, so a loaded machine
+    /// cannot fail a config; examples check what the rule answers, not how fast.
+    Example,
 }
 
 /// A script evaluation in flight.
@@ -166,11 +191,10 @@ pub fn script_worker_restarts() -> u64 {
 pub struct LocalScript(sandbox::Sandbox);
 
 impl LocalScript {
-    /// Loads `source` with `limits` (budget per call: `limits.timeout_ms`).
+    /// Loads `source` with `limits` (the top level gets the one-off budget, as on a worker).
     pub fn load(source: &str, limits: ScriptLimits) -> Result<Self, ScriptFailure> {
-        let deadline =
-            std::time::Instant::now() + std::time::Duration::from_millis(limits.timeout_ms);
-        sandbox::Sandbox::load(source, limits, deadline)
+        let budget = budget::one_off(Duration::from_millis(limits.timeout_ms));
+        sandbox::Sandbox::load(source, limits, budget)
             .map(Self)
             .map_err(|e| e.kind)
     }
@@ -180,7 +204,7 @@ impl LocalScript {
         self.0.memory_used()
     }
 
-    /// Calls `validate` and returns how many keys it gave.
+    /// Calls `validate` under `timeout_ms` of CPU time and returns how many keys it gave.
     pub fn call(
         &self,
         password: &str,
@@ -194,9 +218,8 @@ impl LocalScript {
             tenant: ctx.tenant_name.clone(),
             locale: ctx.locale.clone(),
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
         self.0
-            .call(&input, deadline)
+            .call(&input, Duration::from_millis(timeout_ms))
             .map(|keys| keys.len())
             .map_err(|e| e.kind)
     }

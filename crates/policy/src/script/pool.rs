@@ -1,12 +1,13 @@
 //! The script worker pool: a few blocking threads, each owning the QuickJS runtimes of the
 //! scripts it has loaded, plus the watchdog that stops a caller from ever hanging.
 //!
-//! Jobs go through one shared queue. The caller waits for the reply; if the worker that took
-//! the job has not answered within the script's budget plus [`WATCHDOG_MARGIN`] (a long
-//! native builtin can run without reaching QuickJS's interrupt check), the caller gives up
-//! with a timeout, retires that worker and starts a replacement. The retired thread exits
-//! as soon as its native call returns. If the job never left the queue within
-//! [`QUEUE_LIMIT`], it is cancelled and reported as overloaded.
+//! Jobs go through one shared queue. Budgets are CPU time of the worker thread, checked by
+//! the interrupt (see `budget`). The caller waits for the reply; if the worker that took the
+//! job has not answered within the wall-clock caps of the job's phases plus
+//! [`WATCHDOG_MARGIN`] (a long native builtin can run without reaching QuickJS's interrupt
+//! check), the caller gives up with a timeout, retires that worker and starts a
+//! replacement. The retired thread exits as soon as its native call returns. If the job
+//! never left the queue within [`QUEUE_LIMIT`], it is cancelled and reported as overloaded.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -17,14 +18,15 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::budget::{one_off, wall_cap};
 use super::sandbox::{SEAL_BUDGET, Sandbox, ScriptError, ScriptInput, ScriptKey};
 use crate::spec::ScriptLimits;
 use crate::violation::ScriptFailure;
 
-/// Extra time the watchdog grants beyond the script's own budget before it declares the
-/// worker stuck. Large enough that a worker descheduled on a busy 2-core box is not killed
-/// for nothing; small enough that a user waits well under a second.
-pub(crate) const WATCHDOG_MARGIN: Duration = Duration::from_millis(100);
+/// Extra time the watchdog grants beyond the wall-clock caps of a job's phases (which the
+/// interrupt enforces itself) before it declares the worker stuck: the interrupt answers
+/// first whenever the script reaches an interrupt check at all.
+pub(crate) const WATCHDOG_MARGIN: Duration = Duration::from_millis(250);
 /// How long a job may wait for a free worker before it is cancelled as "overloaded".
 const QUEUE_LIMIT: Duration = Duration::from_secs(1);
 /// How often a waiting caller looks at its job's phase (the reply itself wakes it at once).
@@ -80,8 +82,8 @@ impl Program {
 enum Task {
     /// Load the script (compile time): syntax, top level, `validate` present.
     Load,
-    /// Run `validate` on an input.
-    Run(ScriptInput),
+    /// Run `validate` on an input, with this CPU budget.
+    Run(ScriptInput, Duration),
 }
 
 /// Where a queued job is; shared by the caller (watchdog) and the worker.
@@ -92,8 +94,9 @@ enum Phase {
     Started {
         at: Instant,
         worker: Arc<Worker>,
-        /// The script's budget, plus the seal's when the worker must load the script first.
-        budget: Duration,
+        /// Wall-clock time the job may take: the caps of the call, plus those of the top
+        /// level and the seal when the worker must load the script first.
+        window: Duration,
     },
 }
 
@@ -174,10 +177,16 @@ impl Pool {
         self.submit(program, Task::Load).wait().map(|_| ())
     }
 
-    /// Queues a `validate` run and returns at once, so the caller can run the other rules
-    /// while a worker runs the script; [`Pending::wait`] collects the answer.
-    pub(crate) fn run(&'static self, program: &Arc<Program>, input: ScriptInput) -> Pending {
-        self.submit(program, Task::Run(input))
+    /// Queues a `validate` run under `budget` of CPU time and returns at once, so the caller
+    /// can run the other rules while a worker runs the script; [`Pending::wait`] collects the
+    /// answer.
+    pub(crate) fn run(
+        &'static self,
+        program: &Arc<Program>,
+        input: ScriptInput,
+        budget: Duration,
+    ) -> Pending {
+        self.submit(program, Task::Run(input, budget))
     }
 
     fn submit(&'static self, program: &Arc<Program>, task: Task) -> Pending {
@@ -195,7 +204,6 @@ impl Pool {
             answer,
             phase,
             queued_at: Instant::now(),
-            timeout_ms: program.limits.timeout_ms,
             sent,
         }
     }
@@ -227,15 +235,14 @@ pub(crate) struct Pending {
     answer: Receiver<Result<Vec<ScriptKey>, ScriptError>>,
     phase: Arc<Mutex<Phase>>,
     queued_at: Instant,
-    timeout_ms: u64,
     /// `false` when the queue was closed (no worker could ever answer).
     sent: bool,
 }
 
 impl Pending {
-    /// Waits for the worker's answer, never longer than queue limit + budget + watchdog
-    /// margin: a job still queued after [`QUEUE_LIMIT`] is cancelled (overloaded); a worker
-    /// past its budget + margin is retired and replaced (timeout).
+    /// Waits for the worker's answer, never longer than queue limit + the job's wall-clock
+    /// window + watchdog margin: a job still queued after [`QUEUE_LIMIT`] is cancelled
+    /// (overloaded); a worker past its window + margin is retired and replaced (timeout).
     pub(crate) fn wait(self) -> Result<Vec<ScriptKey>, ScriptError> {
         let overloaded = || ScriptError {
             kind: ScriptFailure::Overloaded,
@@ -258,15 +265,15 @@ impl Pending {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             let mut phase = lock(&self.phase);
-            let stuck_worker = match &*phase {
+            let (stuck_worker, waited) = match &*phase {
                 Phase::Queued if self.queued_at.elapsed() >= QUEUE_LIMIT => {
                     *phase = Phase::Cancelled;
                     return Err(overloaded());
                 }
-                Phase::Started { at, worker, budget }
-                    if at.elapsed() >= *budget + WATCHDOG_MARGIN =>
+                Phase::Started { at, worker, window }
+                    if at.elapsed() >= *window + WATCHDOG_MARGIN =>
                 {
-                    Arc::clone(worker)
+                    (Arc::clone(worker), at.elapsed())
                 }
                 Phase::Cancelled => return Err(overloaded()),
                 _ => continue,
@@ -279,8 +286,9 @@ impl Pending {
             return Err(ScriptError {
                 kind: ScriptFailure::Timeout,
                 message: format!(
-                    "the script did not finish within {} ms (stopped by the watchdog)",
-                    self.timeout_ms
+                    "the script did not finish within {} ms of wall-clock time (stopped by the \
+                     watchdog)",
+                    waited.as_millis()
                 ),
                 line: None,
             });
@@ -310,27 +318,24 @@ fn worker_loop(shared: &Arc<Shared>) {
             Ok(job) => job,
             Err(_) => return,
         };
-        let started = Instant::now();
-        let timeout = Duration::from_millis(job.program.limits.timeout_ms);
-        let budget = if cache.contains(&job.program) {
-            timeout
-        } else {
-            timeout + SEAL_BUDGET
-        };
-        {
+        // Each phase (load, call) restarts the watchdog's clock with that phase's window.
+        let enter = |window: Duration| {
             let mut phase = lock(&job.phase);
             if matches!(*phase, Phase::Cancelled) {
-                continue;
+                return false;
             }
             *phase = Phase::Started {
-                at: started,
+                at: Instant::now(),
                 worker: Arc::clone(&me),
-                budget,
+                window,
             };
+            true
+        };
+        if !enter(Duration::ZERO) {
+            continue;
         }
-        let deadline = started + timeout;
         let result = catch_unwind(AssertUnwindSafe(|| {
-            cache.handle(&job.program, &job.task, deadline)
+            cache.handle(&job.program, &job.task, &enter)
         }))
         .unwrap_or_else(|_| {
             cache = Cache::default();
@@ -375,27 +380,29 @@ struct Entry {
 }
 
 impl Cache {
-    fn contains(&self, program: &Arc<Program>) -> bool {
-        self.position(program).is_some()
-    }
-
     fn position(&self, program: &Arc<Program>) -> Option<usize> {
         self.entries
             .iter()
             .position(|e| Arc::ptr_eq(&e.program, program) || e.program.same_as(program))
     }
 
+    /// Runs `task`, loading the script first if this worker has not; `enter` tells the
+    /// watchdog the wall-clock window of each phase as it starts.
     fn handle(
         &mut self,
         program: &Arc<Program>,
         task: &Task,
-        deadline: Instant,
+        enter: &dyn Fn(Duration) -> bool,
     ) -> Result<Vec<ScriptKey>, ScriptError> {
         self.tick += 1;
         let index = match self.position(program) {
             Some(index) => index,
             None => {
-                let sandbox = Sandbox::load(&program.source, program.limits, deadline)?;
+                // The top level has no input: it passed at compile time under the same
+                // one-off budget, so it passes here too.
+                let load = one_off(Duration::from_millis(program.limits.timeout_ms));
+                enter(wall_cap(load) + wall_cap(SEAL_BUDGET));
+                let sandbox = Sandbox::load(&program.source, program.limits, load)?;
                 self.entries.push(Entry {
                     program: Arc::clone(program),
                     sandbox,
@@ -406,12 +413,13 @@ impl Cache {
             }
         };
         self.entries[index].last_used = self.tick;
-        let Task::Run(input) = task else {
+        let Task::Run(input, budget) = task else {
             return Ok(Vec::new());
         };
         let entry = &mut self.entries[index];
         entry.calls += 1;
-        let result = entry.sandbox.call(input, deadline);
+        enter(wall_cap(*budget));
+        let result = entry.sandbox.call(input, *budget);
         let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
         if poisoned || entry.calls.is_multiple_of(GROWTH_CHECK_EVERY) {
             self.due = Some((Arc::clone(program), poisoned));

@@ -1,36 +1,45 @@
-//! One loaded tenant script: its own QuickJS runtime (memory cap, stack cap, wall-clock
+//! One loaded tenant script: its own QuickJS runtime (memory cap, stack cap, CPU-time
 //! interrupt) and a context with only the intrinsics a password rule needs.
 //!
 //! A [`Sandbox`] is `!Send` (rquickjs without the `parallel` feature), so it is created,
 //! used and dropped on one script worker thread.
 
-use std::cell::Cell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Eval, Json, MapSet, Promise, RegExp, RegExpCompiler};
 use rquickjs::object::Filter;
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 
+use super::budget::Deadline;
 use crate::spec::ScriptLimits;
 use crate::violation::ScriptFailure;
 
 /// The intrinsics on top of QuickJS's base objects (Object, Function, Array, String, Number,
 /// Boolean, Symbol, Error, Math, Reflect, iterators). `Eval` only lets the host compile the
-/// script; the prelude removes every way to reach it from JavaScript. `Promise` is present
-/// so that async functions are fully initialised objects; no job is ever run, so promise
-/// callbacks never execute. No Date, Performance, TypedArrays, Proxy, WeakRef: nothing that
-/// reads time, shares memory or observes the GC.
+/// script; the prelude removes every way to reach it from JavaScript. The `Promise`
+/// intrinsic is present so that QuickJS's own objects are consistent, but the prelude deletes
+/// every global that hands out a promise, and the words that create one are refused at
+/// compile time (`banned`); no job is ever run anyway. No Date, Performance, TypedArrays,
+/// Proxy, WeakRef: nothing that reads time, shares memory or observes the GC.
 type Intrinsics = (Eval, RegExpCompiler, RegExp, Json, MapSet, Promise);
 
 /// Name the script is compiled under; syntax errors and stacks mention it with a line.
 const FILENAME: &str = "validate.js";
 
-/// Runs before the tenant script: removes code-from-string entry points and the microtask
-/// queue, and returns the names of the remaining (built-in) globals for [`SEAL`]. The `constructor` slots are replaced by non-writable, non-configurable
-/// `undefined`, so `(function(){}).constructor('...')` cannot reach the Function
-/// constructor (nor its generator and async variants).
+/// Runs before the tenant script: removes code-from-string entry points, the microtask queue
+/// and every way to swallow an error or hook into error creation, and returns the names of
+/// the remaining (built-in) globals for [`SEAL`].
+///
+/// - The `constructor` slots are replaced by non-writable, non-configurable `undefined`, so
+///   `(function(){}).constructor('...')` cannot reach the Function constructor (nor its
+///   generator and async variants).
+/// - `Promise`, `AsyncDisposableStack` and `Array.fromAsync` go: each returns a promise,
+///   which turns an exception (out of memory, stack overflow) into an unseen rejection.
+/// - `Error.prepareStackTrace`, `captureStackTrace` and `stackTraceLimit` go: V8 extensions
+///   that run script code whenever an error is built (including the engine's own stack
+///   overflow error) and keep state in the context, beyond the reach of the seal.
 const PRELUDE: &str = r#"(function () {
   "use strict";
   var g = globalThis;
@@ -43,6 +52,12 @@ const PRELUDE: &str = r#"(function () {
   delete g.eval;
   delete g.Function;
   delete g.queueMicrotask;
+  delete g.Promise;
+  delete g.AsyncDisposableStack;
+  delete g.Array.fromAsync;
+  delete g.Error.prepareStackTrace;
+  delete g.Error.captureStackTrace;
+  delete g.Error.stackTraceLimit;
   return Reflect.ownKeys(g);
 })();"#;
 
@@ -105,9 +120,9 @@ const SEAL: &str = r#"(function (builtinNames) {
   Object.freeze(globalThis);
 })"#;
 
-/// Time allowed for [`SEAL`], on top of the script's own budget: it is platform code whose
+/// CPU time allowed for [`SEAL`], on top of the top level's budget: it is platform code whose
 /// cost grows with what the script's top level created (bounded by the memory cap). The
-/// watchdog adds it when a job loads.
+/// watchdog adds its wall-clock cap when a job loads.
 pub(crate) const SEAL_BUDGET: Duration = Duration::from_millis(500);
 
 /// At most this many violations from one `validate` call.
@@ -175,16 +190,6 @@ impl ScriptError {
     }
 }
 
-/// The deadline the interrupt handler checks, shared with the handler closure.
-#[derive(Debug, Default)]
-struct Deadline {
-    /// `None` while no evaluation runs.
-    at: Cell<Option<Instant>>,
-    /// Set when the handler interrupted the script: the failure is then a timeout whatever
-    /// exception surfaced.
-    fired: Cell<bool>,
-}
-
 /// A loaded script, ready to be called many times.
 pub(crate) struct Sandbox {
     // Field order is drop order: the function handle and the context must go before the
@@ -196,7 +201,7 @@ pub(crate) struct Sandbox {
     /// The runtime carrying the caps; one per loaded script so a script's limits and heap
     /// are its own.
     runtime: Runtime,
-    /// Wall-clock deadline of the current evaluation.
+    /// Budget of the current evaluation, shared with the interrupt handler.
     deadline: Rc<Deadline>,
 }
 
@@ -207,12 +212,12 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Builds a runtime with `limits`, runs the prelude and the script's top level (under the
-    /// same deadline as a call) and finds `validate`.
+    /// Builds a runtime with `limits`, runs the prelude and the script's top level (under
+    /// `budget` of CPU time), finds `validate` and seals the globals (under [`SEAL_BUDGET`]).
     pub(crate) fn load(
         source: &str,
         limits: ScriptLimits,
-        deadline_at: Instant,
+        budget: Duration,
     ) -> Result<Self, ScriptError> {
         let runtime = Runtime::new()
             .map_err(|e| ScriptError::new(ScriptFailure::Memory, format!("runtime: {e}")))?;
@@ -220,17 +225,11 @@ impl Sandbox {
         runtime.set_max_stack_size(limits.stack_bytes);
         let deadline = Rc::new(Deadline::default());
         let handler_deadline = Rc::clone(&deadline);
-        runtime.set_interrupt_handler(Some(Box::new(move || match handler_deadline.at.get() {
-            Some(at) if Instant::now() >= at => {
-                handler_deadline.fired.set(true);
-                true
-            }
-            _ => false,
-        })));
+        runtime.set_interrupt_handler(Some(Box::new(move || handler_deadline.expired())));
         let context = Context::custom::<Intrinsics>(&runtime)
             .map_err(|e| ScriptError::new(ScriptFailure::Memory, format!("context: {e}")))?;
 
-        deadline.at.set(Some(deadline_at));
+        deadline.start(budget);
         let loaded = context.with(|ctx| -> Result<_, ScriptError> {
             let builtin_names: Value = ctx
                 .eval(PRELUDE)
@@ -252,13 +251,13 @@ impl Sandbox {
                     "the script does not define `function validate(password, ctx)`",
                 )
             })?;
-            deadline.at.set(Some(Instant::now() + SEAL_BUDGET));
+            deadline.start(SEAL_BUDGET);
             let seal: Function = ctx.eval(SEAL).map_err(|e| classify(&ctx, e, &deadline))?;
             seal.call::<_, ()>((builtin_names,))
                 .map_err(|e| classify(&ctx, e, &deadline))?;
             Ok(Persistent::save(&ctx, function))
         });
-        deadline.at.set(None);
+        deadline.stop();
         let validate = loaded?;
         Ok(Self {
             validate,
@@ -268,15 +267,15 @@ impl Sandbox {
         })
     }
 
-    /// Calls `validate(password, ctx)` and checks what it returned. Reading the returned
-    /// objects can run script code (getters), so it stays under the deadline.
+    /// Calls `validate(password, ctx)` under `budget` of CPU time and checks what it
+    /// returned. Reading the returned objects can run script code (getters), so it stays
+    /// under the budget.
     pub(crate) fn call(
         &self,
         input: &ScriptInput,
-        deadline_at: Instant,
+        budget: Duration,
     ) -> Result<Vec<ScriptKey>, ScriptError> {
-        self.deadline.fired.set(false);
-        self.deadline.at.set(Some(deadline_at));
+        self.deadline.start(budget);
         let result = self.context.with(|ctx| -> Result<_, ScriptError> {
             let fail = |e| classify(&ctx, e, &self.deadline);
             let validate = self.validate.clone().restore(&ctx).map_err(fail)?;
@@ -305,7 +304,7 @@ impl Sandbox {
                 ReadError::Shape(message) => ScriptError::new(ScriptFailure::BadReturn, message),
             })
         });
-        self.deadline.at.set(None);
+        self.deadline.stop();
         result
     }
 
@@ -429,7 +428,7 @@ fn classify(ctx: &Ctx<'_>, error: rquickjs::Error, deadline: &Deadline) -> Scrip
         rquickjs::Error::Allocation => ScriptError::new(ScriptFailure::Memory, "out of memory"),
         other => ScriptError::new(ScriptFailure::Exception, other.to_string()),
     };
-    if deadline.fired.get() {
+    if deadline.fired() {
         described.kind = ScriptFailure::Timeout;
         described.message = "the script ran past its time budget".to_owned();
     }

@@ -1,0 +1,140 @@
+//! Time budgets of script evaluations, in CPU time of the worker thread.
+//!
+//! A wall-clock budget flakes on a loaded machine: a worker descheduled for 40 ms of its
+//! 50 ms has not misbehaved. So the interrupt compares the thread's CPU clock
+//! (`CLOCK_THREAD_CPUTIME_ID`) with the budget, and wall-clock time only bounds it loosely
+//! ([`wall_cap`]), as a backstop that load cannot reach by accident.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use nix::time::{ClockId, clock_gettime};
+
+/// Least CPU time granted to the one-off runs: the script's top level when a worker loads
+/// it, and the `examples:` checked at compile time. They run once per config version or
+/// per worker, not per password, so they need not be tight; a script's top level is checked
+/// once at compile time and therefore loads the same way on every worker later.
+pub(crate) const ONE_OFF_MIN: Duration = Duration::from_secs(1);
+
+/// The CPU budget of a one-off run for a script whose budget per call is `per_call`.
+pub(crate) fn one_off(per_call: Duration) -> Duration {
+    per_call.max(ONE_OFF_MIN)
+}
+
+/// Wall-clock time allowed for a CPU budget: ten times the budget plus one second, so only a
+/// script that is really stuck (or a machine beyond overloaded) reaches it.
+pub(crate) fn wall_cap(cpu: Duration) -> Duration {
+    cpu.saturating_mul(10)
+        .saturating_add(Duration::from_secs(1))
+}
+
+/// CPU time the calling thread has used, `None` if the OS cannot tell (then the budget falls
+/// back to wall-clock time).
+fn thread_cpu_time() -> Option<Duration> {
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .ok()
+        .map(Duration::from)
+}
+
+/// The budget of the evaluation running on this thread, checked by the interrupt handler.
+#[derive(Debug, Default)]
+pub(crate) struct Deadline {
+    /// `None` while no evaluation runs.
+    current: Cell<Option<Running>>,
+    /// Set when the handler interrupted the script: the failure is then a timeout whatever
+    /// exception surfaced.
+    fired: Cell<bool>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    budget: Duration,
+    started: Instant,
+    /// Thread CPU time when the evaluation started (`None`: no CPU clock).
+    cpu_started: Option<Duration>,
+}
+
+impl Deadline {
+    /// Starts an evaluation with `budget` of CPU time; clears the fired flag.
+    pub(crate) fn start(&self, budget: Duration) {
+        self.fired.set(false);
+        self.current.set(Some(Running {
+            budget,
+            started: Instant::now(),
+            cpu_started: thread_cpu_time(),
+        }));
+    }
+
+    /// Ends the evaluation: the handler lets everything run until the next [`Self::start`].
+    pub(crate) fn stop(&self) {
+        self.current.set(None);
+    }
+
+    /// Whether the interrupt handler stopped the script since the last [`Self::start`].
+    pub(crate) fn fired(&self) -> bool {
+        self.fired.get()
+    }
+
+    /// The interrupt handler's question: has the running evaluation used its budget (CPU
+    /// time, or its wall-clock cap)? Records the answer for [`Self::fired`].
+    pub(crate) fn expired(&self) -> bool {
+        let Some(running) = self.current.get() else {
+            return false;
+        };
+        let elapsed = running.started.elapsed();
+        let expired = elapsed >= wall_cap(running.budget)
+            || match (running.cpu_started, thread_cpu_time()) {
+                (Some(start), Some(now)) => now.saturating_sub(start) >= running.budget,
+                _ => elapsed >= running.budget,
+            };
+        if expired {
+            self.fired.set(true);
+        }
+        expired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Deadline, one_off, thread_cpu_time, wall_cap};
+    use std::time::Duration;
+
+    #[test]
+    fn the_cpu_clock_counts_this_threads_work_only() {
+        let before = thread_cpu_time().unwrap_or_default();
+        std::thread::sleep(Duration::from_millis(30));
+        let slept = thread_cpu_time().unwrap_or_default().saturating_sub(before);
+        assert!(
+            slept < Duration::from_millis(20),
+            "sleeping used {slept:?} of CPU"
+        );
+    }
+
+    #[test]
+    fn a_sleeping_evaluation_is_not_out_of_budget() {
+        let deadline = Deadline::default();
+        deadline.start(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!deadline.expired(), "waiting is not spending");
+        let start = std::time::Instant::now();
+        while !deadline.expired() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "busy work must expire"
+            );
+        }
+        assert!(deadline.fired());
+        deadline.stop();
+        assert!(!deadline.expired());
+    }
+
+    #[test]
+    fn caps_and_one_off_budgets() {
+        assert_eq!(
+            wall_cap(Duration::from_millis(50)),
+            Duration::from_millis(1_500)
+        );
+        assert_eq!(one_off(Duration::from_millis(50)), Duration::from_secs(1));
+        assert_eq!(one_off(Duration::from_secs(2)), Duration::from_secs(2));
+    }
+}
