@@ -15,7 +15,7 @@ pub const SECURITY_TARGET: &str = "passgate::security";
 
 /// Audit action names, stable for dashboards and the admin API.
 pub mod action {
-    /// A reset was requested (outcome: queued, rate_limited:<bucket>, malformed_email).
+    /// A reset was requested (outcome: `rate_limited:<bucket>`, `malformed_email`).
     pub const REQUESTED: &str = "reset.requested";
     /// The background step ran (outcome: issued, provider_mailed, unknown_user, blocked…).
     pub const ISSUED: &str = "reset.issue";

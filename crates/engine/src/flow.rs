@@ -10,8 +10,8 @@
 //!
 //! Each state carries only what is valid in it (a `Verified` has a usable row and its
 //! tenant; a `Current` also has the freshly fetched provider user; a `Consumed` also owns the
-//! consumed row), transitions are methods that return the next [`Step`], and the driver in
-//! [`crate::redeem`] dispatches with an exhaustive `match`. `docs/reset-flow.md` draws it.
+//! consumed row), transitions are methods that return the next `Step`, and the driver in
+//! `redeem.rs` dispatches with an exhaustive `match`. `docs/reset-flow.md` draws it.
 
 use std::{fmt, net::IpAddr, sync::Arc};
 

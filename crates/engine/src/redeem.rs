@@ -23,7 +23,8 @@ impl Engine {
         let verified = match presented.verify(&self.inner).await {
             Ok(verified) => verified,
             Err(reason) => {
-                self.refused(reason, None).await;
+                // Views are unauthenticated GETs (scanners included): log, but write nothing.
+                tracing::info!(target: crate::SECURITY_TARGET, outcome = reason, "reset link view refused");
                 return Err(InvalidLink);
             }
         };

@@ -58,6 +58,26 @@ impl EngineSettings {
         }
     }
 
+    /// Checks what [`EngineSettings::new`] cannot: the public base URL must be `https://`
+    /// (item 42), except `http://localhost` or `http://127.0.0.1` for the local demo.
+    pub fn check(&self) -> Result<(), String> {
+        let url = &self.public_base_url;
+        let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+            .iter()
+            .any(|prefix| {
+                url.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        let https = url
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        if https || local {
+            Ok(())
+        } else {
+            Err(format!("public base URL {url:?} must start with https://"))
+        }
+    }
+
     /// The hosted link for a token: `{base}/reset/confirm?token=…`. The web layer moves the
     /// token out of the address bar on the first GET (item 34).
     pub fn reset_link(&self, token: &str) -> String {
@@ -137,5 +157,18 @@ mod tests {
             "https://reset.example.com/reset/confirm?token=abc"
         );
         assert_eq!(s.message_id_domain, "reset.example.com");
+        assert!(s.check().is_ok());
+        assert!(
+            EngineSettings::new("http://reset.example.com")
+                .check()
+                .is_err()
+        );
+        assert!(EngineSettings::new("http://localhost:8080").check().is_ok());
+        assert!(
+            EngineSettings::new("http://localhost.evil.example")
+                .check()
+                .is_err()
+        );
+        assert!(EngineSettings::new("https://").check().is_err());
     }
 }
