@@ -1,0 +1,245 @@
+//! The password-reset resource: request, read, complete.
+
+use passgate_engine::{CompleteError, CompleteInput, Credential, RequestInput};
+use poem::{Request, web::Data};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use secrecy::SecretString;
+
+use super::{
+    ApiTags,
+    problem::{ApiProblem, ProblemKind},
+};
+use crate::{
+    pages::{client_ip, tenant, view},
+    policy_view::{self, PolicyPayload},
+    security::random_b64,
+    state::AppState,
+};
+
+/// The password-reset resource.
+#[derive(Debug)]
+pub struct ResetsApi;
+
+/// A reset request.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateReset {
+    /// The app's client id.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub client_id: String,
+    /// The account's email address, exactly one string.
+    #[oai(validator(max_length = 320))]
+    pub email: String,
+    /// Preferred locale of the email (BCP 47).
+    #[oai(validator(max_length = 35))]
+    pub locale: Option<String>,
+    /// Where to send the user after success; must exactly match one of the app's URIs.
+    #[oai(validator(max_length = 2048))]
+    pub redirect_uri: Option<String>,
+}
+
+/// The one answer to a reset request, whether or not the account exists.
+#[derive(Debug, Object)]
+pub struct ResetAccepted {
+    /// Identifies this request; in code mode, complete with it and the mailed code.
+    pub flow_id: String,
+}
+
+/// A usable reset link.
+#[derive(Debug, Object)]
+pub struct ResetState {
+    /// Always `usable` (anything else is a 410 problem).
+    pub state: String,
+    /// The app the link was issued for.
+    pub client_id: String,
+    /// The locale the user asked in.
+    pub locale: String,
+    /// When the link expires (RFC 3339).
+    pub expires_at: String,
+    /// The rules the new password must meet.
+    pub policy: PolicyPayload,
+}
+
+/// The new password.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CompleteReset {
+    /// The new password, byte for byte (never trimmed or normalised).
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+    /// The same password again.
+    #[oai(validator(max_length = 1024))]
+    pub password_confirmation: String,
+    /// Code mode: the mailed code; the path then carries the `flow_id`.
+    #[oai(validator(max_length = 32))]
+    pub code: Option<String>,
+}
+
+impl std::fmt::Debug for CompleteReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompleteReset(<redacted>)")
+    }
+}
+
+/// A completed reset.
+#[derive(Debug, Object)]
+pub struct ResetCompleted {
+    /// Where to send the user (allowlisted), if the request named one.
+    pub redirect_uri: Option<String>,
+}
+
+/// Answers of `POST /password-resets`.
+#[derive(Debug, ApiResponse)]
+pub enum CreateResponse {
+    /// Accepted; an email is sent if the account exists.
+    #[oai(status = 202)]
+    Accepted(Json<ResetAccepted>),
+}
+
+/// Answers of `GET /password-resets/{token}`.
+#[derive(Debug, ApiResponse)]
+pub enum ReadResponse {
+    /// The link is usable.
+    #[oai(status = 200)]
+    Ok(Json<ResetState>),
+}
+
+/// Answers of `POST /password-resets/{token}/complete`.
+#[derive(Debug, ApiResponse)]
+pub enum CompleteResponse {
+    /// The password was changed.
+    #[oai(status = 200)]
+    Ok(Json<ResetCompleted>),
+}
+
+fn request_id() -> String {
+    random_b64::<12>().unwrap_or_default()
+}
+
+#[OpenApi(tag = "ApiTags::PasswordResets")]
+impl ResetsApi {
+    /// Requests a reset email. The answer is the same for every account.
+    #[oai(path = "/password-resets", method = "post")]
+    async fn create(
+        &self,
+        req: &Request,
+        Data(state): Data<&AppState>,
+        body: Json<CreateReset>,
+    ) -> Result<CreateResponse, ApiProblem> {
+        let body = body.0;
+        let input = RequestInput {
+            client_id: body.client_id,
+            email_raw: body.email,
+            locale: body.locale,
+            redirect_uri: body.redirect_uri,
+            client_ip: client_ip(state, req),
+            request_id: request_id(),
+        };
+        let accepted = state
+            .backend
+            .request_reset(input)
+            .await
+            .map_err(ProblemKind::from)?;
+        Ok(CreateResponse::Accepted(Json(ResetAccepted {
+            flow_id: accepted.flow_id,
+        })))
+    }
+
+    /// The state of a reset link and the rules its new password must meet. Reading it
+    /// changes nothing.
+    #[oai(path = "/password-resets/:token", method = "get")]
+    async fn read(
+        &self,
+        req: &Request,
+        Data(state): Data<&AppState>,
+        /// The token from the reset link.
+        token: Path<String>,
+        /// Locale of the policy texts; defaults to the link's.
+        locale: Query<Option<String>>,
+    ) -> Result<ReadResponse, ApiProblem> {
+        let view = state
+            .backend
+            .view_token(&token)
+            .await
+            .map_err(ProblemKind::from)?;
+        let active = match tenant(state, view.client_id.as_str()).await {
+            Ok(Some(active)) => active,
+            Ok(None) => return Err(ProblemKind::InvalidLink.into()),
+            Err(()) => return Err(ProblemKind::Unavailable.into()),
+        };
+        let config = &active.config;
+        let env = view::Env::from_request(state, req);
+        let wanted = locale.0.unwrap_or_else(|| view.locale.clone());
+        let locale = env.locale_for(config, Some(&wanted));
+        let messages =
+            view::messages(state, Some(config), &locale).ok_or(ProblemKind::Unavailable)?;
+        let own = config
+            .messages
+            .iter()
+            .find(|(l, _)| l.as_str() == locale)
+            .map(|(_, m)| m);
+        Ok(ReadResponse::Ok(Json(ResetState {
+            state: "usable".to_owned(),
+            client_id: view.client_id.as_str().to_owned(),
+            locale,
+            expires_at: view.expires_at.to_rfc3339(),
+            policy: policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own),
+        })))
+    }
+
+    /// Sets the new password (consumes the link on success).
+    #[oai(path = "/password-resets/:token/complete", method = "post")]
+    async fn complete(
+        &self,
+        req: &Request,
+        Data(state): Data<&AppState>,
+        /// The link's token, or the `flow_id` in code mode.
+        token: Path<String>,
+        body: Json<CompleteReset>,
+    ) -> Result<CompleteResponse, ApiProblem> {
+        let body = body.0;
+        let credential = match body.code {
+            Some(code) => Credential::Code {
+                flow_id: token.0.clone(),
+                code,
+            },
+            None => Credential::Link {
+                token: token.0.clone(),
+            },
+        };
+        let input = CompleteInput {
+            credential,
+            password: SecretString::from(body.password),
+            confirmation: SecretString::from(body.password_confirmation),
+            client_ip: client_ip(state, req),
+            request_id: request_id(),
+        };
+        match state.backend.complete_reset(input).await {
+            Ok(done) => Ok(CompleteResponse::Ok(Json(ResetCompleted {
+                redirect_uri: done.redirect_uri,
+            }))),
+            Err(err) => {
+                // Violations are localized in the link's locale when the link still reads.
+                let violations = matches!(err, CompleteError::PolicyViolations(_));
+                let view = match violations {
+                    true => state.backend.view_token(&token).await.ok(),
+                    false => None,
+                };
+                let messages = match view {
+                    Some(view) => match tenant(state, view.client_id.as_str()).await {
+                        Ok(Some(active)) => {
+                            view::messages(state, Some(&active.config), &view.locale)
+                        }
+                        _ => None,
+                    },
+                    None => None,
+                };
+                Err(ProblemKind::from_complete(err, messages.as_ref()).into())
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Refuses JSON bodies in which an object repeats a key. serde (and poem-openapi through
+//! `serde_json::Value`) would keep the last value silently; here the whole request is a
+//! `duplicate-field` problem (security.md item 15, parameter pollution).
+
+use std::fmt;
+
+use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::problem::{ProblemKind, response};
+
+/// Whether `body` is JSON whose objects never repeat a key (`None`: not JSON at all, left
+/// to the schema check).
+pub fn has_duplicate_keys(body: &[u8]) -> Option<bool> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match Unique.deserialize(&mut de) {
+        Ok(()) => Some(false),
+        Err(err) if err.to_string().starts_with(DUPLICATE) => Some(true),
+        Err(_) => None,
+    }
+}
+
+const DUPLICATE: &str = "duplicate key";
+
+/// Wraps the API: reads JSON bodies (bounded), refuses repeated keys, passes the rest on.
+pub async fn guard<E: Endpoint>(limit: usize, next: E, mut req: Request) -> Result<Response> {
+    let is_json = req.content_type().is_some_and(|c| {
+        c.split(';')
+            .next()
+            .is_some_and(|m| m.trim().ends_with("json"))
+    });
+    if is_json {
+        let body = req.take_body();
+        let Ok(bytes) = body.into_bytes_limit(limit).await else {
+            return Ok(response(ProblemKind::TooLarge));
+        };
+        if has_duplicate_keys(&bytes) == Some(true) {
+            return Ok(response(ProblemKind::DuplicateField));
+        }
+        req.set_body(Body::from(bytes));
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Visits any JSON value and fails on a repeated object key.
+struct Unique;
+
+impl<'de> DeserializeSeed<'de> for Unique {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(Unique)
+    }
+}
+
+impl<'de> Visitor<'de> for Unique {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Unique)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key) {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+            map.next_value_seed(Unique)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_duplicate_keys;
+
+    #[test]
+    fn repeated_keys_are_found_at_any_depth() {
+        assert_eq!(
+            has_duplicate_keys(br#"{"email":"a@x.io","email":"b@y.io"}"#),
+            Some(true)
+        );
+        assert_eq!(has_duplicate_keys(br#"{"a":[{"b":1,"b":2}]}"#), Some(true));
+        assert_eq!(
+            has_duplicate_keys(br#"{"email":"a@x.io","client_id":"c"}"#),
+            Some(false)
+        );
+        assert_eq!(has_duplicate_keys(b"{nope"), None);
+    }
+}

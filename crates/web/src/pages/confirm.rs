@@ -1,0 +1,297 @@
+//! The second half of a reset: taking the credential out of the address bar, the
+//! new-password page with live rule feedback, and its POST.
+
+use std::sync::Arc;
+
+use passgate_engine::{CompleteError, CompleteInput, Completed, TenantRuntime};
+use passgate_theme::{FieldError, Page};
+use poem::{Body, Request, Response, handler, http::StatusCode, web::Data};
+
+use super::{
+    client_ip, error_page, field_error,
+    held::{Held, MAX_CREDENTIAL_LEN},
+    invalid_link, read_error, read_form,
+    request::restart_url,
+    see_other, tenant,
+    view::{self, Env, PageSpec},
+};
+use crate::{form::Form, policy_view, state::AppState};
+
+/// Where the tokenless new-password page lives.
+const CONFIRM_PATH: &str = "/reset/confirm";
+
+/// `GET /reset/confirm[?token=…]`: with a token, moves it into the reset cookie and
+/// redirects to the tokenless URL; without, shows the new-password page for the held
+/// credential, or the invalid-link page.
+#[handler]
+pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let query = match Form::from_query(req.uri().query()) {
+        Ok(query) => query,
+        Err(_) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
+    };
+    if let Some(token) = query.get("token") {
+        if token.is_empty() || token.len() > MAX_CREDENTIAL_LEN {
+            return invalid_link(state, &env, vec![Held::clear_cookie()]);
+        }
+        let held = Held::Link {
+            t: token.to_owned(),
+        };
+        let cookie = held.set_cookie(state.settings.reset_cookie_max_age_secs);
+        return see_other(CONFIRM_PATH, vec![cookie]);
+    }
+    let Some(held) = Held::from_request(req) else {
+        return invalid_link(state, &env, vec![]);
+    };
+    new_password_page(state, &env, &held, StatusCode::OK, Vec::new()).await
+}
+
+/// `POST /reset/code` (code mode): keeps flow and code in the reset cookie and moves on to
+/// the new-password page. The code is verified when the password is submitted.
+#[handler]
+pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let form = match read_form(state, req, body).await {
+        Ok(form) => form,
+        Err(err) => return read_error(state, &env, err),
+    };
+    let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    let (client_id, flow_id) = (field("client_id"), field("flow_id"));
+    let code: String = field("code").chars().filter(char::is_ascii_digit).collect();
+    let active = match tenant(state, &client_id).await {
+        Ok(Some(active)) => active,
+        Ok(None) => return invalid_link(state, &env, vec![]),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let locale = env.locale_for(&active.config, form.get("locale"));
+    if code.len() != 8 || flow_id.is_empty() || flow_id.len() > MAX_CREDENTIAL_LEN {
+        let mut spec = PageSpec::new(
+            Page::Code,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&active.config),
+            locale.clone(),
+        );
+        spec.form_action = "/reset/code".to_owned();
+        spec.hidden = vec![
+            ("client_id".to_owned(), client_id.clone()),
+            ("locale".to_owned(), locale.clone()),
+            ("flow_id".to_owned(), flow_id),
+        ];
+        let messages = view::messages(state, Some(&active.config), &locale);
+        spec.errors = vec![field_error(
+            "code.invalid",
+            view::error_text(messages.as_ref(), "code.hint"),
+        )];
+        spec.restart_url = Some(restart_url(&client_id, &locale));
+        return view::render(state, &env, spec);
+    }
+    let held = Held::Code {
+        c: client_id,
+        f: flow_id,
+        d: code,
+        l: locale,
+    };
+    see_other(
+        CONFIRM_PATH,
+        vec![held.set_cookie(state.settings.reset_cookie_max_age_secs)],
+    )
+}
+
+/// `GET /reset/janrain?client_id=…&code=…`: Janrain's mailed link lands here.
+#[handler]
+pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let Ok(query) = Form::from_query(req.uri().query()) else {
+        return invalid_link(state, &env, vec![]);
+    };
+    let (Some(client_id), Some(code)) = (query.get("client_id"), query.get("code")) else {
+        return invalid_link(state, &env, vec![]);
+    };
+    if code.is_empty() || code.len() > MAX_CREDENTIAL_LEN {
+        return invalid_link(state, &env, vec![]);
+    }
+    let active = match tenant(state, client_id).await {
+        Ok(Some(active)) => active,
+        Ok(None) => return invalid_link(state, &env, vec![]),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let locale = env.locale_for(&active.config, None);
+    let held = Held::Janrain {
+        c: client_id.to_owned(),
+        d: code.to_owned(),
+        l: locale,
+    };
+    see_other(
+        CONFIRM_PATH,
+        vec![held.set_cookie(state.settings.reset_cookie_max_age_secs)],
+    )
+}
+
+/// The tenant and locale behind a held credential; `None` means "invalid link".
+async fn resolve(
+    state: &AppState,
+    held: &Held,
+) -> Result<Option<(Arc<TenantRuntime>, String)>, ()> {
+    let (client_id, locale) = match held {
+        Held::Link { t } => match state.backend.view_token(t).await {
+            Ok(view) => (view.client_id.as_str().to_owned(), view.locale),
+            Err(_) => return Ok(None),
+        },
+        Held::Code { c, l, .. } | Held::Janrain { c, l, .. } => (c.clone(), l.clone()),
+    };
+    Ok(tenant(state, &client_id).await?.map(|t| (t, locale)))
+}
+
+async fn new_password_page(
+    state: &AppState,
+    env: &Env,
+    held: &Held,
+    status: StatusCode,
+    errors: Vec<FieldError>,
+) -> Response {
+    let (active, locale) = match resolve(state, held).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
+        Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let config = &active.config;
+    let locale = env.locale_for(config, Some(&locale));
+    let Some(messages) = view::messages(state, Some(config), &locale) else {
+        return error_page(state, env, Some(&active), StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let own = config
+        .messages
+        .iter()
+        .find(|(l, _)| l.as_str() == locale)
+        .map(|(_, m)| m);
+    let mut spec = PageSpec::new(Page::NewPassword, status, Some(config), locale);
+    spec.form_action = CONFIRM_PATH.to_owned();
+    let payload = policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own);
+    spec.policy = serde_json::to_value(payload).ok();
+    spec.errors = errors;
+    view::render(state, env, spec)
+}
+
+/// `POST /reset/confirm`: sets the password, then 303 to the app or the success page.
+#[handler]
+pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let form = match read_form(state, req, body).await {
+        Ok(form) => form,
+        Err(err) => return read_error(state, &env, err),
+    };
+    let Some(held) = Held::from_request(req) else {
+        return invalid_link(state, &env, vec![]);
+    };
+    let input = CompleteInput {
+        credential: held.credential(),
+        password: form.secret("password").unwrap_or_default(),
+        confirmation: form.secret("password_confirm").unwrap_or_default(),
+        client_ip: client_ip(state, req),
+        request_id: env.request_id.clone(),
+    };
+    match state.backend.complete_reset(input).await {
+        Ok(done) => completed(state, &env, &held, done).await,
+        Err(err) => failed(state, &env, &held, err).await,
+    }
+}
+
+async fn completed(state: &AppState, env: &Env, held: &Held, done: Completed) -> Response {
+    let clear = vec![Held::clear_cookie()];
+    let client_id = done.client_id.as_deref().or(held.client_id());
+    let active = match client_id {
+        Some(client_id) => tenant(state, client_id).await.ok().flatten(),
+        None => None,
+    };
+    if let (Some(active), Some(uri)) = (&active, &done.redirect_uri) {
+        // Checked against the allowlist again: the engine stored it at request time.
+        if active.config.reset.redirect_uri(uri).is_some() {
+            return see_other(uri, clear);
+        }
+    }
+    let config = active.as_ref().map(|a| &a.config);
+    let locale = match config {
+        Some(c) => env.locale_for(c, Some(&done.locale)),
+        None => env.neutral_locale(state),
+    };
+    let mut spec = PageSpec::new(Page::Success, StatusCode::OK, config, locale);
+    spec.cookies = clear;
+    view::render(state, env, spec)
+}
+
+/// A message key with its placeholder values.
+type Problem = (String, Vec<(String, String)>);
+
+async fn failed(state: &AppState, env: &Env, held: &Held, err: CompleteError) -> Response {
+    let messages_for = |key: &str, params: &[(&str, &str)]| {
+        (
+            key.to_owned(),
+            params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (status, problems): (StatusCode, Vec<Problem>) = match &err {
+        CompleteError::InvalidLink(_) => {
+            return invalid_link(state, env, vec![Held::clear_cookie()]);
+        }
+        CompleteError::Unconfirmed { likely_applied } => {
+            tracing::warn!(likely_applied, request_id = %env.request_id, "password change unconfirmed");
+            return super::error_page(state, env, None, StatusCode::BAD_GATEWAY);
+        }
+        CompleteError::Mismatch => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![messages_for("policy.mismatch", &[])],
+        ),
+        CompleteError::PolicyViolations(_) => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
+        CompleteError::PasswordReused { depth } => {
+            let depth = depth.to_string();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![messages_for("policy.history", &[("depth", &depth)])],
+            )
+        }
+        CompleteError::ProviderRejected { message_key } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![messages_for(message_key, &[])],
+        ),
+        CompleteError::TryAgainLater => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            vec![messages_for("error.body", &[])],
+        ),
+        CompleteError::Throttled => (
+            StatusCode::TOO_MANY_REQUESTS,
+            vec![messages_for("error.throttled", &[])],
+        ),
+    };
+    // Localize in the page's locale: resolve tenant and locale as the page will.
+    let (active, locale) = match resolve(state, held).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
+        Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let locale = env.locale_for(&active.config, Some(&locale));
+    let messages = view::messages(state, Some(&active.config), &locale);
+    let mut errors: Vec<FieldError> = Vec::new();
+    if let (CompleteError::PolicyViolations(violations), Some(messages)) = (&err, &messages) {
+        errors.extend(violations.iter().map(|v| {
+            field_error(
+                &format!("policy.{}", v.code()),
+                policy_view::violation_text(messages, v),
+            )
+        }));
+    }
+    for (key, params) in problems {
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let text = messages
+            .as_ref()
+            .and_then(|m| m.format(&key, &params).ok())
+            .unwrap_or_else(|| view::error_text(messages.as_ref(), "error.body"));
+        errors.push(field_error(&key, text));
+    }
+    new_password_page(state, env, held, status, errors).await
+}

@@ -1,0 +1,197 @@
+//! The hosted pages. Every handler is short: read the request → call the engine through
+//! [`crate::backend::ResetBackend`] → render a page or redirect.
+//!
+//! | route | page |
+//! |---|---|
+//! | `GET /reset?client_id=…`, `GET /a/{client_id}/reset` | request form |
+//! | `POST` to either | "check your inbox" (link mode) or code entry (code mode) |
+//! | `POST /reset/code` | moves flow + code into the reset cookie, 303 to `/reset/confirm` |
+//! | `GET /reset/confirm?token=…` | moves the token into the reset cookie, 303 to `/reset/confirm` |
+//! | `GET /reset/janrain?client_id=…&code=…` | the same for a Janrain code |
+//! | `GET /reset/confirm` | new password (or the one invalid-link page) |
+//! | `POST /reset/confirm` | 303 to the allowlisted redirect URI, or the success page |
+//! | `GET /static/{version}/{theme}/{file}` | theme assets, cached for a year |
+//!
+//! # Layout
+//! - [`view`]: rendering a page (theme, messages, nonce, CSRF token).
+//! - [`request`]: the request form and its POST.
+//! - [`confirm`]: token/code intake, the new-password page and its POST.
+//! - [`held`]: the reset credential held in the `__Host-pg-reset` cookie.
+//! - [`assets`]: static files.
+
+pub mod assets;
+pub mod confirm;
+pub mod held;
+pub mod request;
+pub mod view;
+
+use std::{net::IpAddr, sync::Arc};
+
+use passgate_engine::TenantRuntime;
+use passgate_tenant::ClientId;
+use passgate_theme::{FieldError, Page};
+use poem::{Body, Endpoint, EndpointExt, Request, Response, Route, get, http::StatusCode, post};
+
+use crate::{form::Form, security::csrf, state::AppState};
+use view::{Env, PageSpec};
+
+/// The page routes (mounted at `/` by [`crate::AppBuilder`]).
+pub fn routes() -> Route {
+    Route::new()
+        .at("/reset", get(request::show).post(request::submit))
+        .at(
+            "/a/:client_id/reset",
+            get(request::show_path).post(request::submit_path),
+        )
+        .at("/reset/code", post(confirm::submit_code))
+        .at("/reset/janrain", get(confirm::janrain_landing))
+        .at("/reset/confirm", get(confirm::show).post(confirm::submit))
+        .at("/static/:version/:theme/*path", get(assets::serve))
+}
+
+/// Page routes with the themed 404 page for anything unknown.
+pub fn with_not_found(route: Route) -> impl poem::Endpoint {
+    route.around(|next, req| async move {
+        let state = req.data::<AppState>().cloned();
+        let env = state.as_ref().map(|s| Env::from_request(s, &req));
+        match next.call(req).await {
+            Err(err) if err.is::<poem::error::NotFoundError>() => match (state, env) {
+                (Some(state), Some(env)) => Ok(not_found(&state, &env)),
+                _ => Err(err),
+            },
+            other => other.map(poem::IntoResponse::into_response),
+        }
+    })
+}
+
+/// The neutral 404 page (unknown app or path): default theme, no app name.
+pub fn not_found(state: &AppState, env: &Env) -> Response {
+    let locale = env.neutral_locale(state);
+    view::render(
+        state,
+        env,
+        PageSpec::new(Page::NotFound, StatusCode::NOT_FOUND, None, locale),
+    )
+}
+
+/// The one invalid-link page, identical for every failure (security.md item 11): default
+/// theme, no app name, no link back to any app, status 410.
+pub fn invalid_link(state: &AppState, env: &Env, cookies: Vec<String>) -> Response {
+    let locale = env.neutral_locale(state);
+    let mut spec = PageSpec::new(Page::InvalidLink, StatusCode::GONE, None, locale);
+    spec.cookies = cookies;
+    view::render(state, env, spec)
+}
+
+/// The generic error page with `status`, in the tenant's theme when known.
+pub fn error_page(
+    state: &AppState,
+    env: &Env,
+    tenant: Option<&TenantRuntime>,
+    status: StatusCode,
+) -> Response {
+    let config = tenant.map(|t| &t.config);
+    let locale = match config {
+        Some(c) => env.locale_for(c, None),
+        None => env.neutral_locale(state),
+    };
+    view::render(
+        state,
+        env,
+        PageSpec::new(Page::Error, status, config, locale),
+    )
+}
+
+/// The 403 page for a refused form POST.
+pub fn forbidden(state: &AppState, env: &Env, reason: csrf::CsrfRefusal) -> Response {
+    tracing::warn!(target: passgate_engine::SECURITY_TARGET, reason = reason.as_str(), request_id = %env.request_id, "form POST refused (CSRF)");
+    error_page(state, env, None, StatusCode::FORBIDDEN)
+}
+
+/// The tenant serving `client_id`, `Ok(None)` when unknown or malformed.
+pub async fn tenant(state: &AppState, client_id: &str) -> Result<Option<Arc<TenantRuntime>>, ()> {
+    let Ok(client) = ClientId::parse(client_id) else {
+        return Ok(None);
+    };
+    state.tenants.by_client(&client).await.map_err(|err| {
+        tracing::error!(error = %err, "tenant lookup failed");
+    })
+}
+
+/// The client id named by the request's `Host` (custom domain), if any.
+pub fn client_for_host(state: &AppState, req: &Request) -> Option<String> {
+    let host = req.headers().get(poem::http::header::HOST)?.to_str().ok()?;
+    state
+        .settings
+        .custom_hosts
+        .get(&host.to_ascii_lowercase())
+        .cloned()
+}
+
+/// The client address, through the trusted proxies only.
+pub fn client_ip(state: &AppState, req: &Request) -> IpAddr {
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    state.settings.trusted_proxies.client_ip(peer, &forwarded)
+}
+
+/// Why a form POST could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Too big, not a form, or a repeated field: 400.
+    Malformed,
+    /// CSRF refusal: 403.
+    Refused(csrf::CsrfRefusal),
+}
+
+/// Reads a form POST: size limit, strict parsing, then both CSRF layers.
+pub async fn read_form(state: &AppState, req: &Request, body: Body) -> Result<Form, ReadError> {
+    let bytes = body
+        .into_bytes_limit(state.settings.max_body_bytes)
+        .await
+        .map_err(|_| ReadError::Malformed)?;
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    // Provenance first: a cross-site POST is refused however it is shaped.
+    csrf::check_provenance(&state.settings, req).map_err(ReadError::Refused)?;
+    let form = Form::parse(content_type, &bytes).map_err(|_| ReadError::Malformed)?;
+    csrf::verify_token(&state.csrf_key, req, form.get("csrf_token")).map_err(ReadError::Refused)?;
+    Ok(form)
+}
+
+/// The answer to a form that could not be read.
+pub fn read_error(state: &AppState, env: &Env, err: ReadError) -> Response {
+    match err {
+        ReadError::Malformed => error_page(state, env, None, StatusCode::BAD_REQUEST),
+        ReadError::Refused(reason) => forbidden(state, env, reason),
+    }
+}
+
+/// One localized field error.
+pub fn field_error(code: &str, message: String) -> FieldError {
+    FieldError {
+        code: code.to_owned(),
+        message,
+    }
+}
+
+/// A 303 to `location` with extra `Set-Cookie` values.
+pub fn see_other(location: &str, cookies: Vec<String>) -> Response {
+    let mut resp = Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(poem::http::header::LOCATION, location);
+    for cookie in cookies {
+        resp = resp.header(poem::http::header::SET_COOKIE, cookie);
+    }
+    resp.finish()
+}

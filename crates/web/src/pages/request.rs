@@ -1,0 +1,156 @@
+//! The request form (`/reset?client_id=…` or `/a/{client_id}/reset`) and its POST, which
+//! answers "check your inbox" (or the code form in code mode) whatever the account.
+
+use passgate_engine::{RequestError, RequestInput};
+use passgate_tenant::Delivery;
+use passgate_theme::Page;
+use poem::{
+    Body, Request, Response, handler,
+    http::StatusCode,
+    web::{Data, Path},
+};
+
+use super::{
+    client_for_host, client_ip, error_page, not_found, read_error, read_form, tenant,
+    view::{self, Env, PageSpec},
+};
+use crate::{form::Form, state::AppState};
+
+/// `GET /reset?client_id=…&locale=…&redirect_uri=…`
+#[handler]
+pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
+    show_form(state, req, None).await
+}
+
+/// `GET /a/{client_id}/reset`
+#[handler]
+pub async fn show_path(
+    req: &Request,
+    Path(client_id): Path<String>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    show_form(state, req, Some(client_id)).await
+}
+
+/// `POST /reset`
+#[handler]
+pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
+    submit_form(state, req, body, None).await
+}
+
+/// `POST /a/{client_id}/reset`
+#[handler]
+pub async fn submit_path(
+    req: &Request,
+    Path(client_id): Path<String>,
+    body: Body,
+    Data(state): Data<&AppState>,
+) -> Response {
+    submit_form(state, req, body, Some(client_id)).await
+}
+
+async fn show_form(state: &AppState, req: &Request, path_client: Option<String>) -> Response {
+    let env = Env::from_request(state, req);
+    let Ok(query) = Form::from_query(req.uri().query()) else {
+        return error_page(state, &env, None, StatusCode::BAD_REQUEST);
+    };
+    let client_id = path_client
+        .or_else(|| query.get("client_id").map(str::to_owned))
+        .or_else(|| client_for_host(state, req));
+    let Some(client_id) = client_id else {
+        return not_found(state, &env);
+    };
+    let active = match tenant(state, &client_id).await {
+        Ok(Some(active)) => active,
+        Ok(None) => return not_found(state, &env),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let config = &active.config;
+    let redirect_uri = query.get("redirect_uri");
+    if redirect_uri.is_some_and(|requested| config.reset.redirect_uri(requested).is_none()) {
+        // Exact match only (security.md item 43): refused, and never echoed as a link.
+        return error_page(state, &env, Some(&active), StatusCode::BAD_REQUEST);
+    }
+    let locale = env.locale_for(config, None);
+    let mut spec = PageSpec::new(Page::Request, StatusCode::OK, Some(config), locale.clone());
+    spec.form_action = req.uri().path().to_owned();
+    spec.hidden = hidden(&client_id, &locale, redirect_uri);
+    view::render(state, &env, spec)
+}
+
+fn hidden(client_id: &str, locale: &str, redirect_uri: Option<&str>) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("client_id".to_owned(), client_id.to_owned()),
+        ("locale".to_owned(), locale.to_owned()),
+    ];
+    if let Some(uri) = redirect_uri {
+        fields.push(("redirect_uri".to_owned(), uri.to_owned()));
+    }
+    fields
+}
+
+async fn submit_form(
+    state: &AppState,
+    req: &Request,
+    body: Body,
+    path_client: Option<String>,
+) -> Response {
+    let env = Env::from_request(state, req);
+    let form = match read_form(state, req, body).await {
+        Ok(form) => form,
+        Err(err) => return read_error(state, &env, err),
+    };
+    let client_id = path_client
+        .or_else(|| form.get("client_id").map(str::to_owned))
+        .or_else(|| client_for_host(state, req));
+    let Some(client_id) = client_id else {
+        return not_found(state, &env);
+    };
+    let active = match tenant(state, &client_id).await {
+        Ok(Some(active)) => active,
+        Ok(None) => return not_found(state, &env),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let config = &active.config;
+    let locale = env.locale_for(config, form.get("locale"));
+    let input = RequestInput {
+        client_id: client_id.clone(),
+        email_raw: form.get("email").unwrap_or_default().to_owned(),
+        locale: Some(locale.clone()),
+        redirect_uri: form.get("redirect_uri").map(str::to_owned),
+        client_ip: client_ip(state, req),
+        request_id: env.request_id.clone(),
+    };
+    let accepted = match state.backend.request_reset(input).await {
+        Ok(accepted) => accepted,
+        Err(RequestError::UnknownClient) => return not_found(state, &env),
+        Err(RequestError::RedirectNotAllowed) => {
+            return error_page(state, &env, Some(&active), StatusCode::BAD_REQUEST);
+        }
+        Err(RequestError::Unavailable(err)) => {
+            tracing::error!(error = %err, request_id = %env.request_id, "reset request not recorded");
+            return error_page(state, &env, Some(&active), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
+    let restart = restart_url(&client_id, &locale);
+    if config.reset.delivery == Delivery::Code {
+        let mut spec = PageSpec::new(Page::Code, StatusCode::OK, Some(config), locale.clone());
+        spec.form_action = "/reset/code".to_owned();
+        spec.hidden = hidden(&client_id, &locale, None);
+        spec.hidden.push(("flow_id".to_owned(), accepted.flow_id));
+        spec.restart_url = Some(restart);
+        return view::render(state, &env, spec);
+    }
+    let mut spec = PageSpec::new(Page::Sent, StatusCode::OK, Some(config), locale);
+    spec.restart_url = Some(restart);
+    view::render(state, &env, spec)
+}
+
+/// The request form of `client_id` in `locale`.
+pub fn restart_url(client_id: &str, locale: &str) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("locale", locale)
+        .finish();
+    format!("/reset?{query}")
+}

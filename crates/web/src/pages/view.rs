@@ -1,0 +1,259 @@
+//! Rendering one hosted page: the tenant's theme, branding and messages in the negotiated
+//! locale, with the response's CSP nonce and the form's CSRF token, as an HTML response.
+//!
+//! Pages that must not reveal which tenant a token belongs to (the invalid-link page) and
+//! pages without a tenant (unknown app) use the `default` theme and no app name.
+
+use std::collections::BTreeMap;
+
+use passgate_tenant::TenantConfig;
+use passgate_theme::{
+    Branding, DEFAULT_THEME, FieldError, HiddenField, Messages, Page, PageContext,
+};
+use poem::{Request, Response, http::StatusCode};
+
+use crate::{
+    locale,
+    security::{
+        csrf::{self, CsrfIssue},
+        headers::{CspNonce, ImgOrigin},
+    },
+    state::{AppState, static_prefix},
+};
+
+/// What a page needs from the request it answers.
+#[derive(Debug, Clone)]
+pub struct Env {
+    /// The response's CSP nonce.
+    pub nonce: String,
+    /// The form token (and cookie to set), for pages with a form.
+    pub csrf: Option<CsrfIssue>,
+    /// `Accept-Language`, for negotiation.
+    pub accept_language: Option<String>,
+    /// Explicit `locale` / `ui_locales` query values.
+    pub explicit_locales: Vec<String>,
+    /// Correlates logs, audit events and the error page's reference.
+    pub request_id: String,
+}
+
+impl Env {
+    /// Reads what pages need from `req`.
+    pub fn from_request(state: &AppState, req: &Request) -> Self {
+        let nonce = req
+            .extensions()
+            .get::<CspNonce>()
+            .map(|n| n.0.clone())
+            .unwrap_or_default();
+        let query = crate::form::Form::from_query(req.uri().query());
+        let explicit_locales = ["locale", "ui_locales"]
+            .iter()
+            .filter_map(|name| {
+                query
+                    .as_ref()
+                    .ok()
+                    .and_then(|q| q.get(name))
+                    .map(str::to_owned)
+            })
+            .collect();
+        Self {
+            nonce,
+            csrf: csrf::issue(&state.csrf_key, req),
+            accept_language: req
+                .headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            explicit_locales,
+            request_id: crate::security::random_b64::<12>().unwrap_or_default(),
+        }
+    }
+
+    /// The best locale of `tenant` for this request (`extra` first: a form's hidden locale).
+    pub fn locale_for(&self, tenant: &TenantConfig, extra: Option<&str>) -> String {
+        let supported: Vec<String> = tenant
+            .locales
+            .supported
+            .iter()
+            .map(|l| l.as_str().to_owned())
+            .collect();
+        let mut explicit: Vec<&str> = extra.into_iter().collect();
+        explicit.extend(self.explicit_locales.iter().map(String::as_str));
+        locale::negotiate(
+            &supported,
+            tenant.locales.default.as_str(),
+            &explicit,
+            self.accept_language.as_deref(),
+        )
+    }
+
+    /// The best locale of the `default` theme (pages without a tenant).
+    pub fn neutral_locale(&self, state: &AppState) -> String {
+        let supported = state.themes.locales(DEFAULT_THEME);
+        let explicit: Vec<&str> = self.explicit_locales.iter().map(String::as_str).collect();
+        locale::negotiate(&supported, "en", &explicit, self.accept_language.as_deref())
+    }
+}
+
+/// The theme's branding from the tenant's validated branding (custom CSS included).
+pub fn branding(tenant: &TenantConfig) -> Branding {
+    let b = &tenant.branding;
+    Branding {
+        primary_color: b.primary_color.as_ref().map(|c| c.as_str().to_owned()),
+        background_color: b.background_color.as_ref().map(|c| c.as_str().to_owned()),
+        text_color: b.text_color.as_ref().map(|c| c.as_str().to_owned()),
+        logo_url: b.logo_url.as_ref().map(|u| u.as_str().to_owned()),
+        font_family: b.font_family.clone(),
+        custom_css: b.custom_css.clone(),
+    }
+}
+
+/// The messages of `tenant` (or the default theme) in `locale`.
+pub fn messages(state: &AppState, tenant: Option<&TenantConfig>, locale: &str) -> Option<Messages> {
+    let (theme, overrides) = match tenant {
+        Some(t) => (
+            t.theme.as_str(),
+            t.messages
+                .iter()
+                .find(|(l, _)| l.as_str() == locale)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default(),
+        ),
+        None => (DEFAULT_THEME, BTreeMap::new()),
+    };
+    Messages::new(&state.themes, theme, locale, overrides).ok()
+}
+
+/// A page about to be rendered.
+#[derive(Debug)]
+pub struct PageSpec<'a> {
+    /// Which template.
+    pub page: Page,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The tenant whose theme and branding to use; `None` for the neutral default theme.
+    pub tenant: Option<&'a TenantConfig>,
+    /// The negotiated locale.
+    pub locale: String,
+    /// Where the form posts.
+    pub form_action: String,
+    /// Hidden inputs besides the CSRF token.
+    pub hidden: Vec<(String, String)>,
+    /// Problems to show.
+    pub errors: Vec<FieldError>,
+    /// "Start again" link.
+    pub restart_url: Option<String>,
+    /// "Back to the app" link (success page).
+    pub continue_url: Option<String>,
+    /// Prefilled email (request form).
+    pub email: Option<String>,
+    /// Live-validation payload (new-password page).
+    pub policy: Option<serde_json::Value>,
+    /// Extra `Set-Cookie` values (the reset cookie).
+    pub cookies: Vec<String>,
+}
+
+impl<'a> PageSpec<'a> {
+    /// A page with nothing but its template, status, tenant and locale.
+    pub fn new(
+        page: Page,
+        status: StatusCode,
+        tenant: Option<&'a TenantConfig>,
+        locale: String,
+    ) -> Self {
+        Self {
+            page,
+            status,
+            tenant,
+            locale,
+            form_action: String::new(),
+            hidden: Vec::new(),
+            errors: Vec::new(),
+            restart_url: None,
+            continue_url: None,
+            email: None,
+            policy: None,
+            cookies: Vec::new(),
+        }
+    }
+}
+
+/// Renders `spec` into an HTML response (a bare 500 if the theme cannot render, which the
+/// startup check makes a bug).
+pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
+    let theme = spec.tenant.map_or(DEFAULT_THEME, |t| t.theme.as_str());
+    let Some(messages) = messages(state, spec.tenant, &spec.locale) else {
+        tracing::error!(theme, locale = %spec.locale, "no messages for page");
+        return bare_error();
+    };
+    let branding = spec.tenant.map(branding).unwrap_or_default();
+    let logo_origin = branding
+        .logo_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .filter(|u| u.scheme() == "https")
+        .map(|u| u.origin().ascii_serialization());
+    let with_form = !spec.form_action.is_empty();
+    let csrf = env.csrf.as_ref().filter(|_| with_form);
+    let ctx = PageContext {
+        messages,
+        display_name: spec
+            .tenant
+            .map(|t| t.display_name.clone())
+            .unwrap_or_default(),
+        branding,
+        csp_nonce: env.nonce.clone(),
+        csrf_token: csrf.map(|c| c.token.clone()).unwrap_or_default(),
+        form_action: spec.form_action,
+        restart_url: spec.restart_url,
+        continue_url: spec.continue_url,
+        static_prefix: static_prefix(),
+        hidden_fields: spec
+            .hidden
+            .into_iter()
+            .map(|(name, value)| HiddenField { name, value })
+            .collect(),
+        email: spec.email,
+        errors: spec.errors,
+        policy: spec.policy,
+        request_id: Some(env.request_id.clone()),
+    };
+    let html = match state.themes.render_page(theme, spec.page, &ctx) {
+        Ok(html) => html,
+        Err(err) => {
+            tracing::error!(theme, page = ?spec.page, error = %err, "page did not render");
+            return bare_error();
+        }
+    };
+    let mut resp = Response::builder()
+        .status(spec.status)
+        .content_type("text/html; charset=utf-8");
+    if let Some(cookie) = csrf.and_then(|c| c.set_cookie.clone()) {
+        resp = resp.header(poem::http::header::SET_COOKIE, cookie);
+    }
+    for cookie in spec.cookies {
+        resp = resp.header(poem::http::header::SET_COOKIE, cookie);
+    }
+    let mut resp = resp.body(html);
+    if let Some(origin) = logo_origin {
+        resp.extensions_mut().insert(ImgOrigin(origin));
+    }
+    resp
+}
+
+/// A localized error text, or the generic error body when the catalog lacks `key`.
+pub fn error_text(messages: Option<&Messages>, key: &str) -> String {
+    messages
+        .and_then(|m| {
+            m.format(key, &[])
+                .ok()
+                .or_else(|| m.format("error.body", &[]).ok())
+        })
+        .unwrap_or_else(|| "Something went wrong. Please try again.".to_owned())
+}
+
+fn bare_error() -> Response {
+    Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .content_type("text/plain; charset=utf-8")
+        .body("internal error\n")
+}

@@ -1,0 +1,128 @@
+//! The security headers of every response, set in this one place (security.md items 33, 36,
+//! 37, 41): a strict CSP with a nonce fresh per response, HSTS, `nosniff`,
+//! `no-referrer`, COOP, `X-Frame-Options`, `X-Robots-Tag`, and `Cache-Control: no-store`
+//! unless a handler chose a cache policy (static assets). Unknown `Host` values are refused
+//! with 400 before any handler runs.
+//!
+//! Handlers read the nonce from the request's [`CspNonce`] extension and may widen
+//! `img-src` with a tenant's logo origin by putting an [`ImgOrigin`] into the response's
+//! extensions. A handler that sets its own `Content-Security-Policy` (the rule worker) keeps
+//! it.
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response, Result,
+    http::{HeaderValue, StatusCode, header},
+};
+
+use crate::settings::WebSettings;
+
+/// The CSP nonce of the response being built (request extension).
+#[derive(Debug, Clone)]
+pub struct CspNonce(pub String);
+
+/// An extra `img-src` origin for this response (response extension): the tenant's https logo.
+#[derive(Debug, Clone)]
+pub struct ImgOrigin(pub String);
+
+/// The page CSP for `nonce`, with `img_origin` allowed for images when given.
+pub fn page_csp(nonce: &str, img_origin: Option<&str>) -> String {
+    let img = match img_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    format!(
+        "default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; \
+         style-src 'self' 'nonce-{nonce}'; img-src {img}; font-src 'self'; \
+         worker-src 'self'; connect-src 'none'; manifest-src 'self'; form-action 'self'; \
+         base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The CSP of the rule worker's own script: it may compile the tenant's rule
+/// (`new Function`) and nothing else — no network, no imports.
+pub const WORKER_CSP: &str = "default-src 'none'; script-src 'unsafe-eval'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// Wraps the whole app: host check, nonce, then headers on whatever comes back (errors too).
+pub async fn around<E: Endpoint>(
+    settings: std::sync::Arc<WebSettings>,
+    next: E,
+    mut req: Request,
+) -> Result<Response> {
+    let Some(nonce) = super::random_b64::<16>() else {
+        return Ok(finish(
+            StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            "unavailable",
+        ));
+    };
+    let host_ok = match req.headers().get(header::HOST).map(|h| h.to_str()) {
+        None => true,
+        Some(Ok(host)) => settings.is_known_host(host),
+        Some(Err(_)) => false,
+    };
+    if !host_ok {
+        let resp = Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .content_type("text/plain; charset=utf-8")
+            .body("unknown host\n");
+        return Ok(finish(resp, &nonce));
+    }
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let resp = match next.call(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(err) => err.into_response(),
+    };
+    Ok(finish(resp, &nonce))
+}
+
+fn set(resp: &mut Response, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, value);
+    }
+}
+
+/// Adds the headers to one response.
+fn finish(mut resp: Response, nonce: &str) -> Response {
+    if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        let img = resp.extensions().get::<ImgOrigin>().map(|o| o.0.clone());
+        set(
+            &mut resp,
+            header::CONTENT_SECURITY_POLICY,
+            &page_csp(nonce, img.as_deref()),
+        );
+    }
+    if !resp.headers().contains_key(header::CACHE_CONTROL) {
+        set(&mut resp, header::CACHE_CONTROL, "no-store");
+    }
+    set(
+        &mut resp,
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=31536000; includeSubDomains",
+    );
+    set(&mut resp, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(&mut resp, header::REFERRER_POLICY, "no-referrer");
+    set(&mut resp, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        &mut resp,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        &mut resp,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    set(
+        &mut resp,
+        header::HeaderName::from_static("x-robots-tag"),
+        "noindex, nofollow",
+    );
+    set(
+        &mut resp,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    resp.headers_mut().remove(header::SERVER);
+    resp.headers_mut().remove("x-powered-by");
+    resp
+}

@@ -1,0 +1,60 @@
+//! [`WebSettings`]: how the HTTP layer runs, built once by the binary.
+
+use std::collections::BTreeMap;
+
+use passgate_engine::client_ip::TrustedProxies;
+
+/// Platform-level knobs of the hosted pages and the public API.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// The configured public origin (`https://reset.example.com`). It is the only origin a
+    /// cross-origin check accepts; links are built by the engine from the same value.
+    pub public_base_url: String,
+    /// Extra hosts (custom domain per tenant) mapped to the client id they serve. A request
+    /// whose `Host` is neither the public origin's host nor one of these gets 400.
+    pub custom_hosts: BTreeMap<String, String>,
+    /// Proxies whose `X-Forwarded-For` is believed for the client address.
+    pub trusted_proxies: TrustedProxies,
+    /// Lifetime of the cookie that carries a reset token after it leaves the address bar.
+    pub reset_cookie_max_age_secs: u64,
+    /// Largest request body accepted by forms and the JSON API.
+    pub max_body_bytes: usize,
+}
+
+impl WebSettings {
+    /// Defaults for `public_base_url`.
+    pub fn new(public_base_url: impl Into<String>) -> Self {
+        Self {
+            public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
+            custom_hosts: BTreeMap::new(),
+            trusted_proxies: TrustedProxies::none(),
+            reset_cookie_max_age_secs: 15 * 60,
+            max_body_bytes: 16 * 1024,
+        }
+    }
+
+    /// The public origin as `scheme://host[:port]`, compared with `Origin` headers.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.public_base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.public_base_url.clone())
+    }
+
+    /// The public origin's `host[:port]`, compared with `Host` headers.
+    pub fn public_host(&self) -> Option<String> {
+        let url = url::Url::parse(&self.public_base_url).ok()?;
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        })
+    }
+
+    /// Whether `host` (a `Host` header value) is served here.
+    pub fn is_known_host(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.public_host()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+            || self.custom_hosts.contains_key(&host)
+    }
+}

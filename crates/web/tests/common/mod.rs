@@ -1,0 +1,569 @@
+//! The web test harness: the real engine over a migrated SQLite store, the provider
+//! simulator, a real SMTP sink on loopback, the real themes, and the web app on top.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use passgate_engine::{
+    Engine, EngineParts, EngineSettings, FixedClock, Keyring, StaticTenants, StoredProviders,
+    ThemeRenderer,
+    mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
+    seal_provider_secret,
+};
+use passgate_idp::{HostPolicy, HttpConfig, RetryPolicy};
+use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
+use passgate_smtp_sink::{ReceivedMail, SmtpSink};
+use passgate_store::{NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
+use passgate_tenant::{ValidatedTenant, parse_tenant_yaml};
+use passgate_theme::Themes;
+use passgate_web::{AppState, CsrfKey, WebSettings};
+use secrecy::SecretString;
+
+/// The public origin in in-process tests.
+pub const BASE: &str = "https://reset.example.test";
+/// A password every fixture tenant accepts.
+pub const PASSWORD: &str = "violet kestrel harbour 1987 lantern";
+const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
+
+/// Fitness theme, German by default, a JavaScript rule, hosted links.
+pub const FITLIFE: &str = r##"
+id: fitlife
+display_name: FitLife
+client_ids: [fitlife-ios, fitlife-web]
+theme: fitness
+branding:
+  primary_color: "#ff5a1f"
+  background_color: "#fff8f3"
+  text_color: "#222222"
+locales:
+  default: de
+  supported: [de, en, es]
+messages:
+  de:
+    fitlife.no_repeats: "Höchstens {max} gleiche Zeichen hintereinander."
+  en:
+    fitlife.no_repeats: "At most {max} identical characters in a row."
+  es:
+    fitlife.no_repeats: "Como máximo {max} caracteres iguales seguidos."
+password_policy:
+  min_length: 15
+  script:
+    source: |
+      function validate(password, ctx) {
+        let run = 1;
+        for (let i = 1; i < password.length; i++) {
+          run = password[i] === password[i - 1] ? run + 1 : 1;
+          if (run > 3) { return [{ key: "fitlife.no_repeats", params: { max: "3" } }]; }
+        }
+        return [];
+      }
+    timeout_ms: 100
+reset:
+  mode: hosted
+  delivery: link
+  token_ttl: 1h
+  redirect_uris:
+    - fitlife://password-reset/done
+    - https://app.fitlife.example/welcome-back
+"##;
+
+/// Bank theme, French and English, character classes, hosted links.
+pub const NORTHBANK: &str = r##"
+id: northbank
+display_name: Northbank
+client_ids: [northbank-mobile]
+theme: bank
+branding:
+  primary_color: "#0b2e4f"
+  background_color: "#f4f6f8"
+  text_color: "#0b1b2b"
+locales:
+  default: fr
+  supported: [fr, en]
+password_policy:
+  min_length: 16
+  character_classes:
+    require: [lowercase, uppercase, digit, symbol]
+    min_classes: 3
+reset:
+  mode: hosted
+  delivery: link
+  token_ttl: 30m
+  redirect_uris:
+    - northbank://security/password-updated
+    - https://online.northbank.example/security/done
+"##;
+
+/// Default theme, code delivery.
+pub const VAULT: &str = r##"
+id: vault
+display_name: Vault
+client_ids: [vault-app]
+theme: default
+locales:
+  default: en
+  supported: [en]
+password_policy:
+  min_length: 12
+reset:
+  mode: hosted
+  delivery: code
+  token_ttl: 10m
+"##;
+
+/// Every fixture tenant.
+pub fn fixtures() -> Vec<ValidatedTenant> {
+    [FITLIFE, NORTHBANK, VAULT]
+        .iter()
+        .map(|y| parse_tenant_yaml("fixture.yaml", y).expect("fixture tenant"))
+        .collect()
+}
+
+pub fn themes_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../themes")
+}
+
+pub fn themes() -> Arc<Themes> {
+    Arc::new(Themes::load(&themes_dir()).unwrap())
+}
+
+fn users() -> Vec<SeedUser> {
+    ["ada@example.com", "grace@example.com", "linus@example.com"]
+        .iter()
+        .map(|email| SeedUser {
+            email: (*email).into(),
+            user_id: None,
+            connection: None,
+            name: Some("Ada Lovelace".into()),
+            blocked: false,
+            email_verified: true,
+            password: Some("an old password of hers 1815".into()),
+        })
+        .collect()
+}
+
+fn fast_http() -> HttpConfig {
+    HttpConfig {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            max_retries: 0,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+            max_rate_limit_wait: Duration::from_millis(50),
+            jitter: false,
+        },
+    }
+}
+
+fn loopback() -> HostPolicy {
+    HostPolicy {
+        custom_domains: Vec::new(),
+        allow_insecure_loopback_for_tests: true,
+    }
+}
+
+/// Everything a web test needs.
+pub struct Harness {
+    pub state: AppState,
+    pub engine: Engine,
+    pub sim: SimHandle,
+    pub sink: Arc<SmtpSink>,
+    pub store: Store,
+    pub clock: FixedClock,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// The real stack with the fixture tenants, links built from `base`.
+    pub async fn new(base: &str) -> Self {
+        passgate_idp::install_crypto_provider();
+        let validated = fixtures();
+        let sim = passgate_idp_sim::start(SimConfig {
+            users: users(),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let sink = SmtpSink::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("web.sqlite").display()
+        );
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let keyring = Keyring::generate("test").unwrap();
+        let now = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let clock = FixedClock::new(now);
+        for v in &validated {
+            let id = v.config.id.clone();
+            store
+                .create_tenant(
+                    NewTenant {
+                        id: id.clone(),
+                        display_name: v.config.display_name.clone(),
+                        status: TenantStatus::Active,
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+            store
+                .set_provider(
+                    &id,
+                    ProviderBinding {
+                        kind: Some("auth0".into()),
+                        domain: Some(sim.base_url.clone()),
+                        connection: Some(AUTH0_CONNECTION.into()),
+                        mode: None,
+                        client_id: Some("sim-client".into()),
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+            let sealed =
+                seal_provider_secret(&keyring, &id, &SecretString::from("sim-secret")).unwrap();
+            store
+                .set_provider_secret(&id, Some(sealed), now)
+                .await
+                .unwrap();
+        }
+        let mut settings = EngineSettings::new(base);
+        settings.request_floor = Duration::ZERO;
+        settings.jobs.poll_interval = Duration::from_millis(50);
+        settings.outbox.poll_interval = Duration::from_millis(50);
+        let tenants = StaticTenants::new(validated);
+        let themes = themes();
+        let transport = SmtpTransport::new(&SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: sink.addr().port(),
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
+        let providers = StoredProviders::new(
+            store.clone(),
+            keyring.clone(),
+            loopback(),
+            fast_http(),
+            Arc::new(settings.clone()),
+        );
+        let engine = Engine::new(EngineParts {
+            store: store.clone(),
+            tenants: Arc::new(tenants.clone()),
+            providers: Arc::new(providers),
+            renderer: Arc::new(ThemeRenderer::new(Arc::clone(&themes))),
+            transport: Arc::new(transport),
+            keyring: keyring.clone(),
+            clock: Arc::new(clock.clone()),
+            settings,
+        });
+        let state = AppState {
+            backend: Arc::new(engine.clone()),
+            tenants: Arc::new(tenants),
+            themes,
+            settings: Arc::new(WebSettings::new(base)),
+            csrf_key: CsrfKey::new(keyring.derive("csrf")),
+        };
+        Self {
+            state,
+            engine,
+            sim,
+            sink: Arc::new(sink),
+            store,
+            clock,
+            _dir: dir,
+        }
+    }
+
+    /// Runs the job worker and the outbox until both are idle.
+    pub async fn drain(&self) {
+        for _ in 0..20 {
+            let jobs = self.engine.run_jobs_once().await.unwrap();
+            let mails = self.engine.run_outbox_once().await.unwrap();
+            if jobs.is_idle() && mails.is_idle() {
+                return;
+            }
+        }
+    }
+
+    /// Every mail the SMTP sink accepted.
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        self.sink.received()
+    }
+
+    /// PATCH calls that carried a password.
+    pub fn password_patches(&self) -> usize {
+        self.sim
+            .calls()
+            .iter()
+            .filter(|c| c.method == "PATCH" && c.password_sha256.is_some())
+            .count()
+    }
+}
+
+/// Decodes the text/plain part of a received message.
+pub fn plain_text(mail: &ReceivedMail) -> String {
+    decoded_parts(&mail.data)
+        .into_iter()
+        .find(|(ct, _)| ct.starts_with("text/plain"))
+        .map(|(_, body)| body)
+        .unwrap_or_default()
+}
+
+fn decoded_parts(data: &str) -> Vec<(String, String)> {
+    let mut parts = Vec::new();
+    for chunk in data.split("\r\n--") {
+        let Some((head, body)) = chunk.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let header = |name: &str| {
+            head.split("\r\n")
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_ascii_lowercase())
+                })
+                .unwrap_or_default()
+        };
+        let ct = header("content-type");
+        if !ct.starts_with("text/") {
+            continue;
+        }
+        let body = body.split("\r\n--").next().unwrap_or(body);
+        let decoded = match header("content-transfer-encoding").as_str() {
+            "quoted-printable" => decode_qp(body),
+            "base64" => {
+                use base64::Engine as _;
+                let joined: String = body.split_whitespace().collect();
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(joined)
+                        .unwrap_or_default(),
+                )
+                .unwrap_or_default()
+            }
+            _ => body.to_owned(),
+        };
+        parts.push((ct, decoded));
+    }
+    parts
+}
+
+fn decode_qp(body: &str) -> String {
+    let joined = body.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The reset link in a text, if any.
+pub fn link_in(text: &str) -> Option<String> {
+    let start = text.find("http")?;
+    let rest = &text[start..];
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+    let link = &rest[..end];
+    link.contains("/reset/confirm?token=")
+        .then(|| link.to_owned())
+}
+
+/// The token of a reset link.
+pub fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap_or_default().to_owned()
+}
+
+/// The 8-digit code in a text.
+pub fn code_in(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(8).enumerate().find_map(|(i, w)| {
+        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after_ok = chars.get(i + 8).is_none_or(|c| !c.is_ascii_digit());
+        (before_ok && after_ok && w.iter().all(char::is_ascii_digit)).then(|| w.iter().collect())
+    })
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Got {
+    pub status: u16,
+    pub headers: poem::http::HeaderMap,
+    pub body: String,
+}
+
+impl Got {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of the hidden input `name` in the page.
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')?;
+        Some(html_unescape(&self.body[start..start + end]))
+    }
+
+    /// The `lang` of the page.
+    pub fn lang(&self) -> Option<&str> {
+        let start = self.body.find("<html lang=\"")? + "<html lang=\"".len();
+        let end = self.body[start..].find('"')?;
+        Some(&self.body[start..start + end])
+    }
+
+    /// The CSP nonce of the response header.
+    pub fn nonce(&self) -> String {
+        let csp = self.header("content-security-policy").unwrap_or_default();
+        let start = csp.find("'nonce-").map(|i| i + 7).unwrap_or(0);
+        csp[start..]
+            .split('\'')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A browser-like client: keeps cookies, sends `Origin` on POSTs.
+pub struct Browser<E: poem::Endpoint> {
+    pub client: poem::test::TestClient<E>,
+    pub cookies: std::collections::BTreeMap<String, String>,
+    pub origin: Option<String>,
+}
+
+impl<E: poem::Endpoint> Browser<E> {
+    pub fn new(endpoint: E) -> Self {
+        Self {
+            client: poem::test::TestClient::new(endpoint),
+            cookies: Default::default(),
+            origin: Some(BASE.to_owned()),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn read(&mut self, resp: poem::test::TestResponse) -> Got {
+        let status = resp.0.status().as_u16();
+        let headers = resp.0.headers().clone();
+        for set in headers.get_all("set-cookie") {
+            let text = set.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = resp.0.into_body().into_string().await.unwrap();
+        Got {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Got {
+        self.get_with(uri, &[]).await
+    }
+
+    pub async fn get_with(&mut self, uri: &str, headers: &[(&str, &str)]) -> Got {
+        let mut req = self.client.get(uri).header("cookie", self.cookie_header());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await;
+        self.read(resp).await
+    }
+
+    /// POSTs a form body (already encoded) with the browser's cookies and `Origin`.
+    pub async fn post_raw(&mut self, uri: &str, body: &str, headers: &[(&str, &str)]) -> Got {
+        let mut req = self
+            .client
+            .post(uri)
+            .header("cookie", self.cookie_header())
+            .content_type("application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        let names_origin = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("origin"));
+        if let (Some(origin), false) = (&self.origin, names_origin) {
+            req = req.header("origin", origin.as_str());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await;
+        self.read(resp).await
+    }
+
+    /// POSTs `fields` as a form.
+    pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Got {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.post_raw(uri, &body, &[]).await
+    }
+
+    /// Submits the form of `page` (its hidden fields) plus `fields` to `action`.
+    pub async fn submit(&mut self, page: &Got, action: &str, fields: &[(&str, &str)]) -> Got {
+        let mut all: Vec<(String, String)> = hidden_fields(&page.body);
+        all.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish();
+        self.post_raw(action, &body, &[]).await
+    }
+}
+
+/// Every `<input type="hidden" name=… value=…>` of a page.
+pub fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[i + "<input type=\"hidden\" name=\"".len()..];
+        let name_end = rest.find('"').unwrap();
+        let name = rest[..name_end].to_owned();
+        let value_start = rest.find("value=\"").unwrap() + "value=\"".len();
+        let value_end = rest[value_start..].find('"').unwrap();
+        out.push((
+            name,
+            html_unescape(&rest[value_start..value_start + value_end]),
+        ));
+    }
+    out
+}

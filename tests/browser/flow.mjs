@@ -1,0 +1,172 @@
+// Drives headless Chromium through Passgate's hosted pages (run by
+// crates/web/tests/browser.rs, which starts the server, the provider simulator and the
+// SMTP sink). For two tenants with different themes and locales: request a reset, read
+// the mailed link, open it, watch the live rule feedback change while typing, submit,
+// land on the app's redirect. Then the same without JavaScript. Every page gets a
+// screenshot and an axe-core run (no serious or critical violation allowed), and no page
+// may log a CSP violation or touch another origin.
+//
+// Env: BASE_URL, MAIL_URL (test-only "last link mailed to ?to="), SCREENSHOT_DIR, CHROMIUM.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const MAIL = process.env.MAIL_URL;
+const OUT = process.env.SCREENSHOT_DIR;
+const PASSWORD = 'violet Kestrel harbour 1987 lantern';
+
+const failures = [];
+function check(ok, message) {
+  if (!ok) { failures.push(message); console.log('FAIL ' + message); }
+}
+
+async function lastLink(email, previous) {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`${MAIL}?to=${encodeURIComponent(email)}`)).text();
+    if (text && text !== previous) { return text; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail for ${email}`);
+}
+
+async function audit(page, name, withJs) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  if (!withJs) { return; }
+  // Evaluated through the DevTools protocol, so the page's CSP does not apply to axe.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations) {
+    console.log(`axe ${name}: ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes)`);
+    check(!['serious', 'critical'].includes(v.impact), `${name}: axe ${v.impact} ${v.id}`);
+  }
+}
+
+function watch(page, name, problems) {
+  const origin = new URL(BASE).origin;
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) { problems.push(`${name}: ${msg.text()}`); }
+  });
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== origin && !url.hostname.endsWith('.example')) {
+      problems.push(`${name}: request to another origin ${req.url()}`);
+    }
+  });
+}
+
+async function ruleState(page, code) {
+  return page.getAttribute(`#pg-rules li[data-rule="${code}"]`, 'data-state');
+}
+
+async function waitRule(page, code, state) {
+  try {
+    await page.waitForFunction(([c, s]) => {
+      const li = document.querySelector(`#pg-rules li[data-rule="${c}"]`);
+      return s === null ? !li : li && li.getAttribute('data-state') === s;
+    }, [code, state], { timeout: 3000 });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+async function resetFlow(browser, t, withJs) {
+  const tag = `${t.name}${withJs ? '' : '-nojs'}`;
+  const context = await browser.newContext({ javaScriptEnabled: withJs, locale: t.acceptLocale, viewport: { width: 900, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  watch(page, tag, problems);
+  // The app's landing page (the redirect target) is served here, not from the network.
+  await context.route(t.redirect + '**', (route) => route.fulfill({
+    contentType: 'text/html; charset=utf-8',
+    body: `<!doctype html><html lang="en"><title>${t.title}</title><main><h1>Back in ${t.title}</h1></main></html>`,
+  }));
+
+  const start = `${BASE}/reset?client_id=${t.client}&redirect_uri=${encodeURIComponent(t.redirect)}${t.query || ''}`;
+  await page.goto(start);
+  check(await page.getAttribute('html', 'lang') === t.lang, `${tag}: request page in ${t.lang}`);
+  await audit(page, `${tag}-1-request`, withJs);
+
+  const before = await (await fetch(`${MAIL}?to=${encodeURIComponent(t.email)}`)).text();
+  await page.fill('#email', t.email);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  check(await page.$('body.pg-sent') !== null, `${tag}: "check your inbox" page`);
+  await audit(page, `${tag}-2-sent`, withJs);
+
+  const link = await lastLink(t.email, before);
+  check(link.startsWith(`${BASE}/reset/confirm?token=`), `${tag}: link from the configured origin: ${link}`);
+  await page.goto(link);
+  check(!page.url().includes('token'), `${tag}: token left the address bar (${page.url()})`);
+  check(await page.$('#password') !== null, `${tag}: new-password form`);
+  await audit(page, `${tag}-3-new-password`, withJs);
+
+  if (withJs) {
+    await page.locator('#password').pressSequentially('abc', { delay: 10 });
+    check(await waitRule(page, 'policy.min_length', 'unmet'), `${tag}: min length shows unmet`);
+    await audit(page, `${tag}-4-feedback-short`, withJs);
+    if (t.script) {
+      await page.fill('#password', '');
+      await page.locator('#password').pressSequentially('zzzz zzzz zzzz zzzz', { delay: 5 });
+      check(await waitRule(page, t.script, 'unmet'), `${tag}: the JavaScript rule ran in its worker`);
+      await audit(page, `${tag}-5-feedback-script`, withJs);
+    }
+    await page.fill('#password', '');
+    await page.locator('#password').pressSequentially(PASSWORD, { delay: 5 });
+    check(await waitRule(page, 'policy.min_length', 'met'), `${tag}: min length shows met`);
+    if (t.classes) { check(await waitRule(page, 'policy.character_classes', 'met'), `${tag}: classes met`); }
+    if (t.script) { check(await waitRule(page, t.script, null), `${tag}: script rule cleared`); }
+    await audit(page, `${tag}-6-feedback-ok`, withJs);
+  } else {
+    await page.fill('#password', PASSWORD);
+  }
+  await page.fill('#password_confirm', PASSWORD);
+  await Promise.all([page.waitForURL(t.redirect + '**', { timeout: 15000 }), page.click('button[type=submit]')]);
+  check(page.url() === t.redirect, `${tag}: landed on ${t.redirect} (at ${page.url()})`);
+  await page.screenshot({ path: path.join(OUT, `${tag}-7-landed.png`) });
+
+  const storage = await page.evaluate(() => JSON.stringify(Object.assign({}, window.localStorage))).catch(() => '{}');
+  check(!storage.includes(link.split('token=')[1]), `${tag}: no token in localStorage`);
+  for (const p of problems) { check(false, p); }
+  await context.close();
+}
+
+async function invalidLinkPage(browser) {
+  const context = await browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  const problems = [];
+  watch(page, 'invalid', problems);
+  const resp = await page.goto(`${BASE}/reset/confirm?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
+  check(resp.status() === 410, `invalid link answers 410 (got ${resp.status()})`);
+  check(!page.url().includes('token'), 'invalid link: token left the address bar');
+  await audit(page, 'invalid-link', true);
+  for (const p of problems) { check(false, p); }
+  await context.close();
+}
+
+const tenants = [
+  { name: 'fitlife', client: 'fitlife-web', lang: 'de', acceptLocale: 'de-DE', email: 'ada@example.com',
+    redirect: 'https://app.fitlife.example/welcome-back', title: 'FitLife', script: 'script:fitlife.no_repeats' },
+  { name: 'northbank', client: 'northbank-mobile', lang: 'fr', acceptLocale: 'fr-FR', email: 'grace@example.com',
+    redirect: 'https://online.northbank.example/security/done', title: 'Northbank', classes: true },
+];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-background-networking', '--disable-gpu'],
+});
+try {
+  for (const t of tenants) { await resetFlow(browser, t, true); }
+  await resetFlow(browser, { ...tenants[0], name: 'fitlife-en', acceptLocale: 'en-US', lang: 'en', email: 'linus@example.com' }, false);
+  await invalidLinkPage(browser);
+} catch (e) {
+  failures.push(String(e && e.stack || e));
+  console.log('FAIL ' + (e && e.stack || e));
+} finally {
+  await browser.close();
+}
+console.log(`${failures.length === 0 ? 'ok' : 'FAILED'}: browser flow, ${failures.length} failure(s)`);
+process.exit(failures.length === 0 ? 0 : 1);
