@@ -390,7 +390,7 @@ async fn a_write_applied_then_timed_out_is_ambiguous_and_not_repeated() {
         "PATCH",
         "/api/v2/users/",
         Some(1),
-        FaultKind::ApplyThenDelay { ms: 3000 },
+        FaultKind::ApplyThenDelay { ms: 6000 },
     ));
     let err = client
         .set_password(JANE_ID, &secret("Blue-Harbour-Lamp-42"))
@@ -417,7 +417,7 @@ async fn slow_reads_time_out_after_bounded_retries() {
         "GET",
         "/api/v2/users-by-email",
         None,
-        FaultKind::Latency { ms: 3000 },
+        FaultKind::Latency { ms: 6000 },
     ));
     let err = client
         .find_user_by_email("jane@example.com")
@@ -470,13 +470,13 @@ async fn unknown_connection_on_reset_email_is_a_bad_request() {
 #[tokio::test]
 async fn the_token_is_refreshed_before_it_expires() {
     let mut config = sim_config();
-    config.auth0.token_ttl_secs = 1;
+    config.auth0.token_ttl_secs = 2;
     let sim = passgate_idp_sim::start(config).await.unwrap();
     let client = auth0(&sim);
     client.find_user_by_email("jane@example.com").await.unwrap();
     // Past the refresh point (90 % of the lifetime) the client fetches a new token itself,
     // so the provider never sees an expired one.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     client.find_user_by_email("jane@example.com").await.unwrap();
     assert_eq!(count_calls(&sim, "POST", "/oauth/token"), 2);
     assert!(

@@ -70,7 +70,7 @@ async fn no_secret_appears_in_logs_debug_or_display() {
         method: Some("PATCH".into()),
         path: None,
         times: Some(1),
-        kind: FaultKind::ApplyThenDelay { ms: 3000 },
+        kind: FaultKind::ApplyThenDelay { ms: 6000 },
     });
     let err = auth0
         .set_password(JANE_ID, &secret(ambiguous))

@@ -107,7 +107,7 @@ pub async fn sim() -> SimHandle {
 pub fn fast_http() -> HttpConfig {
     HttpConfig {
         connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_millis(800),
+        total_timeout: Duration::from_secs(2),
         retry: RetryPolicy {
             max_retries: 2,
             base_delay: Duration::from_millis(10),
