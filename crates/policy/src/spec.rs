@@ -128,7 +128,8 @@ pub struct ScriptExample {
 /// Sandbox limits for one script. The tenant crate keeps them within platform ceilings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptLimits {
-    /// Wall-clock budget per evaluation, in milliseconds.
+    /// CPU-time budget per evaluation (of the worker thread), in milliseconds; one-off runs
+    /// (the top level, compile-time examples) get at least one second.
     pub timeout_ms: u64,
     /// Heap cap of the script runtime, in bytes.
     pub memory_bytes: usize,

@@ -8,7 +8,8 @@ use crate::spec::CharacterClass;
 /// (fail closed) and the user is asked to try again later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScriptFailure {
-    /// The script ran past its wall-clock budget (interrupt or external watchdog).
+    /// The script ran past its CPU-time budget or a wall-clock cap (interrupt or external
+    /// watchdog).
     Timeout,
     /// The script hit the runtime's memory cap.
     Memory,
