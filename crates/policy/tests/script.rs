@@ -644,6 +644,9 @@ fn no_hook_can_swallow_a_stack_overflow() {
         "var a = ['k']; Object.defineProperty(a, 0, { get: function () { return f(); } }); return a;",
         "JSON.stringify({ toJSON: function () { return f(); } }); return [];",
         "'abc'.replace(/b/, function () { return f(); }); return [];",
+        // `using` runs its disposer as the error leaves the block, like a `finally`.
+        "{ using r = { [Symbol.dispose]: function () { return 1; } }; f(); }\nreturn [];",
+        "var s = new DisposableStack(); s.defer(function () { f(); }); s.dispose(); return [];",
     ] {
         let source = format!("{deep}function validate() {{\n{body}\n}}");
         assert_eq!(
