@@ -2,6 +2,8 @@
 //! script rule, which runs on the sandbox pool; hashing, history and provider calls happen
 //! elsewhere.
 
+use std::time::Duration;
+
 use crate::blocklist::is_common;
 use crate::compiled::CompiledPolicy;
 use crate::script::{Budget, ScriptInput};
@@ -101,16 +103,18 @@ fn pieces(text: &str) -> impl Iterator<Item = &str> {
 /// those violations: it is rejected anyway, and the costly rules (zxcvbn, the script) never
 /// see unbounded input.
 pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Vec<Violation> {
-    check_with(policy, candidate, ctx, Budget::PerCall)
+    check_with(policy, candidate, ctx, Budget::PerCall).0
 }
 
-/// [`check`] with the script running under `budget` (examples get a one-off budget).
+/// [`check`] with the script running under `budget` (examples get a one-off budget); also
+/// returns the CPU time the script's call used (zero without a script, or for a call too
+/// short for the interrupt to poll).
 pub(crate) fn check_with(
     policy: &CompiledPolicy,
     candidate: &str,
     ctx: &CheckContext,
     budget: Budget,
-) -> Vec<Violation> {
+) -> (Vec<Violation>, Duration) {
     let spec = policy.spec();
     let mut violations = Vec::new();
     // NIST 800-63B counts each Unicode code point as one character.
@@ -131,7 +135,7 @@ pub(crate) fn check_with(
         });
     }
     if chars > spec.max_length || candidate.len() > PROVIDER_MAX_BYTES {
-        return violations;
+        return (violations, Duration::ZERO);
     }
 
     // The script runs on a worker while this thread checks the other rules.
@@ -197,15 +201,19 @@ pub(crate) fn check_with(
         }
     }
 
+    let mut script_cpu = Duration::ZERO;
     match pending_script.map(|pending| pending.finish()) {
-        Some(Ok(keys)) => violations.extend(keys.into_iter().map(|k| Violation::Script {
-            key: k.key,
-            params: k.params,
-        })),
+        Some(Ok(answer)) => {
+            script_cpu = answer.cpu;
+            violations.extend(answer.keys.into_iter().map(|k| Violation::Script {
+                key: k.key,
+                params: k.params,
+            }));
+        }
         Some(Err(reason)) => violations.push(Violation::ScriptUnavailable { reason }),
         None => {}
     }
-    violations
+    (violations, script_cpu)
 }
 
 /// Whether `c` belongs to `class`.

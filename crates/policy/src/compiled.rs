@@ -2,6 +2,7 @@
 //! script loaded, its examples verified), once per tenant config version.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use regex::{Regex, RegexBuilder};
 
@@ -215,7 +216,9 @@ fn is_rule_name(name: &str) -> bool {
 }
 
 /// Runs every script example through the full [`check()`](crate::check()) with an empty context (no email,
-/// name or tenant name) and compares the set of codes.
+/// name or tenant name) and compares the set of codes. Examples run under a one-off budget
+/// (at least a second of CPU) so that they finish; one whose call used more CPU than the
+/// script's budget per call is an error too, since a real password like it would time out.
 fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
     let Some(rule) = &policy.spec.script else {
         return Vec::new();
@@ -223,7 +226,7 @@ fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
     let ctx = CheckContext::new("", "en");
     let mut errors = Vec::new();
     for (index, example) in rule.examples.iter().enumerate() {
-        let violations = check_with(policy, &example.password, &ctx, Budget::Example);
+        let (violations, script_cpu) = check_with(policy, &example.password, &ctx, Budget::Example);
         let mut got: Vec<String> = violations.iter().map(Violation::code).collect();
         got.sort();
         got.dedup();
@@ -244,6 +247,17 @@ fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
                     "expected [{}], got [{}]",
                     expected.join(", "),
                     shown.join(", ")
+                ),
+            });
+        } else if script_cpu > Duration::from_millis(rule.limits.timeout_ms) {
+            errors.push(CompileError {
+                location: CompileLocation::ScriptExample(index),
+                message: format!(
+                    "the script used {} ms of CPU time on this example, over its budget of {} \
+                     ms per call (`timeout_ms`): a password like this one would be rejected \
+                     as script_unavailable (timeout)",
+                    script_cpu.as_millis(),
+                    rule.limits.timeout_ms
                 ),
             });
         }

@@ -712,3 +712,32 @@ fn concurrent_callers_each_get_their_own_answer() {
         }
     });
 }
+
+#[test]
+fn an_example_slower_than_the_budget_per_call_is_an_error() {
+    // Examples get at least a second of CPU so a loaded machine cannot fail them, but a
+    // rule too slow for its own budget must not be published: every such password would
+    // be rejected as unavailable.
+    let mut spec = spec_with(
+        "function validate(p){ var n = 0; for (var i = 0; i < 1e6; i++) n += i % 7; return []; }",
+    );
+    if let Some(script) = spec.script.as_mut() {
+        script.limits.timeout_ms = 1;
+        script.examples = vec![ScriptExample {
+            password: "plain passphrase".into(),
+            expect: vec![],
+        }];
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("the example is over budget")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, CompileLocation::ScriptExample(0));
+    assert!(
+        errors[0]
+            .message
+            .contains("ms of CPU time on this example, over its budget of 1 ms per call"),
+        "{}",
+        errors[0].message
+    );
+}

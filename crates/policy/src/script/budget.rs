@@ -81,9 +81,16 @@ impl Deadline {
         }));
     }
 
-    /// Ends the evaluation: the handler lets everything run until the next [`Self::start`].
-    pub(crate) fn stop(&self) {
-        self.current.set(None);
+    /// Ends the evaluation and returns the CPU time it used as far as the clock saw it:
+    /// from the first poll on (zero for a call too short to be polled). The handler lets
+    /// everything run until the next [`Self::start`].
+    pub(crate) fn stop(&self) -> Duration {
+        match self.current.take().map(|r| r.cpu_started) {
+            Some(CpuStart::At(start)) => thread_cpu_time()
+                .map(|now| now.saturating_sub(start))
+                .unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
     }
 
     /// Whether the interrupt handler stopped the script since the last [`Self::start`].
@@ -152,8 +159,17 @@ mod tests {
             );
         }
         assert!(deadline.fired());
-        deadline.stop();
+        assert!(
+            deadline.stop() >= Duration::from_millis(5),
+            "the busy part is counted"
+        );
         assert!(!deadline.expired());
+        deadline.start(Duration::from_millis(5));
+        assert_eq!(
+            deadline.stop(),
+            Duration::ZERO,
+            "never polled: nothing measured"
+        );
     }
 
     #[test]

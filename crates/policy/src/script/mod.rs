@@ -16,7 +16,7 @@ mod sandbox;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use sandbox::{ScriptInput, ScriptKey};
+pub(crate) use sandbox::{Answer, ScriptInput};
 
 use crate::spec::{CompileError, CompileLocation, ScriptLimits, ScriptRule};
 use crate::violation::ScriptFailure;
@@ -133,8 +133,9 @@ pub(crate) struct PendingScript {
 }
 
 impl PendingScript {
-    /// The script's keys, or the reason it could not answer (the password is then rejected).
-    pub(crate) fn finish(self) -> Result<Vec<ScriptKey>, ScriptFailure> {
+    /// The script's answer, or the reason it could not answer (the password is then
+    /// rejected).
+    pub(crate) fn finish(self) -> Result<Answer, ScriptFailure> {
         let hash = self.hash;
         self.pending.wait().map_err(|failure| {
             // Only the class is logged: the engine message may quote what the script threw,
@@ -220,7 +221,7 @@ impl LocalScript {
         };
         self.0
             .call(&input, Duration::from_millis(timeout_ms))
-            .map(|keys| keys.len())
+            .map(|answer| answer.keys.len())
             .map_err(|e| e.kind)
     }
 }

@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::budget::{one_off, wall_cap};
-use super::sandbox::{SEAL_BUDGET, Sandbox, ScriptError, ScriptInput, ScriptKey};
+use super::sandbox::{Answer, SEAL_BUDGET, Sandbox, ScriptError, ScriptInput};
 use crate::spec::ScriptLimits;
 use crate::violation::ScriptFailure;
 
@@ -105,7 +105,7 @@ struct Job {
     program: Arc<Program>,
     task: Task,
     phase: Arc<Mutex<Phase>>,
-    reply: SyncSender<Result<Vec<ScriptKey>, ScriptError>>,
+    reply: SyncSender<Result<Answer, ScriptError>>,
 }
 
 /// A worker's identity, shared with the jobs it runs so the watchdog can retire it.
@@ -232,7 +232,7 @@ impl Pool {
 #[derive(Debug)]
 pub(crate) struct Pending {
     pool: &'static Pool,
-    answer: Receiver<Result<Vec<ScriptKey>, ScriptError>>,
+    answer: Receiver<Result<Answer, ScriptError>>,
     phase: Arc<Mutex<Phase>>,
     queued_at: Instant,
     /// `false` when the queue was closed (no worker could ever answer).
@@ -243,7 +243,7 @@ impl Pending {
     /// Waits for the worker's answer, never longer than queue limit + the job's wall-clock
     /// window + watchdog margin: a job still queued after [`QUEUE_LIMIT`] is cancelled
     /// (overloaded); a worker past its window + margin is retired and replaced (timeout).
-    pub(crate) fn wait(self) -> Result<Vec<ScriptKey>, ScriptError> {
+    pub(crate) fn wait(self) -> Result<Answer, ScriptError> {
         let overloaded = || ScriptError {
             kind: ScriptFailure::Overloaded,
             message: "no script worker was free".to_owned(),
@@ -393,7 +393,7 @@ impl Cache {
         program: &Arc<Program>,
         task: &Task,
         enter: &dyn Fn(Duration) -> bool,
-    ) -> Result<Vec<ScriptKey>, ScriptError> {
+    ) -> Result<Answer, ScriptError> {
         self.tick += 1;
         let index = match self.position(program) {
             Some(index) => index,
@@ -414,7 +414,10 @@ impl Cache {
         };
         self.entries[index].last_used = self.tick;
         let Task::Run(input, budget) = task else {
-            return Ok(Vec::new());
+            return Ok(Answer {
+                keys: Vec::new(),
+                cpu: Duration::ZERO,
+            });
         };
         let entry = &mut self.entries[index];
         entry.calls += 1;

@@ -168,6 +168,16 @@ pub(crate) struct ScriptKey {
     pub params: Vec<(String, String)>,
 }
 
+/// What a `validate` call answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Answer {
+    /// The violation keys (empty: accepted by the script).
+    pub keys: Vec<ScriptKey>,
+    /// CPU time the call used, counted from the interrupt's first poll: zero for a call too
+    /// short to be polled (see `budget`). Compile-time examples compare it with the budget.
+    pub cpu: Duration,
+}
+
 /// Why a load or a call failed, with the engine's message for product owners.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ScriptError {
@@ -274,7 +284,7 @@ impl Sandbox {
         &self,
         input: &ScriptInput,
         budget: Duration,
-    ) -> Result<Vec<ScriptKey>, ScriptError> {
+    ) -> Result<Answer, ScriptError> {
         self.deadline.start(budget);
         let result = self.context.with(|ctx| -> Result<_, ScriptError> {
             let fail = |e| classify(&ctx, e, &self.deadline);
@@ -304,8 +314,8 @@ impl Sandbox {
                 ReadError::Shape(message) => ScriptError::new(ScriptFailure::BadReturn, message),
             })
         });
-        self.deadline.stop();
-        result
+        let cpu = self.deadline.stop();
+        result.map(|keys| Answer { keys, cpu })
     }
 
     /// Bytes the runtime currently holds (for the memory-growth check between calls).
