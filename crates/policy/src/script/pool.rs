@@ -92,10 +92,11 @@ enum Phase {
     Queued,
     Cancelled,
     Started {
+        /// When the current phase (loading the script, or the call) began.
         at: Instant,
         worker: Arc<Worker>,
-        /// Wall-clock time the job may take: the caps of the call, plus those of the top
-        /// level and the seal when the worker must load the script first.
+        /// Wall-clock cap of the current phase: the call's, or the top level's plus the
+        /// seal's while the worker loads the script.
         window: Duration,
     },
 }
@@ -240,9 +241,10 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Waits for the worker's answer, never longer than queue limit + the job's wall-clock
-    /// window + watchdog margin: a job still queued after [`QUEUE_LIMIT`] is cancelled
-    /// (overloaded); a worker past its window + margin is retired and replaced (timeout).
+    /// Waits for the worker's answer, never longer than the queue limit plus the wall-clock
+    /// caps of the job's phases plus the watchdog margin: a job still queued after
+    /// [`QUEUE_LIMIT`] is cancelled (overloaded); a worker past its phase's cap + margin is
+    /// retired and replaced (timeout).
     pub(crate) fn wait(self) -> Result<Answer, ScriptError> {
         let overloaded = || ScriptError {
             kind: ScriptFailure::Overloaded,
