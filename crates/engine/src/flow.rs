@@ -189,32 +189,63 @@ fn refusal(row: &ResetToken, now: DateTime<Utc>) -> Option<&'static str> {
     }
 }
 
+/// Why a presented credential was refused, with the row's tenant and app when a row was
+/// found (for the audit trail; the user sees only [`InvalidLink`]).
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) reason: &'static str,
+    pub(crate) tenant: Option<TenantId>,
+    pub(crate) client: Option<ClientId>,
+}
+
+impl Refused {
+    fn anonymous(reason: &'static str) -> Self {
+        Self {
+            reason,
+            tenant: None,
+            client: None,
+        }
+    }
+
+    fn of(row: &ResetToken, reason: &'static str) -> Self {
+        Self {
+            reason,
+            tenant: Some(row.tenant_id.clone()),
+            client: Some(row.client_id.clone()),
+        }
+    }
+}
+
 impl Presented {
     /// Finds the row, checks its state and its tenant. Never changes anything, except
     /// counting a wrong code on its flow.
-    pub(crate) async fn verify(self, inner: &Inner) -> Result<Verified, &'static str> {
+    pub(crate) async fn verify(self, inner: &Inner) -> Result<Verified, Refused> {
         let now = inner.clock.now();
         let row = match self {
             Self::Link(token) => {
-                let token = token.ok_or("malformed")?;
+                let token = token.ok_or(Refused::anonymous("malformed"))?;
                 let row = lookup(inner, stored(inner.hasher.link(&token))).await?;
                 if row.purpose != passgate_store::TokenPurpose::Link {
-                    return Err("unknown");
+                    return Err(Refused::anonymous("unknown"));
                 }
-                refusal(&row, now).map_or(Ok(()), Err)?;
+                if let Some(reason) = refusal(&row, now) {
+                    return Err(Refused::of(&row, reason));
+                }
                 row
             }
             Self::Code(flow, code) => {
-                let flow = flow.ok_or("malformed")?;
+                let flow = flow.ok_or(Refused::anonymous("malformed"))?;
                 let flow_hash = stored(inner.hasher.flow(&flow));
                 let row = lookup(inner, flow_hash).await?;
-                refusal(&row, now).map_or(Ok(()), Err)?;
+                if let Some(reason) = refusal(&row, now) {
+                    return Err(Refused::of(&row, reason));
+                }
                 let proven = match code {
                     Some(code) => inner
                         .store
                         .lookup_token(&stored(inner.hasher.code(&flow, &code)))
                         .await
-                        .map_err(|_| "unavailable")?
+                        .map_err(|_| Refused::of(&row, "unavailable"))?
                         .is_some_and(|c| {
                             c.tenant_id == row.tenant_id
                                 && c.user_id == row.user_id
@@ -232,7 +263,7 @@ impl Presented {
                             now,
                         )
                         .await;
-                    return Err("wrong_code");
+                    return Err(Refused::of(&row, "wrong_code"));
                 }
                 row
             }
@@ -241,25 +272,22 @@ impl Presented {
             .tenants
             .by_client(&row.client_id)
             .await
-            .map_err(|_| "unavailable")?
-            .ok_or("tenant_gone")?;
+            .map_err(|_| Refused::of(&row, "unavailable"))?
+            .ok_or_else(|| Refused::of(&row, "tenant_gone"))?;
         if tenant.config.id != row.tenant_id {
-            return Err("tenant_mismatch");
+            return Err(Refused::of(&row, "tenant_mismatch"));
         }
         Ok(Verified { tenant, row })
     }
 }
 
-async fn lookup(
-    inner: &Inner,
-    hash: passgate_store::Sha256Digest,
-) -> Result<ResetToken, &'static str> {
+async fn lookup(inner: &Inner, hash: passgate_store::Sha256Digest) -> Result<ResetToken, Refused> {
     inner
         .store
         .lookup_token(&hash)
         .await
-        .map_err(|_| "unavailable")?
-        .ok_or("unknown")
+        .map_err(|_| Refused::anonymous("unavailable"))?
+        .ok_or(Refused::anonymous("unknown"))
 }
 
 /// Runs the tenant's policy on the blocking pool (the script rule may take its full budget).

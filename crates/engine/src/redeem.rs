@@ -22,9 +22,14 @@ impl Engine {
         let presented = Presented::Link(LinkToken::parse(token_text));
         let verified = match presented.verify(&self.inner).await {
             Ok(verified) => verified,
-            Err(reason) => {
+            Err(refused) => {
                 // Views are unauthenticated GETs (scanners included): log, but write nothing.
-                tracing::info!(target: crate::SECURITY_TARGET, outcome = reason, "reset link view refused");
+                tracing::info!(
+                    target: crate::SECURITY_TARGET,
+                    tenant = refused.tenant.as_ref().map(|t| t.as_str()),
+                    outcome = refused.reason,
+                    "reset link view refused"
+                );
                 return Err(InvalidLink);
             }
         };
@@ -96,8 +101,10 @@ impl Engine {
                             Err(_) => Step::Done(Err(CompleteError::TryAgainLater)),
                         }
                     }
-                    Err(reason) => {
-                        trace.outcome = reason;
+                    Err(refused) => {
+                        trace.outcome = refused.reason;
+                        trace.tenant = refused.tenant;
+                        trace.client = refused.client;
                         Step::Done(Err(InvalidLink.into()))
                     }
                 },
@@ -122,7 +129,7 @@ impl Engine {
                     .user_id
                     .as_ref()
                     .map_or_else(|| "anonymous".to_owned(), |id| format!("user:{id}")),
-                action: if result.is_ok() || trace.tenant.is_some() {
+                action: if trace.user_id.is_some() {
                     action::COMPLETED
                 } else {
                     action::TOKEN_REFUSED

@@ -101,7 +101,7 @@ async fn j57_every_step_leaves_an_audit_event_with_tenant_and_request_id() {
             "missing {expected:?} in {seen:?}"
         );
     }
-    let tenant_steps = ["reset.issue", "reset.complete"];
+    let tenant_steps = ["reset.issue", "reset.complete", "reset.token_refused"];
     for event in events
         .iter()
         .filter(|e| tenant_steps.contains(&e.event.action.as_str()))
