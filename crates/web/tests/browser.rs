@@ -58,6 +58,14 @@ fn last_link(
         .unwrap_or_default()
 }
 
+/// Test-only: the app's page a finished reset lands on.
+#[handler]
+fn landed(poem::web::Path(tenant): poem::web::Path<String>) -> poem::web::Html<String> {
+    poem::web::Html(format!(
+        "<!doctype html><html lang=\"en\"><title>{tenant}</title><main><h1>Back in the {tenant} app</h1></main></html>"
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
     if let Some(why) = missing_tools() {
@@ -66,7 +74,10 @@ async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let h = Harness::new(&base).await;
+    let mail_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let helper = format!("http://{}", mail_listener.local_addr().unwrap());
+    let landing = format!("{helper}/landed");
+    let h = Harness::with_landing(&base, Some(&landing)).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn({
         let engine = h.engine.clone();
@@ -82,12 +93,16 @@ async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
         Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())
             .run(app(h.state.clone())),
     );
-    let mail_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mail_url = format!("http://{}/last-link", mail_listener.local_addr().unwrap());
+    let mail_url = format!("{helper}/last-link");
     let sink = std::sync::Arc::clone(&h.sink);
     let mail_server = tokio::spawn(
         Server::new_with_acceptor(TcpAcceptor::from_tokio(mail_listener).unwrap()).run(
-            poem::EndpointExt::data(Route::new().at("/last-link", last_link), sink),
+            poem::EndpointExt::data(
+                Route::new()
+                    .at("/last-link", last_link)
+                    .at("/landed/:tenant", landed),
+                sink,
+            ),
         ),
     );
 
@@ -99,6 +114,7 @@ async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
             .arg(script)
             .env("BASE_URL", &base)
             .env("MAIL_URL", &mail_url)
+            .env("LANDING_URL", &landing)
             .env("SCREENSHOT_DIR", &shots)
             .env("CHROMIUM", CHROMIUM)
             .output()

@@ -16,7 +16,7 @@ use crate::{
     locale,
     security::{
         csrf::{self, CsrfIssue},
-        headers::{CspNonce, ImgOrigin},
+        headers::{CspNonce, CspSources},
     },
     state::{AppState, static_prefix},
 };
@@ -234,10 +234,30 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
         resp = resp.header(poem::http::header::SET_COOKIE, cookie);
     }
     let mut resp = resp.body(html);
-    if let Some(origin) = logo_origin {
-        resp.extensions_mut().insert(ImgOrigin(origin));
-    }
+    let form_action = match (spec.page, spec.tenant) {
+        (Page::NewPassword, Some(tenant)) => redirect_sources(tenant),
+        _ => Vec::new(),
+    };
+    resp.extensions_mut().insert(CspSources {
+        img: logo_origin,
+        form_action,
+    });
     resp
+}
+
+/// CSP sources for the tenant's redirect URIs: the exact URL for http(s), the scheme for
+/// app deep links (`fitlife:`).
+fn redirect_sources(tenant: &TenantConfig) -> Vec<String> {
+    tenant
+        .reset
+        .redirect_uris
+        .iter()
+        .filter_map(|uri| url::Url::parse(uri.as_str()).ok())
+        .map(|url| match url.scheme() {
+            "https" | "http" => url.as_str().to_owned(),
+            scheme => format!("{scheme}:"),
+        })
+        .collect()
 }
 
 /// A localized error text, or the generic error body when the catalog lacks `key`.

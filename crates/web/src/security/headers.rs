@@ -5,8 +5,9 @@
 //! with 400 before any handler runs.
 //!
 //! Handlers read the nonce from the request's [`CspNonce`] extension and may widen
-//! `img-src` with a tenant's logo origin by putting an [`ImgOrigin`] into the response's
-//! extensions. A handler that sets its own `Content-Security-Policy` (the rule worker) keeps
+//! `img-src` (tenant logo) and `form-action` (the tenant's redirect URIs, since
+//! `form-action` also governs the redirect answering a form) by putting [`CspSources`] into
+//! the response's extensions. A handler that sets its own `Content-Security-Policy` (the rule worker) keeps
 //! it.
 
 use poem::{
@@ -20,20 +21,40 @@ use crate::settings::WebSettings;
 #[derive(Debug, Clone)]
 pub struct CspNonce(pub String);
 
-/// An extra `img-src` origin for this response (response extension): the tenant's https logo.
-#[derive(Debug, Clone)]
-pub struct ImgOrigin(pub String);
+/// Extra CSP sources for one response (response extension), set by the page handler.
+#[derive(Debug, Clone, Default)]
+pub struct CspSources {
+    /// The tenant's https logo origin, for `img-src`.
+    pub img: Option<String>,
+    /// Where the page's form may end up: the tenant's allowlisted redirect URIs
+    /// (`form-action` also governs the redirect that answers the form).
+    pub form_action: Vec<String>,
+}
 
-/// The page CSP for `nonce`, with `img_origin` allowed for images when given.
-pub fn page_csp(nonce: &str, img_origin: Option<&str>) -> String {
-    let img = match img_origin {
-        Some(origin) => format!("'self' {origin}"),
-        None => "'self'".to_owned(),
-    };
+/// Whether `source` can stand in a CSP source list as one token.
+fn is_source_token(source: &str) -> bool {
+    !source.is_empty()
+        && source
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"'))
+}
+
+/// The page CSP for `nonce`, widened by `extra`.
+pub fn page_csp(nonce: &str, extra: &CspSources) -> String {
+    let mut img = "'self'".to_owned();
+    for source in extra.img.iter().filter(|s| is_source_token(s)) {
+        img.push(' ');
+        img.push_str(source);
+    }
+    let mut form = "'self'".to_owned();
+    for source in extra.form_action.iter().filter(|s| is_source_token(s)) {
+        form.push(' ');
+        form.push_str(source);
+    }
     format!(
         "default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; \
          style-src 'self' 'nonce-{nonce}'; img-src {img}; font-src 'self'; \
-         worker-src 'self'; connect-src 'none'; manifest-src 'self'; form-action 'self'; \
+         worker-src 'self'; connect-src 'none'; manifest-src 'self'; form-action {form}; \
          base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
     )
 }
@@ -84,11 +105,15 @@ fn set(resp: &mut Response, name: header::HeaderName, value: &str) {
 /// Adds the headers to one response.
 fn finish(mut resp: Response, nonce: &str) -> Response {
     if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
-        let img = resp.extensions().get::<ImgOrigin>().map(|o| o.0.clone());
+        let extra = resp
+            .extensions()
+            .get::<CspSources>()
+            .cloned()
+            .unwrap_or_default();
         set(
             &mut resp,
             header::CONTENT_SECURITY_POLICY,
-            &page_csp(nonce, img.as_deref()),
+            &page_csp(nonce, &extra),
         );
     }
     if !resp.headers().contains_key(header::CACHE_CONTROL) {

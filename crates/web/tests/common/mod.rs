@@ -32,9 +32,7 @@ display_name: FitLife
 client_ids: [fitlife-ios, fitlife-web]
 theme: fitness
 branding:
-  primary_color: "#ff5a1f"
-  background_color: "#fff8f3"
-  text_color: "#222222"
+  primary_color: "#ff7a45"
 locales:
   default: de
   supported: [de, en, es]
@@ -113,10 +111,29 @@ reset:
 
 /// Every fixture tenant.
 pub fn fixtures() -> Vec<ValidatedTenant> {
-    [FITLIFE, NORTHBANK, VAULT]
-        .iter()
-        .map(|y| parse_tenant_yaml("fixture.yaml", y).expect("fixture tenant"))
-        .collect()
+    fixtures_with(None)
+}
+
+/// Every fixture tenant; with `landing`, each also allows `{landing}/{tenant id}` as a
+/// redirect URI (the browser test's stand-in for the app).
+pub fn fixtures_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
+    [
+        ("fitlife", FITLIFE),
+        ("northbank", NORTHBANK),
+        ("vault", VAULT),
+    ]
+    .iter()
+    .map(|(id, yaml)| {
+        let yaml = match landing {
+            Some(base) if yaml.contains("redirect_uris:") => yaml.replace(
+                "redirect_uris:\n",
+                &format!("redirect_uris:\n    - {base}/{id}\n"),
+            ),
+            _ => (*yaml).to_owned(),
+        };
+        parse_tenant_yaml("fixture.yaml", &yaml).expect("fixture tenant")
+    })
+    .collect()
 }
 
 pub fn themes_dir() -> PathBuf {
@@ -177,8 +194,13 @@ pub struct Harness {
 impl Harness {
     /// The real stack with the fixture tenants, links built from `base`.
     pub async fn new(base: &str) -> Self {
+        Self::with_landing(base, None).await
+    }
+
+    /// Like [`Harness::new`], with `{landing}/{tenant}` allowed as redirect URIs.
+    pub async fn with_landing(base: &str, landing: Option<&str>) -> Self {
         passgate_idp::install_crypto_provider();
-        let validated = fixtures();
+        let validated = fixtures_with(landing);
         let sim = passgate_idp_sim::start(SimConfig {
             users: users(),
             ..SimConfig::default()
