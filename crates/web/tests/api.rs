@@ -1,6 +1,6 @@
 //! In-process tests of the public JSON API over the real engine: the whole flow, problem
 //! documents per status, strict bodies, and the OpenAPI document.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -5,7 +5,7 @@
 //!
 //! Skips (saying so) when Chromium, Node or the npm packages are missing; CI installs them
 //! with `.ci/install.d/browser`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

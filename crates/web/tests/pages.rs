@@ -1,7 +1,7 @@
 //! In-process tests of the hosted pages over the real engine (SQLite, provider simulator,
 //! SMTP sink): headers, CSRF, the invalid-link page, redirects, locales, and whole resets
 //! through plain HTML forms (no JavaScript).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -185,13 +185,16 @@ async fn the_rule_worker_gets_its_own_policy_without_network() {
     assert_eq!(wrong_version.status, 404);
 }
 
+/// What a case is called, extra headers, and the body (`None`: without a CSRF token).
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<&'a str>);
+
 #[tokio::test]
 async fn cross_site_or_tokenless_posts_are_refused_and_send_nothing() {
     let (h, mut b) = setup().await;
     let form = b.get("/reset?client_id=fitlife-web").await;
     let token = form.hidden("csrf_token").unwrap();
     let body = format!("csrf_token={token}&client_id=fitlife-web&email=ada%40example.com");
-    let cases: [(&str, Vec<(&str, &str)>, Option<&str>); 5] = [
+    let cases: [Case<'_>; 5] = [
         ("no token", vec![], None),
         (
             "foreign origin",

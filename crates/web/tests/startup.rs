@@ -1,6 +1,6 @@
 //! The startup check renders every template for every tenant and supported locale; a
 //! missing message key is an error naming tenant, locale and key.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
