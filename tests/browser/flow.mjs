@@ -98,6 +98,12 @@ async function resetFlow(browser, t, withJs) {
 
   const link = await lastLink(t.email, before);
   check(link.startsWith(`${BASE}/reset/confirm?token=`), `${tag}: link from the configured origin: ${link}`);
+  // After the first request, the token appears in no request line and no Referer.
+  const token = link.split('token=')[1];
+  const later = [];
+  page.on('request', (req) => {
+    if (req.url() !== link) { later.push(req.url() + ' ' + (req.headers()['referer'] || '')); }
+  });
   await page.goto(link);
   check(!page.url().includes('token'), `${tag}: token left the address bar (${page.url()})`);
   check(await page.$('#password') !== null, `${tag}: new-password form`);
@@ -127,6 +133,8 @@ async function resetFlow(browser, t, withJs) {
   check(page.url() === t.redirect, `${tag}: landed on ${t.redirect} (at ${page.url()})`);
   await page.screenshot({ path: path.join(OUT, `${tag}-7-landed.png`) });
 
+  for (const line of later) { check(!line.includes(token), `${tag}: token leaked into ${line}`); }
+  check(later.length > 3, `${tag}: requests after the link were recorded`);
   const storage = await page.evaluate(() => JSON.stringify(Object.assign({}, window.localStorage))).catch(() => '{}');
   check(!storage.includes(link.split('token=')[1]), `${tag}: no token in localStorage`);
   for (const p of problems) { check(false, p); }

@@ -50,11 +50,47 @@ impl WebSettings {
         })
     }
 
-    /// Whether `host` (a `Host` header value) is served here.
+    /// Whether `host` (a `Host` header value) is served here. An explicit default port
+    /// (`:443`, `:80`) is the same host.
     pub fn is_known_host(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
+        let host = host
+            .strip_suffix(":443")
+            .or_else(|| host.strip_suffix(":80"))
+            .unwrap_or(&host)
+            .to_owned();
         self.public_host()
             .is_some_and(|h| h.eq_ignore_ascii_case(&host))
             || self.custom_hosts.contains_key(&host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_public_host_and_configured_custom_hosts_are_known() {
+        let mut settings = WebSettings::new("https://reset.example.com/");
+        settings
+            .custom_hosts
+            .insert("reset.acme.example".into(), "acme-ios".into());
+        for known in [
+            "reset.example.com",
+            "RESET.example.com",
+            "reset.example.com:443",
+            "reset.acme.example",
+        ] {
+            assert!(settings.is_known_host(known), "{known}");
+        }
+        for unknown in [
+            "evil.example",
+            "reset.example.com.evil.example",
+            "reset.example.com:8443",
+            "www.example:dr.frankenstein@evil.tld",
+        ] {
+            assert!(!settings.is_known_host(unknown), "{unknown}");
+        }
+        assert_eq!(settings.public_origin(), "https://reset.example.com");
     }
 }
