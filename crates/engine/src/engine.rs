@@ -8,8 +8,12 @@ use std::{fmt, sync::Arc};
 use passgate_store::Store;
 use tokio::sync::watch;
 
+use passgate_idp::IdpError;
+use passgate_tenant::TenantId;
+
 use crate::{
     audit::Audit,
+    breaker::Breakers,
     clock::Clock,
     error::EngineError,
     history::PasswordHistory,
@@ -59,6 +63,20 @@ pub(crate) struct Inner {
     pub(crate) history: PasswordHistory,
     pub(crate) audit: Audit,
     pub(crate) janrain_codes: crate::strategy::janrain::JanrainCodes,
+    pub(crate) breakers: Breakers,
+}
+
+impl Inner {
+    /// Whether `tenant`'s provider circuit lets a call through now.
+    pub(crate) fn provider_allowed(&self, tenant: &TenantId) -> bool {
+        self.breakers.allow(tenant, self.clock.now())
+    }
+
+    /// Feeds a provider call's outcome to `tenant`'s circuit.
+    pub(crate) fn provider_outcome<T>(&self, tenant: &TenantId, result: &Result<T, IdpError>) {
+        let outage = matches!(result, Err(err) if err.is_retryable() || err.is_ambiguous());
+        self.breakers.record(tenant, outage, self.clock.now());
+    }
 }
 
 /// The reset engine. Cheap to clone.
@@ -82,6 +100,10 @@ impl Engine {
         let hasher = TokenHasher::new(parts.keyring.derive("token-hash"));
         let history = PasswordHistory::new(parts.settings.hashing_concurrency);
         let audit = Audit::new(parts.store.clone(), Arc::clone(&parts.clock));
+        let breakers = Breakers::new(
+            parts.settings.breaker_threshold,
+            parts.settings.breaker_cooldown,
+        );
         Self {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -96,6 +118,7 @@ impl Engine {
                 history,
                 audit,
                 janrain_codes: crate::strategy::janrain::code_cache(),
+                breakers,
             }),
         }
     }

@@ -50,6 +50,9 @@ pub enum EngineError {
         /// What is wrong (no payload contents).
         reason: String,
     },
+    /// The tenant's provider circuit is open after repeated outages; retry after the cooldown.
+    #[error("provider circuit of tenant {0} is open")]
+    CircuitOpen(String),
     /// A blocking task (hashing, policy check) panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
@@ -62,7 +65,7 @@ impl EngineError {
             Self::Provider(err) => err.is_retryable(),
             Self::Store(StoreError::Database(_)) => true,
             Self::Mail(SendError::Transient(_)) => true,
-            Self::TenantUnavailable(_) | Self::Task(_) => true,
+            Self::TenantUnavailable(_) | Self::Task(_) | Self::CircuitOpen(_) => true,
             _ => false,
         }
     }

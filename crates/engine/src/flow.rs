@@ -367,11 +367,17 @@ impl Acceptable {
     /// the password changed by another path since issue (item 8).
     pub(crate) async fn recheck(self, inner: &Inner, trace: &mut Trace) -> Step {
         let Verified { tenant, row } = self.verified;
+        if !inner.provider_allowed(&row.tenant_id) {
+            trace.outcome = "circuit_open";
+            return Step::Done(Err(CompleteError::TryAgainLater));
+        }
         let provider = match inner.providers.provider(&tenant.config).await {
             Ok(provider) => provider,
             Err(_) => return Step::Done(Err(CompleteError::TryAgainLater)),
         };
-        let user = match provider.find_user_by_email(&row.email).await {
+        let found = provider.find_user_by_email(&row.email).await;
+        inner.provider_outcome(&row.tenant_id, &found);
+        let user = match found {
             Ok(user) => user,
             Err(_) => {
                 trace.outcome = "provider_unavailable";

@@ -255,7 +255,15 @@ async fn run_job(inner: &Inner, job: &Job) -> Result<(), EngineError> {
         redirect_uri: payload.redirect_uri.as_deref(),
         request_id: &payload.request_id,
     };
-    let issued = strategy.issue(inner, &request).await?;
+    if !inner.provider_allowed(&job.tenant_id) {
+        return Err(EngineError::CircuitOpen(job.tenant_id.as_str().to_owned()));
+    }
+    let result = strategy.issue(inner, &request).await;
+    let outage = matches!(&result, Err(EngineError::Provider(err)) if err.is_retryable() || err.is_ambiguous());
+    inner
+        .breakers
+        .record(&job.tenant_id, outage, inner.clock.now());
+    let issued = result?;
     let mut event = record(
         issued.as_str().to_owned(),
         json!({ "mode": strategy.name() }),

@@ -17,6 +17,7 @@
 //! - [`rate_limit`]: database-backed limits per IP, account and tenant.
 //! - `history`: argon2id password history on a bounded blocking pool.
 //! - [`audit`]: audit events and the `passgate::security` tracing target.
+//! - `breaker`: a circuit breaker per tenant around its identity provider.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
 //!   themes.
 //! - [`settings`]: platform settings; [`error`]: [`EngineError`] and the step outcomes.
@@ -25,6 +26,7 @@
 //!   SMTP and dev transports, AES-256-GCM keyring, tokens and codes with keyed digests).
 
 pub mod audit;
+mod breaker;
 pub mod client_ip;
 pub mod clock;
 pub mod email_address;

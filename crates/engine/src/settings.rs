@@ -28,6 +28,11 @@ pub struct EngineSettings {
     pub redeem_per_tenant_per_minute: u32,
     /// Argon2id hashes computed at once (history); each takes ~13 ms of one core.
     pub hashing_concurrency: usize,
+    /// Consecutive provider outages (timeouts, 5xx, refused connections, 429) that open a
+    /// tenant's circuit.
+    pub breaker_threshold: u32,
+    /// How long an open circuit stops provider calls for that tenant.
+    pub breaker_cooldown: Duration,
 }
 
 impl EngineSettings {
@@ -55,6 +60,8 @@ impl EngineSettings {
             redeem_per_ip_per_hour: 100,
             redeem_per_tenant_per_minute: 600,
             hashing_concurrency: 2,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(30),
         }
     }
 

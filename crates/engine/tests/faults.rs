@@ -198,3 +198,42 @@ async fn mismatched_confirmation_and_policy_violations_make_no_provider_call() {
     assert!(matches!(reused, CompleteError::PasswordReused { depth: 2 }));
     assert_eq!(h.password_patches(), 1);
 }
+
+#[tokio::test]
+async fn a_failing_provider_opens_the_tenants_circuit_until_the_cooldown() {
+    let h = Harness::build(&[tenant_yaml("acme", "hosted", "link", "en", "")], |s| {
+        s.breaker_threshold = 2;
+        s.breaker_cooldown = std::time::Duration::from_secs(30);
+    })
+    .await;
+    h.request("ada@example.com").await;
+    h.drain().await;
+    let token = h.last_token();
+    h.sim.add_fault(Fault {
+        method: None,
+        path: Some("/api/v2/users-by-email".into()),
+        times: None,
+        kind: FaultKind::Status { status: 503 },
+    });
+    for _ in 0..2 {
+        assert!(matches!(
+            h.complete_link(&token, PASSWORD).await,
+            Err(CompleteError::TryAgainLater)
+        ));
+    }
+    let calls = h.sim.calls().len();
+    // Open: no call reaches the provider, for completions and background jobs alike.
+    assert!(matches!(
+        h.complete_link(&token, PASSWORD).await,
+        Err(CompleteError::TryAgainLater)
+    ));
+    h.request("ada@example.com").await;
+    assert_eq!(h.engine.run_jobs_once().await.unwrap().retried, 1);
+    assert_eq!(h.sim.calls().len(), calls, "the open circuit sends nothing");
+    // After the cooldown a probe goes through; the provider is back, so it closes.
+    h.sim.clear_faults();
+    h.advance(TimeDelta::seconds(31));
+    h.drain().await;
+    let token = h.last_token();
+    h.complete_link(&token, PASSWORD).await.unwrap();
+}

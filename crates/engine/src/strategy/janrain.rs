@@ -92,6 +92,9 @@ pub(crate) async fn complete(
     if !violations.is_empty() {
         return Err(CompleteError::PolicyViolations(violations));
     }
+    if !inner.provider_allowed(&config.id) {
+        return Err(CompleteError::TryAgainLater);
+    }
     let provider = inner
         .providers
         .provider(config)
@@ -109,7 +112,11 @@ pub(crate) async fn complete(
     let authorization = match &*state {
         CodeState::Spent => return Err(InvalidLink.into()),
         CodeState::Authorized(authorization) => Arc::clone(authorization),
-        CodeState::Fresh => match provider.redeem_reset_code(code).await {
+        CodeState::Fresh => match provider.redeem_reset_code(code).await.inspect_err(|err| {
+            inner
+                .breakers
+                .record(&config.id, err.is_retryable(), inner.clock.now());
+        }) {
             Ok(authorization) => {
                 let authorization = Arc::new(authorization);
                 *state = CodeState::Authorized(Arc::clone(&authorization));
@@ -125,6 +132,7 @@ pub(crate) async fn complete(
     let outcome = provider
         .set_password_with_authorization(&authorization, password)
         .await;
+    inner.provider_outcome(&config.id, &outcome);
     let (result, outcome_name) = match outcome {
         Ok(()) => {
             *state = CodeState::Spent;
