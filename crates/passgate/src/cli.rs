@@ -9,14 +9,19 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "passgate", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; none runs the demo (so `cargo run` shows the product).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole product in one process (SQLite in a temporary directory, the example
+    /// tenants, the provider simulator, an in-memory mailbox at /dev/mailbox). The default.
+    Demo(DemoArgs),
+    /// Run the gateway from a config file and `PASSGATE_*` environment variables.
+    Serve(ServeArgs),
     /// Print the JSON Schema of the tenant YAML (for `# yaml-language-server: $schema=…`).
     Schema,
     /// Work with tenant YAML files and the tenant registry.
@@ -100,4 +105,46 @@ pub struct IdpSimArgs {
     /// Seeded users (YAML or JSON).
     #[arg(long)]
     pub users: Option<PathBuf>,
+}
+
+/// `passgate demo`
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Address to listen on; links in the mailbox use `http://<this address>`. Port 0 picks
+    /// a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The tenant YAML folder to import.
+    #[arg(long, default_value = "tenants")]
+    pub tenants: PathBuf,
+    /// The themes folder.
+    #[arg(long, default_value = "themes")]
+    pub themes: PathBuf,
+    /// Use this client secret for every tenant's simulated provider instead of a random one
+    /// (for tests that scan the output for it).
+    #[arg(long, hide = true)]
+    pub provider_secret: Option<String>,
+}
+
+impl Default for DemoArgs {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            tenants: PathBuf::from("tenants"),
+            themes: PathBuf::from("themes"),
+            provider_secret: None,
+        }
+    }
+}
+
+/// `passgate serve`
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The server config file (TOML, or YAML by its `.yaml`/`.yml` extension). `PASSGATE_*`
+    /// environment variables override its keys; see docs/server-config.md.
+    #[arg(long, env = "PASSGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Validate the configuration, print every problem, and exit (0 when valid).
+    #[arg(long)]
+    pub check: bool,
 }

@@ -7,6 +7,16 @@
 
 mod cli;
 mod commands;
+// serve and demo wiring (issue 8)
+mod config;
+mod devmail;
+mod directory;
+mod gateway;
+mod health;
+mod instruments;
+mod metered;
+mod signals;
+mod telemetry;
 
 use std::process::ExitCode;
 

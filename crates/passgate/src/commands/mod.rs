@@ -5,15 +5,22 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, PolicyCommand, TenantCommand};
 
+mod demo;
 mod idp_sim;
 mod policy_check;
 mod registry;
 mod schema;
+mod serve;
 mod validate;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return demo::run(&crate::cli::DemoArgs::default());
+    };
+    match command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Schema => schema::run(),
         Command::Tenant(TenantCommand::Validate { files }) => validate::run(&files),
         Command::Tenant(TenantCommand::Import { paths, db }) => registry::import(&paths, &db),

@@ -1,0 +1,381 @@
+//! `passgate demo` (and `cargo run` with no arguments): the whole product in one process, for
+//! a first look and for the README's examples.
+//!
+//! - SQLite in a fresh temporary directory, migrated; the example tenants in `tenants/`
+//!   imported through the store's import (the same path as `passgate tenant import`).
+//! - The Auth0/Janrain simulator embedded on a free loopback port, with one seeded user per
+//!   tenant and one machine-to-machine client per tenant; each tenant is bound to it
+//!   (Janrain-mode tenants to its Janrain endpoints, the others to its Auth0 endpoints) with a
+//!   freshly generated client secret, sealed like any other.
+//! - Mail kept in memory ([`DevMailbox`]) and shown at `/dev/mailbox` and
+//!   `/dev/mailbox.json`: routes that exist only here.
+//! - A fresh master key and a fresh platform-admin API key, printed once.
+//!
+//! The public URL is `http://<listen address>`, so every link in the mailbox works from the
+//! same machine. Nothing survives the process: stop it and everything is gone.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use passgate_engine::client_ip::TrustedProxies;
+use passgate_engine::mail::DevMailbox;
+use passgate_engine::{Clock as _, Keyring, SystemClock, seal_provider_secret};
+use passgate_idp::HostPolicy;
+use passgate_idp_sim::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimHandle};
+use passgate_store::{ApiRole, ProviderBinding, Store, TenantImport, TenantRepo};
+use passgate_tenant::{ResetMode, TenantConfig, parse_tenant_yaml};
+use poem::EndpointExt as _;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::cli::DemoArgs;
+use crate::devmail;
+use crate::gateway::{Gateway, GatewayParts};
+use crate::instruments::Metrics;
+use crate::telemetry::{self, LogFormat};
+
+/// The Auth0 database connection of the simulator's default seed.
+const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
+/// The password every seeded user starts with.
+const INITIAL_PASSWORD: &str = "Initial-Passw0rd";
+
+/// Runs the demo until Ctrl-C or SIGTERM.
+pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    telemetry::init(LogFormat::Text);
+    passgate_idp::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let demo = Demo::start(args, addr).await?;
+        demo.print_welcome(&mut std::io::stdout().lock())?;
+        let Demo {
+            gateway, sim, dir, ..
+        } = demo;
+        gateway
+            .run(listener, crate::signals::stop_requested())
+            .await?;
+        sim.shutdown().await;
+        drop(dir);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A started demo: the wired gateway (not yet serving), the simulator and what to print.
+struct Demo {
+    gateway: Gateway,
+    sim: SimHandle,
+    base: String,
+    tenants: Vec<DemoTenant>,
+    admin_key: SecretString,
+    /// Holds the SQLite file; removed when dropped.
+    dir: tempfile::TempDir,
+}
+
+/// One imported tenant and its seeded user.
+struct DemoTenant {
+    config: TenantConfig,
+    user: String,
+}
+
+impl Demo {
+    async fn start(args: &DemoArgs, addr: SocketAddr) -> anyhow::Result<Self> {
+        let base = format!("http://{addr}");
+        let dir = tempfile::Builder::new()
+            .prefix("passgate-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("demo.sqlite").display()
+        );
+        let store = Store::connect(&url)
+            .await
+            .context("cannot open the demo database")?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the demo database")?;
+
+        let configs = import_tenants(&store, &args.tenants).await?;
+        let tenants: Vec<DemoTenant> = configs
+            .into_iter()
+            .map(|config| DemoTenant {
+                user: format!("ada@{}.example.com", config.id),
+                config,
+            })
+            .collect();
+
+        let keyring = Keyring::generate("demo").context("cannot generate a master key")?;
+        let secrets: Vec<String> = tenants
+            .iter()
+            .map(|_| match &args.provider_secret {
+                Some(fixed) => Ok(fixed.clone()),
+                None => random_secret(),
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let sim = passgate_idp_sim::start(sim_config(&tenants, &secrets))
+            .await
+            .context("cannot start the provider simulator")?;
+        let now = SystemClock.now();
+        for (tenant, secret) in tenants.iter().zip(&secrets) {
+            bind_provider(&store, &keyring, &sim, tenant, secret, now).await?;
+        }
+        let (_, minted) = passgate_web::admin::auth::create_key(
+            &store,
+            ApiRole::PlatformAdmin,
+            Vec::new(),
+            "demo".into(),
+            now,
+        )
+        .await
+        .context("cannot create the demo admin key")?;
+
+        let mailbox = DevMailbox::new();
+        let gateway = Gateway::build(GatewayParts {
+            store,
+            keyring,
+            transport: Arc::new(mailbox.clone()),
+            public_url: base.clone(),
+            trusted_proxies: TrustedProxies::none(),
+            provider_hosts: HostPolicy {
+                custom_domains: Vec::new(),
+                allow_insecure_loopback_for_tests: true,
+            },
+            themes_dir: args.themes.clone(),
+            swagger_ui: true,
+            metrics: Metrics::global(),
+            extra_routes: vec![(
+                "/dev".into(),
+                devmail::routes(mailbox).map_to_response().boxed(),
+            )],
+            shutdown_grace: Duration::from_secs(5),
+            mail_from: None,
+        })
+        .await?;
+        Ok(Self {
+            gateway,
+            sim,
+            base,
+            tenants,
+            admin_key: minted.secret,
+            dir,
+        })
+    }
+
+    fn print_welcome(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let base = &self.base;
+        writeln!(out)?;
+        writeln!(out, "Passgate demo running at {base}")?;
+        writeln!(out)?;
+        writeln!(out, "Reset pages (one per example tenant):")?;
+        for tenant in &self.tenants {
+            let config = &tenant.config;
+            let client = config
+                .client_ids
+                .first()
+                .map(|c| c.as_str())
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<12} {base}/reset?client_id={client}   ({}; user {})",
+                config.id.as_str(),
+                mode_note(config),
+                tenant.user
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Mailbox (mail the demo would send):  {base}/dev/mailbox"
+        )?;
+        writeln!(
+            out,
+            "Admin API (Swagger UI):              {base}/admin/docs"
+        )?;
+        writeln!(
+            out,
+            "Health, readiness, metrics:          {base}/healthz  {base}/readyz  {base}/metrics"
+        )?;
+        writeln!(out)?;
+        writeln!(out, "Demo admin API key (platform-admin, shown once):")?;
+        writeln!(out, "  {}", self.admin_key.expose_secret())?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Seeded users (password {INITIAL_PASSWORD:?} before you reset it): {}",
+            self.tenants
+                .iter()
+                .map(|t| t.user.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        writeln!(out, "Simulated identity provider: {}", self.sim.base_url)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Everything lives in memory and a temporary directory; Ctrl-C stops and forgets it."
+        )?;
+        out.flush()
+    }
+}
+
+fn mode_note(config: &TenantConfig) -> String {
+    let delivery = match config.reset.delivery {
+        passgate_tenant::Delivery::Link => "link",
+        passgate_tenant::Delivery::Code => "code",
+    };
+    match config.reset.mode {
+        ResetMode::Hosted => format!("hosted, {delivery} by mail"),
+        ResetMode::Auth0Ticket => "auth0_ticket: the mail links to the provider's own page".into(),
+        ResetMode::Auth0Email => "auth0_email: the provider sends the mail".into(),
+        ResetMode::Janrain => "janrain".into(),
+    }
+}
+
+/// Imports every `*.yaml`/`*.yml` in `dir` in one transaction; every problem at once.
+async fn import_tenants(store: &Store, dir: &Path) -> anyhow::Result<Vec<TenantConfig>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list the tenants folder {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut items = Vec::new();
+    let mut configs = Vec::new();
+    let mut problems = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
+        match parse_tenant_yaml(&name, &text) {
+            Ok(valid) => {
+                items.push(TenantImport {
+                    id: valid.config.id.clone(),
+                    display_name: valid.config.display_name.clone(),
+                    client_ids: valid.config.client_ids.clone(),
+                    yaml: text,
+                });
+                configs.push(valid.config);
+            }
+            Err(errors) => problems.extend(
+                errors
+                    .problems
+                    .iter()
+                    .map(|p| p.display_in(&name).to_string()),
+            ),
+        }
+    }
+    if !problems.is_empty() {
+        anyhow::bail!("invalid tenant files:\n  {}", problems.join("\n  "));
+    }
+    if items.is_empty() {
+        anyhow::bail!("no tenant files in {}", dir.display());
+    }
+    store
+        .import_tenants(items, "demo", SystemClock.now())
+        .await
+        .context("cannot import the example tenants")?;
+    Ok(configs)
+}
+
+/// One Auth0 and one Janrain client per tenant (secret freshly generated), one user each.
+fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
+    let client = |tenant: &DemoTenant, secret: &String| SimClient {
+        client_id: format!("demo-{}", tenant.config.id),
+        client_secret: secret.clone(),
+        scopes: ["read:users", "update:users", "create:user_tickets"]
+            .map(str::to_owned)
+            .to_vec(),
+    };
+    let janrain = JanrainSettings::default();
+    let users = tenants
+        .iter()
+        .map(|tenant| SeedUser {
+            email: tenant.user.clone(),
+            user_id: None,
+            connection: is_janrain(&tenant.config).then(|| janrain.connection.clone()),
+            name: Some("Ada Lovelace".into()),
+            blocked: false,
+            email_verified: true,
+            password: Some(INITIAL_PASSWORD.into()),
+        })
+        .collect();
+    SimConfig {
+        auth0: Auth0Settings {
+            clients: tenants
+                .iter()
+                .zip(secrets)
+                .map(|(t, s)| client(t, s))
+                .collect(),
+            ..Auth0Settings::default()
+        },
+        janrain: JanrainSettings {
+            clients: tenants
+                .iter()
+                .zip(secrets)
+                .map(|(t, s)| client(t, s))
+                .collect(),
+            ..janrain
+        },
+        users,
+    }
+}
+
+fn is_janrain(config: &TenantConfig) -> bool {
+    matches!(config.reset.mode, ResetMode::Janrain)
+}
+
+/// Binds `tenant` to the simulator and stores its sealed client secret.
+async fn bind_provider(
+    store: &Store,
+    keyring: &Keyring,
+    sim: &SimHandle,
+    tenant: &DemoTenant,
+    secret: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let id = &tenant.config.id;
+    let janrain = is_janrain(&tenant.config);
+    let binding = ProviderBinding {
+        kind: Some(if janrain { "janrain" } else { "auth0" }.into()),
+        domain: Some(if janrain {
+            sim.janrain_base_url.clone()
+        } else {
+            sim.base_url.clone()
+        }),
+        connection: Some(
+            if janrain {
+                "standard"
+            } else {
+                AUTH0_CONNECTION
+            }
+            .into(),
+        ),
+        mode: None,
+        client_id: Some(format!("demo-{id}")),
+    };
+    store.set_provider(id, binding, now).await?;
+    let sealed = seal_provider_secret(keyring, id, &SecretString::from(secret.to_owned()))
+        .context("cannot seal a provider secret")?;
+    store.set_provider_secret(id, Some(sealed), now).await?;
+    Ok(())
+}
+
+/// 32 random bytes, base64url: a provider client secret nobody typed.
+fn random_secret() -> anyhow::Result<String> {
+    use rand::TryRng as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the operating system's random source failed"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}

@@ -1,0 +1,544 @@
+//! The server configuration of `passgate serve`: a file (TOML, or YAML by extension) with
+//! `PASSGATE_*` environment variables overriding it key by key, validated at boot into a
+//! [`ServerConfig`]. Every problem is reported at once, each naming its key and where the
+//! value came from; the process refuses to start on any (security item 70).
+//!
+//! [`KEYS`] lists every key with its environment variable; docs/server-config.md documents
+//! each one, and a test keeps the two in step.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use passgate_engine::Keyring;
+use passgate_engine::client_ip::{IpNetwork, TrustedProxies};
+use passgate_engine::mail::{SmtpSecurity, SmtpSettings};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::telemetry::LogFormat;
+
+/// One configuration key: its dotted name in the file and its environment variable.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyDoc {
+    /// Dotted name in the file (`smtp.host`).
+    pub key: &'static str,
+    /// The environment variable that overrides it.
+    pub env: &'static str,
+}
+
+/// Every key, in documentation order.
+pub const KEYS: &[KeyDoc] = &[
+    KeyDoc {
+        key: "public_url",
+        env: "PASSGATE_PUBLIC_URL",
+    },
+    KeyDoc {
+        key: "listen",
+        env: "PASSGATE_LISTEN",
+    },
+    KeyDoc {
+        key: "database_url",
+        env: "PASSGATE_DATABASE_URL",
+    },
+    KeyDoc {
+        key: "master_keys",
+        env: "PASSGATE_MASTER_KEYS",
+    },
+    KeyDoc {
+        key: "trusted_proxies",
+        env: "PASSGATE_TRUSTED_PROXIES",
+    },
+    KeyDoc {
+        key: "log_format",
+        env: "PASSGATE_LOG_FORMAT",
+    },
+    KeyDoc {
+        key: "themes_dir",
+        env: "PASSGATE_THEMES_DIR",
+    },
+    KeyDoc {
+        key: "mail_from",
+        env: "PASSGATE_MAIL_FROM",
+    },
+    KeyDoc {
+        key: "swagger_ui",
+        env: "PASSGATE_SWAGGER_UI",
+    },
+    KeyDoc {
+        key: "metrics",
+        env: "PASSGATE_METRICS",
+    },
+    KeyDoc {
+        key: "shutdown_grace_secs",
+        env: "PASSGATE_SHUTDOWN_GRACE_SECS",
+    },
+    KeyDoc {
+        key: "provider_custom_domains",
+        env: "PASSGATE_PROVIDER_CUSTOM_DOMAINS",
+    },
+    KeyDoc {
+        key: "smtp.host",
+        env: "PASSGATE_SMTP_HOST",
+    },
+    KeyDoc {
+        key: "smtp.port",
+        env: "PASSGATE_SMTP_PORT",
+    },
+    KeyDoc {
+        key: "smtp.security",
+        env: "PASSGATE_SMTP_SECURITY",
+    },
+    KeyDoc {
+        key: "smtp.username",
+        env: "PASSGATE_SMTP_USERNAME",
+    },
+    KeyDoc {
+        key: "smtp.password",
+        env: "PASSGATE_SMTP_PASSWORD",
+    },
+    KeyDoc {
+        key: "smtp.timeout_secs",
+        env: "PASSGATE_SMTP_TIMEOUT_SECS",
+    },
+];
+
+/// The validated configuration.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The public origin links and cross-origin checks use (`https://reset.example.com`).
+    pub public_url: String,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// `postgres://…` or `sqlite://…`.
+    pub database_url: SecretString,
+    /// Master keys (first is active).
+    pub keyring: Keyring,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Text or JSON logs.
+    pub log_format: LogFormat,
+    /// The themes folder.
+    pub themes_dir: PathBuf,
+    /// Sender when a tenant names none; `None` derives one from the public host.
+    pub mail_from: Option<String>,
+    /// Serve Swagger UI at `/admin/docs`.
+    pub swagger_ui: bool,
+    /// Serve `/metrics`.
+    pub metrics: bool,
+    /// How long in-flight requests may finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Extra allowed provider hosts (verified Auth0 custom domains).
+    pub provider_custom_domains: Vec<String>,
+    /// The SMTP relay.
+    pub smtp: SmtpSettings,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("public_url", &self.public_url)
+            .field("listen", &self.listen)
+            .field("database_url", &"<redacted>")
+            .field("master_keys", &"<redacted>")
+            .field("log_format", &self.log_format)
+            .field("smtp", &self.smtp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file as written: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    public_url: Option<String>,
+    listen: Option<String>,
+    database_url: Option<String>,
+    master_keys: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    log_format: Option<String>,
+    themes_dir: Option<String>,
+    mail_from: Option<String>,
+    swagger_ui: Option<bool>,
+    metrics: Option<bool>,
+    shutdown_grace_secs: Option<u64>,
+    provider_custom_domains: Option<Vec<String>>,
+    #[serde(default)]
+    smtp: RawSmtp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    timeout_secs: Option<u64>,
+}
+
+/// Every problem found, one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblems(pub Vec<String>);
+
+impl fmt::Display for ConfigProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "the server configuration is invalid ({} problem(s)):",
+            self.0.len()
+        )?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigProblems {}
+
+/// Loads `file` (if any), applies `env` (the process environment in production; a map in
+/// tests), and validates.
+pub fn load(
+    file: Option<&Path>,
+    env: &BTreeMap<String, String>,
+) -> Result<ServerConfig, ConfigProblems> {
+    let raw = match file {
+        Some(path) => read_file(path).map_err(|p| ConfigProblems(vec![p]))?,
+        None => RawConfig::default(),
+    };
+    let merged = Merged { raw, env, file };
+    merged.validate()
+}
+
+/// The `PASSGATE_*` variables of the process environment.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("PASSGATE_"))
+        .collect()
+}
+
+fn read_file(path: &Path) -> Result<RawConfig, String> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    if yaml {
+        serde_saphyr::from_str(&text).map_err(|e| format!("{name}: {e}"))
+    } else {
+        toml::from_str(&text).map_err(|e| format!("{name}: {e}"))
+    }
+}
+
+/// The file's values with the environment on top.
+struct Merged<'a> {
+    raw: RawConfig,
+    env: &'a BTreeMap<String, String>,
+    file: Option<&'a Path>,
+}
+
+impl Merged<'_> {
+    /// The value of `key`: the environment variable wins over the file. Also says where it
+    /// came from, for messages.
+    fn get(&self, key: &str, file_value: Option<String>) -> Option<(String, String)> {
+        let env = KEYS.iter().find(|k| k.key == key).map(|k| k.env);
+        if let Some(var) = env
+            && let Some(value) = self.env.get(var)
+            && !value.trim().is_empty()
+        {
+            return Some((value.clone(), var.to_owned()));
+        }
+        let origin = match self.file {
+            Some(file) => format!("{key} in {}", file.display()),
+            None => key.to_owned(),
+        };
+        file_value.map(|v| (v, origin))
+    }
+
+    fn validate(self) -> Result<ServerConfig, ConfigProblems> {
+        let mut problems = Vec::new();
+        let raw = &self.raw;
+        let bool_text = |b: Option<bool>| b.map(|b| b.to_string());
+        let list_text = |l: &Option<Vec<String>>| l.as_ref().map(|l| l.join(","));
+
+        let public_url = match self.get("public_url", raw.public_url.clone()) {
+            Some((value, origin)) => check_public_url(&value)
+                .map_err(|e| problems.push(format!("{origin}: {e}")))
+                .ok(),
+            None => {
+                problems.push(missing(
+                    "public_url",
+                    "the https origin users reach, e.g. https://reset.example.com",
+                ));
+                None
+            }
+        };
+        let listen = parse_or(
+            &mut problems,
+            self.get("listen", raw.listen.clone()),
+            "0.0.0.0:8080",
+            |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| "expected HOST:PORT, e.g. 0.0.0.0:8080".to_owned())
+            },
+        );
+        let database_url = match self.get("database_url", raw.database_url.clone()) {
+            Some((value, origin)) => {
+                let ok = ["postgres://", "postgresql://", "sqlite:"]
+                    .iter()
+                    .any(|p| value.starts_with(p));
+                if !ok {
+                    problems.push(format!(
+                        "{origin}: expected a postgres://… or sqlite://… URL"
+                    ));
+                }
+                Some(SecretString::from(value))
+            }
+            None => {
+                problems.push(missing(
+                    "database_url",
+                    "e.g. postgres://passgate@db/passgate",
+                ));
+                None
+            }
+        };
+        let keyring = match self.get("master_keys", raw.master_keys.clone()) {
+            Some((value, origin)) => Keyring::parse(&value)
+                .map_err(|e| problems.push(format!("{origin}: {e}")))
+                .ok(),
+            None => {
+                problems.push(missing(
+                    "master_keys",
+                    "`id:base64-of-32-bytes`, e.g. generate with `openssl rand -base64 32`; \
+                     the process will not start without keys",
+                ));
+                None
+            }
+        };
+        let trusted_proxies = parse_or(
+            &mut problems,
+            self.get("trusted_proxies", list_text(&raw.trusted_proxies)),
+            "",
+            parse_proxies,
+        );
+        let log_format = parse_or(
+            &mut problems,
+            self.get("log_format", raw.log_format.clone()),
+            "text",
+            |v| v.parse::<LogFormat>(),
+        );
+        let themes_dir = self
+            .get("themes_dir", raw.themes_dir.clone())
+            .map_or_else(|| PathBuf::from("themes"), |(v, _)| PathBuf::from(v));
+        let mail_from = self.get("mail_from", raw.mail_from.clone()).map(|(v, _)| v);
+        let swagger_ui = parse_or(
+            &mut problems,
+            self.get("swagger_ui", bool_text(raw.swagger_ui)),
+            "false",
+            parse_bool,
+        );
+        let metrics = parse_or(
+            &mut problems,
+            self.get("metrics", bool_text(raw.metrics)),
+            "true",
+            parse_bool,
+        );
+        let grace = parse_or(
+            &mut problems,
+            self.get(
+                "shutdown_grace_secs",
+                raw.shutdown_grace_secs.map(|s| s.to_string()),
+            ),
+            "20",
+            |v| match v.parse::<u64>() {
+                Ok(s @ 1..=300) => Ok(Duration::from_secs(s)),
+                _ => Err("expected a number of seconds from 1 to 300".to_owned()),
+            },
+        );
+        let provider_custom_domains = self
+            .get(
+                "provider_custom_domains",
+                list_text(&raw.provider_custom_domains),
+            )
+            .map(|(v, _)| split_list(&v))
+            .unwrap_or_default();
+        let smtp = self.smtp(&mut problems);
+
+        match (public_url, database_url, keyring, smtp) {
+            (Some(public_url), Some(database_url), Some(keyring), Some(smtp))
+                if problems.is_empty() =>
+            {
+                Ok(ServerConfig {
+                    public_url,
+                    listen: listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),
+                    database_url,
+                    keyring,
+                    trusted_proxies: trusted_proxies.unwrap_or_else(TrustedProxies::none),
+                    log_format: log_format.unwrap_or_default(),
+                    themes_dir,
+                    mail_from,
+                    swagger_ui: swagger_ui.unwrap_or(false),
+                    metrics: metrics.unwrap_or(true),
+                    shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
+                    provider_custom_domains,
+                    smtp,
+                })
+            }
+            _ => Err(ConfigProblems(problems)),
+        }
+    }
+
+    fn smtp(&self, problems: &mut Vec<String>) -> Option<SmtpSettings> {
+        let raw = &self.raw.smtp;
+        let host = self.get("smtp.host", raw.host.clone());
+        if host.is_none() {
+            problems.push(missing(
+                "smtp.host",
+                "the SMTP relay reset mail is sent through",
+            ));
+        }
+        let security = parse_or(
+            problems,
+            self.get("smtp.security", raw.security.clone()),
+            "starttls",
+            |v| match v.trim().to_ascii_lowercase().as_str() {
+                "tls" | "implicit_tls" | "smtps" => Ok(SmtpSecurity::ImplicitTls),
+                "starttls" => Ok(SmtpSecurity::StartTls),
+                "plain" | "none" => Ok(SmtpSecurity::Plain),
+                _ => Err("expected tls, starttls or plain".to_owned()),
+            },
+        )
+        .unwrap_or(SmtpSecurity::StartTls);
+        let default_port = match security {
+            SmtpSecurity::ImplicitTls => "465",
+            SmtpSecurity::StartTls => "587",
+            SmtpSecurity::Plain => "25",
+        };
+        let port = parse_or(
+            problems,
+            self.get("smtp.port", raw.port.map(|p| p.to_string())),
+            default_port,
+            |v| {
+                v.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| "expected a port from 1 to 65535".to_owned())
+            },
+        );
+        let timeout = parse_or(
+            problems,
+            self.get("smtp.timeout_secs", raw.timeout_secs.map(|s| s.to_string())),
+            "10",
+            |v| match v.parse::<u64>() {
+                Ok(s @ 1..=120) => Ok(Duration::from_secs(s)),
+                _ => Err("expected a number of seconds from 1 to 120".to_owned()),
+            },
+        );
+        let username = self
+            .get("smtp.username", raw.username.clone())
+            .map(|(v, _)| v);
+        let password = self
+            .get("smtp.password", raw.password.clone())
+            .map(|(v, _)| v);
+        if username.is_some() != password.is_some() {
+            problems.push("smtp.username and smtp.password: set both or neither".to_owned());
+        }
+        let (host, host_origin) = host?;
+        if security == SmtpSecurity::Plain && password.is_some() && !is_loopback_host(&host) {
+            problems.push(format!(
+                "{host_origin}: smtp.security = plain would send the SMTP password unencrypted \
+                 to a remote host; use starttls or tls"
+            ));
+        }
+        Some(SmtpSettings {
+            host,
+            port: port?,
+            security,
+            username,
+            password: password.map(SecretString::from),
+            timeout: timeout?,
+        })
+    }
+}
+
+fn missing(key: &str, hint: &str) -> String {
+    let env = KEYS.iter().find(|k| k.key == key).map_or("", |k| k.env);
+    format!("{key} (or {env}) is required: {hint}")
+}
+
+/// Parses the value if present (else `default`), recording a problem on failure.
+fn parse_or<T>(
+    problems: &mut Vec<String>,
+    value: Option<(String, String)>,
+    default: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let (value, origin) = value.unwrap_or_else(|| (default.to_owned(), "default".to_owned()));
+    parse(&value)
+        .map_err(|e| problems.push(format!("{origin}: {e}")))
+        .ok()
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_proxies(v: &str) -> Result<TrustedProxies, String> {
+    let mut networks = Vec::new();
+    for item in split_list(v) {
+        networks.push(
+            IpNetwork::parse(&item)
+                .ok_or_else(|| format!("{item:?} is not an IP address or CIDR network"))?,
+        );
+    }
+    Ok(TrustedProxies::new(networks))
+}
+
+/// The public URL must be an absolute https origin (http only for loopback, for local
+/// trials): links in mail are built from it (items 41–42).
+fn check_public_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not an absolute URL ({e})"))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&host) => {}
+        _ => return Err("must be https:// (http:// only for a loopback host)".to_owned()),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(
+            "must be an origin (scheme, host, optional port) with no query or credentials"
+                .to_owned(),
+        );
+    }
+    if url.path() != "/" {
+        return Err(
+            "must not have a path: Passgate serves its pages at the root of its origin".to_owned(),
+        );
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,241 @@
+//! [`Gateway`]: one running Passgate process, wired from its parts: the store, the routing
+//! cache, the engine and its two workers, the hosted pages and public API, the admin API,
+//! health and metrics. `serve` and `demo` differ only in the parts they hand in.
+//!
+//! Shutdown order: stop accepting, drain in-flight requests (bounded by a grace period),
+//! then tell the workers to stop after the item in hand and wait for them. Work left in the
+//! database (jobs, mail) is picked up by the next process: nothing is lost.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use passgate_engine::client_ip::TrustedProxies;
+use passgate_engine::mail::MailTransport;
+use passgate_engine::{
+    Clock, Engine, EngineParts, EngineSettings, Keyring, StoredProviders, SystemClock,
+    ThemeRenderer,
+};
+use passgate_idp::{HostPolicy, HttpConfig};
+use passgate_routing::{Router, RouterOptions};
+use passgate_store::{ConfigVersionRepo, Store, TenantRepo};
+use passgate_tenant::{TenantConfig, parse_tenant_yaml};
+use passgate_theme::Themes;
+use passgate_web::admin::{AdminParts, AdminSettings, AdminState};
+use passgate_web::{AppBuilder, AppState, CsrfKey, WebSettings};
+use poem::endpoint::BoxEndpoint;
+use poem::listener::TcpAcceptor;
+use poem::middleware::CatchPanic;
+use poem::{EndpointExt, Route, Server};
+use tokio::sync::watch;
+
+use crate::directory::CountedTenants;
+use crate::health;
+use crate::instruments::Metrics;
+use crate::metered::{MeteredBackend, MeteredProviders};
+
+/// Everything a gateway is built from.
+pub struct GatewayParts {
+    /// The database (connected and migrated).
+    pub store: Store,
+    /// Master keys: sealing, token-hash and CSRF keys derive from them.
+    pub keyring: Keyring,
+    /// Where mail goes: SMTP in production, the in-memory dev mailbox in the demo.
+    pub transport: Arc<dyn MailTransport>,
+    /// The public origin links are built from (`https://reset.example.com`).
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Provider hosts allowed besides the platform domains (loopback only in the demo).
+    pub provider_hosts: HostPolicy,
+    /// The themes folder.
+    pub themes_dir: PathBuf,
+    /// Serve Swagger UI at `/admin/docs`.
+    pub swagger_ui: bool,
+    /// The Prometheus recorder; `None` serves no `/metrics`.
+    pub metrics: Option<Metrics>,
+    /// Route trees mounted only by some commands (the demo's `/dev`), outside the pages'
+    /// security headers and Host check.
+    pub extra_routes: Vec<(String, BoxEndpoint<'static>)>,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// Sender when a tenant names none; `None` derives `no-reply@<public host>`.
+    pub mail_from: Option<String>,
+}
+
+impl std::fmt::Debug for GatewayParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayParts")
+            .field("public_url", &self.public_url)
+            .field("themes_dir", &self.themes_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A wired gateway, ready to [`Gateway::run`].
+pub struct Gateway {
+    /// The engine (its workers run beside the server).
+    pub engine: Engine,
+    endpoint: BoxEndpoint<'static>,
+    shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Wires the parts. Fails when a theme is missing or any stored tenant's templates do not
+    /// render in every locale it supports (style item 9: fail loudly at boot, not per user).
+    pub async fn build(parts: GatewayParts) -> anyhow::Result<Self> {
+        let themes = Themes::load(&parts.themes_dir)
+            .with_context(|| format!("cannot load themes from {}", parts.themes_dir.display()))?;
+        let themes = Arc::new(themes);
+        check_stored_tenants(&parts.store, &themes).await?;
+
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let router = Router::attach(&parts.store, &RouterOptions::default());
+        let tenants = CountedTenants::new(router.clone());
+        let mut settings = EngineSettings::new(parts.public_url.clone());
+        if let Some(from) = &parts.mail_from {
+            settings.default_from.clone_from(from);
+        }
+        settings.check().map_err(anyhow::Error::msg)?;
+        let providers = StoredProviders::new(
+            parts.store.clone(),
+            parts.keyring.clone(),
+            parts.provider_hosts.clone(),
+            HttpConfig::default(),
+            Arc::new(settings.clone()),
+        );
+        let default_from = settings.default_from.clone();
+        let engine = Engine::new(EngineParts {
+            store: parts.store.clone(),
+            tenants: Arc::new(tenants.clone()),
+            providers: Arc::new(MeteredProviders(providers)),
+            renderer: Arc::new(ThemeRenderer::new(Arc::clone(&themes))),
+            transport: Arc::clone(&parts.transport),
+            keyring: parts.keyring.clone(),
+            clock: Arc::clone(&clock),
+            settings,
+        });
+
+        let mut web = WebSettings::new(parts.public_url.clone());
+        web.trusted_proxies = parts.trusted_proxies.clone();
+        let public_origin = web.public_origin();
+        let state = AppState {
+            backend: Arc::new(MeteredBackend(engine.clone())),
+            tenants: Arc::new(tenants.clone()),
+            themes: Arc::clone(&themes),
+            settings: Arc::new(web),
+            csrf_key: CsrfKey::new(parts.keyring.derive("csrf")),
+        };
+        let admin = AdminState::new(AdminParts {
+            store: parts.store.clone(),
+            router: Some(router),
+            keyring: parts.keyring.clone(),
+            themes,
+            clock,
+            mailer: parts.transport,
+            settings: AdminSettings {
+                swagger_ui: parts.swagger_ui,
+                mail_from: default_from,
+                public_origin,
+                provider_hosts: parts.provider_hosts,
+                ..AdminSettings::default()
+            },
+        });
+        let app = AppBuilder::new(state).nest("/admin", passgate_web::admin::routes(admin));
+        // Probes and metrics sit outside the pages' Host check: a load balancer or a
+        // Kubernetes kubelet calls them by IP. Extra routes (the demo mailbox) set their
+        // own headers.
+        let mut route = Route::new()
+            .at("/healthz", health::healthz)
+            .at("/readyz", health::readyz.data(parts.store.clone()))
+            .nest("/", app.build());
+        for (prefix, endpoint) in parts.extra_routes {
+            route = route.nest(prefix, endpoint);
+        }
+        if let Some(metrics) = &parts.metrics {
+            metrics.watch(parts.store.clone(), tenants);
+            route = route.at("/metrics", metrics.endpoint());
+        }
+        let endpoint = match parts.metrics {
+            Some(metrics) => route
+                .around(move |next, req| {
+                    let metrics = metrics.clone();
+                    async move { metrics.observe(next, req).await }
+                })
+                .with(CatchPanic::new())
+                .map_to_response()
+                .boxed(),
+            None => route.with(CatchPanic::new()).map_to_response().boxed(),
+        };
+        Ok(Self {
+            engine,
+            endpoint,
+            shutdown_grace: parts.shutdown_grace,
+        })
+    }
+
+    /// Serves on `listener` with the workers running until `shutdown` resolves, then drains
+    /// and stops (see the module doc).
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let (stop_workers, stopped) = watch::channel(false);
+        let jobs = {
+            let engine = self.engine.clone();
+            let stopped = stopped.clone();
+            tokio::spawn(async move { engine.run_job_worker(stopped).await })
+        };
+        let outbox = {
+            let engine = self.engine.clone();
+            tokio::spawn(async move { engine.run_outbox_worker(stopped).await })
+        };
+        let acceptor = TcpAcceptor::from_tokio(listener).context("cannot accept connections")?;
+        let served = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.shutdown_grace))
+            .await;
+        tracing::info!("requests drained; stopping the workers");
+        let _ = stop_workers.send(true);
+        for worker in [jobs, outbox] {
+            if let Err(err) = worker.await {
+                tracing::error!(error = %err, "a worker ended abnormally");
+            }
+        }
+        tracing::info!("stopped");
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Renders every stored tenant's templates (see [`Gateway::build`]); all problems at once.
+async fn check_stored_tenants(store: &Store, themes: &Themes) -> anyhow::Result<()> {
+    let mut configs: Vec<TenantConfig> = Vec::new();
+    for summary in store.list_tenants().await? {
+        let id = summary.tenant.id;
+        let Some(version) = store.active_version(&id).await? else {
+            continue;
+        };
+        match parse_tenant_yaml(&format!("{id} v{}", version.info.version), &version.yaml) {
+            Ok(valid) => configs.push(valid.config),
+            Err(errors) => {
+                // Routing refuses such a tenant per request; the others keep serving.
+                tracing::error!(tenant = %id, problems = errors.problems.len(), "stored configuration is invalid");
+            }
+        }
+    }
+    if let Err(errors) = passgate_web::startup::check_tenants(themes, &configs) {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+        anyhow::bail!("tenant templates do not render:\n{}", lines.join("\n"));
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Metering seams: wrappers that count and time what crosses the engine's two outward
+//! boundaries without the engine knowing about metrics.
+//!
+//! - [`MeteredBackend`]: the web layer's [`ResetBackend`] around the engine; counts the
+//!   password-policy violations users hit, per rule (`passgate_policy_violations_total`).
+//! - [`MeteredProviders`]: the engine's [`ProviderDirectory`]; every provider call is timed
+//!   and its errors counted per endpoint (`passgate_provider_request_duration_seconds`,
+//!   `passgate_provider_errors_total`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use metrics::{counter, histogram};
+use passgate_engine::{
+    CompleteError, CompleteInput, Completed, Engine, EngineError, InvalidLink, ProviderDirectory,
+    RequestAccepted, RequestError, RequestInput, TokenView,
+};
+use passgate_idp::{
+    Capabilities, IdentityProvider, IdpError, PasswordChangeTicket, ProviderKind, ProviderUser,
+    ResetAuthorization, TicketRequest,
+};
+use passgate_tenant::TenantConfig;
+use passgate_web::ResetBackend;
+use secrecy::SecretString;
+
+/// The engine, with policy violations counted.
+#[derive(Debug, Clone)]
+pub struct MeteredBackend(pub Engine);
+
+#[async_trait]
+impl ResetBackend for MeteredBackend {
+    async fn request_reset(&self, input: RequestInput) -> Result<RequestAccepted, RequestError> {
+        self.0.request_reset(input).await
+    }
+
+    async fn view_token(&self, token: &str) -> Result<TokenView, InvalidLink> {
+        self.0.view_token(token).await
+    }
+
+    async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {
+        let result = self.0.complete_reset(input).await;
+        match &result {
+            Err(CompleteError::PolicyViolations(violations)) => {
+                for violation in violations {
+                    counter!("passgate_policy_violations_total", "rule" => violation.code())
+                        .increment(1);
+                }
+            }
+            Err(CompleteError::PasswordReused { .. }) => {
+                counter!("passgate_policy_violations_total", "rule" => "history").increment(1);
+            }
+            _ => {}
+        }
+        result
+    }
+}
+
+/// A provider directory whose clients are timed.
+#[derive(Debug)]
+pub struct MeteredProviders<P>(pub P);
+
+#[async_trait]
+impl<P: ProviderDirectory> ProviderDirectory for MeteredProviders<P> {
+    async fn provider(
+        &self,
+        tenant: &TenantConfig,
+    ) -> Result<Arc<dyn IdentityProvider>, EngineError> {
+        let inner = self.0.provider(tenant).await?;
+        Ok(Arc::new(MeteredProvider { inner }))
+    }
+}
+
+/// One provider client, timed.
+struct MeteredProvider {
+    inner: Arc<dyn IdentityProvider>,
+}
+
+impl fmt::Debug for MeteredProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl MeteredProvider {
+    /// Times `call` under `endpoint` and counts its error, if any, by kind.
+    async fn timed<T>(
+        &self,
+        endpoint: &'static str,
+        call: impl Future<Output = Result<T, IdpError>>,
+    ) -> Result<T, IdpError> {
+        let provider = match self.inner.kind() {
+            ProviderKind::Auth0 => "auth0",
+            ProviderKind::Janrain => "janrain",
+        };
+        let started = Instant::now();
+        let result = call.await;
+        histogram!("passgate_provider_request_duration_seconds", "provider" => provider, "endpoint" => endpoint)
+            .record(started.elapsed().as_secs_f64());
+        if let Err(err) = &result {
+            let kind = if err.is_policy_rejection() {
+                "rejected"
+            } else if err.is_ambiguous() {
+                "ambiguous"
+            } else if err.is_retryable() {
+                "unavailable"
+            } else {
+                "failed"
+            };
+            counter!("passgate_provider_errors_total", "provider" => provider, "endpoint" => endpoint, "kind" => kind)
+                .increment(1);
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for MeteredProvider {
+    fn kind(&self) -> ProviderKind {
+        self.inner.kind()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {
+        self.timed("find_user_by_email", self.inner.find_user_by_email(email))
+            .await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &SecretString,
+    ) -> Result<ProviderUser, IdpError> {
+        self.timed("set_password", self.inner.set_password(user_id, password))
+            .await
+    }
+
+    async fn create_password_change_ticket(
+        &self,
+        request: &TicketRequest,
+    ) -> Result<PasswordChangeTicket, IdpError> {
+        self.timed(
+            "create_password_change_ticket",
+            self.inner.create_password_change_ticket(request),
+        )
+        .await
+    }
+
+    async fn send_reset_email(&self, email: &str) -> Result<(), IdpError> {
+        self.timed("send_reset_email", self.inner.send_reset_email(email))
+            .await
+    }
+
+    async fn redeem_reset_code(&self, code: &SecretString) -> Result<ResetAuthorization, IdpError> {
+        self.timed("redeem_reset_code", self.inner.redeem_reset_code(code))
+            .await
+    }
+
+    async fn set_password_with_authorization(
+        &self,
+        authorization: &ResetAuthorization,
+        password: &SecretString,
+    ) -> Result<(), IdpError> {
+        self.timed(
+            "set_password_with_authorization",
+            self.inner
+                .set_password_with_authorization(authorization, password),
+        )
+        .await
+    }
+}
