@@ -51,7 +51,12 @@ impl EngineSettings {
             message_id_domain: domain,
             public_base_url,
             request_floor: Duration::from_millis(150),
-            jobs: WorkerSettings::default(),
+            // Up to ~15 minutes of retries: a provider outage is ridden out within the
+            // token lifetime (a job older than the TTL is dropped anyway).
+            jobs: WorkerSettings {
+                max_attempts: 10,
+                ..WorkerSettings::default()
+            },
             outbox: WorkerSettings {
                 max_attempts: 8,
                 ..WorkerSettings::default()
