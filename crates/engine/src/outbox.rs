@@ -53,6 +53,8 @@ pub(crate) async fn queue(
     to: &str,
     mail: RenderedMail,
 ) -> Result<MailId, EngineError> {
+    // 128 random bits, the same shape as a flow id: unique without a counter, and stable
+    // across retries because it is stored with the row.
     let message_id = format!(
         "{}@{}",
         FlowId::generate()?.as_str(),
