@@ -51,7 +51,7 @@ pub const MAX_HISTORY: u8 = 24;
 pub const MAX_SCRIPT_BYTES: usize = 16 * 1024;
 /// Most script examples.
 pub const MAX_SCRIPT_EXAMPLES: usize = 50;
-/// Script wall-clock budget bounds, in milliseconds.
+/// Script CPU-time budget bounds, in milliseconds.
 pub const SCRIPT_TIMEOUT_MS: (u64, u64) = (1, 100);
 /// Script heap bounds, in KiB.
 pub const SCRIPT_MEMORY_KB: (usize, usize) = (1024, 32 * 1024);

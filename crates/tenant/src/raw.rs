@@ -189,7 +189,7 @@ pub struct RawScript {
     #[serde(default)]
     #[schemars(length(max = 50))]
     pub examples: Vec<RawScriptExample>,
-    /// Wall-clock budget per evaluation, 1–100 ms. Default 50.
+    /// CPU-time budget per evaluation, 1–100 ms. Default 50.
     #[schemars(range(min = 1, max = 100))]
     pub timeout_ms: Option<i64>,
     /// Heap cap, 1024–32768 KiB. Default 16384.

@@ -120,11 +120,26 @@ fn script_syntax_error_points_at_the_line_inside_the_script() {
 }
 
 #[test]
+fn script_that_could_swallow_a_limit_hit_is_refused_at_its_line() {
+    let yaml = format!(
+        "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{\n        try {{ return []; }} finally {{ }}\n      }}\n"
+    );
+    // Script line 2 (`try`) is document line 7.
+    assert_error(
+        &yaml,
+        "password_policy.script.source",
+        7,
+        7,
+        "`try` is not allowed",
+    );
+}
+
+#[test]
 fn script_that_loops_fails_its_example() {
     let yaml = format!(
         "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ while (true) {{}} }}\n    timeout_ms: 20\n    examples:\n      - password: correct horse battery staple\n        expect: []\n"
     );
-    // The example runs into the wall-clock interrupt. (On a machine so loaded that even the
+    // The example runs into the CPU-time interrupt. (On a machine so loaded that even the
     // script's top level misses the budget, compiling fails first, at the source: the
     // outcome a user sees — rejected, positioned — is the same.)
     let errors = errors(&yaml);
