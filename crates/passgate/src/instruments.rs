@@ -230,8 +230,16 @@ impl<S: tracing::Subscriber> Layer<S> for SecurityEventMetrics {
         let tenant = fields.tenant.unwrap_or_else(|| "unknown".into());
         let outcome = label_value(&outcome);
         match action.as_str() {
-            "reset.requested" => {
+            // One event per request: `reset.issue` once the background step ran (mailed,
+            // unknown_user, …), `reset.requested` or `reset.rate_limited` when it stopped early.
+            "reset.requested" | "reset.issue" => {
                 counter!("passgate_resets_requested_total", "tenant" => tenant, "outcome" => outcome)
+                    .increment(1);
+            }
+            "reset.rate_limited" => {
+                counter!("passgate_resets_requested_total", "tenant" => tenant.clone(), "outcome" => outcome.clone())
+                    .increment(1);
+                counter!("passgate_rate_limited_total", "tenant" => tenant, "bucket" => outcome)
                     .increment(1);
             }
             "reset.complete" if outcome == "ok" => {
@@ -245,16 +253,8 @@ impl<S: tracing::Subscriber> Layer<S> for SecurityEventMetrics {
                 counter!("passgate_resets_failed_total", "tenant" => tenant, "reason" => format!("link_{outcome}"))
                     .increment(1);
             }
-            "reset.issue" => {
-                counter!("passgate_reset_issue_total", "tenant" => tenant, "outcome" => outcome)
-                    .increment(1);
-            }
             "mail.delivery" => {
                 counter!("passgate_reset_mail_total", "tenant" => tenant, "outcome" => outcome)
-                    .increment(1);
-            }
-            "reset.rate_limited" => {
-                counter!("passgate_rate_limited_total", "tenant" => tenant, "bucket" => outcome)
                     .increment(1);
             }
             _ => {}

@@ -47,10 +47,26 @@ impl FromStr for LogFormat {
     }
 }
 
+/// Libraries that log whole documents at DEBUG/TRACE: the HTML and CSS parsers behind mail
+/// rendering echo every email, reset link included. They stay off whatever `RUST_LOG` says
+/// (security item 56); nothing they say is needed to operate Passgate.
+pub const ALWAYS_OFF: &[&str] = &[
+    "html5ever",
+    "markup5ever",
+    "selectors",
+    "cssparser",
+    "css_inline",
+];
+
 /// Installs the global subscriber (stderr). A second call is a no-op, so tests may call it.
 pub fn init(format: LogFormat) {
-    let filter =
+    let mut filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    for target in ALWAYS_OFF {
+        if let Ok(directive) = format!("{target}=off").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let fmt = match format {
         LogFormat::Text => fmt.with_ansi(false).boxed(),
