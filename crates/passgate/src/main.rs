@@ -4,6 +4,11 @@
 //! # Layout
 //! - [`cli`]: the clap command tree (every subcommand, flag and default in one place).
 //! - [`commands`]: one module per subcommand family; each returns the process exit code.
+//! - `serve` and `demo` wiring: [`config`] (the server configuration, file plus
+//!   `PASSGATE_*`), [`gateway`] (store, routing, engine, workers, web app; run and graceful
+//!   shutdown), [`telemetry`] (logs), [`instruments`] and [`metered`] (Prometheus metrics),
+//!   [`directory`] (the counted tenant directory), [`health`] (`/healthz`, `/readyz`),
+//!   [`devmail`] (the demo's `/dev/mailbox`), [`signals`] (SIGTERM and Ctrl-C).
 
 mod cli;
 mod commands;

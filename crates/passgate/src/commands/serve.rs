@@ -78,7 +78,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         mail_from: config.mail_from.clone(),
     };
     let gateway = Gateway::build(gateway_parts).await?;
-    tracing::info!(listen = %config.listen, public_url = %config.public_url, "passgate serving");
+    let bound = listener.local_addr()?;
+    tracing::info!(listen = %bound, public_url = %config.public_url, "passgate serving");
+    // On stdout too, so scripts (and `listen = "…:0"`) learn the bound address.
+    writeln!(
+        std::io::stdout().lock(),
+        "passgate serving on {bound} for {}",
+        config.public_url
+    )?;
     gateway
         .run(listener, crate::signals::stop_requested())
         .await?;

@@ -1,0 +1,138 @@
+//! `passgate serve` as an operator runs it: configuration validated at boot (every problem at
+//! once, no start without keys), a database with pending migrations refused, and a migrated
+//! one served with probes and metrics until SIGTERM, which it survives with a clean exit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn passgate() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_passgate"));
+    command
+        .env_clear()
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    command
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.sqlite").display()
+    )
+}
+
+fn full_env(command: &mut Command, database_url: &str) {
+    command
+        .env("PASSGATE_PUBLIC_URL", "https://reset.example.test")
+        .env("PASSGATE_LISTEN", "127.0.0.1:0")
+        .env("PASSGATE_DATABASE_URL", database_url)
+        .env("PASSGATE_MASTER_KEYS", KEY)
+        .env("PASSGATE_SMTP_HOST", "127.0.0.1")
+        .env("PASSGATE_SMTP_SECURITY", "plain");
+}
+
+#[test]
+fn without_configuration_it_lists_every_problem_and_does_not_start() {
+    let output = passgate().arg("serve").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for key in [
+        "PASSGATE_PUBLIC_URL",
+        "PASSGATE_DATABASE_URL",
+        "PASSGATE_MASTER_KEYS",
+        "PASSGATE_SMTP_HOST",
+    ] {
+        assert!(stderr.contains(key), "{key} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn check_validates_without_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = passgate();
+    full_env(&mut command, &sqlite_url(&dir));
+    let output = command.args(["serve", "--check"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("configuration is valid"));
+}
+
+#[test]
+fn a_database_with_pending_migrations_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = passgate();
+    full_env(&mut command, &sqlite_url(&dir));
+    let output = command.arg("serve").output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("passgate migrate"));
+}
+
+#[test]
+fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let migrated = passgate()
+        .env("PASSGATE_DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    let mut command = passgate();
+    full_env(&mut command, &url);
+    let mut child = command
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("passgate serving on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    passgate_idp::install_crypto_provider();
+    let http = reqwest::blocking::Client::new();
+    let get = |path: &str| http.get(format!("http://{addr}{path}")).send().unwrap();
+    assert_eq!(get("/healthz").status(), 200);
+    let ready = get("/readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(ready.text().unwrap().contains("ready"));
+    let metrics = get("/metrics");
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .text()
+            .unwrap()
+            .contains("passgate_http_requests_total{route=\"/readyz\",status=\"200\"}")
+    );
+    // The pages answer only for the configured public host.
+    assert_eq!(get("/reset?client_id=anything").status(), 400);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(status.success(), "exit {status}:\n{logs}");
+    assert!(logs.contains("stopped"), "{logs}");
+}
