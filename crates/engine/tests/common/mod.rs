@@ -146,8 +146,41 @@ impl Harness {
         Self::build(&[yaml.to_owned()], |_| {}).await
     }
 
+    /// Like [`Harness::new`] but on PostgreSQL (a fresh schema), or `None` (printing that it
+    /// skipped) when `PASSGATE_TEST_POSTGRES_URL` is unset.
+    pub async fn postgres(mode: &str, delivery: &str) -> Option<Self> {
+        let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
+            println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
+            return None;
+        };
+        let schema = format!("passgate_engine_{:016x}", rand::random::<u64>());
+        {
+            use sea_orm::ConnectionTrait as _;
+            let admin = sea_orm::Database::connect(&url).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+        }
+        let mut options = passgate_store::StoreOptions::new(&url);
+        options.schema = Some(schema);
+        let store = Store::connect_with(options).await.unwrap();
+        let yaml = tenant_yaml("acme", mode, delivery, "en", "");
+        Some(Self::build_on(Some(store), &[yaml], |_| {}).await)
+    }
+
     /// Tenants from `yamls` (the first is "the" tenant), settings adjusted by `tweak`.
     pub async fn build(yamls: &[String], tweak: impl FnOnce(&mut EngineSettings)) -> Self {
+        Self::build_on(None, yamls, tweak).await
+    }
+
+    /// As [`Harness::build`], on `store` (a temporary SQLite file when `None`).
+    pub async fn build_on(
+        store: Option<Store>,
+        yamls: &[String],
+        tweak: impl FnOnce(&mut EngineSettings),
+    ) -> Self {
         passgate_idp::install_crypto_provider();
         let validated: Vec<_> = yamls
             .iter()
@@ -165,11 +198,16 @@ impl Harness {
         let sink = SmtpSink::start().await.unwrap();
 
         let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("engine.sqlite").display()
-        );
-        let store = Store::connect(&url).await.unwrap();
+        let store = match store {
+            Some(store) => store,
+            None => {
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("engine.sqlite").display()
+                );
+                Store::connect(&url).await.unwrap()
+            }
+        };
         store.migrate().await.unwrap();
 
         let clock = FixedClock::new(t0());
