@@ -3,7 +3,8 @@
 //! health and metrics. `serve` and `demo` differ only in the parts they hand in.
 //!
 //! Shutdown order: stop accepting, drain in-flight requests (bounded by a grace period),
-//! then tell the workers to stop after the item in hand and wait for them. Work left in the
+//! then tell the workers to stop after the round in hand (the outbox worker sends what it
+//! has claimed) and wait for them. Work left in the
 //! database (jobs, mail) is picked up by the next process: nothing is lost.
 
 use std::future::Future;

@@ -54,7 +54,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (is another demo running? try --listen 127.0.0.1:0)",
+                    args.listen
+                )
+            })?;
         let addr = listener.local_addr()?;
         let demo = Demo::start(args, addr).await?;
         demo.print_welcome(&mut std::io::stdout().lock())?;
