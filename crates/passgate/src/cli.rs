@@ -34,6 +34,41 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Run the Auth0/Janrain provider simulator standalone.
     IdpSim(IdpSimArgs),
+    /// Administer the admin API (bootstrap API keys).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `passgate admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Mint an admin API key and print it once on stdout (only its hash is stored).
+    CreateKey(CreateKeyArgs),
+}
+
+/// A key's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyRole {
+    /// Everything: tenants, provider credentials, keys, every audit log.
+    PlatformAdmin,
+    /// Read, validate, write, preview and roll back the config of the `--tenant`s.
+    TenantEditor,
+}
+
+/// `passgate admin create-key`
+#[derive(Debug, Clone, Args)]
+pub struct CreateKeyArgs {
+    /// The key's role.
+    #[arg(long, value_enum)]
+    pub role: KeyRole,
+    /// A tenant a `tenant-editor` key may edit (repeat for several).
+    #[arg(long = "tenant", value_name = "ID")]
+    pub tenants: Vec<String>,
+    /// Whose key it is (shown in audit events).
+    #[arg(long, default_value = "bootstrap")]
+    pub label: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 /// `passgate tenant …`

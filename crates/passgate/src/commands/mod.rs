@@ -3,8 +3,9 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, PolicyCommand, TenantCommand};
+use crate::cli::{AdminCommand, Cli, Command, PolicyCommand, TenantCommand};
 
+mod admin;
 mod demo;
 mod idp_sim;
 mod policy_check;
@@ -31,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate(db) => registry::migrate(&db),
         Command::IdpSim(args) => idp_sim::run(&args),
+        Command::Admin(AdminCommand::CreateKey(args)) => admin::create_key(&args),
     }
 }

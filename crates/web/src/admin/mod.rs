@@ -1,1 +1,93 @@
-//! The admin API under `/admin/v1` (being built).
+//! The admin API under `/admin/v1`: platform admins onboard tenants (client ids, provider
+//! binding, sealed provider secret, API keys, audit); tenant editors read, validate, write,
+//! preview and roll back their tenants' YAML. poem-openapi is the single source of truth:
+//! the spec is served at `/admin/openapi.json` (snapshot-tested), Swagger UI at
+//! `/admin/docs`, and every error is RFC 9457 problem+json with a stable `code`.
+//!
+//! Mount with `Route::new().nest("/admin", admin::routes(state))`. Authentication is a
+//! bearer API key (`pgk_…`); the first one comes from `passgate admin create-key`.
+//!
+//! # Layout
+//! - [`state`]: [`AdminState`], [`AdminParts`], [`AdminSettings`]: what handlers share.
+//! - [`auth`]: API keys (mint, hash, check), [`auth::Principal`], role and tenant checks.
+//! - [`problem`]: [`problem::ApiProblem`] (the documented error responses) and
+//!   [`problem::AdminError`] (causes), mapped in one place.
+//! - [`tenants`]: tenant onboarding and management (platform admins).
+//! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
+//! - [`preview`]: page and email previews, test emails (editors).
+//! - [`keys`]: API key management (platform admins).
+//! - [`audit`]: audit log and per-day reset statistics.
+//! - [`tags`], [`views`], [`yaml_body`]: OpenAPI tags, shared bodies, the YAML payload.
+//! - `guard`: the middleware that turns every error into problem+json and audits 401s.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+mod guard;
+pub mod keys;
+pub mod preview;
+pub mod problem;
+pub mod state;
+pub mod tags;
+pub mod tenants;
+pub mod views;
+pub mod yaml_body;
+
+use poem::{Endpoint, Route};
+use poem_openapi::OpenApiService;
+
+pub use state::{AdminParts, AdminSettings, AdminState};
+
+/// Every admin resource, in spec order.
+pub type AdminApis = (
+    tenants::TenantsApi,
+    config::ConfigApi,
+    preview::PreviewApi,
+    keys::KeysApi,
+    audit::AuditApi,
+);
+
+/// Where the operations live, relative to the server root.
+pub const API_BASE: &str = "/admin/v1";
+
+/// Largest request body accepted by the admin API.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The OpenAPI service of the admin API (also what the spec snapshot is taken from).
+pub fn api_service() -> OpenApiService<AdminApis, ()> {
+    OpenApiService::new(
+        (
+            tenants::TenantsApi,
+            config::ConfigApi,
+            preview::PreviewApi,
+            keys::KeysApi,
+            audit::AuditApi,
+        ),
+        "Passgate admin API",
+        "1.0.0",
+    )
+    .description(
+        "Onboard apps (tenants), bind identity providers, and let product owners edit, \
+         validate, preview, publish and roll back their tenant YAML. Authenticate with \
+         `Authorization: Bearer pgk_…`. Errors are RFC 9457 problem+json with a stable `code`.",
+    )
+    .server(API_BASE)
+}
+
+/// The OpenAPI document as pretty JSON.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+/// The admin endpoints, to nest at `/admin`: `/v1/…` (the API), `/openapi.json`, and
+/// `/docs` (Swagger UI, unless turned off in [`AdminSettings::swagger_ui`]).
+pub fn routes(state: AdminState) -> impl Endpoint {
+    let api = api_service();
+    let spec = api.spec_endpoint();
+    let mut route = Route::new().at("/openapi.json", spec);
+    if state.settings().swagger_ui {
+        route = route.nest("/docs", api.swagger_ui());
+    }
+    let route = route.nest("/v1", api);
+    guard::Guard::new(route, state)
+}

@@ -1,0 +1,293 @@
+//! Who is calling: bearer API keys (`pgk_…`), looked up by their SHA-256, and what each role
+//! may do. A key is 256 random bits, shown once when minted and stored only as its hash; the
+//! lookup by hash is the comparison (no key bytes are compared with early exit, and the hash
+//! of a guess reveals nothing about a stored key). A revoked key authenticates nothing.
+//!
+//! Every 401 is audited by the admin middleware (with the reason the checker found); every
+//! 403 is audited here, where the principal and the tenant are known.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::TimeDelta;
+use passgate_store::{
+    ApiKeyId, ApiKeyRepo, ApiRole, AuditRepo, NewApiKey, NewAuditEvent, Sha256Digest, Store,
+    Timestamp,
+};
+use passgate_tenant::TenantId;
+use poem::Request;
+use poem_openapi::{SecurityScheme, auth::Bearer};
+use rand::{TryRng, rngs::SysRng};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use super::problem::{AdminError, ApiProblem};
+use super::state::AdminState;
+
+/// Every key starts with this, so secret scanners and humans recognise it.
+pub const KEY_PREFIX: &str = "pgk_";
+
+/// How many characters of a key (after [`KEY_PREFIX`]) are kept to recognise it in lists.
+const SHOWN_CHARS: usize = 6;
+
+/// `last_used_at` is written at most this often per key (one write per request is waste).
+const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
+
+/// The audit action of a refused authentication or authorization.
+pub const ACTION_DENIED: &str = "admin.access_denied";
+
+/// A freshly minted key: the secret (shown once) and the row stored for it.
+pub struct MintedKey {
+    /// The full key, `pgk_` + 43 base64url characters (256 bits).
+    pub secret: SecretString,
+    /// What the store keeps: hash, display prefix, role, scope, label.
+    pub record: NewApiKey,
+}
+
+impl fmt::Debug for MintedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MintedKey")
+            .field("secret", &"[redacted]")
+            .field("prefix", &self.record.prefix)
+            .field("role", &self.record.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SHA-256 under which a presented key is stored and looked up.
+pub fn hash_key(key: &str) -> Sha256Digest {
+    Sha256Digest::of(key.as_bytes())
+}
+
+/// Mints a key for `role` (`tenants` is the editor scope; ignored for platform admins).
+pub fn mint_key(
+    role: ApiRole,
+    tenants: Vec<TenantId>,
+    label: String,
+    now: Timestamp,
+) -> Result<MintedKey, AdminError> {
+    let mut bytes = [0u8; 32];
+    SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|_| AdminError::Random)?;
+    let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let prefix: String = secret
+        .chars()
+        .take(KEY_PREFIX.len() + SHOWN_CHARS)
+        .collect();
+    let tenants = match role {
+        ApiRole::PlatformAdmin => Vec::new(),
+        ApiRole::TenantEditor => tenants,
+    };
+    let record = NewApiKey {
+        key_hash: hash_key(&secret),
+        prefix,
+        role,
+        tenants,
+        label,
+        created_at: now,
+    };
+    Ok(MintedKey {
+        secret: SecretString::from(secret),
+        record,
+    })
+}
+
+/// Mints and stores a key; returns its id and the secret (to show once). Used by the API
+/// and by `passgate admin create-key`.
+pub async fn create_key(
+    store: &Store,
+    role: ApiRole,
+    tenants: Vec<TenantId>,
+    label: String,
+    now: Timestamp,
+) -> Result<(ApiKeyId, MintedKey), AdminError> {
+    let minted = mint_key(role, tenants, label, now)?;
+    let id = store.create_api_key(minted.record.clone()).await?;
+    Ok((id, minted))
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The key's row id.
+    pub key_id: ApiKeyId,
+    /// The key's display prefix (`pgk_abcdef`).
+    pub prefix: String,
+    /// The key's label.
+    pub label: String,
+    /// Its role.
+    pub role: ApiRole,
+    /// Tenants a `tenant-editor` may touch.
+    pub tenants: Vec<TenantId>,
+}
+
+impl Principal {
+    /// How the caller appears in audit events and version authorship.
+    pub fn actor(&self) -> String {
+        format!("key:{} ({})", self.prefix, self.label)
+    }
+
+    /// Whether the caller may read and edit `tenant`'s configuration.
+    pub fn may_edit(&self, tenant: &str) -> bool {
+        match self.role {
+            ApiRole::PlatformAdmin => true,
+            ApiRole::TenantEditor => self.tenants.iter().any(|t| t.as_str() == tenant),
+        }
+    }
+}
+
+/// Bearer API key (`Authorization: Bearer pgk_…`). Create the first one with
+/// `passgate admin create-key --role platform-admin`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "ApiKey",
+    ty = "bearer",
+    bearer_format = "pgk_…",
+    checker = "check_key"
+)]
+pub struct AdminAuth(pub Principal);
+
+impl fmt::Debug for AdminAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AdminAuth").field(&self.0).finish()
+    }
+}
+
+/// Why authentication failed, left in the request by the checker for the 401 audit event.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuthNote(pub(crate) Arc<Mutex<Option<&'static str>>>);
+
+impl AuthNote {
+    pub(crate) fn set(&self, reason: &'static str) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+    }
+
+    pub(crate) fn get(&self) -> Option<&'static str> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let note = req
+        .extensions()
+        .get::<AuthNote>()
+        .cloned()
+        .unwrap_or_default();
+    let Some(state) = req.data::<AdminState>() else {
+        note.set("no_state");
+        return Err(poem::Error::from_status(
+            poem::http::StatusCode::UNAUTHORIZED,
+        ));
+    };
+    let key = SecretString::from(bearer.token);
+    match authenticate(state, &key).await {
+        Ok(principal) => Ok(principal),
+        Err(reason) => {
+            note.set(reason);
+            Err(poem::Error::from_status(
+                poem::http::StatusCode::UNAUTHORIZED,
+            ))
+        }
+    }
+}
+
+/// Resolves a presented key to its principal, or the reason it is refused.
+async fn authenticate(state: &AdminState, key: &SecretString) -> Result<Principal, &'static str> {
+    let key = key.expose_secret();
+    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+        return Err("malformed_key");
+    }
+    let stored = match state.store().api_key_by_hash(&hash_key(key)).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Err("unknown_key"),
+        Err(err) => {
+            tracing::error!(target: "passgate::admin", error = %err, "API key lookup failed");
+            return Err("lookup_failed");
+        }
+    };
+    if stored.revoked_at.is_some() {
+        return Err("revoked_key");
+    }
+    let now = state.now();
+    if stored
+        .last_used_at
+        .is_none_or(|last| now.signed_duration_since(last) >= TOUCH_EVERY)
+        && let Err(err) = state.store().touch_api_key(stored.id, now).await
+    {
+        tracing::warn!(target: "passgate::admin", error = %err, "last_used_at not recorded");
+    }
+    Ok(Principal {
+        key_id: stored.id,
+        prefix: stored.prefix,
+        label: stored.label,
+        role: stored.role,
+        tenants: stored.tenants,
+    })
+}
+
+/// Audits a refusal and returns the 403 to answer with.
+async fn deny(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: Option<&str>,
+    operation: &str,
+) -> ApiProblem {
+    let tenant_id = tenant.and_then(|t| TenantId::parse(t).ok());
+    tracing::info!(
+        target: passgate_engine::SECURITY_TARGET,
+        actor = %principal.actor(),
+        tenant = tenant_id.as_ref().map(TenantId::as_str),
+        operation,
+        "admin access denied"
+    );
+    let event = NewAuditEvent {
+        tenant_id,
+        actor: principal.actor(),
+        action: ACTION_DENIED.into(),
+        outcome: "denied:forbidden".into(),
+        request_id: None,
+        client_id: None,
+        details: json!({ "operation": operation, "status": 403 }),
+        created_at: state.now(),
+    };
+    if let Err(err) = state.store().append_audit(event).await {
+        tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
+    }
+    ApiProblem::forbidden()
+}
+
+/// Allows platform admins only.
+pub async fn require_platform_admin(
+    state: &AdminState,
+    principal: &Principal,
+    operation: &str,
+) -> Result<(), ApiProblem> {
+    match principal.role {
+        ApiRole::PlatformAdmin => Ok(()),
+        ApiRole::TenantEditor => Err(deny(state, principal, None, operation).await),
+    }
+}
+
+/// Allows platform admins and editors whose scope names `tenant`; returns the parsed id.
+/// A tenant outside the caller's scope is 403 whether or not it exists (no probing); an
+/// in-scope id that does not parse is 404.
+pub async fn require_tenant(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    operation: &str,
+) -> Result<TenantId, ApiProblem> {
+    if !principal.may_edit(tenant) {
+        return Err(deny(state, principal, Some(tenant), operation).await);
+    }
+    TenantId::parse(tenant).map_err(|_| ApiProblem::not_found("tenant"))
+}

@@ -1,0 +1,169 @@
+//! The admin API's outer middleware: hands the [`AdminState`] to handlers, turns every
+//! error (including those poem and poem-openapi raise before a handler runs: bad JSON,
+//! wrong content type, unknown route or method, missing credentials) into problem+json,
+//! marks every answer `Cache-Control: no-store`, caps request bodies at
+//! [`super::MAX_BODY_BYTES`] (declared or streamed), and writes one audit event per 401.
+
+use passgate_store::{AuditRepo, NewAuditEvent};
+use poem::error::ResponseError;
+use poem::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use poem::http::{HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde_json::json;
+
+use super::MAX_BODY_BYTES;
+use super::auth::{ACTION_DENIED, AuthNote};
+use super::problem::{PROBLEM_JSON, details_for_status};
+use super::state::AdminState;
+
+/// Longest request path kept in an audit event.
+const MAX_AUDITED_PATH: usize = 200;
+
+/// See the module doc.
+pub(crate) struct Guard<E> {
+    inner: E,
+    state: AdminState,
+}
+
+impl<E> Guard<E> {
+    pub(crate) fn new(inner: E, state: AdminState) -> Self {
+        Self { inner, state }
+    }
+}
+
+fn problem_response(status: StatusCode, detail: Option<String>) -> Response {
+    let body = details_for_status(status, detail);
+    let value = json!({
+        "type": body.problem_type,
+        "title": body.title,
+        "status": body.status,
+        "detail": body.detail,
+        "code": body.code,
+    });
+    let mut value = value;
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, PROBLEM_JSON)
+        .body(value.to_string())
+}
+
+fn is_problem(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
+
+/// Parser messages may quote what was sent (`found ["…"]`), and what was sent may be a
+/// secret in the wrong place: drop quoted values, and the whole detail if it still contains
+/// any string of the request's JSON body.
+fn scrub_detail(detail: &str, body: &[u8]) -> String {
+    let mut detail = detail.to_owned();
+    if let Some(at) = detail.find(", found ") {
+        let rest = &detail[at..];
+        let tail = rest
+            .find(" (occurred while parsing")
+            .map_or("", |j| &rest[j..])
+            .to_owned();
+        detail = format!("{}, found a value of another type{tail}", &detail[..at]);
+    }
+    let mut strings = Vec::new();
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        collect_strings(&value, &mut strings);
+    }
+    if strings
+        .iter()
+        .any(|s| s.len() >= 4 && detail.contains(s.as_str()))
+    {
+        return "the request body does not match the operation's schema".into();
+    }
+    detail
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => {
+            map.values().for_each(|v| collect_strings(v, out));
+        }
+        _ => {}
+    }
+}
+
+impl<E: Endpoint> Endpoint for Guard<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        // Bodies are buffered here up to the cap, so no extractor reads an unbounded one.
+        let declared = req
+            .header(CONTENT_LENGTH)
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Ok(problem_response(StatusCode::PAYLOAD_TOO_LARGE, None));
+        }
+        let body = req.take_body();
+        let bytes = match body.into_bytes_limit(MAX_BODY_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(err) => return Ok(problem_response(err.status(), None)),
+        };
+        req.set_body(bytes.clone());
+        let note = AuthNote::default();
+        req.extensions_mut().insert(note.clone());
+        req.extensions_mut().insert(self.state.clone());
+        let method = req.method().to_string();
+        let path: String = req.uri().path().chars().take(MAX_AUDITED_PATH).collect();
+        let mut response = match self.inner.call(req).await {
+            Ok(output) => output.into_response(),
+            Err(err) => {
+                let status = err.status();
+                if status.is_server_error() {
+                    tracing::error!(target: "passgate::admin", error = %err, "admin request failed");
+                }
+                let detail = scrub_detail(&err.to_string(), &bytes);
+                let response = err.into_response();
+                if is_problem(&response) {
+                    // A documented problem a handler returned.
+                    response
+                } else {
+                    problem_response(status, Some(detail))
+                }
+            }
+        };
+        let status = response.status();
+        if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
+            response = problem_response(status, None);
+        }
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            let reason = note.get().unwrap_or("missing_credentials");
+            tracing::info!(
+                target: passgate_engine::SECURITY_TARGET,
+                method = %method,
+                path = %path.escape_debug(),
+                reason,
+                "admin authentication refused"
+            );
+            let event = NewAuditEvent {
+                tenant_id: None,
+                actor: "anonymous".into(),
+                action: ACTION_DENIED.into(),
+                outcome: format!("denied:{reason}"),
+                request_id: None,
+                client_id: None,
+                details: json!({ "method": method, "path": path, "status": 401 }),
+                created_at: self.state.now(),
+            };
+            if let Err(err) = self.state.store().append_audit(event).await {
+                tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
+            }
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,451 @@
+//! Previews for editors: any hosted page or email of the active version, a stored version
+//! or a draft, in any supported locale, rendered by the same themes the gateway serves; and
+//! a test email of a draft to one address (rate-limited per tenant, shared by replicas).
+//!
+//! Preview HTML is tenant-influenced markup served from the admin origin, so it carries a
+//! `sandbox` CSP: no script runs, no form posts, nothing can reach the admin API.
+
+use chrono::TimeDelta;
+use passgate_engine::email_address::{SubmittedEmail, mask};
+use passgate_engine::mail::OutgoingMail;
+use passgate_engine::{MailContent, MailRenderer, ThemeRenderer};
+use passgate_store::{ClientIdRepo, ConfigVersionRepo, RateBucket, RateLimitRepo, TenantRepo};
+use passgate_tenant::{LocaleTag, TenantConfig, TenantId};
+use passgate_theme::{Branding, Messages, Page, PageContext};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::{Html, Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use rand::{TryRng, rngs::SysRng};
+use serde_json::json;
+
+use super::auth::{AdminAuth, require_tenant};
+use super::config::validate_for_tenant;
+use super::problem::{AdminError, ApiProblem};
+use super::state::AdminState;
+use super::tags::Tags;
+
+/// The CSP of preview responses: styles and images only, in a sandbox.
+pub const PREVIEW_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline' https:; img-src https: data:; font-src https:";
+
+/// Link shown in previewed emails (never a real token).
+const SAMPLE_LINK: &str = "https://preview.passgate.invalid/reset#preview";
+
+/// A hosted page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum PageName {
+    /// The email form.
+    Request,
+    /// "Check your inbox".
+    Sent,
+    /// New password form.
+    NewPassword,
+    /// Code entry.
+    Code,
+    /// Password changed.
+    Success,
+    /// Invalid or expired link.
+    InvalidLink,
+    /// Generic error.
+    Error,
+    /// Unknown app or path.
+    NotFound,
+}
+
+impl From<PageName> for Page {
+    fn from(p: PageName) -> Self {
+        match p {
+            PageName::Request => Page::Request,
+            PageName::Sent => Page::Sent,
+            PageName::NewPassword => Page::NewPassword,
+            PageName::Code => Page::Code,
+            PageName::Success => Page::Success,
+            PageName::InvalidLink => Page::InvalidLink,
+            PageName::Error => Page::Error,
+            PageName::NotFound => Page::NotFound,
+        }
+    }
+}
+
+/// An email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum EmailName {
+    /// Reset link.
+    ResetLink,
+    /// Reset code.
+    ResetCode,
+    /// Auth0 ticket link.
+    ResetTicket,
+    /// "Your password was changed".
+    PasswordChanged,
+}
+
+impl EmailName {
+    fn content(self, minutes: u32) -> MailContent {
+        match self {
+            Self::ResetLink => MailContent::ResetLink {
+                url: SAMPLE_LINK.into(),
+                expires_in_minutes: minutes,
+            },
+            Self::ResetCode => MailContent::ResetCode {
+                code: "12345678".into(),
+                expires_in_minutes: minutes,
+            },
+            Self::ResetTicket => MailContent::ResetTicket {
+                url: SAMPLE_LINK.into(),
+                expires_in_minutes: minutes,
+            },
+            Self::PasswordChanged => MailContent::PasswordChanged,
+        }
+    }
+}
+
+/// What to preview. Give at most one of `version` and `yaml` (neither: the active version)
+/// and exactly one of `page` and `email`.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// A stored version.
+    pub version: Option<u32>,
+    /// A draft YAML (validated like a write; nothing is stored).
+    #[oai(validator(max_length = 262144))]
+    pub yaml: Option<String>,
+    /// A hosted page.
+    pub page: Option<PageName>,
+    /// An email.
+    pub email: Option<EmailName>,
+    /// A supported locale of the document (default: its default locale).
+    #[oai(validator(max_length = 35))]
+    pub locale: Option<String>,
+}
+
+/// A test email to send.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct TestEmailRequest {
+    /// The recipient.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    pub to: String,
+    /// A stored version.
+    pub version: Option<u32>,
+    /// A draft YAML.
+    #[oai(validator(max_length = 262144))]
+    pub yaml: Option<String>,
+    /// Which email (default `reset_link`).
+    pub email: Option<EmailName>,
+    /// A supported locale (default: the document's default).
+    #[oai(validator(max_length = 35))]
+    pub locale: Option<String>,
+}
+
+/// A sent test email.
+#[derive(Debug, Clone, Object)]
+pub struct TestEmailSent {
+    /// Message-ID of the sent mail.
+    pub message_id: String,
+    /// The recipient, masked.
+    pub to: String,
+}
+
+/// Answer of a preview.
+#[derive(Debug, ApiResponse)]
+pub enum PreviewResponse {
+    /// The rendered HTML (page, or the email's HTML part); sandboxed by CSP.
+    #[oai(status = 200)]
+    Ok(
+        Html<String>,
+        #[oai(header = "Content-Security-Policy")] String,
+        /// The email's subject (emails only).
+        #[oai(header = "X-Preview-Subject")]
+        Option<String>,
+    ),
+}
+
+/// Answer of sending a test email.
+#[derive(Debug, ApiResponse)]
+pub enum TestEmailResponse {
+    /// The mail server accepted the message.
+    #[oai(status = 202)]
+    Accepted(Json<TestEmailSent>),
+}
+
+/// Previews and test emails (editors of the tenant and platform admins).
+#[derive(Debug)]
+pub struct PreviewApi;
+
+fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
+    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
+}
+
+/// The document to render: a draft (validated), a stored version, or the active one.
+async fn source_config(
+    state: &AdminState,
+    tenant: &TenantId,
+    version: Option<u32>,
+    yaml: Option<String>,
+) -> Result<TenantConfig, ApiProblem> {
+    let store = state.store();
+    if store.tenant(tenant).await?.is_none() {
+        return Err(ApiProblem::not_found("tenant"));
+    }
+    let text = match (version, yaml) {
+        (Some(_), Some(_)) => {
+            return Err(ApiProblem::bad_request(
+                "give `version` or `yaml`, not both",
+            ));
+        }
+        (None, Some(draft)) => draft,
+        (Some(v), None) => {
+            store
+                .version(tenant, v)
+                .await?
+                .ok_or_else(|| ApiProblem::not_found("config version"))?
+                .yaml
+        }
+        (None, None) => {
+            store
+                .active_version(tenant)
+                .await?
+                .ok_or_else(|| ApiProblem::not_found("active config"))?
+                .yaml
+        }
+    };
+    let registered = store.client_ids(tenant).await?;
+    let (validated, _) = validate_for_tenant(state, tenant, &registered, &text)?;
+    Ok(validated.config)
+}
+
+fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag, ApiProblem> {
+    let Some(requested) = requested else {
+        return Ok(config.locales.default.clone());
+    };
+    config
+        .locales
+        .supported
+        .iter()
+        .find(|l| l.as_str() == requested)
+        .cloned()
+        .ok_or_else(|| {
+            unprocessable(
+                "unsupported-locale",
+                "Locale not supported",
+                format!(
+                    "supported locales: {}",
+                    config
+                        .locales
+                        .supported
+                        .iter()
+                        .map(LocaleTag::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+fn ttl_minutes(config: &TenantConfig) -> u32 {
+    u32::try_from(config.reset.token_ttl.duration().as_secs() / 60).unwrap_or(u32::MAX)
+}
+
+fn render_page(
+    state: &AdminState,
+    config: &TenantConfig,
+    locale: &LocaleTag,
+    page: Page,
+) -> Result<String, AdminError> {
+    let themes = state.themes();
+    let theme = config.theme.as_str();
+    let overrides = config.messages.get(locale).cloned().unwrap_or_default();
+    let messages = Messages::new(themes, theme, locale.as_str(), overrides)
+        .map_err(|e| AdminError::Render(e.to_string()))?;
+    let b = &config.branding;
+    let ctx = PageContext {
+        messages,
+        display_name: config.display_name.clone(),
+        branding: Branding {
+            primary_color: b.primary_color.as_ref().map(|c| c.as_str().to_owned()),
+            background_color: b.background_color.as_ref().map(|c| c.as_str().to_owned()),
+            text_color: b.text_color.as_ref().map(|c| c.as_str().to_owned()),
+            logo_url: b.logo_url.as_ref().map(|u| u.as_str().to_owned()),
+            font_family: b.font_family.clone(),
+            custom_css: b.custom_css.clone(),
+        },
+        csp_nonce: "preview".into(),
+        csrf_token: "preview".into(),
+        form_action: "#".into(),
+        restart_url: Some("#".into()),
+        continue_url: Some("#".into()),
+        static_prefix: format!(
+            "{}/static",
+            state.settings().public_origin.trim_end_matches('/')
+        ),
+        hidden_fields: Vec::new(),
+        email: Some("user@example.com".into()),
+        errors: Vec::new(),
+        policy: None,
+        request_id: Some("preview".into()),
+    };
+    themes
+        .render_page(theme, page, &ctx)
+        .map_err(|e| AdminError::Render(e.to_string()))
+}
+
+fn render_email(
+    state: &AdminState,
+    config: &TenantConfig,
+    locale: &LocaleTag,
+    email: EmailName,
+) -> Result<passgate_engine::RenderedMail, AdminError> {
+    ThemeRenderer::new(state.themes().clone())
+        .render(
+            config,
+            locale,
+            &email.content(ttl_minutes(config)),
+            Some("preview"),
+        )
+        .map_err(|e| AdminError::Render(e.to_string()))
+}
+
+#[OpenApi(tag = "Tags::Preview")]
+impl PreviewApi {
+    /// Preview a page or email
+    ///
+    /// Renders a hosted page or an email of the active version, a stored version or a
+    /// draft, in a supported locale, and returns the HTML (sandboxed by CSP).
+    #[oai(
+        path = "/tenants/:tenant/preview",
+        method = "post",
+        operation_id = "preview"
+    )]
+    async fn preview(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        body: Json<PreviewRequest>,
+    ) -> Result<PreviewResponse, ApiProblem> {
+        let state = *state;
+        let id = require_tenant(state, &auth.0, &tenant.0, "preview").await?;
+        let body = body.0;
+        let config = source_config(state, &id, body.version, body.yaml).await?;
+        let locale = locale_of(&config, body.locale.as_deref())?;
+        let (html, subject) = match (body.page, body.email) {
+            (Some(page), None) => (render_page(state, &config, &locale, page.into())?, None),
+            (None, Some(email)) => {
+                let mail = render_email(state, &config, &locale, email)?;
+                (mail.html, Some(mail.subject))
+            }
+            _ => {
+                return Err(ApiProblem::bad_request(
+                    "give exactly one of `page` and `email`",
+                ));
+            }
+        };
+        Ok(PreviewResponse::Ok(Html(html), PREVIEW_CSP.into(), subject))
+    }
+
+    /// Send a test email
+    ///
+    /// Renders an email of a draft, stored or active version and sends it to one address.
+    /// Limited per tenant per hour.
+    #[oai(
+        path = "/tenants/:tenant/test-email",
+        method = "post",
+        operation_id = "sendTestEmail"
+    )]
+    async fn test_email(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        body: Json<TestEmailRequest>,
+    ) -> Result<TestEmailResponse, ApiProblem> {
+        let state = *state;
+        let id = require_tenant(state, &auth.0, &tenant.0, "sendTestEmail").await?;
+        let body = body.0;
+        let to = SubmittedEmail::parse(&body.to).ok_or_else(|| {
+            unprocessable(
+                "invalid-email",
+                "Invalid email address",
+                "`to` must be one plain email address".into(),
+            )
+        })?;
+        let config = source_config(state, &id, body.version, body.yaml).await?;
+        let locale = locale_of(&config, body.locale.as_deref())?;
+        let email = body.email.unwrap_or(EmailName::ResetLink);
+        let mail = render_email(state, &config, &locale, email)?;
+        let decision = state
+            .store()
+            .hit(
+                &RateBucket {
+                    tenant_id: Some(id.clone()),
+                    key: "admin:test-email".into(),
+                },
+                TimeDelta::hours(1),
+                state.settings().test_emails_per_hour,
+                state.now(),
+            )
+            .await?;
+        if !decision.allowed {
+            return Err(ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many test emails",
+                Some(format!(
+                    "try again after {}",
+                    decision.resets_at.to_rfc3339()
+                )),
+            ));
+        }
+        let mut nonce = [0u8; 16];
+        SysRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|_| AdminError::Random)?;
+        let domain = state
+            .settings()
+            .mail_from
+            .rsplit_once('@')
+            .map_or("localhost", |(_, d)| d.trim_end_matches('>'));
+        let message_id = format!("test-{}@{domain}", hex_of(&nonce));
+        let from = config
+            .email
+            .from
+            .as_ref()
+            .map_or_else(|| state.settings().mail_from.clone(), ToString::to_string);
+        let recipient = to.lookup_key();
+        let outgoing = OutgoingMail {
+            from,
+            to: recipient.clone(),
+            subject: format!("[TEST] {}", mail.subject),
+            html: mail.html,
+            text: mail.text,
+            message_id: message_id.clone(),
+        };
+        state
+            .mailer()
+            .send(&outgoing)
+            .await
+            .map_err(|e| AdminError::Mail(e.to_string()))?;
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "config.test_email",
+                json!({ "to": mask(&recipient), "message_id": message_id, "locale": locale.as_str() }),
+            )
+            .await;
+        Ok(TestEmailResponse::Accepted(Json(TestEmailSent {
+            message_id,
+            to: mask(&recipient),
+        })))
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

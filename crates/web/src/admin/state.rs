@@ -1,0 +1,181 @@
+//! [`AdminState`]: what the admin handlers share (store, routing cache, master keys, themes,
+//! clock, mailer), and the helpers every handler uses (time, audit, cache invalidation).
+
+use std::fmt;
+use std::sync::Arc;
+
+use passgate_engine::mail::MailTransport;
+use passgate_engine::{Clock, Keyring, SECURITY_TARGET};
+use passgate_routing::Router;
+use passgate_store::{AuditRepo, NewAuditEvent, Store, Timestamp};
+use passgate_tenant::TenantId;
+use passgate_theme::Themes;
+use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::auth::Principal;
+
+/// Admin API settings.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    /// Serve Swagger UI at `/admin/docs`. Turn off in production profiles that must expose
+    /// no documentation UI (the JSON spec stays, since clients and tooling need it).
+    pub swagger_ui: bool,
+    /// Test emails each tenant may send per hour (shared by every replica through the store).
+    pub test_emails_per_hour: u32,
+    /// Sender of test emails when the draft names none (`Name <address>`).
+    pub mail_from: String,
+    /// The public origin of the gateway (e.g. `https://reset.example.com`), used in preview
+    /// links and as the spec's server URL.
+    pub public_origin: String,
+    /// Provider hosts allowed besides the platform domains (custom domains; loopback only
+    /// for tests and the demo against the simulator).
+    pub provider_hosts: passgate_idp::HostPolicy,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            swagger_ui: true,
+            test_emails_per_hour: 10,
+            mail_from: "Passgate <no-reply@localhost>".into(),
+            public_origin: "http://localhost:8080".into(),
+            provider_hosts: passgate_idp::HostPolicy::default(),
+        }
+    }
+}
+
+/// Everything the admin API is built from.
+pub struct AdminParts {
+    /// Tenants, versions, keys, audit.
+    pub store: Store,
+    /// This process's routing cache, invalidated on every write (the store's hooks and, on
+    /// PostgreSQL, `NOTIFY` cover other routers and replicas).
+    pub router: Option<Router>,
+    /// Master keys that seal provider secrets (AES-256-GCM).
+    pub keyring: Keyring,
+    /// Loaded themes, for validation and previews.
+    pub themes: Arc<Themes>,
+    /// Time as an input.
+    pub clock: Arc<dyn Clock>,
+    /// Sends test emails.
+    pub mailer: Arc<dyn MailTransport>,
+    /// Settings.
+    pub settings: AdminSettings,
+}
+
+impl fmt::Debug for AdminParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminParts")
+            .field("store", &self.store)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared state of the admin API. Cheap to clone.
+#[derive(Clone)]
+pub struct AdminState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    parts: AdminParts,
+    /// Serialises config writes in this process so `If-Match` check and write are one step.
+    config_writes: Mutex<()>,
+}
+
+impl fmt::Debug for AdminState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminState")
+            .field("parts", &self.inner.parts)
+            .finish()
+    }
+}
+
+impl AdminState {
+    /// Builds the state.
+    pub fn new(parts: AdminParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                parts,
+                config_writes: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.parts.store
+    }
+
+    /// The master keys.
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.parts.keyring
+    }
+
+    /// The themes.
+    pub fn themes(&self) -> &Arc<Themes> {
+        &self.inner.parts.themes
+    }
+
+    /// The mailer for test emails.
+    pub fn mailer(&self) -> &Arc<dyn MailTransport> {
+        &self.inner.parts.mailer
+    }
+
+    /// Settings.
+    pub fn settings(&self) -> &AdminSettings {
+        &self.inner.parts.settings
+    }
+
+    /// Now, from the injected clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.parts.clock.now()
+    }
+
+    /// Holds the config-write lock (see [`Inner::config_writes`]).
+    pub(crate) async fn lock_config_writes(&self) -> MutexGuard<'_, ()> {
+        self.inner.config_writes.lock().await
+    }
+
+    /// Drops this process's cached runtime of `tenant` (the store's hooks do too; this also
+    /// covers a router that was not attached to this store).
+    pub fn invalidate(&self, tenant: &TenantId) {
+        if let Some(router) = &self.inner.parts.router {
+            router.invalidate(tenant);
+        }
+    }
+
+    /// Records a successful admin action: on the security tracing target and in the audit
+    /// log. `details` must hold no secret. A failed audit write is logged, not fatal: the
+    /// change has already committed.
+    pub async fn audit(
+        &self,
+        principal: &Principal,
+        tenant: Option<&TenantId>,
+        action: &str,
+        details: Value,
+    ) {
+        tracing::info!(
+            target: SECURITY_TARGET,
+            actor = %principal.actor(),
+            tenant = tenant.map(TenantId::as_str),
+            action,
+            "admin change"
+        );
+        let event = NewAuditEvent {
+            tenant_id: tenant.cloned(),
+            actor: principal.actor(),
+            action: action.to_owned(),
+            outcome: "ok".into(),
+            request_id: None,
+            client_id: None,
+            details,
+            created_at: self.now(),
+        };
+        if let Err(err) = self.store().append_audit(event).await {
+            tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
+        }
+    }
+}

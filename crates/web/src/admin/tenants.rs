@@ -1,0 +1,659 @@
+//! Platform admins onboard and manage tenants: create (with client ids, provider binding,
+//! sealed provider secret and an initial YAML), list, get, update, disable/enable, delete,
+//! client ids, and secret rotation. The provider secret is write-only: no response carries
+//! it, only `has_secret`.
+
+use std::fmt;
+
+use passgate_idp::domain::{
+    AUTH0_PLATFORM_SUFFIXES, JANRAIN_PLATFORM_SUFFIXES, check_provider_host,
+};
+use passgate_store::{
+    ClientIdRepo, ConfigVersionRepo, ProviderBinding, TenantImport, TenantRepo, TenantStatus,
+};
+use passgate_tenant::{ClientId, TenantId};
+use poem::http::StatusCode;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::auth::{AdminAuth, require_platform_admin};
+use super::config::validate_for_tenant;
+use super::problem::{AdminError, ApiProblem};
+use super::state::AdminState;
+use super::tags::Tags;
+use super::views::TenantView;
+
+/// Identity provider family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Auth0 (Authentication + Management API).
+    Auth0,
+    /// Janrain / Akamai Identity Cloud (Capture API).
+    Janrain,
+}
+
+impl ProviderKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth0 => "auth0",
+            Self::Janrain => "janrain",
+        }
+    }
+}
+
+/// Reset mode of the tenant (mirrors the YAML's `reset.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ResetModeName {
+    /// Passgate hosts the pages and sends the link or code.
+    Hosted,
+    /// Auth0 issues a ticket that Passgate mails.
+    Auth0Ticket,
+    /// Auth0 sends its own email.
+    Auth0Email,
+    /// Janrain emails a code link to Passgate's page.
+    Janrain,
+}
+
+impl ResetModeName {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Hosted => "hosted",
+            Self::Auth0Ticket => "auth0_ticket",
+            Self::Auth0Email => "auth0_email",
+            Self::Janrain => "janrain",
+        }
+    }
+}
+
+/// How to reach the tenant's identity provider. The secret is write-only.
+#[derive(Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ProviderInput {
+    /// Provider family.
+    pub kind: ProviderKind,
+    /// Provider domain, e.g. `acme.eu.auth0.com` (checked against the allowed hosts).
+    #[oai(validator(min_length = 1, max_length = 253))]
+    pub domain: String,
+    /// Management API (M2M) client id.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub management_client_id: String,
+    /// Management API client secret: stored sealed (AES-256-GCM), never returned.
+    #[oai(write_only, validator(min_length = 1, max_length = 512))]
+    pub management_client_secret: Option<String>,
+    /// Auth0 database connection or Janrain flow.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub connection: Option<String>,
+    /// Reset mode.
+    pub mode: Option<ResetModeName>,
+}
+
+impl fmt::Debug for ProviderInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderInput")
+            .field("kind", &self.kind)
+            .field("domain", &self.domain)
+            .field("management_client_id", &self.management_client_id)
+            .field(
+                "management_client_secret",
+                &self.management_client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("connection", &self.connection)
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// A new tenant.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// Tenant id: lowercase letters, digits and `-`, starting with a letter.
+    #[oai(validator(min_length = 1, max_length = 63))]
+    pub id: String,
+    /// Human name.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub display_name: String,
+    /// The apps' client ids (unique across all tenants).
+    #[oai(validator(max_items = 100))]
+    pub client_ids: Vec<String>,
+    /// Identity provider binding.
+    pub provider: Option<ProviderInput>,
+    /// Initial tenant YAML; a minimal default (theme `default`, English) when absent.
+    #[oai(validator(max_length = 262144))]
+    pub yaml: Option<String>,
+}
+
+/// Changes to a tenant; absent fields stay as they are.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateTenant {
+    /// New human name.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub display_name: Option<String>,
+    /// New provider binding; a secret given here replaces the stored one.
+    pub provider: Option<ProviderInput>,
+}
+
+/// A client id to register.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ClientIdInput {
+    /// The app's client id.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub client_id: String,
+}
+
+/// A new provider client secret.
+#[derive(Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SecretInput {
+    /// The secret; stored sealed, never returned.
+    #[oai(write_only, validator(min_length = 1, max_length = 512))]
+    pub secret: String,
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretInput([redacted])")
+    }
+}
+
+/// Answer of tenant creation.
+#[derive(Debug, ApiResponse)]
+pub enum CreatedTenant {
+    /// The tenant was created with version 1 of its YAML active.
+    #[oai(status = 201)]
+    Created(Json<TenantView>),
+}
+
+/// Answer of reading or changing one tenant.
+#[derive(Debug, ApiResponse)]
+pub enum TenantResponse {
+    /// The tenant as it is now.
+    #[oai(status = 200)]
+    Ok(Json<TenantView>),
+}
+
+/// Answer of listing tenants.
+#[derive(Debug, ApiResponse)]
+pub enum TenantList {
+    /// Every tenant, sorted by id.
+    #[oai(status = 200)]
+    Ok(Json<Vec<TenantView>>),
+}
+
+/// Answer of a change that returns nothing.
+#[derive(Debug, ApiResponse)]
+pub enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// Answer of registering a client id.
+#[derive(Debug, ApiResponse)]
+pub enum ClientIdAdded {
+    /// Registered; the tenant as it is now.
+    #[oai(status = 201)]
+    Created(Json<TenantView>),
+}
+
+/// Tenant management (platform admins).
+#[derive(Debug)]
+pub struct TenantsApi;
+
+fn parse_tenant(raw: &str) -> Result<TenantId, ApiProblem> {
+    TenantId::parse(raw).map_err(|_| ApiProblem::not_found("tenant"))
+}
+
+fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
+    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
+}
+
+fn parse_client_id(raw: &str) -> Result<ClientId, ApiProblem> {
+    ClientId::parse(raw).map_err(|e| {
+        unprocessable(
+            "invalid-client-id",
+            "Invalid client id",
+            format!("client id `{}` is invalid: {e}", raw.escape_default()),
+        )
+    })
+}
+
+/// Checks the binding (domain against the allowed hosts) and returns it with the secret.
+fn binding_of(
+    state: &AdminState,
+    input: ProviderInput,
+) -> Result<(ProviderBinding, Option<SecretString>), ApiProblem> {
+    let suffixes = match input.kind {
+        ProviderKind::Auth0 => AUTH0_PLATFORM_SUFFIXES,
+        ProviderKind::Janrain => JANRAIN_PLATFORM_SUFFIXES,
+    };
+    check_provider_host(&input.domain, suffixes, &state.settings().provider_hosts).map_err(
+        |_| {
+            unprocessable(
+                "provider-domain-refused",
+                "Provider domain not allowed",
+                "the domain is not a known provider domain or an allowed custom domain".into(),
+            )
+        },
+    )?;
+    let binding = ProviderBinding {
+        kind: Some(input.kind.as_str().into()),
+        domain: Some(input.domain),
+        connection: input.connection,
+        mode: input.mode.map(|m| m.as_str().into()),
+        client_id: Some(input.management_client_id),
+    };
+    Ok((
+        binding,
+        input.management_client_secret.map(SecretString::from),
+    ))
+}
+
+/// Seals and stores a provider secret.
+async fn store_secret(
+    state: &AdminState,
+    tenant: &TenantId,
+    secret: &SecretString,
+) -> Result<(), ApiProblem> {
+    let sealed = passgate_engine::seal_provider_secret(state.keyring(), tenant, secret)
+        .map_err(|e| AdminError::Sealing(e.to_string()))?;
+    state
+        .store()
+        .set_provider_secret(tenant, Some(sealed), state.now())
+        .await?;
+    Ok(())
+}
+
+/// The minimal document a tenant starts with when the admin gives none.
+pub fn default_yaml(
+    id: &TenantId,
+    display_name: &str,
+    client_ids: &[ClientId],
+    mode: &str,
+) -> String {
+    let name = serde_json::to_string(display_name).unwrap_or_else(|_| "\"App\"".into());
+    let ids: Vec<&str> = client_ids.iter().map(ClientId::as_str).collect();
+    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    format!(
+        "# Created by the admin API; edit with PUT /admin/v1/tenants/{id}/config.\n\
+         id: {id}\n\
+         display_name: {name}\n\
+         client_ids: {ids}\n\
+         theme: default\n\
+         locales:\n  default: en\n  supported: [en]\n\
+         reset:\n  mode: {mode}\n"
+    )
+}
+
+/// Loads the view of one tenant, or 404.
+pub(crate) async fn load_view(state: &AdminState, id: &TenantId) -> Result<TenantView, ApiProblem> {
+    let store = state.store();
+    let tenant = store
+        .tenant(id)
+        .await?
+        .ok_or_else(|| ApiProblem::not_found("tenant"))?;
+    let client_ids = store.client_ids(id).await?;
+    let active = store.active_version(id).await?.map(|v| v.info.version);
+    Ok(TenantView::new(tenant, client_ids, active))
+}
+
+#[OpenApi(prefix_path = "/tenants", tag = "Tags::Tenants")]
+impl TenantsApi {
+    /// Create a tenant
+    ///
+    /// Registers the tenant with its client ids, provider binding (secret sealed at rest)
+    /// and an initial YAML (validated like any config write), activated as version 1.
+    #[oai(path = "/", method = "post", operation_id = "createTenant")]
+    async fn create(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        body: Json<CreateTenant>,
+    ) -> Result<CreatedTenant, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "createTenant").await?;
+        let body = body.0;
+        let id = TenantId::parse(&body.id)
+            .map_err(|e| unprocessable("invalid-tenant-id", "Invalid tenant id", e.to_string()))?;
+        let client_ids = body
+            .client_ids
+            .iter()
+            .map(|c| parse_client_id(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (binding, secret) = match body.provider {
+            Some(input) => {
+                let (binding, secret) = binding_of(state, input)?;
+                (Some(binding), secret)
+            }
+            None => (None, None),
+        };
+        let mode = binding
+            .as_ref()
+            .and_then(|b| b.mode.clone())
+            .unwrap_or_else(|| "hosted".into());
+        let yaml = body
+            .yaml
+            .unwrap_or_else(|| default_yaml(&id, &body.display_name, &client_ids, &mode));
+        validate_for_tenant(state, &id, &client_ids, &yaml)?;
+        let store = state.store();
+        if store.tenant(&id).await?.is_some() {
+            return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
+        }
+        for client in &client_ids {
+            if store.tenant_of(client).await?.is_some() {
+                return Err(
+                    AdminError::Store(passgate_store::StoreError::DuplicateClientId {
+                        client_id: client.clone(),
+                        owner: id.clone(),
+                    })
+                    .into(),
+                );
+            }
+        }
+        let now = state.now();
+        store
+            .import_tenants(
+                vec![TenantImport {
+                    id: id.clone(),
+                    display_name: body.display_name.clone(),
+                    client_ids: client_ids.clone(),
+                    yaml,
+                }],
+                &auth.0.actor(),
+                now,
+            )
+            .await?;
+        if let Some(binding) = binding {
+            store.set_provider(&id, binding, now).await?;
+        }
+        if let Some(secret) = &secret {
+            store_secret(state, &id, secret).await?;
+        }
+        state.invalidate(&id);
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "tenant.create",
+                json!({
+                    "display_name": body.display_name,
+                    "client_ids": client_ids.iter().map(ClientId::as_str).collect::<Vec<_>>(),
+                    "provider_secret": if secret.is_some() { "set" } else { "none" },
+                }),
+            )
+            .await;
+        Ok(CreatedTenant::Created(Json(load_view(state, &id).await?)))
+    }
+
+    /// List tenants
+    #[oai(path = "/", method = "get", operation_id = "listTenants")]
+    async fn list(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+    ) -> Result<TenantList, ApiProblem> {
+        require_platform_admin(*state, &auth.0, "listTenants").await?;
+        let all = state.store().list_tenants().await?;
+        Ok(TenantList::Ok(Json(
+            all.into_iter()
+                .map(|s| TenantView::new(s.tenant, s.client_ids, s.active_version))
+                .collect(),
+        )))
+    }
+
+    /// Get a tenant
+    #[oai(path = "/:tenant", method = "get", operation_id = "getTenant")]
+    async fn get(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+    ) -> Result<TenantResponse, ApiProblem> {
+        require_platform_admin(*state, &auth.0, "getTenant").await?;
+        let id = parse_tenant(&tenant.0)?;
+        Ok(TenantResponse::Ok(Json(load_view(*state, &id).await?)))
+    }
+
+    /// Update a tenant
+    ///
+    /// Renames it or replaces its provider binding. A secret in the binding replaces the
+    /// stored one; without it the stored secret stays.
+    #[oai(path = "/:tenant", method = "patch", operation_id = "updateTenant")]
+    async fn update(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        body: Json<UpdateTenant>,
+    ) -> Result<TenantResponse, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "updateTenant").await?;
+        let id = parse_tenant(&tenant.0)?;
+        load_view(state, &id).await?;
+        let body = body.0;
+        let binding = body.provider.map(|p| binding_of(state, p)).transpose()?;
+        let now = state.now();
+        let mut changed = Vec::new();
+        if let Some(name) = &body.display_name {
+            state.store().set_display_name(&id, name, now).await?;
+            changed.push("display_name");
+        }
+        if let Some((binding, secret)) = binding {
+            state.store().set_provider(&id, binding, now).await?;
+            changed.push("provider");
+            if let Some(secret) = secret {
+                store_secret(state, &id, &secret).await?;
+                changed.push("provider_secret");
+            }
+        }
+        state.invalidate(&id);
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "tenant.update",
+                json!({ "changed": changed }),
+            )
+            .await;
+        Ok(TenantResponse::Ok(Json(load_view(state, &id).await?)))
+    }
+
+    /// Disable a tenant
+    ///
+    /// Its apps stop being served (requests answer as for a disabled app); data stays.
+    #[oai(
+        path = "/:tenant/disable",
+        method = "post",
+        operation_id = "disableTenant"
+    )]
+    async fn disable(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+    ) -> Result<TenantResponse, ApiProblem> {
+        set_status(*state, &auth, &tenant.0, TenantStatus::Disabled).await
+    }
+
+    /// Re-enable a tenant
+    #[oai(
+        path = "/:tenant/enable",
+        method = "post",
+        operation_id = "enableTenant"
+    )]
+    async fn enable(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+    ) -> Result<TenantResponse, ApiProblem> {
+        set_status(*state, &auth, &tenant.0, TenantStatus::Active).await
+    }
+
+    /// Delete a tenant
+    ///
+    /// Deletes the tenant and everything that belongs to it; its audit events stay.
+    #[oai(path = "/:tenant", method = "delete", operation_id = "deleteTenant")]
+    async fn delete(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+    ) -> Result<Done, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "deleteTenant").await?;
+        let id = parse_tenant(&tenant.0)?;
+        if !state.store().delete_tenant(&id).await? {
+            return Err(ApiProblem::not_found("tenant"));
+        }
+        state.invalidate(&id);
+        state
+            .audit(&auth.0, Some(&id), "tenant.delete", json!({}))
+            .await;
+        Ok(Done::NoContent)
+    }
+
+    /// Register a client id
+    #[oai(
+        path = "/:tenant/client-ids",
+        method = "post",
+        operation_id = "addClientId"
+    )]
+    async fn add_client_id(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        body: Json<ClientIdInput>,
+    ) -> Result<ClientIdAdded, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "addClientId").await?;
+        let id = parse_tenant(&tenant.0)?;
+        let client = parse_client_id(&body.0.client_id)?;
+        load_view(state, &id).await?;
+        state
+            .store()
+            .add_client_id(&id, &client, state.now())
+            .await?;
+        state.invalidate(&id);
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "tenant.client_id.add",
+                json!({ "client_id": client.as_str() }),
+            )
+            .await;
+        Ok(ClientIdAdded::Created(Json(load_view(state, &id).await?)))
+    }
+
+    /// Remove a client id
+    #[oai(
+        path = "/:tenant/client-ids/:client_id",
+        method = "delete",
+        operation_id = "removeClientId"
+    )]
+    async fn remove_client_id(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        /// The client id to remove.
+        client_id: Path<String>,
+    ) -> Result<Done, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "removeClientId").await?;
+        let id = parse_tenant(&tenant.0)?;
+        let client =
+            ClientId::parse(&client_id.0).map_err(|_| ApiProblem::not_found("client id"))?;
+        if !state.store().remove_client_id(&id, &client).await? {
+            return Err(ApiProblem::not_found("client id"));
+        }
+        // The removed id may be cached as pointing at this tenant.
+        state.invalidate(&id);
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "tenant.client_id.remove",
+                json!({ "client_id": client.as_str() }),
+            )
+            .await;
+        Ok(Done::NoContent)
+    }
+
+    /// Rotate the provider secret
+    ///
+    /// Seals the new management client secret under the active master key and replaces the
+    /// stored one. Write-only: no endpoint returns it.
+    #[oai(
+        path = "/:tenant/provider-secret",
+        method = "put",
+        operation_id = "rotateProviderSecret"
+    )]
+    async fn rotate_secret(
+        &self,
+        auth: AdminAuth,
+        state: poem::web::Data<&AdminState>,
+        /// Tenant id.
+        tenant: Path<String>,
+        body: Json<SecretInput>,
+    ) -> Result<Done, ApiProblem> {
+        let state = *state;
+        require_platform_admin(state, &auth.0, "rotateProviderSecret").await?;
+        let id = parse_tenant(&tenant.0)?;
+        load_view(state, &id).await?;
+        let secret = SecretString::from(body.0.secret);
+        store_secret(state, &id, &secret).await?;
+        state.invalidate(&id);
+        state
+            .audit(
+                &auth.0,
+                Some(&id),
+                "tenant.provider_secret.rotate",
+                json!({ "key_id": state.keyring().active_key_id().as_str() }),
+            )
+            .await;
+        Ok(Done::NoContent)
+    }
+}
+
+async fn set_status(
+    state: &AdminState,
+    auth: &AdminAuth,
+    tenant: &str,
+    status: TenantStatus,
+) -> Result<TenantResponse, ApiProblem> {
+    let operation = match status {
+        TenantStatus::Active => "enableTenant",
+        TenantStatus::Disabled => "disableTenant",
+    };
+    require_platform_admin(state, &auth.0, operation).await?;
+    let id = parse_tenant(tenant)?;
+    load_view(state, &id).await?;
+    state.store().set_status(&id, status, state.now()).await?;
+    state.invalidate(&id);
+    state
+        .audit(
+            &auth.0,
+            Some(&id),
+            "tenant.status",
+            json!({ "status": status.as_str() }),
+        )
+        .await;
+    Ok(TenantResponse::Ok(Json(load_view(state, &id).await?)))
+}

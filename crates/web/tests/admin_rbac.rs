@@ -1,0 +1,281 @@
+//! The RBAC matrix: every admin route × {no key, revoked key, editor of another tenant,
+//! editor of this tenant, platform admin}, with the status each must get, in one table.
+//! Also: every 401 and 403 leaves an audit event.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod admin_common;
+
+use admin_common::{bearer, harness};
+use passgate_store::AuditRepo;
+use serde_json::{Value, json};
+
+/// What a route's request carries.
+enum Body {
+    None,
+    Json(Value),
+    Yaml,
+}
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    body: Body,
+    if_match: bool,
+    /// Expected for [no key, revoked, editor of another tenant, editor of this tenant, admin].
+    expect: [u16; 5],
+}
+
+const ED: [u16; 5] = [401, 401, 403, 200, 200];
+
+fn row(method: &'static str, path: &'static str, body: Body, expect: [u16; 5]) -> Row {
+    Row {
+        method,
+        path,
+        body,
+        if_match: false,
+        expect,
+    }
+}
+
+fn platform(ok: u16) -> [u16; 5] {
+    [401, 401, 403, 403, ok]
+}
+
+fn editor(ok: u16) -> [u16; 5] {
+    [401, 401, 403, ok, ok]
+}
+
+#[tokio::test]
+async fn every_route_answers_each_principal_as_the_matrix_says() {
+    let h = harness().await;
+    // A throwaway key for the revoke row.
+    let (spare, _) = admin_common::key(
+        &h.store,
+        passgate_store::ApiRole::TenantEditor,
+        &["alpha"],
+        "spare",
+    )
+    .await;
+    let revoke_path: &'static str =
+        Box::leak(format!("/admin/v1/keys/{}", spare.0).into_boxed_str());
+
+    let rows = vec![
+        row(
+            "POST",
+            "/admin/v1/tenants",
+            Body::Json(json!({"id": "gamma", "display_name": "G", "client_ids": ["gamma-ios"]})),
+            platform(201),
+        ),
+        row("GET", "/admin/v1/tenants", Body::None, platform(200)),
+        row("GET", "/admin/v1/tenants/alpha", Body::None, platform(200)),
+        row(
+            "PATCH",
+            "/admin/v1/tenants/alpha",
+            Body::Json(json!({"display_name": "Alpha"})),
+            platform(200),
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/client-ids",
+            Body::Json(json!({"client_id": "alpha-web"})),
+            platform(201),
+        ),
+        row(
+            "DELETE",
+            "/admin/v1/tenants/alpha/client-ids/alpha-web",
+            Body::None,
+            platform(204),
+        ),
+        row(
+            "PUT",
+            "/admin/v1/tenants/alpha/provider-secret",
+            Body::Json(json!({"secret": "rotated-secret-value"})),
+            platform(204),
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/disable",
+            Body::None,
+            platform(200),
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/enable",
+            Body::None,
+            platform(200),
+        ),
+        row("GET", "/admin/v1/tenants/alpha/config", Body::None, ED),
+        Row {
+            if_match: true,
+            ..row(
+                "PUT",
+                "/admin/v1/tenants/alpha/config",
+                Body::Yaml,
+                editor(201),
+            )
+        },
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/config/validate",
+            Body::Yaml,
+            editor(200),
+        ),
+        row(
+            "GET",
+            "/admin/v1/tenants/alpha/config/versions",
+            Body::None,
+            ED,
+        ),
+        row(
+            "GET",
+            "/admin/v1/tenants/alpha/config/versions/1",
+            Body::None,
+            ED,
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/config/versions/1/activate",
+            Body::None,
+            ED,
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/preview",
+            Body::Json(json!({"page": "request"})),
+            ED,
+        ),
+        row(
+            "POST",
+            "/admin/v1/tenants/alpha/test-email",
+            Body::Json(json!({"to": "po@example.com"})),
+            editor(202),
+        ),
+        row("GET", "/admin/v1/tenants/alpha/audit", Body::None, ED),
+        row("GET", "/admin/v1/tenants/alpha/stats", Body::None, ED),
+        row("GET", "/admin/v1/audit", Body::None, platform(200)),
+        row(
+            "POST",
+            "/admin/v1/keys",
+            Body::Json(json!({"role": "tenant-editor", "tenants": ["alpha"], "label": "new"})),
+            platform(201),
+        ),
+        row("GET", "/admin/v1/keys", Body::None, platform(200)),
+        row("DELETE", revoke_path, Body::None, platform(204)),
+        // Last: it removes the tenant the other rows use.
+        row(
+            "DELETE",
+            "/admin/v1/tenants/alpha",
+            Body::None,
+            platform(204),
+        ),
+    ];
+
+    let yaml = {
+        let resp = h
+            .client
+            .get("/admin/v1/tenants/alpha/config")
+            .header("Authorization", bearer(&h.admin))
+            .send()
+            .await;
+        resp.assert_status_is_ok();
+        resp.0.into_body().into_string().await.unwrap()
+    };
+    let keys: [Option<&str>; 5] = [
+        None,
+        Some(&h.revoked),
+        Some(&h.other_editor),
+        Some(&h.editor),
+        Some(&h.admin),
+    ];
+    let names = [
+        "no key",
+        "revoked key",
+        "editor of beta",
+        "editor of alpha",
+        "platform admin",
+    ];
+    let mut failures = Vec::new();
+    let mut denials = 0;
+    for row in &rows {
+        for (i, key) in keys.iter().enumerate() {
+            let method: poem::http::Method = row.method.parse().unwrap();
+            let mut req = h.client.request(method, row.path);
+            if let Some(key) = key {
+                req = req.header("Authorization", bearer(key));
+            }
+            if row.if_match {
+                req = req.header("If-Match", "*");
+            }
+            req = match &row.body {
+                Body::None => req,
+                Body::Json(v) => req.body_json(v),
+                Body::Yaml => req.content_type("application/yaml").body(yaml.clone()),
+            };
+            let resp = req.send().await;
+            let got = resp.0.status().as_u16();
+            if got == 401 || got == 403 {
+                denials += 1;
+                let ct = resp
+                    .0
+                    .headers()
+                    .get("content-type")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                assert!(
+                    ct.starts_with("application/problem+json"),
+                    "{} {}: {ct}",
+                    row.method,
+                    row.path
+                );
+            }
+            if got != row.expect[i] {
+                let body = resp.0.into_body().into_string().await.unwrap_or_default();
+                failures.push(format!(
+                    "{} {} as {}: expected {}, got {got}: {body}",
+                    row.method, row.path, names[i], row.expect[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "RBAC matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+
+    // Every refusal is in the audit log.
+    let audited = h
+        .store
+        .all_audit(10_000, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == "admin.access_denied")
+        .count();
+    assert_eq!(audited, denials, "one audit event per 401/403");
+}
+
+#[tokio::test]
+async fn an_editor_cannot_reach_another_tenant_through_any_spelling() {
+    let h = harness().await;
+    for path in [
+        "/admin/v1/tenants/beta/config",
+        "/admin/v1/tenants/BETA/config",
+        "/admin/v1/tenants/nonexistent/config",
+        "/admin/v1/tenants/alpha%2F..%2Fbeta/config",
+    ] {
+        let resp = h
+            .client
+            .get(path)
+            .header("Authorization", bearer(&h.editor))
+            .send()
+            .await;
+        let status = resp.0.status().as_u16();
+        assert!(status == 403 || status == 404, "{path}: {status}");
+        let body = resp.0.into_body().into_string().await.unwrap();
+        assert!(!body.contains("display_name"), "{path} leaked data: {body}");
+    }
+}
