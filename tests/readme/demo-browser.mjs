@@ -1,0 +1,64 @@
+// The README's promise, in a real browser: from the demo's printed URLs, two tenants each
+// complete a reset with the mail read from /dev/mailbox — Acme Shop by clicking the link in
+// the mailbox page, Northbank by typing the emailed code. Exits non-zero on any failure.
+// Run by crates/passgate/tests/browser_demo.rs:  node tests/readme/demo-browser.mjs BASE
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
+
+const require = createRequire(new URL('../browser/', import.meta.url));
+const { chromium } = require('playwright-core');
+const base = process.argv[2];
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless', '--disable-background-networking'],
+});
+const mailTo = async (to) => {
+  for (let i = 0; i < 300; i++) {
+    const list = await (await fetch(`${base}/dev/mailbox.json`)).json();
+    const mail = list.find((m) => m.to === to);
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to}`);
+};
+const h1 = async (page) => (await page.textContent('h1')).trim();
+const submit = async (page) => {
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+};
+
+try {
+  // Acme Shop: hosted link.
+  const page = await browser.newPage({ locale: 'en-US' });
+  await page.goto(`${base}/reset?client_id=acme-shop-ios&locale=en`);
+  await page.fill('input[name=email]', 'ada@acme-shop.example.com');
+  await submit(page);
+  assert.equal(await h1(page), 'Check your inbox');
+  await mailTo('ada@acme-shop.example.com');
+  await page.goto(`${base}/dev/mailbox`);
+  await Promise.all([page.waitForLoadState('load'), page.click(`a[href^="${base}/reset/confirm"]`)]);
+  assert.equal(await h1(page), 'Choose a new password');
+  for (const input of await page.$$('input[type=password]')) {
+    await input.fill('violet kestrel harbour 1987 lantern');
+  }
+  await submit(page);
+  assert.equal(await h1(page), 'Password changed');
+  console.log('acme-shop: password changed through the mailed link');
+
+  // Northbank: a code typed into the page.
+  await page.goto(`${base}/reset?client_id=northbank-mobile`);
+  await page.fill('input[name=email]', 'ada@northbank.example.com');
+  await submit(page);
+  const code = (await mailTo('ada@northbank.example.com')).text.match(/\b\d{8}\b/)[0];
+  await page.fill('input[name=code]', code);
+  await submit(page);
+  assert.equal(await h1(page), 'Choose a new password');
+  for (const input of await page.$$('input[type=password]')) {
+    await input.fill('quartz Meridian 7 lighthouse !jackdaw ferns');
+  }
+  await submit(page);
+  assert.equal(await h1(page), 'Password changed');
+  console.log('northbank: password changed with the mailed code');
+} finally {
+  await browser.close();
+}
