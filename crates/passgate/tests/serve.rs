@@ -90,6 +90,7 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
     let mut command = passgate();
     full_env(&mut command, &url);
     let mut child = command
+        .env("PASSGATE_LOG_FORMAT", "json")
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -121,6 +122,13 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
     );
     // The pages answer only for the configured public host.
     assert_eq!(get("/reset?client_id=anything").status(), 400);
+    // The demo's mailbox does not exist here.
+    let mailbox = http
+        .get(format!("http://{addr}/dev/mailbox.json"))
+        .header("Host", "reset.example.test")
+        .send()
+        .unwrap();
+    assert_eq!(mailbox.status(), 404);
 
     let pid = child.id().to_string();
     assert!(
@@ -135,4 +143,12 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
     assert!(status.success(), "exit {status}:\n{logs}");
     assert!(logs.contains("stopped"), "{logs}");
+    for line in logs.lines() {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        assert!(
+            event["timestamp"].is_string() && event["level"].is_string(),
+            "{line}"
+        );
+    }
 }
