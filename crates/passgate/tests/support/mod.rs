@@ -28,6 +28,7 @@ pub struct RunningDemo {
     /// Everything written to stderr so far (the logs).
     pub stderr: Arc<Mutex<String>>,
     readers: Vec<std::thread::JoinHandle<()>>,
+    terminated: std::cell::Cell<bool>,
 }
 
 fn pump(
@@ -101,16 +102,24 @@ impl RunningDemo {
             stdout,
             stderr,
             readers,
+            terminated: std::cell::Cell::new(false),
         }
+    }
+
+    /// Sends SIGTERM (returns whether it could), without waiting.
+    pub fn terminate(&self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        self.terminated.set(self.terminated.get() || sent);
+        sent
     }
 
     /// Sends SIGTERM, waits for a clean exit, and returns (stdout, stderr).
     pub fn stop(mut self) -> (String, String) {
-        let pid = self.child.id().to_string();
-        let signalled = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .is_ok_and(|s| s.success());
+        let signalled = self.terminated.get() || self.terminate();
         if !signalled {
             let _ = self.child.kill();
         }
