@@ -7,11 +7,11 @@
 //!   {token}`), never raw paths, so no token reaches a label.
 //! - `passgate_resets_requested_total{tenant,outcome}`, `passgate_resets_completed_total
 //!   {tenant}`, `passgate_resets_failed_total{tenant,reason}`, `passgate_reset_mail_total
-//!   {tenant,outcome}`, `passgate_rate_limited_total{tenant}`: the engine's security events
+//!   {tenant,outcome}`, `passgate_rate_limited_total{tenant,bucket}`: the engine's security events
 //!   (tracing target `passgate::security`), read by [`SecurityEventMetrics`].
 //! - `passgate_policy_violations_total{rule}`: [`crate::metered::MeteredBackend`].
-//! - `passgate_provider_request_duration_seconds{endpoint}` and `passgate_provider_errors_total
-//!   {endpoint,kind}`: [`crate::metered::MeteredProviders`].
+//! - `passgate_provider_request_duration_seconds{provider,endpoint}` and
+//!   `passgate_provider_errors_total{provider,endpoint,kind}`: [`crate::metered::MeteredProviders`].
 //! - `passgate_outbox_depth`, `passgate_outbox_oldest_age_seconds`, `passgate_tenant_cache_hit_ratio`:
 //!   sampled every few seconds by [`Metrics::watch`].
 

@@ -384,3 +384,26 @@ fn random_secret() -> anyhow::Result<String> {
         .map_err(|_| anyhow::anyhow!("the operating system's random source failed"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command, DemoArgs};
+
+    #[test]
+    fn no_subcommand_means_the_demo_on_port_8080() {
+        let cli = Cli::try_parse_from(["passgate"]).unwrap();
+        assert!(
+            cli.command.is_none(),
+            "`cargo run` with no arguments runs the demo"
+        );
+        assert_eq!(DemoArgs::default().listen, "127.0.0.1:8080");
+        let Some(Command::Demo(args)) = Cli::try_parse_from(["passgate", "demo"]).unwrap().command
+        else {
+            panic!("`passgate demo` parses as the demo");
+        };
+        assert_eq!(args.listen, DemoArgs::default().listen);
+        assert_eq!(args.tenants, DemoArgs::default().tenants);
+    }
+}
