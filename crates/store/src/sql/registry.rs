@@ -1,13 +1,11 @@
-//! Tenants, client ids, config versions, route loading and import.
-
-use std::collections::BTreeSet;
+//! Tenants, client ids, config versions and route loading (import is in `import`).
 
 use async_trait::async_trait;
 use passgate_tenant::{ClientId, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use super::{at, client_id, count_u32, tenant_id, to_i32};
@@ -59,7 +57,7 @@ fn version_from_row(row: config_versions::Model) -> StoreResult<ConfigVersion> {
 /// Bumps the tenant's `updated_at`. Every tenant write starts with it: on PostgreSQL the row
 /// lock serialises concurrent writers of one tenant (two activations cannot interleave), and a
 /// missing tenant is detected before anything else is written.
-async fn touch_tenant<C: ConnectionTrait>(
+pub(super) async fn touch_tenant<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
     now: Timestamp,
@@ -77,7 +75,7 @@ async fn touch_tenant<C: ConnectionTrait>(
 
 /// Makes `version` the only active version of `tenant` (inside a write transaction that has
 /// already touched the tenant row).
-async fn activate_in<C: ConnectionTrait>(
+pub(super) async fn activate_in<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
     version: u32,
@@ -108,7 +106,7 @@ async fn activate_in<C: ConnectionTrait>(
 }
 
 /// Stores a new (inactive) version numbered after the newest one.
-async fn insert_version<C: ConnectionTrait>(
+pub(super) async fn insert_version<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
     new: NewConfigVersion,
@@ -133,7 +131,7 @@ async fn insert_version<C: ConnectionTrait>(
     Ok(row.insert(db).await?)
 }
 
-async fn active_row<C: ConnectionTrait>(
+pub(super) async fn active_row<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
 ) -> StoreResult<Option<config_versions::Model>> {
@@ -144,7 +142,7 @@ async fn active_row<C: ConnectionTrait>(
         .await?)
 }
 
-async fn client_ids_of<C: ConnectionTrait>(
+pub(super) async fn client_ids_of<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
 ) -> StoreResult<Vec<ClientId>> {
@@ -161,7 +159,7 @@ async fn client_ids_of<C: ConnectionTrait>(
 /// Registers a client id after checking no tenant has it (inside a write transaction, so the
 /// check and the insert are not raced on SQLite; on PostgreSQL a racing insert still fails on
 /// the primary key).
-async fn add_client_in<C: ConnectionTrait>(
+pub(super) async fn add_client_in<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
     client: &ClientId,
@@ -207,97 +205,6 @@ impl Store {
         }
         self.commit_tenant_write(txn, std::slice::from_ref(id))
             .await
-    }
-
-    async fn import_in(
-        txn: &DatabaseTransaction,
-        items: &[TenantImport],
-        author: &str,
-        now: Timestamp,
-    ) -> StoreResult<Vec<ImportResult>> {
-        let mut results = Vec::with_capacity(items.len());
-        let mut additions = Vec::new();
-        // Phase 1: tenants, versions, and client ids that go away (so a client id may move
-        // between two tenants of the same import).
-        for item in items {
-            let sha = Sha256Digest::of(item.yaml.as_bytes()).to_hex();
-            let new_version = || NewConfigVersion {
-                yaml: item.yaml.clone(),
-                author: author.to_owned(),
-                comment: Some("imported".to_owned()),
-            };
-            let existing = tenants::Entity::find_by_id(item.id.as_str())
-                .one(txn)
-                .await?;
-            let mut outcome = match existing {
-                None => {
-                    tenants::ActiveModel {
-                        id: Set(item.id.as_str().to_owned()),
-                        display_name: Set(item.display_name.clone()),
-                        status: Set(TenantStatus::Active.as_str().to_owned()),
-                        created_at: Set(at(now)),
-                        updated_at: Set(at(now)),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
-                    let row = insert_version(txn, &item.id, new_version(), now).await?;
-                    activate_in(txn, &item.id, count_u32(row.version)).await?;
-                    ImportOutcome::Created
-                }
-                Some(row) => {
-                    let active = active_row(txn, &item.id).await?;
-                    if active.as_ref().is_some_and(|a| a.sha256 == sha) {
-                        ImportOutcome::Unchanged
-                    } else {
-                        touch_tenant(txn, &item.id, now).await?;
-                        if row.display_name != item.display_name {
-                            tenants::ActiveModel {
-                                id: sea_orm::Unchanged(row.id.clone()),
-                                display_name: Set(item.display_name.clone()),
-                                ..Default::default()
-                            }
-                            .update(txn)
-                            .await?;
-                        }
-                        let new = insert_version(txn, &item.id, new_version(), now).await?;
-                        let version = count_u32(new.version);
-                        activate_in(txn, &item.id, version).await?;
-                        ImportOutcome::Updated { version }
-                    }
-                }
-            };
-            let current: BTreeSet<ClientId> =
-                client_ids_of(txn, &item.id).await?.into_iter().collect();
-            let wanted: BTreeSet<ClientId> = item.client_ids.iter().cloned().collect();
-            let removed: Vec<&ClientId> = current.difference(&wanted).collect();
-            if !removed.is_empty() {
-                client_ids::Entity::delete_many()
-                    .filter(client_ids::Column::TenantId.eq(item.id.as_str()))
-                    .filter(client_ids::Column::ClientId.is_in(removed.iter().map(|c| c.as_str())))
-                    .exec(txn)
-                    .await?;
-            }
-            let added: Vec<ClientId> = wanted.difference(&current).cloned().collect();
-            if (!removed.is_empty() || !added.is_empty()) && outcome == ImportOutcome::Unchanged {
-                let version = active_row(txn, &item.id)
-                    .await?
-                    .map_or(0, |r| count_u32(r.version));
-                outcome = ImportOutcome::Updated { version };
-            }
-            additions.push((item.id.clone(), added));
-            results.push(ImportResult {
-                tenant_id: item.id.clone(),
-                outcome,
-            });
-        }
-        // Phase 2: new client ids, each checked against every tenant.
-        for (tenant, added) in additions {
-            for client in added {
-                add_client_in(txn, &tenant, &client, now).await?;
-            }
-        }
-        Ok(results)
     }
 }
 
@@ -480,15 +387,7 @@ impl TenantRepo for Store {
         author: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<ImportResult>> {
-        let txn = self.begin_write().await?;
-        let results = Self::import_in(&txn, &items, author, now).await?;
-        let changed: Vec<TenantId> = results
-            .iter()
-            .filter(|r| r.outcome != ImportOutcome::Unchanged)
-            .map(|r| r.tenant_id.clone())
-            .collect();
-        self.commit_tenant_write(txn, &changed).await?;
-        Ok(results)
+        super::import::import_tenants(self, items, author, now).await
     }
 }
 

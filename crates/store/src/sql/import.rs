@@ -1,0 +1,126 @@
+//! `passgate tenant import`: many tenants, one transaction.
+
+use std::collections::BTreeSet;
+
+use passgate_tenant::{ClientId, TenantId};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+use super::registry::{
+    activate_in, active_row, add_client_in, client_ids_of, insert_version, touch_tenant,
+};
+use super::{at, count_u32};
+use crate::entity::{client_ids, tenants};
+use crate::error::StoreResult;
+use crate::model::*;
+use crate::store::Store;
+
+impl Store {
+    pub(super) async fn import_in(
+        txn: &DatabaseTransaction,
+        items: &[TenantImport],
+        author: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ImportResult>> {
+        let mut results = Vec::with_capacity(items.len());
+        let mut additions = Vec::new();
+        // Phase 1: tenants, versions, and client ids that go away (so a client id may move
+        // between two tenants of the same import).
+        for item in items {
+            let sha = Sha256Digest::of(item.yaml.as_bytes()).to_hex();
+            let new_version = || NewConfigVersion {
+                yaml: item.yaml.clone(),
+                author: author.to_owned(),
+                comment: Some("imported".to_owned()),
+            };
+            let existing = tenants::Entity::find_by_id(item.id.as_str())
+                .one(txn)
+                .await?;
+            let mut outcome = match existing {
+                None => {
+                    tenants::ActiveModel {
+                        id: Set(item.id.as_str().to_owned()),
+                        display_name: Set(item.display_name.clone()),
+                        status: Set(TenantStatus::Active.as_str().to_owned()),
+                        created_at: Set(at(now)),
+                        updated_at: Set(at(now)),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?;
+                    let row = insert_version(txn, &item.id, new_version(), now).await?;
+                    activate_in(txn, &item.id, count_u32(row.version)).await?;
+                    ImportOutcome::Created
+                }
+                Some(row) => {
+                    let active = active_row(txn, &item.id).await?;
+                    if active.as_ref().is_some_and(|a| a.sha256 == sha) {
+                        ImportOutcome::Unchanged
+                    } else {
+                        touch_tenant(txn, &item.id, now).await?;
+                        if row.display_name != item.display_name {
+                            tenants::ActiveModel {
+                                id: sea_orm::Unchanged(row.id.clone()),
+                                display_name: Set(item.display_name.clone()),
+                                ..Default::default()
+                            }
+                            .update(txn)
+                            .await?;
+                        }
+                        let new = insert_version(txn, &item.id, new_version(), now).await?;
+                        let version = count_u32(new.version);
+                        activate_in(txn, &item.id, version).await?;
+                        ImportOutcome::Updated { version }
+                    }
+                }
+            };
+            let current: BTreeSet<ClientId> =
+                client_ids_of(txn, &item.id).await?.into_iter().collect();
+            let wanted: BTreeSet<ClientId> = item.client_ids.iter().cloned().collect();
+            let removed: Vec<&ClientId> = current.difference(&wanted).collect();
+            if !removed.is_empty() {
+                client_ids::Entity::delete_many()
+                    .filter(client_ids::Column::TenantId.eq(item.id.as_str()))
+                    .filter(client_ids::Column::ClientId.is_in(removed.iter().map(|c| c.as_str())))
+                    .exec(txn)
+                    .await?;
+            }
+            let added: Vec<ClientId> = wanted.difference(&current).cloned().collect();
+            if (!removed.is_empty() || !added.is_empty()) && outcome == ImportOutcome::Unchanged {
+                let version = active_row(txn, &item.id)
+                    .await?
+                    .map_or(0, |r| count_u32(r.version));
+                outcome = ImportOutcome::Updated { version };
+            }
+            additions.push((item.id.clone(), added));
+            results.push(ImportResult {
+                tenant_id: item.id.clone(),
+                outcome,
+            });
+        }
+        // Phase 2: new client ids, each checked against every tenant.
+        for (tenant, added) in additions {
+            for client in added {
+                add_client_in(txn, &tenant, &client, now).await?;
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Runs an import and announces the tenants it changed.
+pub(super) async fn import_tenants(
+    store: &Store,
+    items: Vec<TenantImport>,
+    author: &str,
+    now: Timestamp,
+) -> StoreResult<Vec<ImportResult>> {
+    let txn = store.begin_write().await?;
+    let results = Store::import_in(&txn, &items, author, now).await?;
+    let changed: Vec<TenantId> = results
+        .iter()
+        .filter(|r| r.outcome != ImportOutcome::Unchanged)
+        .map(|r| r.tenant_id.clone())
+        .collect();
+    store.commit_tenant_write(txn, &changed).await?;
+    Ok(results)
+}
