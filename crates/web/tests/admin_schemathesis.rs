@@ -42,7 +42,10 @@ async fn schemathesis_finds_no_server_errors_or_schema_violations() {
     let base = format!("http://{addr}");
     let admin = h.admin.clone();
     let output = tokio::task::spawn_blocking(move || {
+        // Run in a scratch directory: schemathesis keeps an example database in its cwd.
+        let cwd = tempfile::tempdir().unwrap();
         Command::new(binary)
+            .current_dir(cwd.path())
             .env("NO_COLOR", "1")
             .args([
                 "run",

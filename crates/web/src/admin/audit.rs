@@ -22,6 +22,7 @@ const STATS_MAX_EVENTS: usize = 50_000;
 
 /// One audit event.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEventView {
     /// Event id (increasing; page with `before`).
     pub id: i64,
@@ -61,6 +62,7 @@ impl From<AuditEvent> for AuditEventView {
 
 /// A page of audit events, newest first.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
     /// The events.
     pub events: Vec<AuditEventView>,

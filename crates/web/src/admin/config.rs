@@ -45,6 +45,7 @@ pub struct ValidationReport {
 
 /// A stored version.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VersionView {
     /// Version number (1, 2, 3…).
     pub version: u32,

@@ -6,7 +6,7 @@
 
 use passgate_store::{AuditRepo, NewAuditEvent};
 use poem::error::ResponseError;
-use poem::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use poem::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde_json::json;
@@ -23,12 +23,64 @@ const MAX_AUDITED_PATH: usize = 200;
 pub(crate) struct Guard<E> {
     inner: E,
     state: AdminState,
+    /// Each operation path of the spec (segments, `None` for a parameter) with its methods,
+    /// for the `Allow` header of a 405 (RFC 9110).
+    allowed: Vec<(Vec<Option<String>>, String)>,
 }
 
 impl<E> Guard<E> {
     pub(crate) fn new(inner: E, state: AdminState) -> Self {
-        Self { inner, state }
+        Self {
+            inner,
+            state,
+            allowed: allowed_methods(),
+        }
     }
+
+    /// The `Allow` value for a request path (as seen at or below the admin root).
+    fn allow_for(&self, path: &str) -> Option<&str> {
+        let rest = path.strip_prefix("/admin").unwrap_or(path);
+        let rest = rest.strip_prefix("/v1")?;
+        let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+        self.allowed
+            .iter()
+            .find(|(pattern, _)| {
+                pattern.len() == segments.len()
+                    && pattern
+                        .iter()
+                        .zip(&segments)
+                        .all(|(p, s)| p.as_deref().is_none_or(|p| p == *s))
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+/// Path patterns and methods from the OpenAPI document.
+fn allowed_methods() -> Vec<(Vec<Option<String>>, String)> {
+    let spec: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap_or_default();
+    let Some(paths) = spec.get("paths").and_then(serde_json::Value::as_object) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .map(|(path, item)| {
+            let pattern = path
+                .trim_matches('/')
+                .split('/')
+                .map(|seg| (!seg.starts_with('{')).then(|| seg.to_owned()))
+                .collect();
+            let methods = item
+                .as_object()
+                .map(|ops| {
+                    ops.keys()
+                        .map(|m| m.to_ascii_uppercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            (pattern, methods)
+        })
+        .collect()
 }
 
 fn problem_response(status: StatusCode, detail: Option<String>) -> Response {
@@ -137,6 +189,12 @@ impl<E: Endpoint> Endpoint for Guard<E> {
         let status = response.status();
         if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
             response = problem_response(status, None);
+        }
+        if status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = self.allow_for(&path)
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            response.headers_mut().insert(ALLOW, value);
         }
         response
             .headers_mut()

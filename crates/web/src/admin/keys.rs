@@ -17,6 +17,7 @@ use serde_json::json;
 use super::auth::{AdminAuth, create_key, require_platform_admin};
 use super::problem::ApiProblem;
 use super::state::AdminState;
+use super::strict::Text;
 use super::tags::Tags;
 
 /// What a key may do.
@@ -56,15 +57,16 @@ pub struct CreateKey {
     pub role: RoleName,
     /// Tenants a `tenant-editor` may edit (required and non-empty for editors; must be
     /// empty for platform admins).
-    #[oai(default, validator(max_items = 100))]
-    pub tenants: Vec<String>,
+    #[oai(validator(max_items = 100))]
+    pub tenants: Vec<Text>,
     /// A label saying whose key it is (shown in audit events).
     #[oai(validator(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]+$"))]
-    pub label: String,
+    pub label: Text,
 }
 
 /// A key as listed (never the key itself).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct KeyView {
     /// Key id (for revocation).
     pub id: i64,
@@ -190,7 +192,7 @@ impl KeysApi {
             state.store(),
             body.role.into(),
             tenants,
-            body.label,
+            body.label.into_string(),
             state.now(),
         )
         .await?;
@@ -239,6 +241,8 @@ impl KeysApi {
     }
 
     /// Revoke an API key
+    ///
+    /// The key stops authenticating at once. A key cannot revoke itself.
     #[oai(path = "/:key_id", method = "delete", operation_id = "revokeKey")]
     async fn revoke(
         &self,
@@ -249,6 +253,15 @@ impl KeysApi {
     ) -> Result<KeyRevoked, ApiProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "revokeKey").await?;
+        if key_id.0 == auth.0.key_id.0 {
+            // No lock-out by accident: another admin (or the CLI) revokes this key.
+            return Err(ApiProblem::new(
+                StatusCode::CONFLICT,
+                "cannot-revoke-own-key",
+                "A key cannot revoke itself",
+                Some("revoke it with another platform-admin key".into()),
+            ));
+        }
         if !state
             .store()
             .revoke_api_key(ApiKeyId(key_id.0), state.now())

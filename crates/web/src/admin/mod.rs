@@ -17,7 +17,8 @@
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`audit`]: audit log and per-day reset statistics.
-//! - [`tags`], [`views`], [`yaml_body`]: OpenAPI tags, shared bodies, the YAML payload.
+//! - [`tags`], [`views`], [`yaml_body`], [`strict`]: OpenAPI tags, shared bodies, the YAML
+//!   payload, strict JSON strings.
 //! - `guard`: the middleware that turns every error into problem+json and audits 401s.
 
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod preview;
 pub mod problem;
 pub mod state;
+pub mod strict;
 pub mod tags;
 pub mod tenants;
 pub mod views;

@@ -24,6 +24,7 @@ use super::auth::{AdminAuth, require_tenant};
 use super::config::validate_for_tenant;
 use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
+use super::strict::Text;
 use super::tags::Tags;
 
 /// The CSP of preview responses: styles and images only, in a sandbox.
@@ -112,14 +113,14 @@ pub struct PreviewRequest {
     pub version: Option<u32>,
     /// A draft YAML (validated like a write; nothing is stored).
     #[oai(validator(max_length = 262144))]
-    pub yaml: Option<String>,
+    pub yaml: Option<Text>,
     /// A hosted page.
     pub page: Option<PageName>,
     /// An email.
     pub email: Option<EmailName>,
     /// A supported locale of the document (default: its default locale).
     #[oai(validator(max_length = 35))]
-    pub locale: Option<String>,
+    pub locale: Option<Text>,
 }
 
 /// A test email to send.
@@ -128,17 +129,17 @@ pub struct PreviewRequest {
 pub struct TestEmailRequest {
     /// The recipient.
     #[oai(validator(min_length = 3, max_length = 254))]
-    pub to: String,
+    pub to: Text,
     /// A stored version.
     pub version: Option<u32>,
     /// A draft YAML.
     #[oai(validator(max_length = 262144))]
-    pub yaml: Option<String>,
+    pub yaml: Option<Text>,
     /// Which email (default `reset_link`).
     pub email: Option<EmailName>,
     /// A supported locale (default: the document's default).
     #[oai(validator(max_length = 35))]
-    pub locale: Option<String>,
+    pub locale: Option<Text>,
 }
 
 /// A sent test email.
@@ -331,8 +332,9 @@ impl PreviewApi {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "preview").await?;
         let body = body.0;
-        let config = source_config(state, &id, body.version, body.yaml).await?;
-        let locale = locale_of(&config, body.locale.as_deref())?;
+        let config =
+            source_config(state, &id, body.version, body.yaml.map(Text::into_string)).await?;
+        let locale = locale_of(&config, body.locale.as_deref().map(String::as_str))?;
         let (html, subject) = match (body.page, body.email) {
             (Some(page), None) => (render_page(state, &config, &locale, page.into())?, None),
             (None, Some(email)) => {
@@ -375,8 +377,9 @@ impl PreviewApi {
                 "`to` must be one plain email address".into(),
             )
         })?;
-        let config = source_config(state, &id, body.version, body.yaml).await?;
-        let locale = locale_of(&config, body.locale.as_deref())?;
+        let config =
+            source_config(state, &id, body.version, body.yaml.map(Text::into_string)).await?;
+        let locale = locale_of(&config, body.locale.as_deref().map(String::as_str))?;
         let email = body.email.unwrap_or(EmailName::ResetLink);
         let mail = render_email(state, &config, &locale, email)?;
         let decision = state

@@ -26,7 +26,7 @@ pub struct ProblemDetails {
     /// Stable machine code (the last segment of `type`).
     pub code: String,
     /// Every problem of a rejected tenant document (422 `invalid-config` only).
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<ConfigProblem>,
 }
 

@@ -23,6 +23,7 @@ use super::auth::{AdminAuth, require_platform_admin};
 use super::config::validate_for_tenant;
 use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
+use super::strict::Text;
 use super::tags::Tags;
 use super::views::TenantView;
 
@@ -78,16 +79,16 @@ pub struct ProviderInput {
     pub kind: ProviderKind,
     /// Provider domain, e.g. `acme.eu.auth0.com` (checked against the allowed hosts).
     #[oai(validator(min_length = 1, max_length = 253))]
-    pub domain: String,
+    pub domain: Text,
     /// Management API (M2M) client id.
     #[oai(validator(min_length = 1, max_length = 128))]
-    pub management_client_id: String,
+    pub management_client_id: Text,
     /// Management API client secret: stored sealed (AES-256-GCM), never returned.
     #[oai(write_only, validator(min_length = 1, max_length = 512))]
-    pub management_client_secret: Option<String>,
+    pub management_client_secret: Option<Text>,
     /// Auth0 database connection or Janrain flow.
     #[oai(validator(min_length = 1, max_length = 128))]
-    pub connection: Option<String>,
+    pub connection: Option<Text>,
     /// Reset mode.
     pub mode: Option<ResetModeName>,
 }
@@ -114,18 +115,18 @@ impl fmt::Debug for ProviderInput {
 pub struct CreateTenant {
     /// Tenant id: lowercase letters, digits and `-`, starting with a letter.
     #[oai(validator(min_length = 1, max_length = 63))]
-    pub id: String,
+    pub id: Text,
     /// Human name.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub display_name: String,
+    pub display_name: Text,
     /// The apps' client ids (unique across all tenants).
     #[oai(validator(max_items = 100))]
-    pub client_ids: Vec<String>,
+    pub client_ids: Vec<Text>,
     /// Identity provider binding.
     pub provider: Option<ProviderInput>,
     /// Initial tenant YAML; a minimal default (theme `default`, English) when absent.
     #[oai(validator(max_length = 262144))]
-    pub yaml: Option<String>,
+    pub yaml: Option<Text>,
 }
 
 /// Changes to a tenant; absent fields stay as they are.
@@ -134,7 +135,7 @@ pub struct CreateTenant {
 pub struct UpdateTenant {
     /// New human name.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
     /// New provider binding; a secret given here replaces the stored one.
     pub provider: Option<ProviderInput>,
 }
@@ -145,7 +146,7 @@ pub struct UpdateTenant {
 pub struct ClientIdInput {
     /// The app's client id.
     #[oai(validator(min_length = 1, max_length = 128))]
-    pub client_id: String,
+    pub client_id: Text,
 }
 
 /// A new provider client secret.
@@ -154,7 +155,7 @@ pub struct ClientIdInput {
 pub struct SecretInput {
     /// The secret; stored sealed, never returned.
     #[oai(write_only, validator(min_length = 1, max_length = 512))]
-    pub secret: String,
+    pub secret: Text,
 }
 
 impl fmt::Debug for SecretInput {
@@ -245,14 +246,16 @@ fn binding_of(
     )?;
     let binding = ProviderBinding {
         kind: Some(input.kind.as_str().into()),
-        domain: Some(input.domain),
-        connection: input.connection,
+        domain: Some(input.domain.into_string()),
+        connection: input.connection.map(Text::into_string),
         mode: input.mode.map(|m| m.as_str().into()),
-        client_id: Some(input.management_client_id),
+        client_id: Some(input.management_client_id.into_string()),
     };
     Ok((
         binding,
-        input.management_client_secret.map(SecretString::from),
+        input
+            .management_client_secret
+            .map(|s| SecretString::from(s.into_string())),
     ))
 }
 
@@ -340,6 +343,7 @@ impl TenantsApi {
             .unwrap_or_else(|| "hosted".into());
         let yaml = body
             .yaml
+            .map(Text::into_string)
             .unwrap_or_else(|| default_yaml(&id, &body.display_name, &client_ids, &mode));
         validate_for_tenant(state, &id, &client_ids, &yaml)?;
         let store = state.store();
@@ -362,7 +366,7 @@ impl TenantsApi {
             .import_tenants(
                 vec![TenantImport {
                     id: id.clone(),
-                    display_name: body.display_name.clone(),
+                    display_name: body.display_name.to_string(),
                     client_ids: client_ids.clone(),
                     yaml,
                 }],
@@ -383,7 +387,7 @@ impl TenantsApi {
                 Some(&id),
                 "tenant.create",
                 json!({
-                    "display_name": body.display_name,
+                    "display_name": body.display_name.as_str(),
                     "client_ids": client_ids.iter().map(ClientId::as_str).collect::<Vec<_>>(),
                     "provider_secret": if secret.is_some() { "set" } else { "none" },
                 }),
@@ -617,7 +621,7 @@ impl TenantsApi {
         require_platform_admin(state, &auth.0, "rotateProviderSecret").await?;
         let id = parse_tenant(&tenant.0)?;
         load_view(state, &id).await?;
-        let secret = SecretString::from(body.0.secret);
+        let secret = SecretString::from(body.0.secret.into_string());
         store_secret(state, &id, &secret).await?;
         state.invalidate(&id);
         state

@@ -17,6 +17,7 @@ pub enum StatusName {
 
 /// The provider binding as shown: never the secret, only whether one is stored.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProviderView {
     /// `auth0` or `janrain`.
     pub kind: Option<String>,
@@ -34,6 +35,7 @@ pub struct ProviderView {
 
 /// A tenant.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TenantView {
     /// Tenant id.
     pub id: String,
