@@ -9,8 +9,13 @@ use serde_json::{Value, json};
 
 use crate::config::SimConnection;
 use crate::policy::{contains_personal_info, in_dictionary, meets_strength};
-use crate::state::{IssuedToken, Mail, SimState, SimUser, World};
+use crate::reset_page;
+use crate::state::{IssuedToken, Mail, PasswordTicket, SimState, SimUser, World};
 use crate::wire::{Input, Reply, auth_error, management_error};
+
+/// A ticket's lifetime when `ttl_sec` is 0 or absent (spec A5: 5 days); also the lifetime
+/// of change-password email links.
+const DEFAULT_TICKET_TTL_SECS: i64 = 432_000;
 
 /// The sentence `/dbconnections/change_password` answers, for known and unknown emails alike.
 pub const CHANGE_PASSWORD_SENTENCE: &str = "We've just sent you an email to reset your password.";
@@ -331,10 +336,9 @@ pub(crate) fn patch_user(state: &SimState, input: &Input, encoded_id: &str) -> R
                 Some("invalid_body"),
             );
         };
-        if let Some(reply) = check_password(&world, index, connection, password) {
-            return reply;
+        if let Err(rejection) = set_checked_password(&mut world, index, connection, password) {
+            return management_error(400, rejection, None);
         }
-        world.set_password(index, password, connection.password_history_size);
     }
     let now = world.now();
     let user = &mut world.users[index];
@@ -351,30 +355,32 @@ pub(crate) fn patch_user(state: &SimState, input: &Input, encoded_id: &str) -> R
     Reply::json(200, &user_json(user))
 }
 
-/// The connection's checks, in Auth0's order; `Some` is the 400 to answer.
-fn check_password(
-    world: &World,
+/// Sets a user's password if the connection's checks pass, in Auth0's order (strength,
+/// dictionary, personal info, history). `Err` is the `"<Name>: <text>"` rejection message.
+/// Both `PATCH /api/v2/users/{id}` and the hosted reset page go through here.
+pub(crate) fn set_checked_password(
+    world: &mut World,
     index: usize,
     connection: &SimConnection,
     password: &str,
-) -> Option<Reply> {
+) -> Result<(), &'static str> {
     let user = &world.users[index];
-    let rejected = |message: &str| Some(management_error(400, message, None));
     if !meets_strength(connection.password_policy, connection.min_length, password) {
-        return rejected("PasswordStrengthError: Password is too weak");
+        return Err("PasswordStrengthError: Password is too weak");
     }
     if connection.password_dictionary && in_dictionary(&connection.dictionary, password) {
-        return rejected("PasswordDictionaryError: Password is too common");
+        return Err("PasswordDictionaryError: Password is too common");
     }
     if connection.password_no_personal_info
         && contains_personal_info(password, &user.email, user.name.as_deref())
     {
-        return rejected("PasswordNoUserInfoError: Password contains user information");
+        return Err("PasswordNoUserInfoError: Password contains user information");
     }
     if world.reuses_password(index, password, connection.password_history_size) {
-        return rejected("PasswordHistoryError: Password has previously been used");
+        return Err("PasswordHistoryError: Password has previously been used");
     }
-    None
+    world.set_password(index, password, connection.password_history_size);
+    Ok(())
 }
 
 /// Properties `ChangePasswordTicketRequestContent` allows.
@@ -461,11 +467,52 @@ pub(crate) fn password_change_ticket(state: &SimState, input: &Input) -> Reply {
     if world.users[index].email.is_empty() {
         return invalid("The user does not have an email address.");
     }
+    // The simulator accepts only absolute http(s) URLs; the message imitates Auth0's
+    // payload-validation errors [UNCONFIRMED wording].
+    let result_url = input.param("result_url").filter(|u| !u.is_empty());
+    if let Some(url) = &result_url
+        && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        return invalid(&format!(
+            "Payload validation error: 'Object didn't pass validation for format absolute-uri-or-empty: {url}' on property result_url."
+        ));
+    }
+    let ttl = input
+        .param("ttl_sec")
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
+        .unwrap_or(DEFAULT_TICKET_TTL_SECS);
+    let now = world.now();
     let ticket = world.random_id(32);
+    let user_id = world.users[index].user_id.clone();
+    world.tickets.insert(
+        ticket.clone(),
+        PasswordTicket {
+            user_id,
+            expires_at: expiry(now, ttl),
+            used: false,
+            result_url,
+            mark_email_as_verified: flag(input, "mark_email_as_verified"),
+            include_email_in_redirect: flag(input, "includeEmailInRedirect"),
+        },
+    );
     Reply::json(
         201,
-        &json!({ "ticket": format!("{}/u/reset-password?ticket={ticket}#", state.base_url) }),
+        &json!({ "ticket": reset_page::ticket_url(state, &ticket) }),
     )
+}
+
+/// `now + ttl_secs`, saturating (a huge `ttl_sec` means "never", not a crash).
+fn expiry(now: DateTime<Utc>, ttl_secs: i64) -> DateTime<Utc> {
+    Duration::try_seconds(ttl_secs)
+        .and_then(|ttl| now.checked_add_signed(ttl))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// A boolean body parameter (JSON `true` or form `"true"`).
+fn flag(input: &Input, key: &str) -> bool {
+    input.param(key).is_some_and(|v| v == "true")
 }
 
 /// `POST /dbconnections/change_password`: 200 text/html, the same sentence whether or not
@@ -509,18 +556,30 @@ pub(crate) fn change_password(state: &SimState, input: &Input) -> Reply {
     }
     let mut world = state.world();
     let email = email.to_lowercase();
-    let exists = world
+    if let Some(user) = world
         .users
         .iter()
-        .any(|u| u.email == email && u.connection == connection);
-    if exists {
+        .find(|u| u.email == email && u.connection == connection)
+    {
+        let user_id = user.user_id.clone();
         let ticket = world.random_id(32);
         let sent_at = world.now();
+        world.tickets.insert(
+            ticket.clone(),
+            PasswordTicket {
+                user_id,
+                expires_at: expiry(sent_at, DEFAULT_TICKET_TTL_SECS),
+                used: false,
+                result_url: None,
+                mark_email_as_verified: false,
+                include_email_in_redirect: false,
+            },
+        );
         world.mailbox.push(Mail {
             to: email,
             provider: "auth0".into(),
             kind: "change_password".into(),
-            link: format!("{}/u/reset-password?ticket={ticket}#", state.base_url),
+            link: reset_page::ticket_url(state, &ticket),
             code: None,
             sent_at,
         });

@@ -13,6 +13,8 @@
 //! - [`state`]: users, tokens, codes, faults, call log, mailbox; the views tests read.
 //! - `server`: request reading, call recording, fault injection, routing.
 //! - `auth0`, `janrain`: the provider endpoints.
+//! - `reset_page`: Auth0's hosted change-password page (`/u/reset-password?ticket=…`), where
+//!   tickets and change-password email links lead.
 //! - [`control`]: the `/_sim/` API.
 //! - [`policy`]: Auth0's password strength levels, dictionary and personal-info checks.
 //! - `wire`: the request/reply values handlers work on.
@@ -24,6 +26,7 @@ mod connection;
 pub mod control;
 mod janrain;
 pub mod policy;
+mod reset_page;
 mod server;
 pub mod state;
 mod wire;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::state::{FaultKind, RecordedCall, SimState, sha256_hex};
 use crate::wire::{Input, Reply, management_error};
-use crate::{auth0, control, janrain};
+use crate::{auth0, control, janrain, reset_page};
 
 /// Where the Janrain endpoints are mounted (the real ones live at a capture domain's root).
 pub const JANRAIN_PREFIX: &str = "/janrain";
@@ -27,6 +27,7 @@ const SECRET_PARAMS: &[&str] = &[
     "client_secret",
     "newPassword",
     "newPasswordConfirm",
+    "confirmNewPassword",
     "access_token",
     "code",
     "refresh_token",
@@ -136,6 +137,8 @@ fn route(state: &SimState, input: &Input) -> Reply {
         ("POST", "/dbconnections/change_password") => auth0::change_password(state, input),
         ("GET", "/api/v2/users-by-email") => auth0::users_by_email(state, input),
         ("POST", "/api/v2/tickets/password-change") => auth0::password_change_ticket(state, input),
+        ("GET", reset_page::PATH) => reset_page::show(state, input),
+        ("POST", reset_page::PATH) => reset_page::submit(state, input),
         (method, _) => match path.strip_prefix("/api/v2/users/") {
             Some(id) if !id.is_empty() && !id.contains('/') && method == "GET" => {
                 auth0::get_user(state, input, id)

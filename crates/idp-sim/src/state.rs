@@ -178,6 +178,20 @@ pub(crate) struct UserToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An Auth0 password-change ticket: one from `POST /api/v2/tickets/password-change`, or the
+/// link in a change-password email. The hosted page (`/u/reset-password`) redeems it once.
+#[derive(Debug, Clone)]
+pub(crate) struct PasswordTicket {
+    pub user_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+    /// Where the page redirects after success (`result_url`), if anywhere.
+    pub result_url: Option<String>,
+    pub mark_email_as_verified: bool,
+    /// `includeEmailInRedirect`: add `email=` to the redirect.
+    pub include_email_in_redirect: bool,
+}
+
 /// Everything mutable.
 #[derive(Debug)]
 pub(crate) struct World {
@@ -185,6 +199,8 @@ pub(crate) struct World {
     pub tokens: HashMap<String, IssuedToken>,
     pub codes: HashMap<String, ResetCode>,
     pub user_tokens: HashMap<String, UserToken>,
+    /// Auth0 password-change tickets, by ticket id.
+    pub tickets: HashMap<String, PasswordTicket>,
     pub faults: Vec<Fault>,
     pub calls: Vec<RecordedCall>,
     pub mailbox: Vec<Mail>,
@@ -217,6 +233,7 @@ impl SimState {
             tokens: HashMap::new(),
             codes: HashMap::new(),
             user_tokens: HashMap::new(),
+            tickets: HashMap::new(),
             faults: Vec::new(),
             calls: Vec::new(),
             mailbox: Vec::new(),
