@@ -279,9 +279,11 @@ fn render_page(
         form_action: "#".into(),
         restart_url: Some("#".into()),
         continue_url: Some("#".into()),
+        // Absolute, so the preview's stylesheets load from the gateway wherever it is viewed.
         static_prefix: format!(
-            "{}/static",
-            state.settings().public_origin.trim_end_matches('/')
+            "{}{}",
+            state.settings().public_origin.trim_end_matches('/'),
+            crate::state::static_prefix()
         ),
         hidden_fields: Vec::new(),
         email: Some("user@example.com".into()),
