@@ -153,6 +153,11 @@ pub trait TokenRepo: Send + Sync {
     ) -> StoreResult<u32>;
     /// Deletes tokens that expired before `before`. Returns how many.
     async fn purge_tokens(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Gives a consumed token back after a *definite* provider failure (nothing changed at
+    /// the provider, so the user may retry with the same link): one conditional UPDATE that
+    /// only touches this tenant's row while it is consumed and not invalidated. `true` if it
+    /// was released.
+    async fn release_token(&self, tenant: &TenantId, id: TokenId) -> StoreResult<bool>;
 }
 
 /// The mail outbox: at-least-once delivery with leases.

@@ -313,6 +313,27 @@ async fn twenty_concurrent_consumers_exactly_one_wins(store: &Store) {
     assert_eq!(wins, 1);
 }
 
+async fn released_tokens_can_be_used_again(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let b = tenant(store, "bolt").await;
+    store
+        .insert_token(token(&a, "released", TimeDelta::minutes(30)))
+        .await
+        .unwrap();
+    let hash = Sha256Digest::of(b"released");
+    let consumed = store.consume_token(&a, &hash, t0()).await.unwrap();
+    assert!(
+        !store.release_token(&b, consumed.id).await.unwrap(),
+        "another tenant cannot release it"
+    );
+    assert!(store.release_token(&a, consumed.id).await.unwrap());
+    assert!(
+        !store.release_token(&a, consumed.id).await.unwrap(),
+        "only a consumed row is released"
+    );
+    store.consume_token(&a, &hash, t0()).await.unwrap();
+}
+
 async fn tokens_expire_and_are_superseded(store: &Store) {
     let a = tenant(store, "acme").await;
     store
@@ -793,6 +814,7 @@ conformance!(
     duplicate_client_id_is_refused_across_tenants,
     twenty_concurrent_consumers_exactly_one_wins,
     tokens_expire_and_are_superseded,
+    released_tokens_can_be_used_again,
     import_is_all_or_nothing_and_versions_only_on_change,
     routes_load_tenant_status_and_active_config,
     writes_run_change_hooks,

@@ -142,6 +142,18 @@ impl TokenRepo for Store {
         Ok(result.rows_affected)
     }
 
+    async fn release_token(&self, tenant: &TenantId, id: TokenId) -> StoreResult<bool> {
+        let result = reset_tokens::Entity::update_many()
+            .col_expr(Column::ConsumedAt, Expr::value(Option::<Timestamp>::None))
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::TenantId.eq(tenant.as_str()))
+            .filter(Column::ConsumedAt.is_not_null())
+            .filter(Column::InvalidatedAt.is_null())
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     async fn record_failed_attempt(
         &self,
         tenant: &TenantId,
