@@ -28,7 +28,6 @@ use crate::{
     outbox,
     render::MailContent,
     secret_token::{FlowId, LinkToken, ResetCode},
-    store_ext::TokenRelease,
     strategy::{hosted::stored, snapshot_time},
     tenants::TenantRuntime,
 };
@@ -485,7 +484,11 @@ impl Consumed {
             Err(err) => {
                 // A definite failure: nothing changed at the provider, so the row is given
                 // back for a corrected password or a retry after the outage.
-                let released = inner.store.release_token(&self.consumed).await.is_ok();
+                let released = inner
+                    .store
+                    .release_token(&self.consumed.tenant_id, self.consumed.id)
+                    .await
+                    .unwrap_or(false);
                 if err.is_policy_rejection() {
                     trace.outcome = "provider_rejected";
                     Step::Done(Err(CompleteError::ProviderRejected {

@@ -45,7 +45,6 @@ pub mod request;
 pub mod sealing;
 pub mod secret_token;
 pub mod settings;
-mod store_ext;
 mod strategy;
 pub mod tenants;
 
