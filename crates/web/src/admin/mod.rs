@@ -12,7 +12,8 @@
 //! - [`auth`]: API keys (mint, hash, check), [`auth::Principal`], role and tenant checks.
 //! - [`problem`]: [`problem::ApiProblem`] (the documented error responses) and
 //!   [`problem::AdminError`] (causes), mapped in one place.
-//! - [`tenants`]: tenant onboarding and management (platform admins).
+//! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
+//!   and its request bodies.
 //! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
@@ -31,6 +32,7 @@ pub mod problem;
 pub mod state;
 pub mod strict;
 pub mod tags;
+pub mod tenant_input;
 pub mod tenants;
 pub mod views;
 pub mod yaml_body;
