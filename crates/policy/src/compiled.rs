@@ -1,7 +1,8 @@
 //! [`CompiledPolicy`]: a [`PolicySpec`] turned into ready-to-run rules (regexes built, the
 //! script loaded, its examples verified), once per tenant config version.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
 use regex::{Regex, RegexBuilder};
@@ -51,8 +52,9 @@ pub(crate) struct CompiledRegex {
     pub message_key: String,
     /// Must the password match (`true`) or not match (`false`)?
     pub must_match: bool,
-    /// The linear-time regex.
-    pub regex: Regex,
+    /// The linear-time regex, shared by every policy with the same pattern (see
+    /// [`shared_regex`]).
+    pub regex: Arc<Regex>,
 }
 
 impl CompiledPolicy {
@@ -188,12 +190,7 @@ fn compile_regexes(spec: &PolicySpec, errors: &mut Vec<CompileError>) -> Vec<Com
             ));
             continue;
         }
-        let built = RegexBuilder::new(&rule.pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-            .nest_limit(REGEX_NEST_LIMIT)
-            .build();
-        match built {
+        match shared_regex(&rule.pattern) {
             Ok(regex) => compiled.push(CompiledRegex {
                 name: rule.name.clone(),
                 message_key: rule.message_key.clone(),
@@ -204,6 +201,57 @@ fn compile_regexes(spec: &PolicySpec, errors: &mut Vec<CompileError>) -> Vec<Com
         }
     }
     compiled
+}
+
+/// Compiled regexes by pattern, process-wide. A compiled regex costs about 12 KiB even for
+/// `(?i)acme` (its NFA, prefilter and engine set-up; measured with
+/// `crates/routing/examples/footprint.rs`), most of a cached tenant's footprint, and tenants
+/// made from one template repeat the same patterns. A `Regex` is immutable and `Sync` (its
+/// scratch space comes from an internal pool), so sharing it changes no behaviour. Entries
+/// are weak: a regex no live policy uses is freed, and dead entries are swept as the map grows.
+static REGEXES: LazyLock<Mutex<RegexInterner>> = LazyLock::new(Mutex::default);
+
+/// The map behind [`REGEXES`] and the size at which it is next swept.
+#[derive(Default)]
+struct RegexInterner {
+    by_pattern: HashMap<String, Weak<Regex>>,
+    sweep_at: usize,
+}
+
+/// The regex for `pattern`, built with the size, DFA and nesting caps, or the one already
+/// built for the same pattern if a live policy holds it.
+fn shared_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+    let lock = || {
+        REGEXES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(regex) = lock().by_pattern.get(pattern).and_then(Weak::upgrade) {
+        return Ok(regex);
+    }
+    // Built outside the lock, so a slow (large but capped) pattern holds up no other load.
+    let built = Arc::new(
+        RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+            .nest_limit(REGEX_NEST_LIMIT)
+            .build()?,
+    );
+    let mut interner = lock();
+    // Another load may have built the same pattern meanwhile: keep one copy.
+    if let Some(regex) = interner.by_pattern.get(pattern).and_then(Weak::upgrade) {
+        return Ok(regex);
+    }
+    if interner.by_pattern.len() >= interner.sweep_at {
+        interner
+            .by_pattern
+            .retain(|_, weak| weak.strong_count() > 0);
+        interner.sweep_at = (interner.by_pattern.len() * 2).max(64);
+    }
+    interner
+        .by_pattern
+        .insert(pattern.to_owned(), Arc::downgrade(&built));
+    Ok(built)
 }
 
 /// Regex rule names become part of violation codes: 1–64 of `[A-Za-z0-9_-]`.
