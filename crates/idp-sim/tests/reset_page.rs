@@ -29,6 +29,17 @@ async fn start() -> SimHandle {
 
 /// Creates a ticket for Jane with `extra` fields; returns the link's path and query.
 async fn ticket(sim: &SimHandle, extra: Value) -> String {
+    let (status, text) = request_ticket(sim, extra).await;
+    assert_eq!(status, 201, "{text}");
+    let url: Value = serde_json::from_str(&text).unwrap();
+    let url = url["ticket"].as_str().unwrap();
+    let link = url.strip_prefix(&sim.base_url).unwrap();
+    assert!(link.starts_with("/u/reset-password?ticket="), "{link}");
+    link.trim_end_matches('#').to_owned()
+}
+
+/// `POST /api/v2/tickets/password-change` for Jane with `extra` fields: status and body.
+async fn request_ticket(sim: &SimHandle, extra: Value) -> (u16, String) {
     let (status, token) = json_call(
         sim.addr,
         "POST",
@@ -52,12 +63,7 @@ async fn ticket(sim: &SimHandle, extra: Value) -> String {
         &body.to_string(),
     )
     .await;
-    assert_eq!(status, 201, "{text}");
-    let url: Value = serde_json::from_str(&text).unwrap();
-    let url = url["ticket"].as_str().unwrap();
-    let link = url.strip_prefix(&sim.base_url).unwrap();
-    assert!(link.starts_with("/u/reset-password?ticket="), "{link}");
-    link.trim_end_matches('#').to_owned()
+    (status, text)
 }
 
 async fn open(sim: &SimHandle, link: &str) -> (u16, Vec<(String, String)>, String) {
@@ -279,4 +285,15 @@ async fn the_change_password_email_link_opens_the_same_page() {
     let (status, _, _) = submit(&sim, &link, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(status, 200);
     assert_eq!(jane_password(&sim), Some(sha256_hex(NEW_PASSWORD)));
+}
+
+#[tokio::test]
+async fn a_result_url_that_is_not_an_absolute_web_url_is_refused() {
+    let sim = start().await;
+    for bad in ["/relative/path", "javascript:alert(1)", "not a url"] {
+        let (status, text) = request_ticket(&sim, json!({ "result_url": bad })).await;
+        assert_eq!(status, 400, "{bad}: {text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["errorCode"], "invalid_body", "{bad}");
+    }
 }
