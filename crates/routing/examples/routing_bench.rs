@@ -168,11 +168,13 @@ async fn main() {
             .unwrap_or_default()
             .trim()
     );
+    // `PASSGATE_BENCH_SQLITE=FILE` keeps the SQLite database (a fresh file) for
+    // `examples/footprint.rs fill`, which measures a cache filled in a process that never
+    // imported.
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.sqlite").display()
-    );
+    let path = std::env::var_os("PASSGATE_BENCH_SQLITE")
+        .map_or_else(|| dir.path().join("bench.sqlite"), std::path::PathBuf::from);
+    let url = format!("sqlite://{}?mode=rwc", path.display());
     run("SQLite", Store::connect(&url).await.unwrap()).await;
 
     if let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") {
