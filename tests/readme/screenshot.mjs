@@ -1,6 +1,6 @@
 // Takes docs/images/two-tenants.png: two tenants' reset pages side by side, from a running
 // demo. Usage (from the repository root, with `cargo run` running):
-//   NODE_PATH=tests/browser/node_modules node tests/readme/screenshot.mjs http://127.0.0.1:8080
+//   NODE_PATH=$PWD/tests/browser/node_modules node tests/readme/screenshot.mjs http://127.0.0.1:8080
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 
