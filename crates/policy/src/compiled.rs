@@ -312,3 +312,63 @@ fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{CompiledPolicy, shared_regex};
+    use crate::check::{CheckContext, check};
+    use crate::spec::{PolicySpec, RegexRule};
+
+    fn spec_with(pattern: &str, must_match: bool) -> PolicySpec {
+        PolicySpec {
+            regex_rules: vec![RegexRule {
+                name: "rule".into(),
+                pattern: pattern.into(),
+                must_match,
+                message_key: "acme.rule".into(),
+            }],
+            ..PolicySpec::default()
+        }
+    }
+
+    fn codes(policy: &CompiledPolicy, password: &str) -> Vec<String> {
+        check(policy, password, &CheckContext::new("", "en"))
+            .iter()
+            .map(|v| v.code())
+            .collect()
+    }
+
+    #[test]
+    fn policies_with_one_pattern_share_its_regex_and_keep_their_own_rule() {
+        let forbid = CompiledPolicy::compile(&spec_with("(?i)sharedpat", false)).unwrap();
+        let require = CompiledPolicy::compile(&spec_with("(?i)sharedpat", true)).unwrap();
+        assert!(Arc::ptr_eq(
+            &forbid.regexes[0].regex,
+            &require.regexes[0].regex
+        ));
+        let with = "Zq8-SHAREDPAT-long-enough-x";
+        let without = "Zq8-something-else-long-xy";
+        assert_eq!(codes(&forbid, with), ["regex:rule"]);
+        assert!(codes(&forbid, without).is_empty());
+        assert!(codes(&require, with).is_empty());
+        assert_eq!(codes(&require, without), ["regex:rule"]);
+    }
+
+    #[test]
+    fn a_regex_no_policy_holds_is_freed_and_rebuilt_on_demand() {
+        let first = shared_regex("(?i)freedpat").unwrap();
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        assert!(weak.upgrade().is_none());
+        let again = CompiledPolicy::compile(&spec_with("(?i)freedpat", false)).unwrap();
+        assert_eq!(codes(&again, "Zq8-FreedPat-long-enough-xy"), ["regex:rule"]);
+    }
+
+    #[test]
+    fn a_bad_pattern_is_still_refused() {
+        assert!(CompiledPolicy::compile(&spec_with("(unclosed", false)).is_err());
+        assert!(CompiledPolicy::compile(&spec_with("(unclosed", false)).is_err());
+    }
+}

@@ -10,7 +10,12 @@
 //! `policy` (compiled policy only), `yaml` (the YAML strings only), `fill DB_URL` (a fresh
 //! router filled from an already-imported database, e.g. one left by `routing_bench`).
 
-#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::disallowed_methods
+)]
 
 use passgate_routing::{Router, RouterOptions};
 use passgate_store::Store;
