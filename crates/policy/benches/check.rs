@@ -1,7 +1,7 @@
 //! `check` costs: built-in rules, zxcvbn, the JavaScript rule (engine alone and through the
 //! worker pool), the whole check, and compiling a script per config version.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-policy cargo bench -p passgate-policy`
+//! Run: `cargo bench -p passgate-policy`
 
 // Test and bench code: a failed setup must stop loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]

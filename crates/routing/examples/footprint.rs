@@ -3,7 +3,7 @@
 //! allocator's leftovers from one measurement never pollute the next.
 //!
 //! ```sh
-//! CARGO_TARGET_DIR=/work/target-perf cargo run --release -p passgate-routing --example footprint -- MODE
+//! cargo run --release -p passgate-routing --example footprint -- MODE
 //! ```
 //! MODE: `validated` (config + policy, as routing keeps them), `distinct` (the same with a
 //! different regex pattern per tenant, so no compiled regex is shared), `config` (config only),

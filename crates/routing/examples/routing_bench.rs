@@ -4,7 +4,7 @@
 //! fresh schema, dropped afterwards).
 //!
 //! ```sh
-//! CARGO_TARGET_DIR=/work/target-store cargo run --release -p passgate-routing --example routing_bench
+//! cargo run --release -p passgate-routing --example routing_bench
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::disallowed_methods)]
