@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
+#[path = "conformance/engine_rows.rs"]
+mod engine_rows;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, TimeDelta, Utc};
 use passgate_store::*;
 use passgate_tenant::{ClientId, TenantId};
+
+use engine_rows::*;
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap()
@@ -595,191 +599,6 @@ async fn tenants_keep_provider_binding_and_secret(store: &Store) {
     assert_eq!(store.provider_secret(&a).await.unwrap(), Some(blob()));
     assert!(store.delete_tenant(&a).await.unwrap());
     assert!(store.tenant(&a).await.unwrap().is_none());
-}
-
-async fn rate_limits_count_atomically_per_window(store: &Store) {
-    let bucket = RateBucket {
-        tenant_id: None,
-        key: "ip:203.0.113.9".into(),
-    };
-    let window = TimeDelta::minutes(1);
-    let allowed = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let (store, bucket, allowed) = (store.clone(), bucket.clone(), allowed.clone());
-            tokio::spawn(async move {
-                if store.hit(&bucket, window, 3, t0()).await.unwrap().allowed {
-                    allowed.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    assert_eq!(allowed.load(Ordering::SeqCst), 3);
-    let next = store.hit(&bucket, window, 3, t0() + window).await.unwrap();
-    assert!(next.allowed);
-    assert_eq!(next.count, 1);
-    assert!(next.resets_at > t0() + window);
-    assert_eq!(store.purge_windows(t0() + window).await.unwrap(), 1);
-}
-
-async fn outbox_and_jobs_are_claimed_once_per_lease(store: &Store) {
-    let a = tenant(store, "acme").await;
-    for n in 0..6 {
-        store
-            .enqueue_mail(NewMail {
-                tenant_id: a.clone(),
-                message_id: format!("<{n}@passgate>"),
-                recipient: "ada@example.com".into(),
-                body: blob(),
-                created_at: t0(),
-            })
-            .await
-            .unwrap();
-    }
-    let lease = TimeDelta::seconds(60);
-    let (one, two) = tokio::join!(
-        store.claim_mail(t0(), lease, 6),
-        store.claim_mail(t0(), lease, 6)
-    );
-    let mut ids: Vec<MailId> = one
-        .unwrap()
-        .into_iter()
-        .chain(two.unwrap())
-        .map(|m| m.id)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 6, "every mail claimed exactly once");
-    assert!(
-        store.claim_mail(t0(), lease, 6).await.unwrap().is_empty(),
-        "leased"
-    );
-    store.mark_mail_sent(ids[0], t0()).await.unwrap();
-    store
-        .reschedule_mail(ids[1], "421 try later", t0() + TimeDelta::seconds(30))
-        .await
-        .unwrap();
-    store
-        .mark_mail_dead(ids[2], "550 no such user")
-        .await
-        .unwrap();
-    let later = store
-        .claim_mail(t0() + TimeDelta::seconds(61), lease, 10)
-        .await
-        .unwrap();
-    assert_eq!(later.len(), 4, "rescheduled + three expired leases");
-    assert!(
-        later
-            .iter()
-            .all(|m| m.attempts == 2 && m.status == MailStatus::Sending)
-    );
-
-    let job = store
-        .enqueue_job(NewJob {
-            tenant_id: a.clone(),
-            client_id: cid("app"),
-            kind: "reset-request".into(),
-            payload: "{\"email\":\"ada@example.com\"}".into(),
-            run_after: t0(),
-            created_at: t0(),
-        })
-        .await
-        .unwrap();
-    let (one, two) = tokio::join!(
-        store.claim_jobs(t0(), lease, 5),
-        store.claim_jobs(t0(), lease, 5)
-    );
-    assert_eq!(one.unwrap().len() + two.unwrap().len(), 1);
-    store
-        .retry_job(job, "provider 503", t0() + TimeDelta::seconds(10))
-        .await
-        .unwrap();
-    assert!(
-        store
-            .claim_jobs(t0() + TimeDelta::seconds(5), lease, 5)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let again = store
-        .claim_jobs(t0() + TimeDelta::seconds(10), lease, 5)
-        .await
-        .unwrap();
-    assert_eq!(again[0].attempts, 2);
-    assert_eq!(again[0].last_error.as_deref(), Some("provider 503"));
-    store.complete_job(job, t0()).await.unwrap();
-    assert_eq!(
-        store.job(&a, job).await.unwrap().unwrap().status,
-        JobStatus::Done
-    );
-    assert!(
-        store
-            .claim_jobs(t0() + TimeDelta::hours(1), lease, 5)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-async fn history_keeps_the_newest_hashes(store: &Store) {
-    let a = tenant(store, "acme").await;
-    for n in 0..5i64 {
-        store
-            .record_password(
-                &a,
-                "u1",
-                &format!("hash-{n}"),
-                3,
-                t0() + TimeDelta::seconds(n),
-            )
-            .await
-            .unwrap();
-    }
-    let recent: Vec<String> = store
-        .recent_hashes(&a, "u1", 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|h| h.hash)
-        .collect();
-    assert_eq!(recent, ["hash-4", "hash-3", "hash-2"]);
-}
-
-async fn api_keys_are_found_by_hash_and_revocable(store: &Store) {
-    let a = tenant(store, "acme").await;
-    let hash = Sha256Digest::of(b"pgk_secret");
-    let id = store
-        .create_api_key(NewApiKey {
-            key_hash: hash,
-            prefix: "pgk_secr".into(),
-            role: ApiRole::TenantEditor,
-            tenants: vec![a.clone()],
-            label: "product owner".into(),
-            created_at: t0(),
-        })
-        .await
-        .unwrap();
-    let key = store.api_key_by_hash(&hash).await.unwrap().unwrap();
-    assert_eq!(
-        (key.id, key.role, key.tenants.clone()),
-        (id, ApiRole::TenantEditor, vec![a])
-    );
-    assert!(
-        store
-            .api_key_by_hash(&Sha256Digest::of(b"pgk_other"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    store.touch_api_key(id, t0()).await.unwrap();
-    assert!(store.revoke_api_key(id, t0()).await.unwrap());
-    assert!(!store.revoke_api_key(id, t0()).await.unwrap());
-    let listed = store.list_api_keys().await.unwrap();
-    assert_eq!(listed[0].last_used_at, Some(t0()));
-    assert_eq!(listed[0].revoked_at, Some(t0()));
 }
 
 macro_rules! conformance {
