@@ -16,7 +16,7 @@ pub enum TokenPurpose {
 
 impl TokenPurpose {
     /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Link => "link",
             Self::Code => "code",
@@ -132,7 +132,7 @@ pub enum MailStatus {
 
 impl MailStatus {
     /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Sending => "sending",
@@ -211,7 +211,7 @@ pub enum JobStatus {
 
 impl JobStatus {
     /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Running => "running",

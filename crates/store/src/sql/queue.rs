@@ -9,8 +9,8 @@ use chrono::TimeDelta;
 use passgate_tenant::TenantId;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{at, client_id, count_u32, tenant_id};
@@ -58,36 +58,91 @@ fn job_from_row(row: reset_jobs::Model) -> StoreResult<Job> {
     })
 }
 
-/// Pending and due, or claimed by a worker whose lease ran out.
-fn mail_due(now: Timestamp) -> Condition {
-    use mail_outbox::Column as C;
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(C::Status.eq(MailStatus::Pending.as_str()))
-                .add(C::NextAttemptAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(C::Status.eq(MailStatus::Sending.as_str()))
-                .add(C::LockedUntil.lte(now)),
-        )
+/// What differs between the two leased queues (outbox and jobs): their columns and the
+/// spellings of "waiting" and "claimed". Claiming itself is one piece of code, [`claim`].
+struct LeasedQueue<C> {
+    id: C,
+    status: C,
+    due_at: C,
+    locked_until: C,
+    attempts: C,
+    pending: &'static str,
+    claimed: &'static str,
 }
 
-/// Pending and due, or running under an expired lease.
-fn job_due(now: Timestamp) -> Condition {
-    use reset_jobs::Column as C;
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(C::Status.eq(JobStatus::Pending.as_str()))
-                .add(C::RunAfter.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(C::Status.eq(JobStatus::Running.as_str()))
-                .add(C::LockedUntil.lte(now)),
-        )
+const OUTBOX: LeasedQueue<mail_outbox::Column> = LeasedQueue {
+    id: mail_outbox::Column::Id,
+    status: mail_outbox::Column::Status,
+    due_at: mail_outbox::Column::NextAttemptAt,
+    locked_until: mail_outbox::Column::LockedUntil,
+    attempts: mail_outbox::Column::Attempts,
+    pending: MailStatus::Pending.as_str(),
+    claimed: MailStatus::Sending.as_str(),
+};
+
+const JOBS: LeasedQueue<reset_jobs::Column> = LeasedQueue {
+    id: reset_jobs::Column::Id,
+    status: reset_jobs::Column::Status,
+    due_at: reset_jobs::Column::RunAfter,
+    locked_until: reset_jobs::Column::LockedUntil,
+    attempts: reset_jobs::Column::Attempts,
+    pending: JobStatus::Pending.as_str(),
+    claimed: JobStatus::Running.as_str(),
+};
+
+impl<C: ColumnTrait + Copy> LeasedQueue<C> {
+    /// Waiting and due, or claimed by a worker whose lease ran out.
+    fn due(&self, now: Timestamp) -> Condition {
+        Condition::any()
+            .add(
+                Condition::all()
+                    .add(self.status.eq(self.pending))
+                    .add(self.due_at.lte(now)),
+            )
+            .add(
+                Condition::all()
+                    .add(self.status.eq(self.claimed))
+                    .add(self.locked_until.lte(now)),
+            )
+    }
+}
+
+/// Claims up to `limit` due rows for `lease`: select candidates, then take each with a
+/// conditional UPDATE that repeats the "due" condition, so only one worker wins a row.
+async fn claim<E>(
+    db: &DatabaseConnection,
+    queue: &LeasedQueue<E::Column>,
+    now: Timestamp,
+    lease: TimeDelta,
+    limit: u32,
+) -> StoreResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Column: Copy,
+{
+    let now = at(now);
+    let candidates: Vec<i64> = E::find()
+        .select_only()
+        .column(queue.id)
+        .filter(queue.due(now))
+        .order_by_asc(queue.due_at)
+        .limit(u64::from(limit))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let rows = E::update_many()
+            .col_expr(queue.status, Expr::value(queue.claimed))
+            .col_expr(queue.locked_until, Expr::value(at(now + lease)))
+            .col_expr(queue.attempts, Expr::col(queue.attempts).add(1))
+            .filter(queue.id.eq(id))
+            .filter(queue.due(now))
+            .exec_with_returning(db)
+            .await?;
+        claimed.extend(rows);
+    }
+    Ok(claimed)
 }
 
 /// Error texts are for operators; keep them bounded.
@@ -125,32 +180,11 @@ impl OutboxRepo for Store {
         lease: TimeDelta,
         limit: u32,
     ) -> StoreResult<Vec<OutboxMail>> {
-        use mail_outbox::Column as C;
-        let now = at(now);
-        let candidates: Vec<i64> = mail_outbox::Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(mail_due(now))
-            .order_by_asc(C::NextAttemptAt)
-            .limit(u64::from(limit))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            let rows = mail_outbox::Entity::update_many()
-                .col_expr(C::Status, Expr::value(MailStatus::Sending.as_str()))
-                .col_expr(C::LockedUntil, Expr::value(at(now + lease)))
-                .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
-                .filter(C::Id.eq(id))
-                .filter(mail_due(now))
-                .exec_with_returning(self.db())
-                .await?;
-            for row in rows {
-                claimed.push(mail_from_row(row)?);
-            }
-        }
-        Ok(claimed)
+        claim::<mail_outbox::Entity>(self.db(), &OUTBOX, now, lease, limit)
+            .await?
+            .into_iter()
+            .map(mail_from_row)
+            .collect()
     }
 
     async fn mark_mail_sent(&self, id: MailId, now: Timestamp) -> StoreResult<()> {
@@ -243,32 +277,11 @@ impl JobRepo for Store {
         lease: TimeDelta,
         limit: u32,
     ) -> StoreResult<Vec<Job>> {
-        use reset_jobs::Column as C;
-        let now = at(now);
-        let candidates: Vec<i64> = reset_jobs::Entity::find()
-            .select_only()
-            .column(C::Id)
-            .filter(job_due(now))
-            .order_by_asc(C::RunAfter)
-            .limit(u64::from(limit))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            let rows = reset_jobs::Entity::update_many()
-                .col_expr(C::Status, Expr::value(JobStatus::Running.as_str()))
-                .col_expr(C::LockedUntil, Expr::value(at(now + lease)))
-                .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
-                .filter(C::Id.eq(id))
-                .filter(job_due(now))
-                .exec_with_returning(self.db())
-                .await?;
-            for row in rows {
-                claimed.push(job_from_row(row)?);
-            }
-        }
-        Ok(claimed)
+        claim::<reset_jobs::Entity>(self.db(), &JOBS, now, lease, limit)
+            .await?
+            .into_iter()
+            .map(job_from_row)
+            .collect()
     }
 
     async fn complete_job(&self, id: JobId, now: Timestamp) -> StoreResult<()> {
