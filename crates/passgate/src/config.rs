@@ -80,6 +80,22 @@ pub const KEYS: &[KeyDoc] = &[
         env: "PASSGATE_PROVIDER_CUSTOM_DOMAINS",
     },
     KeyDoc {
+        key: "provider_allow_loopback_http",
+        env: "PASSGATE_PROVIDER_ALLOW_LOOPBACK_HTTP",
+    },
+    KeyDoc {
+        key: "redeem_per_ip_per_hour",
+        env: "PASSGATE_REDEEM_PER_IP_PER_HOUR",
+    },
+    KeyDoc {
+        key: "redeem_per_tenant_per_minute",
+        env: "PASSGATE_REDEEM_PER_TENANT_PER_MINUTE",
+    },
+    KeyDoc {
+        key: "retry_max_backoff_secs",
+        env: "PASSGATE_RETRY_MAX_BACKOFF_SECS",
+    },
+    KeyDoc {
         key: "smtp.host",
         env: "PASSGATE_SMTP_HOST",
     },
@@ -132,6 +148,14 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Extra allowed provider hosts (verified Auth0 custom domains).
     pub provider_custom_domains: Vec<String>,
+    /// Accept `http://` providers on a loopback host (a local simulator: tests, benchmarks).
+    pub provider_allow_loopback_http: bool,
+    /// Completion attempts per client IP per hour, across tenants.
+    pub redeem_per_ip_per_hour: u32,
+    /// Completion attempts per tenant per minute.
+    pub redeem_per_tenant_per_minute: u32,
+    /// Ceiling of one retry delay of the job (provider lookup) and outbox (mail) workers.
+    pub retry_max_backoff: Duration,
     /// The SMTP relay.
     pub smtp: SmtpSettings,
 }
@@ -165,6 +189,10 @@ struct RawConfig {
     metrics: Option<bool>,
     shutdown_grace_secs: Option<u64>,
     provider_custom_domains: Option<Vec<String>>,
+    provider_allow_loopback_http: Option<bool>,
+    redeem_per_ip_per_hour: Option<u32>,
+    redeem_per_tenant_per_minute: Option<u32>,
+    retry_max_backoff_secs: Option<u64>,
     #[serde(default)]
     smtp: RawSmtp,
 }
@@ -364,6 +392,49 @@ impl Merged<'_> {
             )
             .map(|(v, _)| split_list(&v))
             .unwrap_or_default();
+        let provider_allow_loopback_http = parse_or(
+            &mut problems,
+            self.get(
+                "provider_allow_loopback_http",
+                bool_text(raw.provider_allow_loopback_http),
+            ),
+            "false",
+            parse_bool,
+        );
+        let count = |v: &str| match v.parse::<u32>() {
+            Ok(n @ 1..=10_000_000) => Ok(n),
+            _ => Err("expected a whole number from 1 to 10000000".to_owned()),
+        };
+        let redeem_per_ip_per_hour = parse_or(
+            &mut problems,
+            self.get(
+                "redeem_per_ip_per_hour",
+                raw.redeem_per_ip_per_hour.map(|n| n.to_string()),
+            ),
+            "100",
+            count,
+        );
+        let redeem_per_tenant_per_minute = parse_or(
+            &mut problems,
+            self.get(
+                "redeem_per_tenant_per_minute",
+                raw.redeem_per_tenant_per_minute.map(|n| n.to_string()),
+            ),
+            "600",
+            count,
+        );
+        let retry_max_backoff = parse_or(
+            &mut problems,
+            self.get(
+                "retry_max_backoff_secs",
+                raw.retry_max_backoff_secs.map(|s| s.to_string()),
+            ),
+            "300",
+            |v| match v.parse::<u64>() {
+                Ok(s @ 1..=3600) => Ok(Duration::from_secs(s)),
+                _ => Err("expected a number of seconds from 1 to 3600".to_owned()),
+            },
+        );
         let smtp = self.smtp(&mut problems);
 
         match (public_url, database_url, keyring, smtp) {
@@ -383,6 +454,10 @@ impl Merged<'_> {
                     metrics: metrics.unwrap_or(true),
                     shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
                     provider_custom_domains,
+                    provider_allow_loopback_http: provider_allow_loopback_http.unwrap_or(false),
+                    redeem_per_ip_per_hour: redeem_per_ip_per_hour.unwrap_or(100),
+                    redeem_per_tenant_per_minute: redeem_per_tenant_per_minute.unwrap_or(600),
+                    retry_max_backoff: retry_max_backoff.unwrap_or(Duration::from_secs(300)),
                     smtp,
                 })
             }

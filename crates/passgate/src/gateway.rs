@@ -64,6 +64,41 @@ pub struct GatewayParts {
     pub shutdown_grace: Duration,
     /// Sender when a tenant names none; `None` derives `no-reply@<public host>`.
     pub mail_from: Option<String>,
+    /// Platform ceilings and retry bounds the operator may change.
+    pub tuning: EngineTuning,
+}
+
+/// The engine settings `passgate serve` exposes as configuration keys.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineTuning {
+    /// Completion attempts per client IP per hour, across tenants.
+    pub redeem_per_ip_per_hour: u32,
+    /// Completion attempts per tenant per minute.
+    pub redeem_per_tenant_per_minute: u32,
+    /// Ceiling of one retry delay of the job and outbox workers.
+    pub retry_max_backoff: Duration,
+}
+
+impl Default for EngineTuning {
+    fn default() -> Self {
+        let defaults = EngineSettings::new("https://passgate.invalid");
+        Self {
+            redeem_per_ip_per_hour: defaults.redeem_per_ip_per_hour,
+            redeem_per_tenant_per_minute: defaults.redeem_per_tenant_per_minute,
+            retry_max_backoff: defaults.outbox.max_backoff,
+        }
+    }
+}
+
+impl EngineTuning {
+    fn apply(self, settings: &mut EngineSettings) {
+        settings.redeem_per_ip_per_hour = self.redeem_per_ip_per_hour;
+        settings.redeem_per_tenant_per_minute = self.redeem_per_tenant_per_minute;
+        for worker in [&mut settings.jobs, &mut settings.outbox] {
+            worker.max_backoff = self.retry_max_backoff;
+            worker.base_backoff = worker.base_backoff.min(self.retry_max_backoff);
+        }
+    }
 }
 
 impl std::fmt::Debug for GatewayParts {
@@ -107,6 +142,7 @@ impl Gateway {
         if let Some(from) = &parts.mail_from {
             settings.default_from.clone_from(from);
         }
+        parts.tuning.apply(&mut settings);
         settings.check().map_err(anyhow::Error::msg)?;
         let providers = StoredProviders::new(
             parts.store.clone(),

@@ -34,7 +34,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::cli::DemoArgs;
 use crate::devmail;
-use crate::gateway::{Gateway, GatewayParts};
+use crate::gateway::{EngineTuning, Gateway, GatewayParts};
 use crate::instruments::Metrics;
 use crate::telemetry::{self, LogFormat};
 
@@ -165,6 +165,7 @@ impl Demo {
             )],
             shutdown_grace: Duration::from_secs(5),
             mail_from: None,
+            tuning: EngineTuning::default(),
         })
         .await?;
         Ok(Self {

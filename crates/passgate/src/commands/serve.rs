@@ -15,7 +15,7 @@ use secrecy::ExposeSecret as _;
 
 use crate::cli::ServeArgs;
 use crate::config::{self, ServerConfig};
-use crate::gateway::{Gateway, GatewayParts};
+use crate::gateway::{EngineTuning, Gateway, GatewayParts};
 use crate::instruments::Metrics;
 use crate::telemetry;
 
@@ -68,7 +68,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         trusted_proxies: config.trusted_proxies.clone(),
         provider_hosts: HostPolicy {
             custom_domains: config.provider_custom_domains.clone(),
-            allow_insecure_loopback_for_tests: false,
+            allow_insecure_loopback_for_tests: config.provider_allow_loopback_http,
         },
         themes_dir: config.themes_dir.clone(),
         swagger_ui: config.swagger_ui,
@@ -76,7 +76,18 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         extra_routes: Vec::new(),
         shutdown_grace: config.shutdown_grace,
         mail_from: config.mail_from.clone(),
+        tuning: EngineTuning {
+            redeem_per_ip_per_hour: config.redeem_per_ip_per_hour,
+            redeem_per_tenant_per_minute: config.redeem_per_tenant_per_minute,
+            retry_max_backoff: config.retry_max_backoff,
+        },
     };
+    if config.provider_allow_loopback_http {
+        tracing::warn!(
+            "provider_allow_loopback_http is on: plain-http identity providers on loopback \
+             hosts are accepted (for a local simulator only)"
+        );
+    }
     let gateway = Gateway::build(gateway_parts).await?;
     let bound = listener.local_addr()?;
     tracing::info!(listen = %bound, public_url = %config.public_url, "passgate serving");

@@ -1,0 +1,40 @@
+//! The real processes Passgate's system tests and load benchmark run against: `passgate
+//! serve` (one or more replicas), `passgate idp-sim`, a loopback SMTP sink, and a database
+//! (SQLite file, a fresh PostgreSQL database, or a private PostgreSQL server that can be
+//! restarted). Everything talks over real sockets; nothing is mocked.
+//!
+//! # Layout
+//! - [`process`]: a child process whose output is captured and which dies with its owner.
+//! - [`database`]: [`TestDatabase`] (SQLite / fresh PostgreSQL database) and
+//!   [`PrivatePostgres`] (a server of our own, to stop and start).
+//! - [`sim`]: [`SimProcess`], the provider simulator and its `/_sim/` control API.
+//! - [`mail`]: [`MailSink`], the SMTP sink on its own runtime, and link extraction.
+//! - [`gateway`]: [`GatewayProcess`], the CLI set-up steps and [`Deployment`], a whole
+//!   installation (database, simulator, sink, tenants, replicas) in one call.
+//! - [`client`]: [`ResetClient`], the public `/v1` API and the admin API as a user and an
+//!   operator call them.
+
+pub mod client;
+pub mod database;
+pub mod gateway;
+pub mod mail;
+pub mod process;
+pub mod sim;
+
+pub use client::{AdminClient, ResetClient};
+pub use database::{PrivatePostgres, TestDatabase};
+pub use gateway::{Deployment, DeploymentOptions, GatewayProcess};
+pub use mail::{MailSink, reset_token_in};
+pub use passgate_smtp_sink::Mode as SmtpMode;
+pub use process::ManagedChild;
+pub use sim::SimProcess;
+
+/// The public origin every testbed gateway is configured with; requests carry its host in
+/// `Host` (the gateway answers 400 to any other host).
+pub const PUBLIC_URL: &str = "https://reset.example.test";
+/// The host part of [`PUBLIC_URL`].
+pub const PUBLIC_HOST: &str = "reset.example.test";
+/// A fixed master key (tests only).
+pub const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// The password every seeded user starts with.
+pub const INITIAL_PASSWORD: &str = "Initial-Passw0rd";
