@@ -11,12 +11,14 @@
 //! - [`mail`]: [`MailSink`], the SMTP sink on its own runtime, and link extraction.
 //! - [`gateway`]: [`GatewayProcess`], the CLI set-up steps and [`Deployment`], a whole
 //!   installation (database, simulator, sink, tenants, replicas) in one call.
+//! - [`load`]: [`Load`], background HTTP traffic with a report of what came back.
 //! - [`client`]: [`ResetClient`], the public `/v1` API and the admin API as a user and an
 //!   operator call them.
 
 pub mod client;
 pub mod database;
 pub mod gateway;
+pub mod load;
 pub mod mail;
 pub mod process;
 pub mod sim;
@@ -24,6 +26,7 @@ pub mod sim;
 pub use client::{AdminClient, ResetClient};
 pub use database::{PrivatePostgres, TestDatabase};
 pub use gateway::{Deployment, DeploymentOptions, GatewayProcess};
+pub use load::{Load, LoadReport, RequestSpec};
 pub use mail::{MailSink, reset_token_in};
 pub use passgate_smtp_sink::Mode as SmtpMode;
 pub use process::ManagedChild;
