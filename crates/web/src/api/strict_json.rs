@@ -13,7 +13,8 @@ use super::problem::{ProblemKind, response};
 /// to the schema check).
 pub fn has_duplicate_keys(body: &[u8]) -> Option<bool> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    match Unique.deserialize(&mut de) {
+    // `end` refuses trailing data, so "not JSON" means what serde_json itself would say.
+    match Unique.deserialize(&mut de).and_then(|()| de.end()) {
         Ok(()) => Some(false),
         Err(err) if err.to_string().starts_with(DUPLICATE) => Some(true),
         Err(_) => None,
@@ -111,5 +112,13 @@ mod tests {
             Some(false)
         );
         assert_eq!(has_duplicate_keys(b"{nope"), None);
+    }
+
+    #[test]
+    fn a_value_followed_by_more_text_is_not_json() {
+        // Found by the json_decoder fuzz target: only the first value used to be read.
+        assert_eq!(has_duplicate_keys(br#"{"a":1} trailing"#), None);
+        assert_eq!(has_duplicate_keys(br#"{"a":1} {"b":2}"#), None);
+        assert_eq!(has_duplicate_keys(b"{\"a\":1}\n "), Some(false));
     }
 }

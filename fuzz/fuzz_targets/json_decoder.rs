@@ -1,0 +1,5 @@
+//! cargo-fuzz target `json_decoder`: see passgate_fuzz_targets::json_decoder for what it checks.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| passgate_fuzz_targets::json_decoder(data));
