@@ -23,6 +23,9 @@ pub mod action {
     pub const TOKEN_REFUSED: &str = "reset.token_refused";
     /// A completion ended (outcome: ok, mismatch, policy, provider_rejected…).
     pub const COMPLETED: &str = "reset.complete";
+    /// After a password change, the user's sessions and refresh tokens were revoked
+    /// (outcome: ok, unsupported, failed:<reason>).
+    pub const SESSIONS_REVOKED: &str = "reset.sessions_revoked";
     /// A mail was sent, retried or dead-lettered.
     pub const MAIL: &str = "mail.delivery";
     /// A rate limit refused a step.

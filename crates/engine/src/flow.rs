@@ -23,6 +23,7 @@ use passgate_tenant::{ClientId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
+    audit::{AuditRecord, action},
     engine::Inner,
     error::{CompleteError, InvalidLink},
     outbox,
@@ -506,10 +507,14 @@ impl Consumed {
         }
     }
 
-    /// History, then the optional notice. Failures here are logged: the password did change.
+    /// Sessions, history, then the optional notice. Failures here are logged and audited,
+    /// never reported to the user: the password did change.
     async fn after_change(&self, inner: &Inner, attempt: &Attempt) {
         let Current { verified, user, .. } = &self.current;
         let config = &verified.tenant.config;
+        if config.reset.revoke_sessions {
+            self.revoke_sessions(inner, attempt).await;
+        }
         let depth = config.policy_spec().history_depth;
         if depth > 0 {
             match inner.history.hash(&attempt.password).await {
@@ -548,5 +553,48 @@ impl Consumed {
                 tracing::warn!(error = %err, "password-changed notice not queued");
             }
         }
+    }
+
+    /// Signs the user out everywhere at the provider (security item 47). The outcome is
+    /// audited; a refusal (plan without the session API, missing scope) is a warning.
+    async fn revoke_sessions(&self, inner: &Inner, attempt: &Attempt) {
+        let Current {
+            verified,
+            provider,
+            user,
+        } = &self.current;
+        let row = &verified.row;
+        let outcome = match provider.revoke_sessions(&user.user_id).await {
+            Ok(()) => "ok".to_owned(),
+            Err(IdpError::Unsupported { .. }) => "unsupported".to_owned(),
+            Err(err) => {
+                tracing::warn!(
+                    tenant = %row.tenant_id,
+                    error = %err,
+                    "sessions not revoked after a password change (set reset.revoke_sessions: \
+                     false if the provider plan has no session API)"
+                );
+                let reason = match &err {
+                    IdpError::Forbidden { .. } => "forbidden",
+                    IdpError::Unauthorized { .. } => "unauthorized",
+                    IdpError::NotFound => "not_found",
+                    other if other.is_retryable() => "unavailable",
+                    _ => "error",
+                };
+                format!("failed:{reason}")
+            }
+        };
+        inner
+            .audit
+            .record(AuditRecord {
+                tenant: Some(&row.tenant_id),
+                client: Some(&row.client_id),
+                actor: format!("user:{}", user.user_id),
+                action: action::SESSIONS_REVOKED,
+                outcome,
+                request_id: Some(&attempt.request_id),
+                details: serde_json::Value::Null,
+            })
+            .await;
     }
 }

@@ -262,6 +262,37 @@ const PATCH_FIELDS: &[&str] = &[
 ];
 
 /// `PATCH /api/v2/users/{id}`: the password change with the connection's policy checks.
+/// What a `DELETE /api/v2/users/{id}/…` revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Revocation {
+    /// `…/sessions` (scope `delete:sessions`).
+    Sessions,
+    /// `…/refresh-tokens` (scope `delete:refresh_tokens`).
+    RefreshTokens,
+}
+
+/// `DELETE /api/v2/users/{id}/sessions` and `…/refresh-tokens` (Enterprise plan features):
+/// `202` with an empty body ("deletion request accepted"), counted on the user.
+pub(crate) fn revoke(state: &SimState, input: &Input, encoded_id: &str, what: Revocation) -> Reply {
+    let mut world = state.world();
+    let scope = match what {
+        Revocation::Sessions => "delete:sessions",
+        Revocation::RefreshTokens => "delete:refresh_tokens",
+    };
+    if let Err(reply) = authorize(&world, input, scope) {
+        return reply;
+    }
+    let Some(index) = find_user(state, &world, encoded_id) else {
+        return user_not_found();
+    };
+    let user = &mut world.users[index];
+    match what {
+        Revocation::Sessions => user.sessions_revoked += 1,
+        Revocation::RefreshTokens => user.refresh_tokens_revoked += 1,
+    }
+    Reply::empty(202)
+}
+
 pub(crate) fn patch_user(state: &SimState, input: &Input, encoded_id: &str) -> Reply {
     let mut world = state.world();
     if let Err(reply) = authorize(&world, input, "update:users") {

@@ -213,9 +213,15 @@ fn yes() -> bool {
     true
 }
 fn default_scopes() -> Vec<String> {
-    ["read:users", "update:users", "create:user_tickets"]
-        .map(String::from)
-        .to_vec()
+    [
+        "read:users",
+        "update:users",
+        "create:user_tickets",
+        "delete:sessions",
+        "delete:refresh_tokens",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 fn default_clients() -> Vec<SimClient> {
     vec![SimClient {

@@ -146,6 +146,15 @@ fn route(state: &SimState, input: &Input) -> Reply {
             Some(id) if !id.is_empty() && !id.contains('/') && method == "PATCH" => {
                 auth0::patch_user(state, input, id)
             }
+            Some(rest) if method == "DELETE" => match rest.split_once('/') {
+                Some((id, "sessions")) if !id.is_empty() => {
+                    auth0::revoke(state, input, id, auth0::Revocation::Sessions)
+                }
+                Some((id, "refresh-tokens")) if !id.is_empty() => {
+                    auth0::revoke(state, input, id, auth0::Revocation::RefreshTokens)
+                }
+                _ => management_error(404, "Not Found", None),
+            },
             _ => management_error(404, "Not Found", None),
         },
     }

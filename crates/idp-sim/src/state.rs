@@ -30,6 +30,10 @@ pub(crate) struct SimUser {
     pub last_password_reset: Option<DateTime<Utc>>,
     /// How many times the password was changed through the simulator.
     pub password_changes: u32,
+    /// `DELETE …/sessions` calls accepted for this user.
+    pub sessions_revoked: u32,
+    /// `DELETE …/refresh-tokens` calls accepted for this user.
+    pub refresh_tokens_revoked: u32,
 }
 
 /// What the control API reports about a user.
@@ -55,6 +59,12 @@ pub struct UserView {
     pub last_password_reset: Option<DateTime<Utc>>,
     /// Changes made through the simulator.
     pub password_changes: u32,
+    /// Accepted "delete all sessions" calls.
+    #[serde(default)]
+    pub sessions_revoked: u32,
+    /// Accepted "delete all refresh tokens" calls.
+    #[serde(default)]
+    pub refresh_tokens_revoked: u32,
 }
 
 /// One request the simulator received (control calls excluded). Secrets in the body are
@@ -312,6 +322,8 @@ impl World {
             updated_at: now,
             last_password_reset: None,
             password_changes: 0,
+            sessions_revoked: 0,
+            refresh_tokens_revoked: 0,
         };
         self.users
             .retain(|u| !(u.email == email && u.connection == connection));
@@ -383,6 +395,8 @@ impl From<&SimUser> for UserView {
             password_sha256: u.password_sha256.clone(),
             last_password_reset: u.last_password_reset,
             password_changes: u.password_changes,
+            sessions_revoked: u.sessions_revoked,
+            refresh_tokens_revoked: u.refresh_tokens_revoked,
         }
     }
 }

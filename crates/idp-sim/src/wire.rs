@@ -100,6 +100,16 @@ impl Reply {
         }
     }
 
+    /// A reply with no body (`202 Accepted` of the revocation endpoints).
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            content_type: "application/json; charset=utf-8",
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));

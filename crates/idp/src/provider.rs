@@ -55,6 +55,16 @@ pub trait IdentityProvider: Debug + Send + Sync {
         })
     }
 
+    /// Ends the user's sessions and revokes their refresh tokens, so whoever held the old
+    /// password is signed out everywhere (security item 47). Auth0: Enterprise plan, scopes
+    /// `delete:sessions` and `delete:refresh_tokens`.
+    async fn revoke_sessions(&self, user_id: &str) -> Result<(), IdpError> {
+        let _ = user_id;
+        Err(IdpError::Unsupported {
+            operation: "revoke_sessions",
+        })
+    }
+
     /// Creates a single-use password-change URL hosted by the provider.
     async fn create_password_change_ticket(
         &self,

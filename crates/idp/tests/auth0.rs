@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use passgate_idp::{Auth0Client, IdentityProvider, IdpError, TicketRequest};
+use passgate_idp::{Auth0Client, Auth0Config, IdentityProvider, IdpError, TicketRequest};
 use passgate_idp_sim::{Fault, FaultKind, sha256_hex};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -94,6 +94,63 @@ async fn sets_the_password_with_the_connection_and_an_encoded_id() {
     );
     assert!(patch.content_type.unwrap().starts_with("application/json"));
     assert_eq!(patch.status, 200);
+}
+
+#[tokio::test]
+async fn revoking_sessions_ends_sessions_and_refresh_tokens_once_each() {
+    let sim = sim().await;
+    auth0(&sim).revoke_sessions(JANE_ID).await.unwrap();
+
+    let state = sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == JANE_ID)
+        .unwrap();
+    assert_eq!(
+        (state.sessions_revoked, state.refresh_tokens_revoked),
+        (1, 1)
+    );
+    let deletes: Vec<(String, u16)> = sim
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "DELETE")
+        .map(|c| (c.path, c.status))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            (
+                "/api/v2/users/auth0%7C63d17c4bdf1ce171262c7e93/sessions".to_owned(),
+                202
+            ),
+            (
+                "/api/v2/users/auth0%7C63d17c4bdf1ce171262c7e93/refresh-tokens".to_owned(),
+                202
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn revoking_sessions_without_the_scope_is_forbidden_and_changes_nothing() {
+    let sim = sim().await;
+    let client = Auth0Client::new(Auth0Config {
+        client_id: "read-only".into(),
+        client_secret: secret("read-only-secret"),
+        ..auth0_config(&sim)
+    })
+    .unwrap();
+    let err = client.revoke_sessions(JANE_ID).await.unwrap_err();
+    assert!(matches!(err, IdpError::Forbidden { .. }), "{err:?}");
+    let state = sim
+        .users()
+        .into_iter()
+        .find(|u| u.user_id == JANE_ID)
+        .unwrap();
+    assert_eq!(
+        (state.sessions_revoked, state.refresh_tokens_revoked),
+        (0, 0)
+    );
 }
 
 #[tokio::test]

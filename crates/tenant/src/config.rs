@@ -163,6 +163,8 @@ pub struct ResetSettings {
     pub token_ttl: TokenTtl,
     /// Exact redirect targets after success.
     pub redirect_uris: Vec<RedirectUri>,
+    /// End the user's sessions and revoke refresh tokens after Passgate sets the password.
+    pub revoke_sessions: bool,
 }
 
 impl ResetSettings {

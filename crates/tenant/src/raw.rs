@@ -232,6 +232,11 @@ pub struct RawReset {
     #[serde(default)]
     #[schemars(length(max = 20), inner(length(min = 1, max = 2048)))]
     pub redirect_uris: Vec<String>,
+    /// After Passgate sets the new password (mode `hosted`, Auth0), end the user's other
+    /// sessions and revoke their refresh tokens. Needs Auth0's session management API
+    /// (Enterprise plan; scopes `delete:sessions`, `delete:refresh_tokens`): set `false` when
+    /// your plan lacks it. Default true.
+    pub revoke_sessions: Option<bool>,
 }
 
 /// The reset email.

@@ -337,9 +337,15 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             SimClient {
                 client_id,
                 client_secret,
-                scopes: ["read:users", "update:users", "create:user_tickets"]
-                    .map(str::to_owned)
-                    .to_vec(),
+                scopes: [
+                    "read:users",
+                    "update:users",
+                    "create:user_tickets",
+                    "delete:sessions",
+                    "delete:refresh_tokens",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
             }
         })
         .collect();

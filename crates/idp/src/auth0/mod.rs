@@ -219,6 +219,28 @@ impl IdentityProvider for Auth0Client {
         Ok(user.into_provider_user(&self.connection))
     }
 
+    async fn revoke_sessions(&self, user_id: &str) -> Result<(), IdpError> {
+        let user = utf8_percent_encode(user_id, PATH_SEGMENT).to_string();
+        for (operation, resource) in [
+            ("auth0.delete_sessions", "sessions"),
+            ("auth0.delete_refresh_tokens", "refresh-tokens"),
+        ] {
+            let url = self
+                .transport
+                .url(&format!("/api/v2/users/{user}/{resource}"));
+            // Deleting everything twice leaves the same state: safe to retry.
+            let response = self
+                .management(operation, Safety::Idempotent, |client, token| {
+                    client.delete(&url).bearer_auth(token)
+                })
+                .await?;
+            if !matches!(response.status, 200 | 202 | 204) {
+                return Err(wire::management_error(&response));
+            }
+        }
+        Ok(())
+    }
+
     async fn create_password_change_ticket(
         &self,
         request: &TicketRequest,

@@ -61,7 +61,13 @@ pub fn sim_config() -> SimConfig {
                 client(
                     "sim-client",
                     CLIENT_SECRET,
-                    &["read:users", "update:users", "create:user_tickets"],
+                    &[
+                        "read:users",
+                        "update:users",
+                        "create:user_tickets",
+                        "delete:sessions",
+                        "delete:refresh_tokens",
+                    ],
                 ),
                 client("read-only", "read-only-secret", &["read:users"]),
             ],

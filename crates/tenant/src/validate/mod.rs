@@ -409,6 +409,7 @@ fn reset(c: &mut Collector<'_>, raw: Option<RawReset>) -> ResetSettings {
         delivery: None,
         token_ttl: None,
         redirect_uris: Vec::new(),
+        revoke_sessions: None,
     });
     let mode = raw.mode.unwrap_or_default();
     let delivery = raw.delivery.unwrap_or_default();
@@ -468,11 +469,18 @@ fn reset(c: &mut Collector<'_>, raw: Option<RawReset>) -> ResetSettings {
             }
         }
     }
+    if raw.revoke_sessions == Some(true) && mode != crate::config::ResetMode::Hosted {
+        c.warn(
+            "reset.revoke_sessions",
+            "ignored in this mode: Passgate revokes sessions only when it sets the password itself (mode: hosted)",
+        );
+    }
     ResetSettings {
         mode,
         delivery,
         token_ttl,
         redirect_uris,
+        revoke_sessions: raw.revoke_sessions.unwrap_or(true),
     }
 }
 
