@@ -58,6 +58,38 @@ pub const ALWAYS_OFF: &[&str] = &[
     "css_inline",
 ];
 
+/// Text-format fields with every control character escaped (`\n` → `\\n`), so a value a
+/// user typed (an email, a header) can never start a forged log line (log injection). The
+/// JSON format escapes by construction.
+pub fn one_line_fields()
+-> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = escape_controls(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// `text` with control characters written as escapes.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Installs the global subscriber (stderr). A second call is a no-op, so tests may call it.
 pub fn init(format: LogFormat) {
     let mut filter =
@@ -69,7 +101,7 @@ pub fn init(format: LogFormat) {
     }
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let fmt = match format {
-        LogFormat::Text => fmt.with_ansi(false).boxed(),
+        LogFormat::Text => fmt.with_ansi(false).fmt_fields(one_line_fields()).boxed(),
         LogFormat::Json => fmt.json().flatten_event(true).boxed(),
     };
     let _ = tracing_subscriber::registry()
@@ -79,4 +111,47 @@ pub fn init(format: LogFormat) {
         )
         .with(fmt.with_filter(filter))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_logs_keep_a_typed_newline_inside_one_line() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .fmt_fields(one_line_fields())
+            .with_writer(move || writer.clone())
+            .finish();
+        let typed = "ada@example.com\r\n2026-11-26T00:00:00Z  INFO passgate: admin login ok";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(email = %typed, header = typed, "request\nreceived");
+        });
+        let output = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(output.lines().count(), 1, "{output}");
+        assert!(
+            output.contains("email=ada@example.com\\r\\n2026"),
+            "{output}"
+        );
+        assert!(output.contains("request\\nreceived"), "{output}");
+        assert!(output.ends_with('\n'));
+    }
 }
