@@ -14,11 +14,15 @@ use crate::themes::Themes;
 /// Message keys the policy crate's violations use (`policy.rule` is its fallback for a
 /// regex or script rule whose own key is missing, with `{rule}`); every supported locale
 /// must resolve them.
-pub const POLICY_KEYS: [&str; 10] = [
+pub const POLICY_KEYS: [&str; 14] = [
     "policy.min_length",
     "policy.max_length",
     "policy.max_bytes",
     "policy.character_classes",
+    "policy.class.lowercase",
+    "policy.class.uppercase",
+    "policy.class.digit",
+    "policy.class.symbol",
     "policy.strength",
     "policy.personal_info",
     "policy.blocklist",

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use passgate_policy::{PolicySpec, Violation, spec::PROVIDER_MAX_BYTES};
+use passgate_policy::{CharacterClass, PolicySpec, Violation, spec::PROVIDER_MAX_BYTES};
 use passgate_theme::Messages;
 use poem_openapi::Object;
 use serde::Serialize;
@@ -13,6 +13,22 @@ use serde::Serialize;
 /// The localized text of `key` with `params`, or `None` when no catalog has it.
 pub fn text(messages: &Messages, key: &str, params: &[(&str, &str)]) -> Option<String> {
     messages.format(key, params).ok()
+}
+
+/// The classes' names in the locale of `messages` (`policy.class.<name>`), comma-separated;
+/// a name without a text stays the stable English name.
+fn class_names<'a>(
+    messages: &Messages,
+    classes: impl IntoIterator<Item = &'a CharacterClass>,
+) -> String {
+    classes
+        .into_iter()
+        .map(|class| {
+            text(messages, &format!("policy.class.{}", class.name()), &[])
+                .unwrap_or_else(|| class.name().to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The localized text of one violation (the rule's own key, else `policy.rule` naming it).
@@ -24,10 +40,15 @@ pub fn violation_text(messages: &Messages, violation: &Violation) -> String {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     // The catalogs write the class count as `{min_classes}`; the policy crate calls it `min`.
-    if let (Violation::MissingCharacterClasses { .. }, Some((_, min))) =
-        (violation, owned.iter().find(|(k, _)| k == "min"))
-    {
-        params.push(("min_classes", min.as_str()));
+    // Class names are shown in the reader's language.
+    let localized_classes;
+    if let Violation::MissingCharacterClasses { missing, .. } = violation {
+        if let Some((_, min)) = owned.iter().find(|(k, _)| k == "min") {
+            params.push(("min_classes", min.as_str()));
+        }
+        localized_classes = class_names(messages, missing);
+        params.retain(|(k, _)| *k != "classes");
+        params.push(("classes", localized_classes.as_str()));
     }
     text(messages, &key, &params)
         .or_else(|| text(messages, "policy.rule", &[("rule", &key)]))
@@ -127,7 +148,7 @@ pub fn payload(
             &[
                 ("min_classes", &n),
                 ("min", &n),
-                ("classes", &names.join(", ")),
+                ("classes", &class_names(messages, &rule.classes)),
             ],
         );
         ClassRuleView {

@@ -241,6 +241,25 @@ async fn the_policy_endpoint_serves_rules_messages_and_script_per_locale() {
     assert_eq!(got.2["locale"], "en");
     assert_eq!(got.2["policy"]["character_classes"]["min_classes"], 3);
     assert_eq!(got.2["policy"]["script"], Value::Null);
+    assert_eq!(
+        got.2["policy"]["messages"]["policy.character_classes"],
+        "At least 3 of: lowercase letters, uppercase letters, digits, symbols"
+    );
+    // The class names follow the reader's language; the data keeps the stable names.
+    let got = json_of(
+        c.get("/v1/apps/northbank-mobile/password-policy?locale=fr")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        got.2["policy"]["messages"]["policy.character_classes"],
+        "Au moins 3 types parmi : minuscules, majuscules, chiffres, symboles"
+    );
+    assert_eq!(
+        got.2["policy"]["character_classes"]["classes"],
+        serde_json::json!(["lowercase", "uppercase", "digit", "symbol"])
+    );
     let got = json_of(
         c.get("/v1/apps/does-not-exist/password-policy")
             .send()
