@@ -146,6 +146,27 @@ impl WorkerSettings {
         let capped = exp.min(self.max_backoff);
         capped / 2 + capped.mul_f64(jitter_fraction.clamp(0.0, 1.0) / 2.0)
     }
+
+    /// The shortest time an item is retried before it is given up: the sum of every retry's
+    /// delay at its lowest jitter.
+    pub fn min_retry_window(&self) -> Duration {
+        (1..self.max_attempts).map(|a| self.backoff(a, 0.0)).sum()
+    }
+
+    /// Sets the backoff ceiling and raises `max_attempts` so the retry window does not
+    /// shrink: a lower ceiling means more frequent attempts, never giving up sooner (an SMTP
+    /// or provider outage that the defaults ride out must not dead-letter mail).
+    pub fn with_max_backoff(mut self, ceiling: Duration) -> Self {
+        let window = self.min_retry_window();
+        self.max_backoff = ceiling;
+        self.base_backoff = self.base_backoff.min(ceiling);
+        let mut covered = self.min_retry_window();
+        while covered < window && self.max_attempts < u32::MAX {
+            covered += self.backoff(self.max_attempts, 0.0);
+            self.max_attempts += 1;
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +180,24 @@ mod tests {
         assert_eq!(w.backoff(2, 1.0), Duration::from_secs(10));
         assert_eq!(w.backoff(1, 0.0), Duration::from_millis(2500));
         assert_eq!(w.backoff(30, 1.0), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_lower_backoff_ceiling_keeps_the_retry_window() {
+        let defaults = EngineSettings::new("https://reset.example.com");
+        for worker in [defaults.jobs, defaults.outbox] {
+            let window = worker.min_retry_window();
+            for secs in [1, 2, 5, 60, 300, 3600] {
+                let tuned = worker.with_max_backoff(Duration::from_secs(secs));
+                assert_eq!(tuned.max_backoff, Duration::from_secs(secs));
+                assert!(tuned.min_retry_window() >= window, "ceiling {secs} s");
+                assert!(tuned.max_attempts >= worker.max_attempts);
+            }
+        }
+        // The outbox rides out at least 5 minutes even when retrying every 1–2 s.
+        let fast = defaults.outbox.with_max_backoff(Duration::from_secs(2));
+        assert!(fast.min_retry_window() >= Duration::from_secs(300));
+        assert_eq!(defaults.outbox.with_max_backoff(Duration::from_secs(300)).max_attempts, 8);
     }
 
     #[test]

@@ -95,8 +95,7 @@ impl EngineTuning {
         settings.redeem_per_ip_per_hour = self.redeem_per_ip_per_hour;
         settings.redeem_per_tenant_per_minute = self.redeem_per_tenant_per_minute;
         for worker in [&mut settings.jobs, &mut settings.outbox] {
-            worker.max_backoff = self.retry_max_backoff;
-            worker.base_backoff = worker.base_backoff.min(self.retry_max_backoff);
+            *worker = worker.with_max_backoff(self.retry_max_backoff);
         }
     }
 }

@@ -12,15 +12,19 @@
 //! - [`gateway`]: [`GatewayProcess`], the CLI set-up steps and [`Deployment`], a whole
 //!   installation (database, simulator, sink, tenants, replicas) in one call.
 //! - [`load`]: [`Load`], background HTTP traffic with a report of what came back.
+//! - [`connections`]: many raw keep-alive connections held open and used together.
+//! - [`provider_faults`]: what the provider, mail and concurrency fault scenarios share.
 //! - [`client`]: [`ResetClient`], the public `/v1` API and the admin API as a user and an
 //!   operator call them.
 
 pub mod client;
+pub mod connections;
 pub mod database;
 pub mod gateway;
 pub mod load;
 pub mod mail;
 pub mod process;
+pub mod provider_faults;
 pub mod sim;
 
 pub use client::{AdminClient, ResetClient};
