@@ -197,7 +197,13 @@ mod tests {
         // The outbox rides out at least 5 minutes even when retrying every 1–2 s.
         let fast = defaults.outbox.with_max_backoff(Duration::from_secs(2));
         assert!(fast.min_retry_window() >= Duration::from_secs(300));
-        assert_eq!(defaults.outbox.with_max_backoff(Duration::from_secs(300)).max_attempts, 8);
+        assert_eq!(
+            defaults
+                .outbox
+                .with_max_backoff(Duration::from_secs(300))
+                .max_attempts,
+            8
+        );
     }
 
     #[test]
