@@ -21,6 +21,7 @@ use crate::{
     outbox::rand_fraction,
     providers::open_blob,
     secret_token::FlowId,
+    settle,
     strategy::{self, IssueRequest},
 };
 
@@ -132,11 +133,16 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<JobRound, EngineErro
         .store
         .claim_jobs(inner.clock.now(), lease, settings.batch)
         .await?;
+    let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
     let mut round = JobRound::default();
     for job in claimed {
         match run_job(inner, &job).await {
             Ok(()) => {
-                inner.store.complete_job(job.id, inner.clock.now()).await?;
+                // Its token and mail are queued: a lost "done" mark would issue them again.
+                settle::settle(settle_by, || {
+                    inner.store.complete_job(job.id, inner.clock.now())
+                })
+                .await?;
                 round.done += 1;
             }
             Err(err) if err.is_retryable() && job.attempts < settings.max_attempts => {

@@ -18,6 +18,7 @@
 //! - `history`: argon2id password history on a bounded blocking pool.
 //! - [`audit`]: audit events and the `passgate::security` tracing target.
 //! - `breaker`: a circuit breaker per tenant around its identity provider.
+//! - `settle`: retries the "done"/"sent" mark of finished work through a database blip.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
 //!   themes.
 //! - [`settings`]: platform settings; [`error`]: [`EngineError`] and the step outcomes.
@@ -45,6 +46,7 @@ pub mod request;
 pub mod sealing;
 pub mod secret_token;
 pub mod settings;
+mod settle;
 mod strategy;
 pub mod tenants;
 

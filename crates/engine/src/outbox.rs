@@ -2,7 +2,8 @@
 //! and stored; a worker claims due mails under a lease, opens them, hands them to the
 //! transport, and marks them sent, reschedules them with jittered exponential backoff, or
 //! dead-letters them after a bound. At-least-once: a crash between "accepted" and "marked
-//! sent" re-sends with the same Message-ID, so the receiving side can drop the duplicate.
+//! sent" re-sends with the same Message-ID, so the receiving side can drop the duplicate; a
+//! database outage there does not (the mark is retried within the lease, see `settle`).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::{
     providers::open_blob,
     render::RenderedMail,
     secret_token::FlowId,
+    settle,
 };
 
 /// What is sealed: the message as the transport needs it.
@@ -115,14 +117,16 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<OutboxRound, EngineE
     let now = inner.clock.now();
     let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
     let claimed = inner.store.claim_mail(now, lease, settings.batch).await?;
+    let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
     let mut round = OutboxRound::default();
     for mail in claimed {
         match deliver(inner, &mail).await {
             Ok(()) => {
-                inner
-                    .store
-                    .mark_mail_sent(mail.id, inner.clock.now())
-                    .await?;
+                // The relay has it: a lost "sent" mark would send it again after the lease.
+                settle::settle(settle_by, || {
+                    inner.store.mark_mail_sent(mail.id, inner.clock.now())
+                })
+                .await?;
                 inner
                     .audit
                     .mail_sent(&mail.tenant_id, &mail.message_id)

@@ -19,13 +19,26 @@ pub fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
+/// How long readiness waits for the database. While it is down, the pool waits up to its
+/// acquire timeout (30 s) for a connection; a probe must answer "not ready" well before a
+/// load balancer's own probe timeout instead.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Readiness: the database is reachable and its schema is current.
 #[handler]
 pub async fn readyz(store: Data<&Store>) -> Response {
-    let (status, reason) = match store.pending_migrations().await {
-        Ok(0) => (StatusCode::OK, None),
-        Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, Some("migrations pending")),
-        Err(err) => {
+    let pending = tokio::time::timeout(READINESS_TIMEOUT, store.pending_migrations()).await;
+    let (status, reason) = match pending {
+        Ok(Ok(0)) => (StatusCode::OK, None),
+        Ok(Ok(_)) => (StatusCode::SERVICE_UNAVAILABLE, Some("migrations pending")),
+        Err(_) => {
+            tracing::warn!("readiness check: no database answer within 2 s");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("database unreachable"),
+            )
+        }
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
