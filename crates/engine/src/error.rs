@@ -94,6 +94,25 @@ pub enum RequestError {
 #[error("the reset link or code is invalid or has expired")]
 pub struct InvalidLink;
 
+/// Why a typed code was not accepted on the code page (code mode), before the user chooses a
+/// password.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeCheckError {
+    /// The code does not match. The flow stays usable until its attempts run out; each
+    /// wrong code counts as one.
+    #[error("the code does not match")]
+    Wrong,
+    /// See [`InvalidLink`]: unknown flow, expired, used, or out of attempts.
+    #[error(transparent)]
+    InvalidLink(#[from] InvalidLink),
+    /// Too many completion attempts from this address.
+    #[error("too many attempts")]
+    Throttled,
+    /// The database is unavailable; nothing was counted.
+    #[error("the code could not be checked now")]
+    TryAgainLater,
+}
+
 /// Why a completion did not change the password.
 #[derive(Debug, thiserror::Error)]
 pub enum CompleteError {

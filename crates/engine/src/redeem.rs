@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{
     audit::{AuditRecord, action},
     engine::Engine,
-    error::{CompleteError, InvalidLink},
+    error::{CodeCheckError, CompleteError, InvalidLink},
     flow::{Attempt, CompleteInput, Completed, Credential, Presented, Step, TokenView, Trace},
     rate_limit,
     secret_token::{FlowId, LinkToken, ResetCode},
@@ -45,6 +45,51 @@ impl Engine {
             expires_at: verified.row.expires_at,
             policy: config.policy_spec().clone(),
         })
+    }
+
+    /// Code mode: checks the typed code before the new-password page, so a typo is caught
+    /// while the user can still fix it instead of after they chose a password. Counts against
+    /// the per-address completion limit; a wrong code counts against the flow's attempts
+    /// (it dies after `code_max_attempts`). Consumes nothing: [`Engine::complete_reset`]
+    /// checks the code again.
+    pub async fn check_code(
+        &self,
+        flow_id: &str,
+        code: &str,
+        client_ip: std::net::IpAddr,
+        request_id: &str,
+    ) -> Result<(), CodeCheckError> {
+        match rate_limit::hit_redeem_ip(&self.inner, client_ip).await {
+            Ok(true) => {}
+            Ok(false) => {
+                self.refused("throttled", Some(request_id)).await;
+                return Err(CodeCheckError::Throttled);
+            }
+            Err(_) => return Err(CodeCheckError::TryAgainLater),
+        }
+        let presented = Presented::Code(FlowId::parse(flow_id), ResetCode::parse(code));
+        match presented.verify(&self.inner).await {
+            Ok(_) => Ok(()),
+            Err(refused) => {
+                self.inner
+                    .audit
+                    .record(AuditRecord {
+                        tenant: refused.tenant.as_ref(),
+                        client: refused.client.as_ref(),
+                        actor: "anonymous".into(),
+                        action: action::TOKEN_REFUSED,
+                        outcome: refused.reason.to_owned(),
+                        request_id: Some(request_id),
+                        details: json!({ "step": "code" }),
+                    })
+                    .await;
+                match refused.reason {
+                    "wrong_code" => Err(CodeCheckError::Wrong),
+                    "unavailable" => Err(CodeCheckError::TryAgainLater),
+                    _ => Err(InvalidLink.into()),
+                }
+            }
+        }
     }
 
     /// Sets the new password: policy → history → fresh account check → atomic consumption →

@@ -39,6 +39,18 @@ impl ResetBackend for MeteredBackend {
         self.0.view_token(token).await
     }
 
+    async fn check_code(
+        &self,
+        flow_id: &str,
+        code: &str,
+        client_ip: std::net::IpAddr,
+        request_id: &str,
+    ) -> Result<(), passgate_engine::error::CodeCheckError> {
+        self.0
+            .check_code(flow_id, code, client_ip, request_id)
+            .await
+    }
+
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {
         let result = self.0.complete_reset(input).await;
         match &result {

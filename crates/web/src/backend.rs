@@ -1,8 +1,11 @@
 //! [`ResetBackend`]: the one seam between the HTTP layer and the reset engine. Handlers call
-//! these three methods and nothing else of the engine; [`passgate_engine::Engine`] implements
+//! these methods and nothing else of the engine; [`passgate_engine::Engine`] implements
 //! it directly, and in-process tests may substitute their own.
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
+use passgate_engine::error::CodeCheckError;
 use passgate_engine::{
     CompleteError, CompleteInput, Completed, Engine, InvalidLink, RequestAccepted, RequestError,
     RequestInput, TokenView,
@@ -17,6 +20,18 @@ pub trait ResetBackend: Send + Sync + std::fmt::Debug {
     async fn view_token(&self, token: &str) -> Result<TokenView, InvalidLink>;
     /// Sets the new password (the only step that consumes a token).
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError>;
+    /// Code mode: checks a typed code before the new-password page (a wrong one counts as an
+    /// attempt). A backend without it accepts here and lets `complete_reset` decide.
+    async fn check_code(
+        &self,
+        flow_id: &str,
+        code: &str,
+        client_ip: IpAddr,
+        request_id: &str,
+    ) -> Result<(), CodeCheckError> {
+        let _ = (flow_id, code, client_ip, request_id);
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -31,5 +46,15 @@ impl ResetBackend for Engine {
 
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {
         Engine::complete_reset(self, input).await
+    }
+
+    async fn check_code(
+        &self,
+        flow_id: &str,
+        code: &str,
+        client_ip: IpAddr,
+        request_id: &str,
+    ) -> Result<(), CodeCheckError> {
+        Engine::check_code(self, flow_id, code, client_ip, request_id).await
     }
 }

@@ -537,6 +537,80 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
 }
 
 #[tokio::test]
+async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
+    let (h, mut b) = setup().await;
+    let form = b.get("/a/vault-app/reset").await;
+    let code_page = b
+        .submit(
+            &form,
+            "/a/vault-app/reset",
+            &[("email", "linus@example.com")],
+        )
+        .await;
+    h.drain().await;
+    let mail = h.mails().into_iter().last().unwrap();
+    let code = code_in(&plain_text(&mail)).expect("a code");
+    let wrong = if code == "12345678" {
+        "87654321"
+    } else {
+        "12345678"
+    };
+
+    let again = b
+        .submit(&code_page, "/reset/code", &[("code", wrong)])
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(
+        again.body.contains("That code is not right"),
+        "the code form again, saying why: {}",
+        again.body
+    );
+    assert!(again.body.contains("autocomplete=\"one-time-code\""));
+
+    let moved = b.submit(&again, "/reset/code", &[("code", &code)]).await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let page = b.get("/reset/confirm").await;
+    let done = b
+        .submit(
+            &page,
+            "/reset/confirm",
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(h.password_patches(), 1);
+}
+
+#[tokio::test]
+async fn a_code_flow_dies_after_its_wrong_attempts() {
+    let (h, mut b) = setup().await;
+    let form = b.get("/a/vault-app/reset").await;
+    let mut page = b
+        .submit(
+            &form,
+            "/a/vault-app/reset",
+            &[("email", "linus@example.com")],
+        )
+        .await;
+    h.drain().await;
+    let code = code_in(&plain_text(&h.mails().into_iter().last().unwrap())).unwrap();
+    let wrong = if code == "12345678" {
+        "87654321"
+    } else {
+        "12345678"
+    };
+    for _ in 0..5 {
+        page = b.submit(&page, "/reset/code", &[("code", wrong)]).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+    }
+    // Out of attempts: even the right code now gets the one invalid-link page.
+    let dead = b.submit(&page, "/reset/code", &[("code", &code)]).await;
+    assert_ne!(dead.status, 303, "{}", dead.body);
+    assert!(!dead.body.contains("one-time-code"), "{}", dead.body);
+    assert_eq!(h.password_patches(), 0);
+}
+
+#[tokio::test]
 async fn forged_host_headers_never_reach_the_mailed_link() {
     let (h, mut b) = setup().await;
     let form = b.get("/reset?client_id=fitlife-web").await;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use passgate_engine::error::CodeCheckError;
 use passgate_engine::{CompleteError, CompleteInput, Completed, TenantRuntime};
 use passgate_theme::{FieldError, Page};
 use poem::{Body, Request, Response, handler, http::StatusCode, web::Data};
@@ -46,8 +47,9 @@ pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
     new_password_page(state, &env, &held, StatusCode::OK, Vec::new()).await
 }
 
-/// `POST /reset/code` (code mode): keeps flow and code in the reset cookie and moves on to
-/// the new-password page. The code is verified when the password is submitted.
+/// `POST /reset/code` (code mode): checks the code (a wrong one shows the code form again and
+/// counts as an attempt), then keeps flow and code in the reset cookie and moves on to the
+/// new-password page. The code is verified again when the password is submitted.
 #[handler]
 pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
@@ -64,13 +66,31 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
     let locale = env.locale_for(&active.config, form.get("locale"));
-    if code.len() != 8 || flow_id.is_empty() || flow_id.len() > MAX_CREDENTIAL_LEN {
-        let mut spec = PageSpec::new(
-            Page::Code,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&active.config),
-            locale.clone(),
-        );
+    let well_formed = code.len() == 8 && !flow_id.is_empty() && flow_id.len() <= MAX_CREDENTIAL_LEN;
+    let problem = if well_formed {
+        let ip = client_ip(state, req);
+        match state
+            .backend
+            .check_code(&flow_id, &code, ip, &env.request_id)
+            .await
+        {
+            Ok(()) => None,
+            Err(CodeCheckError::Wrong) => Some(("code.wrong", StatusCode::UNPROCESSABLE_ENTITY)),
+            Err(CodeCheckError::Throttled) => {
+                Some(("error.throttled", StatusCode::TOO_MANY_REQUESTS))
+            }
+            Err(CodeCheckError::InvalidLink(_)) => {
+                return invalid_link(state, &env, vec![Held::clear_cookie()]);
+            }
+            Err(CodeCheckError::TryAgainLater) => {
+                return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE);
+            }
+        }
+    } else {
+        Some(("code.hint", StatusCode::UNPROCESSABLE_ENTITY))
+    };
+    if let Some((message_key, status)) = problem {
+        let mut spec = PageSpec::new(Page::Code, status, Some(&active.config), locale.clone());
         spec.form_action = "/reset/code".to_owned();
         spec.hidden = vec![
             ("client_id".to_owned(), client_id.clone()),
@@ -80,7 +100,7 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
         let messages = view::messages(state, Some(&active.config), &locale);
         spec.errors = vec![field_error(
             "code.invalid",
-            view::error_text(messages.as_ref(), "code.hint"),
+            view::error_text(messages.as_ref(), message_key),
         )];
         spec.restart_url = Some(restart_url(&client_id, &locale));
         return view::render(state, &env, spec);
