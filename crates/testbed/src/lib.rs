@@ -14,6 +14,7 @@
 //! - [`load`]: [`Load`], background HTTP traffic with a report of what came back.
 //! - [`connections`]: many raw keep-alive connections held open and used together.
 //! - [`provider_faults`]: what the provider, mail and concurrency fault scenarios share.
+//! - [`replica_checks`]: what the database, configuration and replica scenarios share.
 //! - [`client`]: [`ResetClient`], the public `/v1` API and the admin API as a user and an
 //!   operator call them.
 
@@ -25,6 +26,7 @@ pub mod load;
 pub mod mail;
 pub mod process;
 pub mod provider_faults;
+pub mod replica_checks;
 pub mod sim;
 
 pub use client::{AdminClient, ResetClient};
