@@ -125,7 +125,15 @@ impl JobRound {
     }
 }
 
-/// Claims and runs one batch of due jobs.
+/// What happened to one claimed job.
+enum JobOutcome {
+    Done,
+    Retried,
+    Failed,
+}
+
+/// Claims and runs one batch of due jobs. The jobs of a batch run concurrently, so one
+/// tenant's provider hanging until its timeout never holds another tenant's lookups.
 pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<JobRound, EngineError> {
     let settings = inner.settings.jobs;
     let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
@@ -134,50 +142,74 @@ pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<JobRound, EngineErro
         .claim_jobs(inner.clock.now(), lease, settings.batch)
         .await?;
     let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
+    let outcomes =
+        futures::future::join_all(claimed.iter().map(|job| run_claimed(inner, job, settle_by)))
+            .await;
     let mut round = JobRound::default();
-    for job in claimed {
-        match run_job(inner, &job).await {
-            Ok(()) => {
-                // Its token and mail are queued: a lost "done" mark would issue them again.
-                settle::settle(settle_by, || {
-                    inner.store.complete_job(job.id, inner.clock.now())
-                })
-                .await?;
-                round.done += 1;
-            }
-            Err(err) if err.is_retryable() && job.attempts < settings.max_attempts => {
-                let delay = settings.backoff(job.attempts, rand_fraction());
-                let next = inner.clock.now()
-                    + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                inner
-                    .store
-                    .retry_job(job.id, &err.to_string(), next)
-                    .await?;
-                round.retried += 1;
-            }
+    let mut first_error = None;
+    for outcome in outcomes {
+        match outcome {
+            Ok(JobOutcome::Done) => round.done += 1,
+            Ok(JobOutcome::Retried) => round.retried += 1,
+            Ok(JobOutcome::Failed) => round.failed += 1,
             Err(err) => {
-                tracing::warn!(job = %job.id, error = %err, "reset job given up");
-                inner
-                    .store
-                    .fail_job(job.id, &err.to_string(), inner.clock.now())
-                    .await?;
-                inner
-                    .audit
-                    .record(AuditRecord {
-                        tenant: Some(&job.tenant_id),
-                        client: Some(&job.client_id),
-                        actor: "system".into(),
-                        action: action::ISSUED,
-                        outcome: "failed".into(),
-                        request_id: None,
-                        details: json!({ "job": job.id.0, "error": err.to_string() }),
-                    })
-                    .await;
-                round.failed += 1;
+                first_error.get_or_insert(err);
             }
         }
     }
-    Ok(round)
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(round),
+    }
+}
+
+/// Runs one claimed job and records its outcome (done, retry later, or given up).
+async fn run_claimed(
+    inner: &Inner,
+    job: &Job,
+    settle_by: tokio::time::Instant,
+) -> Result<JobOutcome, EngineError> {
+    let settings = inner.settings.jobs;
+    match run_job(inner, job).await {
+        Ok(()) => {
+            // Its token and mail are queued: a lost "done" mark would issue them again.
+            settle::settle(settle_by, || {
+                inner.store.complete_job(job.id, inner.clock.now())
+            })
+            .await?;
+            Ok(JobOutcome::Done)
+        }
+        Err(err) if err.is_retryable() && job.attempts < settings.max_attempts => {
+            let delay = settings.backoff(job.attempts, rand_fraction());
+            let next =
+                inner.clock.now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
+            inner
+                .store
+                .retry_job(job.id, &err.to_string(), next)
+                .await?;
+            Ok(JobOutcome::Retried)
+        }
+        Err(err) => {
+            tracing::warn!(job = %job.id, error = %err, "reset job given up");
+            inner
+                .store
+                .fail_job(job.id, &err.to_string(), inner.clock.now())
+                .await?;
+            inner
+                .audit
+                .record(AuditRecord {
+                    tenant: Some(&job.tenant_id),
+                    client: Some(&job.client_id),
+                    actor: "system".into(),
+                    action: action::ISSUED,
+                    outcome: "failed".into(),
+                    request_id: None,
+                    details: json!({ "job": job.id.0, "error": err.to_string() }),
+                })
+                .await;
+            Ok(JobOutcome::Failed)
+        }
+    }
 }
 
 async fn run_job(inner: &Inner, job: &Job) -> Result<(), EngineError> {

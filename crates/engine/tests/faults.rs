@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::*;
@@ -236,4 +237,52 @@ async fn a_failing_provider_opens_the_tenants_circuit_until_the_cooldown() {
     h.drain().await;
     let token = h.last_token();
     h.complete_link(&token, PASSWORD).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_provider_call_does_not_hold_the_other_jobs_of_its_batch() {
+    // Two tenants: a Janrain one whose provider answers late, and Acme on Auth0.
+    let h = Harness::build(
+        &[
+            tenant_yaml("acme", "hosted", "link", "en", ""),
+            tenant_yaml("jr", "janrain", "link", "en", ""),
+        ],
+        |_| {},
+    )
+    .await;
+    h.sim.add_fault(Fault {
+        method: None,
+        path: Some("/janrain/oauth/forgot_password_native".into()),
+        times: Some(1),
+        // Slow, but inside the client's timeout: the call succeeds late.
+        kind: FaultKind::Latency { ms: 1500 },
+    });
+    let mut slow = h.input("jan@example.com");
+    slow.client_id = "jr-ios".into();
+    h.engine.request_reset(slow).await.unwrap();
+    h.request("ada@example.com").await;
+
+    let engine = h.engine.clone();
+    let round = tokio::spawn(async move { engine.run_jobs_once().await });
+    // Deliver mail as it is queued until Ada's is out (a hang guard bounds the wait).
+    for _ in 0..1000 {
+        h.engine.run_outbox_once().await.unwrap();
+        if !h.mails().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(h.mails().len(), 1, "Ada's reset mail went out");
+    let janrain = h
+        .sim
+        .calls()
+        .into_iter()
+        .find(|c| c.path.starts_with("/janrain/"))
+        .expect("the Janrain job called its provider");
+    assert_eq!(
+        janrain.status, 0,
+        "Ada's mail went out while the other tenant's slow call was still unanswered"
+    );
+    let round = round.await.unwrap().unwrap();
+    assert_eq!(round.done, 2, "both jobs finished in the one round");
 }
