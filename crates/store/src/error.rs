@@ -37,6 +37,15 @@ pub enum StoreError {
         /// The missing version.
         version: u32,
     },
+    /// Another version became active since the caller read it (a conditional config write
+    /// lost the race).
+    #[error("tenant {tenant} has version {active} active, not the expected one")]
+    VersionConflict {
+        /// The tenant.
+        tenant: TenantId,
+        /// The version active now (0: none).
+        active: u32,
+    },
     /// A row with this id does not exist (or belongs to another tenant).
     #[error("no such {what}")]
     NotFound {

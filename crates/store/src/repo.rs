@@ -95,6 +95,26 @@ pub trait ConfigVersionRepo: Send + Sync {
         version: u32,
         now: Timestamp,
     ) -> StoreResult<()>;
+    /// Stores and activates a new version only if `expected_active` is still the active
+    /// version (0: none) when the write commits — a compare-and-swap under the tenant's row
+    /// lock, so two editors, even on two replicas, never overwrite each other.
+    /// [`StoreError::VersionConflict`] names the version that is active instead.
+    async fn publish_version(
+        &self,
+        tenant: &TenantId,
+        new: NewConfigVersion,
+        expected_active: u32,
+        now: Timestamp,
+    ) -> StoreResult<ConfigVersionInfo>;
+    /// Activates `version` only if `expected_active` is still active (see
+    /// [`ConfigVersionRepo::publish_version`]).
+    async fn activate_version_if(
+        &self,
+        tenant: &TenantId,
+        version: u32,
+        expected_active: u32,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// The active version with its text.
     async fn active_version(&self, tenant: &TenantId) -> StoreResult<Option<ConfigVersion>>;
     /// One version with its text.

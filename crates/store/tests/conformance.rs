@@ -252,6 +252,56 @@ async fn concurrent_activations_leave_exactly_one_active(store: &Store) {
     }
 }
 
+async fn conditional_writes_racing_on_one_version_let_exactly_one_win(store: &Store) {
+    let a = tenant(store, "acme").await;
+    store
+        .create_version(&a, yaml("acme", 1), true, t0())
+        .await
+        .unwrap();
+    // Eight editors read version 1 and publish at once: one wins, seven are told who did.
+    let tasks: Vec<_> = (2..=9u32)
+        .map(|n| {
+            let store = store.clone();
+            let a = a.clone();
+            tokio::spawn(async move { store.publish_version(&a, yaml("acme", n), 1, t0()).await })
+        })
+        .collect();
+    let mut won = Vec::new();
+    let mut conflicts = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(info) => won.push(info.version),
+            Err(StoreError::VersionConflict { active, .. }) => conflicts.push(active),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, [2], "exactly one write wins, as version 2");
+    assert_eq!(
+        conflicts, [2; 7],
+        "the others learn that version 2 is active"
+    );
+    let versions = store.versions(&a).await.unwrap();
+    assert_eq!(versions.len(), 2, "losers store nothing: {versions:?}");
+
+    // Activation (rollback) is conditional the same way.
+    let stale = store.activate_version_if(&a, 1, 1, t0()).await;
+    assert!(matches!(
+        stale,
+        Err(StoreError::VersionConflict { active: 2, .. })
+    ));
+    store.activate_version_if(&a, 1, 2, t0()).await.unwrap();
+    assert_eq!(
+        store
+            .active_version(&a)
+            .await
+            .unwrap()
+            .unwrap()
+            .info
+            .version,
+        1
+    );
+}
+
 async fn duplicate_client_id_is_refused_across_tenants(store: &Store) {
     let a = tenant(store, "acme").await;
     let b = tenant(store, "globex").await;
@@ -630,6 +680,7 @@ conformance!(
     migrations_applied_twice_are_a_no_op,
     rows_of_tenant_a_are_invisible_from_tenant_b,
     concurrent_activations_leave_exactly_one_active,
+    conditional_writes_racing_on_one_version_let_exactly_one_win,
     duplicate_client_id_is_refused_across_tenants,
     twenty_concurrent_consumers_exactly_one_wins,
     tokens_expire_and_are_superseded,

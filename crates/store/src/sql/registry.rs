@@ -73,6 +73,28 @@ pub(super) async fn touch_tenant<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Fails with [`StoreError::VersionConflict`] unless `expected` (0: none) is the active
+/// version. Inside a write transaction that has already touched the tenant row, so the answer
+/// holds until commit: the update locked the row on PostgreSQL (a concurrent writer waits, then
+/// reads the committed state), and SQLite write transactions are serial.
+pub(super) async fn expect_active<C: ConnectionTrait>(
+    db: &C,
+    tenant: &TenantId,
+    expected: u32,
+) -> StoreResult<()> {
+    let active = active_row(db, tenant)
+        .await?
+        .map_or(0, |row| count_u32(row.version));
+    if active == expected {
+        Ok(())
+    } else {
+        Err(StoreError::VersionConflict {
+            tenant: tenant.clone(),
+            active,
+        })
+    }
+}
+
 /// Makes `version` the only active version of `tenant` (inside a write transaction that has
 /// already touched the tenant row).
 pub(super) async fn activate_in<C: ConnectionTrait>(
@@ -481,6 +503,39 @@ impl ConfigVersionRepo for Store {
     ) -> StoreResult<()> {
         let txn = self.begin_write().await?;
         touch_tenant(&txn, tenant, now).await?;
+        activate_in(&txn, tenant, version).await?;
+        self.commit_tenant_write(txn, std::slice::from_ref(tenant))
+            .await
+    }
+
+    async fn publish_version(
+        &self,
+        tenant: &TenantId,
+        new: NewConfigVersion,
+        expected_active: u32,
+        now: Timestamp,
+    ) -> StoreResult<ConfigVersionInfo> {
+        let txn = self.begin_write().await?;
+        touch_tenant(&txn, tenant, now).await?;
+        expect_active(&txn, tenant, expected_active).await?;
+        let mut row = insert_version(&txn, tenant, new, now).await?;
+        activate_in(&txn, tenant, count_u32(row.version)).await?;
+        row.is_active = true;
+        self.commit_tenant_write(txn, std::slice::from_ref(tenant))
+            .await?;
+        version_info(&row)
+    }
+
+    async fn activate_version_if(
+        &self,
+        tenant: &TenantId,
+        version: u32,
+        expected_active: u32,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let txn = self.begin_write().await?;
+        touch_tenant(&txn, tenant, now).await?;
+        expect_active(&txn, tenant, expected_active).await?;
         activate_in(&txn, tenant, version).await?;
         self.commit_tenant_write(txn, std::slice::from_ref(tenant))
             .await

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion};
+use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
 use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml};
 use passgate_theme::ThemeError;
 use poem::http::StatusCode;
@@ -310,6 +310,14 @@ fn precondition_failed(active: u32) -> ApiProblem {
     )
 }
 
+/// A conditional write that lost a race becomes the same 412 as a stale `If-Match`.
+fn conflict_as_precondition(err: StoreError) -> ApiProblem {
+    match err {
+        StoreError::VersionConflict { active, .. } => precondition_failed(active),
+        other => other.into(),
+    }
+}
+
 #[OpenApi(tag = "Tags::Config")]
 impl ConfigApi {
     /// Get the active YAML
@@ -373,7 +381,6 @@ impl ConfigApi {
             ));
         };
         let (_, warnings) = validate_for_tenant(state, &id, &registered, &body.0)?;
-        let _guard = state.lock_config_writes().await;
         let active = state
             .store()
             .active_version(&id)
@@ -382,19 +389,22 @@ impl ConfigApi {
         if !if_match_ok(&if_match, active) {
             return Err(precondition_failed(active));
         }
+        // Published only if `active` is still active at commit: a write racing on another
+        // replica gets 412, never a silent overwrite.
         let info = state
             .store()
-            .create_version(
+            .publish_version(
                 &id,
                 NewConfigVersion {
                     yaml: body.0,
                     author: auth.0.actor(),
                     comment: comment.0,
                 },
-                true,
+                active,
                 state.now(),
             )
-            .await?;
+            .await
+            .map_err(conflict_as_precondition)?;
         state.invalidate(&id);
         state
             .audit(
@@ -558,7 +568,6 @@ impl ConfigApi {
             .await?
             .ok_or_else(|| ApiProblem::not_found("config version"))?;
         let (_, warnings) = validate_for_tenant(state, &id, &registered, &stored.yaml)?;
-        let _guard = state.lock_config_writes().await;
         let active = state
             .store()
             .active_version(&id)
@@ -571,8 +580,9 @@ impl ConfigApi {
         }
         state
             .store()
-            .activate_version(&id, version.0, state.now())
-            .await?;
+            .activate_version_if(&id, version.0, active, state.now())
+            .await
+            .map_err(conflict_as_precondition)?;
         state.invalidate(&id);
         state
             .audit(

@@ -11,7 +11,6 @@ use passgate_store::{AuditRepo, NewAuditEvent, Store, Timestamp};
 use passgate_tenant::TenantId;
 use passgate_theme::Themes;
 use serde_json::Value;
-use tokio::sync::{Mutex, MutexGuard};
 
 use super::auth::Principal;
 
@@ -81,8 +80,6 @@ pub struct AdminState {
 
 struct Inner {
     parts: AdminParts,
-    /// Serialises config writes in this process so `If-Match` check and write are one step.
-    config_writes: Mutex<()>,
 }
 
 impl fmt::Debug for AdminState {
@@ -97,10 +94,7 @@ impl AdminState {
     /// Builds the state.
     pub fn new(parts: AdminParts) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                parts,
-                config_writes: Mutex::new(()),
-            }),
+            inner: Arc::new(Inner { parts }),
         }
     }
 
@@ -132,11 +126,6 @@ impl AdminState {
     /// Now, from the injected clock.
     pub fn now(&self) -> Timestamp {
         self.inner.parts.clock.now()
-    }
-
-    /// Holds the config-write lock (see [`Inner::config_writes`]).
-    pub(crate) async fn lock_config_writes(&self) -> MutexGuard<'_, ()> {
-        self.inner.config_writes.lock().await
     }
 
     /// Drops this process's cached runtime of `tenant` (the store's hooks do too; this also
