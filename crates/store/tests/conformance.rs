@@ -472,6 +472,42 @@ async fn tokens_expire_and_are_superseded(store: &Store) {
     );
 }
 
+async fn concurrent_imports_claiming_one_client_id_name_the_winner(store: &Store) {
+    for round in 0..4 {
+        let shared = cid(&format!("shared-{round}-ios"));
+        let tasks: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|side| {
+                let store = store.clone();
+                let item = TenantImport {
+                    id: tid(&format!("{side}{round}")),
+                    display_name: side.to_owned(),
+                    client_ids: vec![shared.clone()],
+                    yaml: format!("id: {side}{round}\n"),
+                };
+                tokio::spawn(async move { store.import_tenants(vec![item], "cli", t0()).await })
+            })
+            .collect();
+        let mut wins = 0;
+        let mut losers = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(StoreError::DuplicateClientId { client_id, owner }) => {
+                    assert_eq!(client_id, shared);
+                    losers.push(owner);
+                }
+                Err(other) => panic!("round {round}: a plain {other:?} instead of the taken id"),
+            }
+        }
+        assert_eq!((wins, losers.len()), (1, 1), "round {round}");
+        assert_eq!(
+            store.tenant_of(&shared).await.unwrap().as_ref(),
+            losers.first()
+        );
+    }
+}
+
 async fn import_is_all_or_nothing_and_versions_only_on_change(store: &Store) {
     let item = |id: &str, clients: &[&str], n: u32| TenantImport {
         id: tid(id),
@@ -686,6 +722,7 @@ conformance!(
     tokens_expire_and_are_superseded,
     released_tokens_can_be_used_again,
     import_is_all_or_nothing_and_versions_only_on_change,
+    concurrent_imports_claiming_one_client_id_name_the_winner,
     routes_load_tenant_status_and_active_config,
     writes_run_change_hooks,
     tenants_keep_provider_binding_and_secret,

@@ -10,8 +10,9 @@ use super::registry::{
 };
 use super::{at, count_u32};
 use crate::entity::{client_ids, tenants};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::model::*;
+use crate::repo::ClientIdRepo as _;
 use crate::store::Store;
 
 impl Store {
@@ -115,7 +116,15 @@ pub(super) async fn import_tenants(
     now: Timestamp,
 ) -> StoreResult<Vec<ImportResult>> {
     let txn = store.begin_write().await?;
-    let results = Store::import_in(&txn, &items, author, now).await?;
+    let results = match Store::import_in(&txn, &items, author, now).await {
+        Err(StoreError::Database(err)) if StoreError::is_unique_violation(&err) => {
+            // Lost a race with an import on another replica (PostgreSQL: the check saw nothing,
+            // the insert hit the key). Nothing was written; name the client id that was taken.
+            drop(txn);
+            return Err(taken_client_id(store, &items).await?.unwrap_or(err.into()));
+        }
+        other => other?,
+    };
     let changed: Vec<TenantId> = results
         .iter()
         .filter(|r| r.outcome != ImportOutcome::Unchanged)
@@ -123,4 +132,21 @@ pub(super) async fn import_tenants(
         .collect();
     store.commit_tenant_write(txn, &changed).await?;
     Ok(results)
+}
+
+/// The first client id of `items` that another tenant owns, as [`StoreError::DuplicateClientId`].
+async fn taken_client_id(store: &Store, items: &[TenantImport]) -> StoreResult<Option<StoreError>> {
+    for item in items {
+        for client in &item.client_ids {
+            if let Some(owner) = store.tenant_of(client).await?
+                && owner != item.id
+            {
+                return Ok(Some(StoreError::DuplicateClientId {
+                    client_id: client.clone(),
+                    owner,
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
