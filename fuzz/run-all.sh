@@ -5,8 +5,9 @@
 #
 # Each run starts from the committed corpus in fuzz/corpus/<target>/; what it finds goes to
 # fuzz/work/<target>/ (git-ignored), its log to fuzz/work/<target>.log, crashes to
-# fuzz/artifacts/<target>/. With --keep, the findings are merged into fuzz/corpus/<target>/
-# and the result minimized (cargo fuzz cmin), ready to commit. Needs the nightly toolchain
+# fuzz/artifacts/<target>/. With --keep, the findings are merged into fuzz/corpus/<target>/,
+# minimized (cargo fuzz cmin) and capped at the 300 inputs covering the most edges
+# (shrink-corpus.py), ready to commit. Needs the nightly toolchain
 # and cargo-fuzz (see docs/fuzzing.md). Exits non-zero if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,7 +41,7 @@ for target in "${targets[@]}"; do
         find "work/$target" -type f -exec cp -t "corpus/$target" {} +
         cargo +nightly fuzz cmin "${flags[@]}" "$target" "corpus/$target" -- -timeout=10 \
             > "work/$target.cmin.log" 2>&1
-        echo "   corpus/$target: $(find "corpus/$target" -type f | wc -l) files"
+        ./shrink-corpus.py "$target" 300
     fi
 done
 
