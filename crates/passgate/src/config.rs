@@ -84,6 +84,14 @@ pub const KEYS: &[KeyDoc] = &[
         env: "PASSGATE_PROVIDER_ALLOW_LOOPBACK_HTTP",
     },
     KeyDoc {
+        key: "provider_timeout_secs",
+        env: "PASSGATE_PROVIDER_TIMEOUT_SECS",
+    },
+    KeyDoc {
+        key: "provider_breaker_cooldown_secs",
+        env: "PASSGATE_PROVIDER_BREAKER_COOLDOWN_SECS",
+    },
+    KeyDoc {
         key: "redeem_per_ip_per_hour",
         env: "PASSGATE_REDEEM_PER_IP_PER_HOUR",
     },
@@ -150,6 +158,10 @@ pub struct ServerConfig {
     pub provider_custom_domains: Vec<String>,
     /// Accept `http://` providers on a loopback host (a local simulator: tests, benchmarks).
     pub provider_allow_loopback_http: bool,
+    /// Longest wait for one provider call.
+    pub provider_timeout: Duration,
+    /// How long an open circuit stops a tenant's provider calls.
+    pub provider_breaker_cooldown: Duration,
     /// Completion attempts per client IP per hour, across tenants.
     pub redeem_per_ip_per_hour: u32,
     /// Completion attempts per tenant per minute.
@@ -190,6 +202,8 @@ struct RawConfig {
     shutdown_grace_secs: Option<u64>,
     provider_custom_domains: Option<Vec<String>>,
     provider_allow_loopback_http: Option<bool>,
+    provider_timeout_secs: Option<u64>,
+    provider_breaker_cooldown_secs: Option<u64>,
     redeem_per_ip_per_hour: Option<u32>,
     redeem_per_tenant_per_minute: Option<u32>,
     retry_max_backoff_secs: Option<u64>,
@@ -401,6 +415,30 @@ impl Merged<'_> {
             "false",
             parse_bool,
         );
+        let seconds = |max: u64| {
+            move |v: &str| match v.parse::<u64>() {
+                Ok(s) if (1..=max).contains(&s) => Ok(Duration::from_secs(s)),
+                _ => Err(format!("expected a number of seconds from 1 to {max}")),
+            }
+        };
+        let provider_timeout = parse_or(
+            &mut problems,
+            self.get(
+                "provider_timeout_secs",
+                raw.provider_timeout_secs.map(|s| s.to_string()),
+            ),
+            "10",
+            seconds(60),
+        );
+        let provider_breaker_cooldown = parse_or(
+            &mut problems,
+            self.get(
+                "provider_breaker_cooldown_secs",
+                raw.provider_breaker_cooldown_secs.map(|s| s.to_string()),
+            ),
+            "30",
+            seconds(600),
+        );
         let count = |v: &str| match v.parse::<u32>() {
             Ok(n @ 1..=10_000_000) => Ok(n),
             _ => Err("expected a whole number from 1 to 10000000".to_owned()),
@@ -455,6 +493,9 @@ impl Merged<'_> {
                     shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
                     provider_custom_domains,
                     provider_allow_loopback_http: provider_allow_loopback_http.unwrap_or(false),
+                    provider_timeout: provider_timeout.unwrap_or(Duration::from_secs(10)),
+                    provider_breaker_cooldown: provider_breaker_cooldown
+                        .unwrap_or(Duration::from_secs(30)),
                     redeem_per_ip_per_hour: redeem_per_ip_per_hour.unwrap_or(100),
                     redeem_per_tenant_per_minute: redeem_per_tenant_per_minute.unwrap_or(600),
                     retry_max_backoff: retry_max_backoff.unwrap_or(Duration::from_secs(300)),

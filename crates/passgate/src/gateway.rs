@@ -77,6 +77,10 @@ pub struct EngineTuning {
     pub redeem_per_tenant_per_minute: u32,
     /// Ceiling of one retry delay of the job and outbox workers.
     pub retry_max_backoff: Duration,
+    /// Longest wait for one provider call (connect included).
+    pub provider_timeout: Duration,
+    /// How long an open circuit stops a tenant's provider calls.
+    pub breaker_cooldown: Duration,
 }
 
 impl Default for EngineTuning {
@@ -86,6 +90,8 @@ impl Default for EngineTuning {
             redeem_per_ip_per_hour: defaults.redeem_per_ip_per_hour,
             redeem_per_tenant_per_minute: defaults.redeem_per_tenant_per_minute,
             retry_max_backoff: defaults.outbox.max_backoff,
+            provider_timeout: HttpConfig::default().total_timeout,
+            breaker_cooldown: defaults.breaker_cooldown,
         }
     }
 }
@@ -96,6 +102,17 @@ impl EngineTuning {
         settings.redeem_per_tenant_per_minute = self.redeem_per_tenant_per_minute;
         for worker in [&mut settings.jobs, &mut settings.outbox] {
             *worker = worker.with_max_backoff(self.retry_max_backoff);
+        }
+        settings.breaker_cooldown = self.breaker_cooldown;
+    }
+
+    /// The provider HTTP settings: the default retries within the configured timeout.
+    fn http(self) -> HttpConfig {
+        let defaults = HttpConfig::default();
+        HttpConfig {
+            connect_timeout: defaults.connect_timeout.min(self.provider_timeout),
+            total_timeout: self.provider_timeout,
+            ..defaults
         }
     }
 }
@@ -147,7 +164,7 @@ impl Gateway {
             parts.store.clone(),
             parts.keyring.clone(),
             parts.provider_hosts.clone(),
-            HttpConfig::default(),
+            parts.tuning.http(),
             Arc::new(settings.clone()),
         );
         let default_from = settings.default_from.clone();

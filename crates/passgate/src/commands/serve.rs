@@ -80,6 +80,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
             redeem_per_ip_per_hour: config.redeem_per_ip_per_hour,
             redeem_per_tenant_per_minute: config.redeem_per_tenant_per_minute,
             retry_max_backoff: config.retry_max_backoff,
+            provider_timeout: config.provider_timeout,
+            breaker_cooldown: config.provider_breaker_cooldown,
         },
     };
     if config.provider_allow_loopback_http {

@@ -163,3 +163,36 @@ fn docs_server_config_documents_exactly_the_keys_that_exist() {
         );
     }
 }
+
+#[test]
+fn provider_and_engine_tuning_have_defaults_bounds_and_overrides() {
+    let config = load(None, &complete()).unwrap();
+    assert_eq!(config.provider_timeout, Duration::from_secs(10));
+    assert_eq!(config.provider_breaker_cooldown, Duration::from_secs(30));
+    assert_eq!(config.redeem_per_ip_per_hour, 100);
+    assert!(!config.provider_allow_loopback_http);
+
+    let mut vars = complete();
+    vars.insert("PASSGATE_PROVIDER_TIMEOUT_SECS".into(), "5".into());
+    vars.insert(
+        "PASSGATE_PROVIDER_BREAKER_COOLDOWN_SECS".into(),
+        "90".into(),
+    );
+    vars.insert(
+        "PASSGATE_REDEEM_PER_TENANT_PER_MINUTE".into(),
+        "2000".into(),
+    );
+    let config = load(None, &vars).unwrap();
+    assert_eq!(config.provider_timeout, Duration::from_secs(5));
+    assert_eq!(config.provider_breaker_cooldown, Duration::from_secs(90));
+    assert_eq!(config.redeem_per_tenant_per_minute, 2000);
+
+    vars.insert("PASSGATE_PROVIDER_TIMEOUT_SECS".into(), "0".into());
+    vars.insert("PASSGATE_RETRY_MAX_BACKOFF_SECS".into(), "soon".into());
+    let text = load(None, &vars).unwrap_err().to_string();
+    assert!(
+        text.contains("PASSGATE_PROVIDER_TIMEOUT_SECS: expected a number of seconds from 1 to 60"),
+        "{text}"
+    );
+    assert!(text.contains("PASSGATE_RETRY_MAX_BACKOFF_SECS"), "{text}");
+}
