@@ -57,7 +57,8 @@ impl MailSink {
     /// Waits (at most `limit`, a hang guard) until `count` messages have arrived.
     pub fn wait_for(&self, count: usize, limit: Duration) -> anyhow::Result<Vec<ReceivedMail>> {
         self.runtime
-            .block_on(tokio::time::timeout(limit, self.sink.wait_for(count)))
+            // The timer must be created inside the runtime, hence the async block.
+            .block_on(async { tokio::time::timeout(limit, self.sink.wait_for(count)).await })
             .with_context(|| {
                 format!(
                     "only {} of {count} messages arrived within {limit:?}",
