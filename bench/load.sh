@@ -34,7 +34,7 @@ say() { printf '== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
 
 if ! command -v wrk >/dev/null 2>&1; then
   say "installing wrk"
-  apt-get install -y wrk >/dev/null
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
 if [ -z "${SKIP_BUILD:-}" ]; then

@@ -26,7 +26,8 @@ pub struct EngineSettings {
     pub redeem_per_ip_per_hour: u32,
     /// Completion attempts per tenant per minute (item 20 "globally", item 23 isolation).
     pub redeem_per_tenant_per_minute: u32,
-    /// Argon2id hashes computed at once (history); each takes ~13 ms of one core.
+    /// Argon2id hashes computed at once (history); each takes ~13 ms of one core. Default:
+    /// [`default_hashing_concurrency`] (cores − 1, at least 1).
     pub hashing_concurrency: usize,
     /// Consecutive provider outages (timeouts, 5xx, refused connections, 429) that open a
     /// tenant's circuit.
@@ -64,7 +65,7 @@ impl EngineSettings {
             code_max_attempts: 5,
             redeem_per_ip_per_hour: 100,
             redeem_per_tenant_per_minute: 600,
-            hashing_concurrency: 2,
+            hashing_concurrency: default_hashing_concurrency(),
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
         }
@@ -103,6 +104,14 @@ impl EngineSettings {
             self.public_base_url
         )
     }
+}
+
+/// One argon2id hash at a time per core, less one core kept for serving pages: two hashes
+/// on a 2-core machine would hold both cores and stall every page behind them.
+pub fn default_hashing_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1)
 }
 
 /// Cadence and bounds of one durable worker.
