@@ -175,7 +175,12 @@ for backend in $BACKENDS; do
   ok=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' <<<"$counts")
   ok_rate=$(awk -v n="${ok:-0}" -v s="$stream_secs" 'BEGIN { printf "%.0f", n / s }')
   rows+=("| completion POST, successful (argon2), $STREAM_CONNECTIONS conn., one-use tokens | $backend | $ok_rate ok/s | — | — | — | — | — |")
-  notes+=("- successful completions ($backend, one-use tokens, ${stream_secs}s): $counts (exhausted > 0: the tokens ran out, raise SUCCESS_TOKENS).")
+  exhausted=$(sed -n 's/.*exhausted=\([0-9]*\).*/\1/p' <<<"$counts")
+  hint=""
+  if [ "${exhausted:-0}" -gt 0 ]; then
+    hint=" (the one-use tokens ran out: raise SUCCESS_TOKENS)"
+  fi
+  notes+=("- successful completions ($backend, one-use tokens, ${stream_secs}s): $counts$hint.")
   p99_ratio=$(awk -v a="$busy_p99" -v b="$idle_p99" 'BEGIN { printf "%.2f", a / b }')
   p99_met=$(awk -v r="$p99_ratio" 'BEGIN { print (r <= 1.2) ? "yes" : "**no**" }')
   rows+=("| page p99 during the stream ÷ idle p99 | $backend | — | — | $busy_p99 / $idle_p99 | ×$p99_ratio | ≤ ×1.20 | $p99_met |")
