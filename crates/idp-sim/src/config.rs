@@ -212,16 +212,23 @@ pub struct SeedUser {
 fn yes() -> bool {
     true
 }
+/// Every Management API scope a Passgate tenant's M2M client uses (look-ups, password
+/// changes, tickets, session revocation): what a seeded client is granted by default.
+pub const PASSGATE_SCOPES: [&str; 5] = [
+    "read:users",
+    "update:users",
+    "create:user_tickets",
+    "delete:sessions",
+    "delete:refresh_tokens",
+];
+
+/// [`PASSGATE_SCOPES`] as owned strings, for a [`SimClient`].
+pub fn passgate_scopes() -> Vec<String> {
+    PASSGATE_SCOPES.map(String::from).to_vec()
+}
+
 fn default_scopes() -> Vec<String> {
-    [
-        "read:users",
-        "update:users",
-        "create:user_tickets",
-        "delete:sessions",
-        "delete:refresh_tokens",
-    ]
-    .map(String::from)
-    .to_vec()
+    passgate_scopes()
 }
 fn default_clients() -> Vec<SimClient> {
     vec![SimClient {

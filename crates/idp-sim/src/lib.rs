@@ -40,7 +40,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use auth0::CHANGE_PASSWORD_SENTENCE;
-pub use config::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimConnection};
+pub use config::{
+    Auth0Settings, JanrainSettings, PASSGATE_SCOPES, SeedUser, SimClient, SimConfig, SimConnection,
+    passgate_scopes,
+};
 pub use policy::PolicyLevel;
 pub use server::JANRAIN_PREFIX;
 pub use state::{Fault, FaultKind, Mail, RecordedCall, SimState, UserView, sha256_hex};

@@ -337,15 +337,7 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             SimClient {
                 client_id,
                 client_secret,
-                scopes: [
-                    "read:users",
-                    "update:users",
-                    "create:user_tickets",
-                    "delete:sessions",
-                    "delete:refresh_tokens",
-                ]
-                .map(str::to_owned)
-                .to_vec(),
+                scopes: passgate_idp_sim::passgate_scopes(),
             }
         })
         .collect();

@@ -10,6 +10,35 @@ use passgate_theme::{ThemeError, Themes};
 
 use crate::error::WebError;
 
+/// A tenant's supported locales and its own messages per locale, in the shape
+/// [`Themes::check_tenant`] takes (shared by the startup check and the admin API's write
+/// validation).
+pub(crate) struct TenantCatalogs {
+    /// Supported locale tags.
+    pub(crate) locales: Vec<String>,
+    /// The tenant's message overrides by locale tag.
+    pub(crate) overrides: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl TenantCatalogs {
+    /// Reads them off `config`.
+    pub(crate) fn of(config: &TenantConfig) -> Self {
+        Self {
+            locales: config
+                .locales
+                .supported
+                .iter()
+                .map(|l| l.as_str().to_owned())
+                .collect(),
+            overrides: config
+                .messages
+                .iter()
+                .map(|(locale, messages)| (locale.as_str().to_owned(), messages.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// Checks one tenant; see the module doc.
 pub fn check_tenant(themes: &Themes, config: &TenantConfig) -> Result<(), WebError> {
     let tenant = config.id.as_str().to_owned();
@@ -20,17 +49,7 @@ pub fn check_tenant(themes: &Themes, config: &TenantConfig) -> Result<(), WebErr
             theme: theme.to_owned(),
         });
     }
-    let locales: Vec<String> = config
-        .locales
-        .supported
-        .iter()
-        .map(|l| l.as_str().to_owned())
-        .collect();
-    let overrides: BTreeMap<String, BTreeMap<String, String>> = config
-        .messages
-        .iter()
-        .map(|(locale, messages)| (locale.as_str().to_owned(), messages.clone()))
-        .collect();
+    let TenantCatalogs { locales, overrides } = TenantCatalogs::of(config);
     let mut problems = Vec::new();
     if let Err(err) = themes.check_tenant(theme, &config.display_name, &locales, &overrides) {
         problems.push(describe(&err));

@@ -536,8 +536,15 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
     assert_eq!(h.password_patches(), 1);
 }
 
-#[tokio::test]
-async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
+/// A code-mode reset requested from the hosted form: the code page, the mailed code and a
+/// code that is not it.
+async fn code_flow() -> (
+    Harness,
+    Browser<poem::endpoint::BoxEndpoint<'static>>,
+    Got,
+    String,
+    &'static str,
+) {
     let (h, mut b) = setup().await;
     let form = b.get("/a/vault-app/reset").await;
     let code_page = b
@@ -555,6 +562,12 @@ async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
     } else {
         "12345678"
     };
+    (h, b, code_page, code, wrong)
+}
+
+#[tokio::test]
+async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
+    let (h, mut b, code_page, code, wrong) = code_flow().await;
 
     let again = b
         .submit(&code_page, "/reset/code", &[("code", wrong)])
@@ -583,22 +596,7 @@ async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
 
 #[tokio::test]
 async fn a_code_flow_dies_after_its_wrong_attempts() {
-    let (h, mut b) = setup().await;
-    let form = b.get("/a/vault-app/reset").await;
-    let mut page = b
-        .submit(
-            &form,
-            "/a/vault-app/reset",
-            &[("email", "linus@example.com")],
-        )
-        .await;
-    h.drain().await;
-    let code = code_in(&plain_text(&h.mails().into_iter().last().unwrap())).unwrap();
-    let wrong = if code == "12345678" {
-        "87654321"
-    } else {
-        "12345678"
-    };
+    let (h, mut b, mut page, code, wrong) = code_flow().await;
     for _ in 0..5 {
         page = b.submit(&page, "/reset/code", &[("code", wrong)]).await;
         assert_eq!(page.status, 422, "{}", page.body);

@@ -298,15 +298,7 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
     let client = |tenant: &DemoTenant, secret: &String| SimClient {
         client_id: format!("demo-{}", tenant.config.id),
         client_secret: secret.clone(),
-        scopes: [
-            "read:users",
-            "update:users",
-            "create:user_tickets",
-            "delete:sessions",
-            "delete:refresh_tokens",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        scopes: passgate_idp_sim::passgate_scopes(),
     };
     let janrain = JanrainSettings::default();
     let users = tenants

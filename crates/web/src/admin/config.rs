@@ -11,8 +11,6 @@
 //! `If-Match` (428 without, 412 when another version became active meanwhile), so two
 //! editors never silently overwrite each other. Activation honours `If-Match` when sent.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
 use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml};
@@ -202,17 +200,10 @@ pub fn check_document(
     let themes = state.themes();
     let theme = config.theme.as_str();
     if themes.has_theme(theme) {
-        let supported: Vec<String> = config
-            .locales
-            .supported
-            .iter()
-            .map(|l| l.as_str().to_owned())
-            .collect();
-        let overrides: BTreeMap<String, BTreeMap<String, String>> = config
-            .messages
-            .iter()
-            .map(|(locale, messages)| (locale.as_str().to_owned(), messages.clone()))
-            .collect();
+        let crate::startup::TenantCatalogs {
+            locales: supported,
+            overrides,
+        } = crate::startup::TenantCatalogs::of(config);
         match themes.check_tenant(theme, &config.display_name, &supported, &overrides) {
             Ok(()) => {}
             Err(ThemeError::MissingMessages(missing)) => {
