@@ -116,16 +116,6 @@ impl ResetClient {
     pub fn request_page(&self, client_id: &str) -> anyhow::Result<Answer> {
         Answer::read(self.get(&format!("/reset?client_id={client_id}")).send()?)
     }
-
-    /// `GET /readyz`.
-    pub fn ready(&self) -> anyhow::Result<u16> {
-        Ok(self
-            .http
-            .get(format!("{}/readyz", self.base))
-            .send()?
-            .status()
-            .as_u16())
-    }
 }
 
 /// The admin API of one replica with one key.

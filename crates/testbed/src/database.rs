@@ -72,11 +72,6 @@ impl TestDatabase {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
         }
     }
-
-    /// Whether this is PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Self::Postgres { .. })
-    }
 }
 
 impl Drop for TestDatabase {

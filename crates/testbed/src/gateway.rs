@@ -62,11 +62,6 @@ impl GatewayProcess {
         })
     }
 
-    /// The environment it was started with.
-    pub fn env(&self) -> &[(String, String)] {
-        &self.env
-    }
-
     /// Stops it with SIGTERM (graceful drain) and starts it again with the same settings on
     /// a new port.
     pub fn restart(&mut self) -> anyhow::Result<()> {

@@ -66,20 +66,6 @@ impl MailSink {
                 )
             })
     }
-
-    /// Waits (at most `limit`) for a message to `to` and returns the newest one.
-    pub fn wait_for_mail_to(&self, to: &str, limit: Duration) -> anyhow::Result<ReceivedMail> {
-        let deadline = std::time::Instant::now() + limit;
-        loop {
-            if let Some(mail) = self.received_for(to).pop() {
-                return Ok(mail);
-            }
-            if std::time::Instant::now() > deadline {
-                anyhow::bail!("no mail to {to} within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 /// The token of the first hosted reset link (`…/reset/confirm?token=…`) in `mail`, decoding
