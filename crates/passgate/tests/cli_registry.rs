@@ -165,6 +165,10 @@ fn commands_refuse_an_unmigrated_database() {
 #[test]
 fn registry_on_postgres() {
     let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
+            "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
+        );
         println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
         return;
     };

@@ -240,6 +240,10 @@ static PG_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 impl PgReplicas {
     async fn new() -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
+                "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
+            );
             println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
             return None;
         };

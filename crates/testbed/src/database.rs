@@ -14,6 +14,8 @@ use crate::process::ManagedChild;
 /// The variable naming a PostgreSQL server for tests (any database on it; tests create their
 /// own).
 pub const POSTGRES_URL_VAR: &str = "PASSGATE_TEST_POSTGRES_URL";
+/// Set (by `.ci/run`) to make a missing PostgreSQL a failure instead of a skipped case.
+pub const REQUIRE_POSTGRES_VAR: &str = "PASSGATE_REQUIRE_POSTGRES";
 
 /// A database a test owns; removed when dropped.
 #[derive(Debug)]
@@ -53,6 +55,9 @@ impl TestDatabase {
     /// saying the case is skipped) when the variable is unset.
     pub fn postgres(case: &str) -> anyhow::Result<Option<Self>> {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            if std::env::var_os(REQUIRE_POSTGRES_VAR).is_some() {
+                bail!("{case}: {REQUIRE_POSTGRES_VAR} is set but {POSTGRES_URL_VAR} is not");
+            }
             eprintln!("skipped {case}: {POSTGRES_URL_VAR} is not set (no PostgreSQL)");
             return Ok(None);
         };

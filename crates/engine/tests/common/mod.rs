@@ -150,6 +150,10 @@ impl Harness {
     /// skipped) when `PASSGATE_TEST_POSTGRES_URL` is unset.
     pub async fn postgres(mode: &str, delivery: &str) -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
+                "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
+            );
             println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
             return None;
         };

@@ -36,6 +36,10 @@ impl TestDb {
     /// configured.
     pub async fn postgres() -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
+                "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
+            );
             println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
             return None;
         };
