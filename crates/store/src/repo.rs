@@ -163,8 +163,7 @@ pub trait TokenRepo: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<u64>;
     /// Counts a refused attempt (a wrong code, a refused password); at `max_attempts` the
-    /// token is invalidated. Returns the
-    /// new attempt count.
+    /// token is invalidated. Returns the new attempt count.
     async fn record_failed_attempt(
         &self,
         tenant: &TenantId,
