@@ -3,8 +3,10 @@
 //! `X-Forwarded-For` is honoured only when the direct peer is a configured trusted proxy, and
 //! then only up to the first untrusted hop from the right (security.md item 22): a client that
 //! connects directly and sends its own `X-Forwarded-For` cannot reset its per-IP counter.
+//! Per-IP buckets key on [`rate_key`]: an IPv6 client is its /64 (one subscriber's network),
+//! so rotating addresses inside it does not buy a fresh budget.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// An IP network in CIDR form (`10.0.0.0/8`, `::1/128`, or a bare address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,20 @@ fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
+    }
+}
+
+/// The key of `ip`'s per-IP rate-limit buckets: an IPv4 address as is (IPv4-mapped IPv6
+/// included), an IPv6 address as its /64 network (`2001:db8:1:2::/64`). One subscriber
+/// usually holds a whole /64 (often far more), so keying on the full address would give one
+/// client 2^64 fresh buckets.
+pub fn rate_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let network = Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64));
+            format!("{network}/64")
+        }
     }
 }
 
@@ -142,6 +158,17 @@ mod tests {
             trusted.client_ip(peer, &["198.51.100.9", "10.9.9.9"]),
             ip("198.51.100.9")
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_and_ipv4_is_unchanged() {
+        let key = |text: &str| rate_key(ip(text));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
     }
 
     #[test]

@@ -88,8 +88,8 @@ pub enum RequestError {
 }
 
 /// The one answer for every link or code that cannot be used: unknown, malformed, expired,
-/// used, superseded, killed after too many wrong codes, bound to another tenant, or whose
-/// account changed since issue. One variant, so no page can tell these apart.
+/// used, superseded, killed after too many wrong codes or refused passwords, bound to another
+/// tenant, or whose account changed since issue. One variant, so no page can tell these apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the reset link or code is invalid or has expired")]
 pub struct InvalidLink;
@@ -150,4 +150,18 @@ pub enum CompleteError {
     /// Too many attempts from this client address; try again later.
     #[error("too many attempts")]
     Throttled,
+}
+
+impl CompleteError {
+    /// Whether this answer refused the password itself and so counts against the token
+    /// (`redeem_max_refusals`): the credential was good, the password was not.
+    pub(crate) fn is_refused_password(&self) -> bool {
+        matches!(
+            self,
+            Self::Mismatch
+                | Self::PolicyViolations(_)
+                | Self::PasswordReused { .. }
+                | Self::ProviderRejected { .. }
+        )
+    }
 }

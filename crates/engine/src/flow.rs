@@ -124,6 +124,8 @@ pub(crate) struct Trace {
     pub(crate) tenant: Option<TenantId>,
     pub(crate) client: Option<ClientId>,
     pub(crate) user_id: Option<String>,
+    /// The verified token or flow row, which refused passwords count against.
+    pub(crate) row: Option<passgate_store::Sha256Digest>,
     pub(crate) outcome: &'static str,
 }
 

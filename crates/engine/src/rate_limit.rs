@@ -5,7 +5,11 @@
 //! values come from the tenant YAML, which the tenant crate already caps at the platform
 //! ceilings. The account bucket's key is an HMAC of the lowercased email, never the email.
 //! Completion step (item 20): per client IP across tenants and per tenant overall; wrong codes
-//! are counted on the flow itself.
+//! and refused passwords are counted on the token or flow itself.
+//!
+//! Every per-IP bucket keys on [`rate_key`] (an IPv6 client is its /64). A shared bucket (the
+//! tenant's) only counts what the narrower buckets let through, so one client cannot fill it
+//! for everyone: see "Budgets an attacker cannot spend for others" in docs/security.md.
 
 use std::net::IpAddr;
 
@@ -13,7 +17,7 @@ use chrono::TimeDelta;
 use passgate_store::{RateBucket, RateLimitRepo};
 use passgate_tenant::{RateLimits, TenantId};
 
-use crate::{engine::Inner, error::EngineError};
+use crate::{client_ip::rate_key, engine::Inner, error::EngineError};
 
 /// Which limit refused a step (for audit; never shown to the user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +41,10 @@ impl LimitHit {
     }
 }
 
-/// Counts one reset request in all three buckets (always all three, so the work done never
-/// depends on which bucket is full) and reports the first that is over its limit.
+/// Counts one reset request and reports the first bucket that is over its limit. The client
+/// (IP /64) and account buckets are always both counted (the work never depends on which of
+/// them is full, nor on the account); the tenant's bucket only counts a request that both let
+/// through, so one client or one address flooding cannot silence the tenant's mail.
 pub(crate) async fn hit_request(
     inner: &Inner,
     tenant: &TenantId,
@@ -49,14 +55,13 @@ pub(crate) async fn hit_request(
     let now = inner.clock.now();
     let hour = TimeDelta::hours(1);
     let account = inner.hasher.account(account_key).to_hex();
-    let checks = [
+    let narrow = [
         (
             LimitHit::Ip,
             RateBucket {
                 tenant_id: Some(tenant.clone()),
-                key: format!("request:ip:{ip}"),
+                key: format!("request:ip:{}", rate_key(ip)),
             },
-            hour,
             limits.requests_per_ip_per_hour,
         ),
         (
@@ -65,34 +70,40 @@ pub(crate) async fn hit_request(
                 tenant_id: Some(tenant.clone()),
                 key: format!("request:account:{account}"),
             },
-            hour,
             limits.requests_per_account_per_hour,
-        ),
-        (
-            LimitHit::Tenant,
-            RateBucket {
-                tenant_id: Some(tenant.clone()),
-                key: "request:tenant".into(),
-            },
-            TimeDelta::minutes(1),
-            limits.requests_per_tenant_per_minute,
         ),
     ];
     let mut first = None;
-    for (which, bucket, window, limit) in checks {
-        let decision = inner.store.hit(&bucket, window, limit, now).await?;
+    for (which, bucket, limit) in narrow {
+        let decision = inner.store.hit(&bucket, hour, limit, now).await?;
         if !decision.allowed && first.is_none() {
             first = Some(which);
         }
     }
-    Ok(first)
+    if first.is_some() {
+        return Ok(first);
+    }
+    let bucket = RateBucket {
+        tenant_id: Some(tenant.clone()),
+        key: "request:tenant".into(),
+    };
+    let decision = inner
+        .store
+        .hit(
+            &bucket,
+            TimeDelta::minutes(1),
+            limits.requests_per_tenant_per_minute,
+            now,
+        )
+        .await?;
+    Ok((!decision.allowed).then_some(LimitHit::Tenant))
 }
 
-/// Counts one completion attempt from `ip` (platform-wide bucket); `false` when over.
+/// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.
 pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, EngineError> {
     let bucket = RateBucket {
         tenant_id: None,
-        key: format!("redeem:ip:{ip}"),
+        key: format!("redeem:ip:{}", rate_key(ip)),
     };
     let decision = inner
         .store
@@ -106,7 +117,9 @@ pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, Eng
     Ok(decision.allowed)
 }
 
-/// Counts one completion attempt against `tenant`'s overall bucket; `false` when over.
+/// Counts one completion attempt against `tenant`'s overall bucket; `false` when over. Only
+/// attempts that passed the client's bucket and carry a usable credential (whose refusals
+/// are capped per token) get here, so no single client can fill it.
 pub(crate) async fn hit_redeem_tenant(
     inner: &Inner,
     tenant: &TenantId,

@@ -2,6 +2,7 @@
 //! links) and [`Engine::complete_reset`], which drives the machine of [`crate::flow`] for
 //! Passgate credentials and hands Janrain codes to their strategy.
 
+use passgate_store::TokenRepo as _;
 use passgate_tenant::ClientId;
 use serde_json::json;
 
@@ -136,6 +137,7 @@ impl Engine {
                         trace.tenant = Some(verified.tenant.config.id.clone());
                         trace.client = Some(verified.row.client_id.clone());
                         trace.user_id = Some(verified.row.user_id.clone());
+                        trace.row = Some(verified.row.hash);
                         match rate_limit::hit_redeem_tenant(inner, &verified.tenant.config.id).await
                         {
                             Ok(true) => Step::Verified(Box::new(verified)),
@@ -159,6 +161,10 @@ impl Engine {
                 Step::Consumed(consumed) => consumed.apply(inner, &attempt, &mut trace).await,
                 Step::Done(result) => break result,
             };
+        };
+        let result = match result {
+            Err(err) if err.is_refused_password() => Err(self.count_refusal(&mut trace, err).await),
+            other => other,
         };
         let outcome = if trace.outcome.is_empty() {
             "failed"
@@ -185,6 +191,27 @@ impl Engine {
             })
             .await;
         result
+    }
+
+    /// Counts a refused password against its token or flow; the refusal that reaches
+    /// `redeem_max_refusals` spends it, and that attempt already answers "invalid link".
+    async fn count_refusal(&self, trace: &mut Trace, refusal: CompleteError) -> CompleteError {
+        let inner = &self.inner;
+        let (Some(tenant), Some(row)) = (trace.tenant.as_ref(), trace.row.as_ref()) else {
+            return refusal;
+        };
+        let max = inner.settings.redeem_max_refusals;
+        match inner
+            .store
+            .record_failed_attempt(tenant, row, max, inner.clock.now())
+            .await
+        {
+            Ok(attempts) if attempts >= max => {
+                trace.outcome = "refusals_exhausted";
+                InvalidLink.into()
+            }
+            _ => refusal,
+        }
     }
 
     async fn complete_janrain(

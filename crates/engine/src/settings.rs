@@ -22,7 +22,12 @@ pub struct EngineSettings {
     pub outbox: WorkerSettings,
     /// Wrong codes before a code-mode flow dies (Kratos uses 5).
     pub code_max_attempts: u32,
-    /// Completion attempts per client IP per hour, across tenants (item 20).
+    /// Refused completion attempts (mismatch, policy, history, provider rejection) before a
+    /// link token or code flow is spent: one token cannot buy unbounded password checks or
+    /// shares of the tenant's redemption budget.
+    pub redeem_max_refusals: u32,
+    /// Completion attempts per client (IPv4 address or IPv6 /64) per hour, across tenants
+    /// (item 20).
     pub redeem_per_ip_per_hour: u32,
     /// Completion attempts per tenant per minute (item 20 "globally", item 23 isolation).
     pub redeem_per_tenant_per_minute: u32,
@@ -63,6 +68,7 @@ impl EngineSettings {
                 ..WorkerSettings::default()
             },
             code_max_attempts: 5,
+            redeem_max_refusals: 10,
             redeem_per_ip_per_hour: 100,
             redeem_per_tenant_per_minute: 600,
             hashing_concurrency: default_hashing_concurrency(),

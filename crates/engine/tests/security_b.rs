@@ -2,10 +2,9 @@
 
 mod common;
 
-use std::time::Duration;
-
+use chrono::TimeDelta;
 use common::*;
-use passgate_engine::{RequestAccepted, RequestError};
+use passgate_engine::{Credential, RequestAccepted, RequestError, error::CodeCheckError};
 use passgate_idp_sim::{Fault, FaultKind};
 use passgate_smtp_sink::Mode;
 
@@ -17,59 +16,245 @@ fn shape(answer: &Result<RequestAccepted, RequestError>) -> String {
     }
 }
 
-#[tokio::test]
-async fn b12_same_answer_for_existing_unknown_blocked_and_social_only_accounts() {
-    let h = Harness::new("hosted", "link", "en").await;
-    let emails = [
-        "ada@example.com",     // exists
-        "nobody@example.com",  // unknown
-        "blocked@example.com", // blocked
-        "jan@example.com",     // lives in another connection (social / other IdP)
-        "",                    // no email
+/// Every reset mode, with an account that exists in it (the Janrain tenant's users live in
+/// the `janrain` connection).
+const MODES: [(&str, &str, &str); 5] = [
+    ("hosted", "link", "ada@example.com"),
+    ("hosted", "code", "ada@example.com"),
+    ("auth0_ticket", "link", "ada@example.com"),
+    ("auth0_email", "link", "ada@example.com"),
+    ("janrain", "link", "jan@example.com"),
+];
+
+/// What an attacker who asked for a reset of one address can present on the redemption
+/// step without reading its inbox: the flow id of the answer with a wrong code (on the code
+/// page and on completion), and the flow id as a link token or provider code. Each answer
+/// as a client sees it, plus the stored attempt counter of the flow.
+async fn redemption_probe(h: &Harness, flow_id: &str, wrong: &str) -> Vec<String> {
+    let mut seen = vec![format!(
+        "check: {:?}",
+        h.engine
+            .check_code(flow_id, wrong, ip("192.0.2.50"), "req-3")
+            .await
+    )];
+    let credentials = [
+        Credential::Code {
+            flow_id: flow_id.into(),
+            code: wrong.into(),
+        },
+        Credential::Link {
+            token: flow_id.into(),
+        },
+        Credential::Janrain {
+            client_id: h.client.clone(),
+            code: secrecy::SecretString::from(flow_id.to_owned()),
+        },
     ];
-    let mut shapes = Vec::new();
-    for email in emails {
-        shapes.push(shape(&h.engine.request_reset(h.input(email)).await));
+    for credential in credentials {
+        let answer = h
+            .engine
+            .complete_reset(h.complete_input(credential, PASSWORD))
+            .await;
+        seen.push(format!("complete: {answer:?}"));
     }
-    assert!(shapes.iter().all(|s| s == "accepted:22"), "{shapes:?}");
-    h.drain().await;
-    let mails = h.mails();
-    assert_eq!(
-        mails.len(),
-        1,
-        "only the existing, active account gets mail"
-    );
-    assert_eq!(mails[0].rcpt_to, vec!["ada@example.com".to_owned()]);
+    let row = h.flow_row(flow_id).await;
+    seen.push(format!(
+        "flow row: {:?}",
+        row.map(|r| (r.attempts, r.invalidated_at.is_some(), r.expires_at))
+    ));
+    seen
 }
 
 #[tokio::test]
-async fn b13_request_time_does_not_depend_on_the_account() {
-    // The request step never talks to the provider (the lookup is a background job), and
-    // pads its answer to a constant floor: the same work for every account.
-    let h = Harness::build(&[tenant_yaml("acme", "hosted", "link", "en", "")], |s| {
-        s.request_floor = Duration::from_millis(40);
-    })
-    .await;
-    h.sim.add_fault(Fault {
-        method: None,
-        path: Some("/api/v2/users-by-email".into()),
-        times: None,
-        kind: FaultKind::Latency { ms: 400 },
-    });
-    for email in ["ada@example.com", "nobody@example.com"] {
-        let started = tokio::time::Instant::now();
-        h.request(email).await;
+async fn b12_known_and_unknown_accounts_look_the_same_on_every_mode_and_step() {
+    for (mode, delivery, known) in MODES {
+        let h = Harness::new(mode, delivery, "en").await;
+        let label = format!("{mode}/{delivery}");
+        // The request step: one answer for an existing, unknown, blocked, foreign-connection
+        // and empty address.
+        let mut shapes = Vec::new();
+        for email in [
+            known,
+            "nobody@example.com",
+            "blocked@example.com",
+            "jan@example.com",
+            "ada@example.com",
+            "",
+        ] {
+            shapes.push(shape(&h.engine.request_reset(h.input(email)).await));
+        }
         assert!(
-            started.elapsed() >= Duration::from_millis(40),
-            "the floor is always waited"
+            shapes.iter().all(|s| s == "accepted:22"),
+            "{label}: {shapes:?}"
+        );
+
+        // The redemption step, for a fresh request of each (the job ran, mail is out). The
+        // jobs of one batch run concurrently, so the earlier ones finish first: only then is
+        // "the newest flow of an address" well defined.
+        h.drain().await;
+        let known_flow = h.request(known).await.flow_id;
+        let unknown_flow = h.request("nobody@example.com").await.flow_id;
+        h.drain().await;
+        let right = h.mails().last().and_then(|m| code_in(&plain_text(m)));
+        let wrong = Harness::wrong_code(right.as_deref());
+        // Past the code limit: the answers stay equal while counting, and both flows die
+        // together.
+        for round in 0..=h.settings.code_max_attempts {
+            let known_seen = redemption_probe(&h, &known_flow, &wrong).await;
+            let unknown_seen = redemption_probe(&h, &unknown_flow, &wrong).await;
+            assert_eq!(known_seen, unknown_seen, "{label}, round {round}");
+        }
+        if delivery == "code" {
+            let row = h
+                .flow_row(&unknown_flow)
+                .await
+                .expect("a flow for the unknown address");
+            assert!(
+                row.invalidated_at.is_some(),
+                "{label}: dead after the limit"
+            );
+            // The right code of the known flow no longer works either.
+            let late = h
+                .engine
+                .check_code(
+                    &known_flow,
+                    right.as_deref().unwrap(),
+                    ip("192.0.2.50"),
+                    "r",
+                )
+                .await;
+            assert!(
+                matches!(late, Err(CodeCheckError::InvalidLink(_))),
+                "{label}"
+            );
+        }
+        assert_eq!(
+            h.password_patches(),
+            0,
+            "{label}: nothing reached the provider"
         );
     }
+}
+
+#[tokio::test]
+async fn b12_an_unknown_code_flow_is_superseded_like_a_real_one() {
+    // A second request for an address kills the first flow of a real account (item 7); an
+    // unknown address must behave the same, or "is the first flow still alive?" tells them
+    // apart.
+    let h = Harness::new("hosted", "code", "en").await;
+    let mut seen = Vec::new();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let first = h.request(email).await.flow_id;
+        h.drain().await;
+        let second = h.request(&email.to_ascii_uppercase()).await.flow_id;
+        h.drain().await;
+        let wrong = Harness::wrong_code(None);
+        let answers = [
+            h.engine
+                .check_code(&first, &wrong, ip("192.0.2.51"), "r")
+                .await,
+            h.engine
+                .check_code(&second, &wrong, ip("192.0.2.51"), "r")
+                .await,
+        ];
+        seen.push(format!("{answers:?}"));
+    }
+    assert_eq!(seen[0], seen[1]);
     assert!(
-        h.sim.calls().is_empty(),
-        "no provider call happens while answering"
+        seen[0].starts_with("[Err(InvalidLink(InvalidLink)), Err(Wrong)]"),
+        "{seen:?}"
     );
-    h.drain().await;
-    assert_eq!(h.mails().len(), 1);
+}
+
+/// Median of `samples`, in microseconds.
+fn median(mut samples: Vec<u128>) -> u128 {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Whether two medians are within a generous factor of each other (plus a small absolute
+/// slack for sub-millisecond steps on a shared machine).
+fn close(a: u128, b: u128) -> bool {
+    let (lo, hi) = (a.min(b), a.max(b));
+    hi <= lo * 2 + 1_000
+}
+
+#[tokio::test]
+async fn b13_time_does_not_depend_on_the_account_on_any_mode_or_step() {
+    for (mode, delivery, known) in MODES {
+        let h = Harness::new(mode, delivery, "en").await;
+        let label = format!("{mode}/{delivery}");
+        let (mut known_request, mut unknown_request) = (Vec::new(), Vec::new());
+        let (mut known_check, mut unknown_check) = (Vec::new(), Vec::new());
+        for round in 0..8 {
+            // A fresh hour: the rate-limit windows start over.
+            h.advance(TimeDelta::minutes(61));
+            // The request step never talks to the provider while answering, however slow
+            // the provider is.
+            h.sim.add_fault(Fault {
+                method: None,
+                path: Some("/api/v2/users-by-email".into()),
+                times: None,
+                kind: FaultKind::Latency { ms: 200 },
+            });
+            let calls = h.sim.calls().len();
+            // Interleaved, so the machine's load falls on both alike.
+            for _ in 0..4 {
+                for (email, times) in [
+                    (known, &mut known_request),
+                    ("nobody@example.com", &mut unknown_request),
+                ] {
+                    let started = std::time::Instant::now();
+                    h.engine.request_reset(h.input(email)).await.unwrap();
+                    times.push(started.elapsed().as_micros());
+                }
+            }
+            assert_eq!(
+                h.sim.calls().len(),
+                calls,
+                "{label}: no provider call while answering"
+            );
+            h.sim.clear_faults();
+            h.drain().await;
+            // One more request of each, alone, so its flow is the newest (the jobs of one
+            // batch run concurrently).
+            let mut flows = Vec::new();
+            for email in [known, "nobody@example.com"] {
+                flows.push(h.request(email).await.flow_id);
+            }
+            h.drain().await;
+            // The redemption step: wrong codes against the live flow of each (fewer than
+            // the limit, so both stay alive).
+            let right = h.mails().last().and_then(|m| code_in(&plain_text(m)));
+            let wrong = Harness::wrong_code(right.as_deref());
+            for _ in 0..h.settings.code_max_attempts - 1 {
+                for (flow, times) in [
+                    (&flows[0], &mut known_check),
+                    (&flows[1], &mut unknown_check),
+                ] {
+                    let started = std::time::Instant::now();
+                    let answer = h
+                        .engine
+                        .check_code(flow, &wrong, ip("192.0.2.52"), "r")
+                        .await;
+                    times.push(started.elapsed().as_micros());
+                    if delivery == "code" {
+                        assert!(
+                            matches!(answer, Err(CodeCheckError::Wrong)),
+                            "{label}, round {round}: {answer:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let (k, u) = (median(known_request), median(unknown_request));
+        assert!(close(k, u), "{label} request: known {k} µs, unknown {u} µs");
+        let (k, u) = (median(known_check), median(unknown_check));
+        assert!(
+            close(k, u),
+            "{label} code check: known {k} µs, unknown {u} µs"
+        );
+    }
 }
 
 #[tokio::test]

@@ -92,6 +92,10 @@ pub const KEYS: &[KeyDoc] = &[
         env: "PASSGATE_PROVIDER_BREAKER_COOLDOWN_SECS",
     },
     KeyDoc {
+        key: "redeem_max_refusals",
+        env: "PASSGATE_REDEEM_MAX_REFUSALS",
+    },
+    KeyDoc {
         key: "redeem_per_ip_per_hour",
         env: "PASSGATE_REDEEM_PER_IP_PER_HOUR",
     },
@@ -162,6 +166,8 @@ pub struct ServerConfig {
     pub provider_timeout: Duration,
     /// How long an open circuit stops a tenant's provider calls.
     pub provider_breaker_cooldown: Duration,
+    /// Refused passwords before a link token or code flow is spent.
+    pub redeem_max_refusals: u32,
     /// Completion attempts per client IP per hour, across tenants.
     pub redeem_per_ip_per_hour: u32,
     /// Completion attempts per tenant per minute.
@@ -204,6 +210,7 @@ struct RawConfig {
     provider_allow_loopback_http: Option<bool>,
     provider_timeout_secs: Option<u64>,
     provider_breaker_cooldown_secs: Option<u64>,
+    redeem_max_refusals: Option<u32>,
     redeem_per_ip_per_hour: Option<u32>,
     redeem_per_tenant_per_minute: Option<u32>,
     retry_max_backoff_secs: Option<u64>,
@@ -443,6 +450,18 @@ impl Merged<'_> {
             Ok(n @ 1..=10_000_000) => Ok(n),
             _ => Err("expected a whole number from 1 to 10000000".to_owned()),
         };
+        let redeem_max_refusals = parse_or(
+            &mut problems,
+            self.get(
+                "redeem_max_refusals",
+                raw.redeem_max_refusals.map(|n| n.to_string()),
+            ),
+            "10",
+            |v: &str| match v.parse::<u32>() {
+                Ok(n @ 1..=1000) => Ok(n),
+                _ => Err("expected a whole number from 1 to 1000".to_owned()),
+            },
+        );
         let redeem_per_ip_per_hour = parse_or(
             &mut problems,
             self.get(
@@ -496,6 +515,7 @@ impl Merged<'_> {
                     provider_timeout: provider_timeout.unwrap_or(Duration::from_secs(10)),
                     provider_breaker_cooldown: provider_breaker_cooldown
                         .unwrap_or(Duration::from_secs(30)),
+                    redeem_max_refusals: redeem_max_refusals.unwrap_or(10),
                     redeem_per_ip_per_hour: redeem_per_ip_per_hour.unwrap_or(100),
                     redeem_per_tenant_per_minute: redeem_per_tenant_per_minute.unwrap_or(600),
                     retry_max_backoff: retry_max_backoff.unwrap_or(Duration::from_secs(300)),

@@ -71,6 +71,8 @@ pub struct GatewayParts {
 /// The engine settings `passgate serve` exposes as configuration keys.
 #[derive(Debug, Clone, Copy)]
 pub struct EngineTuning {
+    /// Refused passwords before a link token or code flow is spent.
+    pub redeem_max_refusals: u32,
     /// Completion attempts per client IP per hour, across tenants.
     pub redeem_per_ip_per_hour: u32,
     /// Completion attempts per tenant per minute.
@@ -87,6 +89,7 @@ impl Default for EngineTuning {
     fn default() -> Self {
         let defaults = EngineSettings::new("https://passgate.invalid");
         Self {
+            redeem_max_refusals: defaults.redeem_max_refusals,
             redeem_per_ip_per_hour: defaults.redeem_per_ip_per_hour,
             redeem_per_tenant_per_minute: defaults.redeem_per_tenant_per_minute,
             retry_max_backoff: defaults.outbox.max_backoff,
@@ -98,6 +101,7 @@ impl Default for EngineTuning {
 
 impl EngineTuning {
     fn apply(self, settings: &mut EngineSettings) {
+        settings.redeem_max_refusals = self.redeem_max_refusals;
         settings.redeem_per_ip_per_hour = self.redeem_per_ip_per_hour;
         settings.redeem_per_tenant_per_minute = self.redeem_per_tenant_per_minute;
         for worker in [&mut settings.jobs, &mut settings.outbox] {

@@ -162,8 +162,8 @@ pub trait TokenRepo: Send + Sync {
         user_id: &str,
         now: Timestamp,
     ) -> StoreResult<u64>;
-    /// Counts a wrong code attempt; at `max_attempts` the token is invalidated. Returns the
-    /// new attempt count.
+    /// Counts a refused attempt (a wrong code, a refused password); at `max_attempts` the
+    /// token is invalidated. Returns the new attempt count.
     async fn record_failed_attempt(
         &self,
         tenant: &TenantId,

@@ -5,6 +5,10 @@
 //! - **code**: 8 digits typed against the request's flow id; two rows — the *flow row*
 //!   (keyed by the flow id's HMAC: counts wrong attempts, dies after the limit, is the row
 //!   consumed once) and the *code row* (keyed by HMAC(flow id, code): proves the code).
+//!   An unknown, blocked or foreign account gets a flow row too, bound to no user and with
+//!   no code row: every code is wrong for it, yet it counts attempts, dies after the limit,
+//!   expires and is superseded exactly like a real one, so the code page says nothing about
+//!   whether the account exists.
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
@@ -62,6 +66,47 @@ fn token_row(
         // valid (item 5: valid at TTL, invalid at TTL + 1 s).
         expires_at: now + ttl + TimeDelta::seconds(1),
     }
+}
+
+/// The owner of a flow bound to no user: a keyed digest of the submitted address (ASCII
+/// lowercased, as the provider match is), so a new request for the same address supersedes
+/// the earlier flow just as it would a real user's. Never a provider user id, and no code row
+/// is ever stored under it.
+fn unbound_owner(inner: &Inner, request: &IssueRequest<'_>) -> String {
+    let key = inner.hasher.account(&request.email.lookup_key()).to_hex();
+    format!("unbound:{key}")
+}
+
+/// The flow row of a code request whose address has no resettable account.
+async fn unbound_flow(inner: &Inner, request: &IssueRequest<'_>) -> Result<(), EngineError> {
+    let owner = ProviderUser {
+        user_id: unbound_owner(inner, request),
+        email: String::new(),
+        connection: String::new(),
+        name: None,
+        blocked: false,
+        email_verified: false,
+        last_password_reset: None,
+    };
+    inner
+        .store
+        .invalidate_user_tokens(
+            &request.tenant.config.id,
+            request.client,
+            &owner.user_id,
+            inner.clock.now(),
+        )
+        .await?;
+    let mut row = token_row(
+        inner,
+        request,
+        &owner,
+        stored(inner.hasher.flow(request.flow_id)),
+        TokenPurpose::Code,
+    );
+    row.connection = None;
+    inner.store.insert_token(row).await?;
+    Ok(())
 }
 
 /// Finds the user and supersedes their earlier unused tokens for this app.
@@ -147,7 +192,10 @@ impl ResetStrategy for HostedCode {
     ) -> Result<Issued, EngineError> {
         let user = match prepare(inner, request).await? {
             Ok(user) => user,
-            Err(issued) => return Ok(issued),
+            Err(issued) => {
+                unbound_flow(inner, request).await?;
+                return Ok(issued);
+            }
         };
         let code = ResetCode::generate()?;
         let flow_row = token_row(

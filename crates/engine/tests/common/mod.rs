@@ -522,3 +522,24 @@ pub fn ip(text: &str) -> IpAddr {
 pub fn as_provider(client: Auth0Client) -> Arc<dyn IdentityProvider> {
     Arc::new(client)
 }
+
+impl Harness {
+    /// The stored flow row of a code-mode request (`None` before its job ran, or for a mode
+    /// without flows).
+    pub async fn flow_row(&self, flow_id: &str) -> Option<passgate_store::ResetToken> {
+        let hasher = passgate_engine::TokenHasher::new(self.keyring.derive("token-hash"));
+        let flow = passgate_engine::FlowId::parse(flow_id).expect("flow id shape");
+        let digest = passgate_store::Sha256Digest::from_bytes(hasher.flow(&flow).to_bytes());
+        passgate_store::TokenRepo::lookup_token(&self.store, &digest)
+            .await
+            .unwrap()
+    }
+
+    /// A code that is not `right` (or any code, when there is none).
+    pub fn wrong_code(right: Option<&str>) -> String {
+        match right {
+            Some("00000000") => "11111111".into(),
+            _ => "00000000".into(),
+        }
+    }
+}

@@ -77,6 +77,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         shutdown_grace: config.shutdown_grace,
         mail_from: config.mail_from.clone(),
         tuning: EngineTuning {
+            redeem_max_refusals: config.redeem_max_refusals,
             redeem_per_ip_per_hour: config.redeem_per_ip_per_hour,
             redeem_per_tenant_per_minute: config.redeem_per_tenant_per_minute,
             retry_max_backoff: config.retry_max_backoff,

@@ -170,6 +170,7 @@ fn provider_and_engine_tuning_have_defaults_bounds_and_overrides() {
     assert_eq!(config.provider_timeout, Duration::from_secs(10));
     assert_eq!(config.provider_breaker_cooldown, Duration::from_secs(30));
     assert_eq!(config.redeem_per_ip_per_hour, 100);
+    assert_eq!(config.redeem_max_refusals, 10);
     assert!(!config.provider_allow_loopback_http);
 
     let mut vars = complete();
@@ -182,7 +183,9 @@ fn provider_and_engine_tuning_have_defaults_bounds_and_overrides() {
         "PASSGATE_REDEEM_PER_TENANT_PER_MINUTE".into(),
         "2000".into(),
     );
+    vars.insert("PASSGATE_REDEEM_MAX_REFUSALS".into(), "3".into());
     let config = load(None, &vars).unwrap();
+    assert_eq!(config.redeem_max_refusals, 3);
     assert_eq!(config.provider_timeout, Duration::from_secs(5));
     assert_eq!(config.provider_breaker_cooldown, Duration::from_secs(90));
     assert_eq!(config.redeem_per_tenant_per_minute, 2000);

@@ -94,7 +94,7 @@ pub struct ResetToken {
     pub expires_at: Timestamp,
     /// When it was used (at most once).
     pub consumed_at: Option<Timestamp>,
-    /// Wrong code attempts so far.
+    /// Refused attempts so far: wrong codes, and refused passwords (`redeem_max_refusals`).
     pub attempts: u32,
     /// When it was killed without use (a newer request, too many attempts).
     pub invalidated_at: Option<Timestamp>,
