@@ -283,6 +283,32 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()>;
 }
 
+/// What each tenant may send mail as (sender domains) and test emails to (recipients),
+/// granted by platform admins. Values are compared as stored: callers lowercase them.
+#[async_trait]
+pub trait MailGrantRepo: Send + Sync {
+    /// The tenant's grants of `kind`, sorted; empty for an unknown tenant.
+    async fn mail_grants(&self, tenant: &TenantId, kind: MailGrant) -> StoreResult<Vec<String>>;
+    /// Replaces the tenant's grants of `kind` with `values` (duplicates collapse) in one
+    /// transaction. [`crate::StoreError::UnknownTenant`] if the tenant does not exist.
+    async fn set_mail_grants(
+        &self,
+        tenant: &TenantId,
+        kind: MailGrant,
+        values: &[String],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Adds `values` to the tenant's grants of `kind`, keeping the others (what an
+    /// operator's import grants).
+    async fn add_mail_grants(
+        &self,
+        tenant: &TenantId,
+        kind: MailGrant,
+        values: &[String],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
+
 /// The append-only audit log.
 #[async_trait]
 pub trait AuditRepo: Send + Sync {

@@ -312,6 +312,13 @@ async fn test_emails_are_sent_and_rate_limited_per_tenant() {
         ..Default::default()
     };
     let h = admin_common::harness_with(settings).await;
+    h.client
+        .put("/admin/v1/tenants/alpha/test-recipients")
+        .header("Authorization", bearer(&h.admin))
+        .body_json(&json!({"recipients": ["po@example.com"]}))
+        .send()
+        .await
+        .assert_status_is_ok();
     for expected in [202, 202, 429] {
         let resp = h
             .client

@@ -1,6 +1,7 @@
 //! The RBAC matrix: every admin route × {no key, revoked key, editor of another tenant,
 //! editor of this tenant, platform admin}, with the status each must get, in one table.
-//! Also: every 401 and 403 leaves an audit event.
+//! Also: every 401 and 403 leaves an audit event. Sender domains and test recipients are
+//! platform-admin only: a tenant editor can neither read nor grant them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -102,6 +103,30 @@ async fn every_route_answers_each_principal_as_the_matrix_says() {
         row(
             "POST",
             "/admin/v1/tenants/alpha/enable",
+            Body::None,
+            platform(200),
+        ),
+        row(
+            "PUT",
+            "/admin/v1/tenants/alpha/sender-domains",
+            Body::Json(json!({"domains": ["alpha.example"]})),
+            platform(200),
+        ),
+        row(
+            "GET",
+            "/admin/v1/tenants/alpha/sender-domains",
+            Body::None,
+            platform(200),
+        ),
+        row(
+            "PUT",
+            "/admin/v1/tenants/alpha/test-recipients",
+            Body::Json(json!({"recipients": ["po@example.com"]})),
+            platform(200),
+        ),
+        row(
+            "GET",
+            "/admin/v1/tenants/alpha/test-recipients",
             Body::None,
             platform(200),
         ),

@@ -1,4 +1,5 @@
-//! Rows the admin API writes: API keys and audit events.
+//! Rows the admin API writes: API keys, audit events and what a tenant may send mail as
+//! and to.
 
 use passgate_tenant::{ClientId, TenantId};
 
@@ -45,6 +46,10 @@ pub struct NewApiKey {
     pub tenants: Vec<TenantId>,
     /// Human label.
     pub label: String,
+    /// SHA-256 of the key holder's own address (normalised), if one was registered: the
+    /// one address besides a tenant's allowed test recipients a test email may go to.
+    /// Only the hash is kept, so the table holds no address in clear.
+    pub owner_email_hash: Option<Sha256Digest>,
     /// Creation time.
     pub created_at: Timestamp,
 }
@@ -62,6 +67,8 @@ pub struct ApiKey {
     pub tenants: Vec<TenantId>,
     /// Label.
     pub label: String,
+    /// SHA-256 of the holder's registered address, if any (see [`NewApiKey`]).
+    pub owner_email_hash: Option<Sha256Digest>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last successful use.
@@ -98,4 +105,23 @@ pub struct AuditEvent {
     pub id: AuditId,
     /// The event.
     pub event: NewAuditEvent,
+}
+
+/// What a platform admin grants a tenant for its mail; a tenant editor can grant nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailGrant {
+    /// A domain the tenant's `email.from` may use (`acme-shop.example.com`), lowercase.
+    SenderDomain,
+    /// An address test emails of the tenant may be sent to, lowercase.
+    TestRecipient,
+}
+
+impl MailGrant {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SenderDomain => "sender-domain",
+            Self::TestRecipient => "test-recipient",
+        }
+    }
 }

@@ -25,6 +25,14 @@ fn key_from_row(row: api_keys::Model) -> StoreResult<ApiKey> {
             .map(|t| tenant_id("api_keys", t))
             .collect::<StoreResult<_>>()?,
         label: row.label,
+        owner_email_hash: row
+            .owner_email_hash
+            .as_deref()
+            .map(|h| {
+                Sha256Digest::from_hex(h)
+                    .ok_or_else(|| StoreError::corrupt("api_keys", "owner email hash is not hex"))
+            })
+            .transpose()?,
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
@@ -68,6 +76,7 @@ impl ApiKeyRepo for Store {
             role: Set(new.role.as_str().to_owned()),
             tenant_scopes: Set(scopes),
             label: Set(new.label),
+            owner_email_hash: Set(new.owner_email_hash.map(|h| h.to_hex())),
             created_at: Set(at(new.created_at)),
             last_used_at: Set(None),
             revoked_at: Set(None),

@@ -165,6 +165,7 @@ pub(super) async fn api_keys_are_found_by_hash_and_revocable(store: &Store) {
             role: ApiRole::TenantEditor,
             tenants: vec![a.clone()],
             label: "product owner".into(),
+            owner_email_hash: Some(Sha256Digest::of(b"po@acme.example")),
             created_at: t0(),
         })
         .await
@@ -173,6 +174,10 @@ pub(super) async fn api_keys_are_found_by_hash_and_revocable(store: &Store) {
     assert_eq!(
         (key.id, key.role, key.tenants.clone()),
         (id, ApiRole::TenantEditor, vec![a])
+    );
+    assert_eq!(
+        key.owner_email_hash,
+        Some(Sha256Digest::of(b"po@acme.example"))
     );
     assert!(
         store

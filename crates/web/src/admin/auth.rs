@@ -17,7 +17,7 @@ use passgate_store::{
     Timestamp,
 };
 use passgate_tenant::TenantId;
-use poem::Request;
+use poem::{IntoResponse, Request};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 use rand::{TryRng, rngs::SysRng};
 use secrecy::{ExposeSecret, SecretString};
@@ -87,6 +87,7 @@ pub fn mint_key(
         role,
         tenants,
         label,
+        owner_email_hash: None,
         created_at: now,
     };
     Ok(MintedKey {
@@ -104,9 +105,28 @@ pub async fn create_key(
     label: String,
     now: Timestamp,
 ) -> Result<(ApiKeyId, MintedKey), AdminError> {
-    let minted = mint_key(role, tenants, label, now)?;
+    create_key_with_email(store, role, tenants, label, None, now).await
+}
+
+/// [`create_key`] for a holder with a registered address (already normalised: lowercase),
+/// to which the key may send test emails. Only the address's SHA-256 is stored.
+pub async fn create_key_with_email(
+    store: &Store,
+    role: ApiRole,
+    tenants: Vec<TenantId>,
+    label: String,
+    email: Option<&str>,
+    now: Timestamp,
+) -> Result<(ApiKeyId, MintedKey), AdminError> {
+    let mut minted = mint_key(role, tenants, label, now)?;
+    minted.record.owner_email_hash = email.map(owner_email_hash);
     let id = store.create_api_key(minted.record.clone()).await?;
     Ok((id, minted))
+}
+
+/// How a key holder's address (lowercase) is stored and compared.
+pub fn owner_email_hash(email: &str) -> Sha256Digest {
+    Sha256Digest::of(email.as_bytes())
 }
 
 /// The authenticated caller.
@@ -122,6 +142,8 @@ pub struct Principal {
     pub role: ApiRole,
     /// Tenants a `tenant-editor` may touch.
     pub tenants: Vec<TenantId>,
+    /// SHA-256 of the holder's registered address, if any: test emails may go there.
+    pub owner_email_hash: Option<Sha256Digest>,
 }
 
 impl Principal {
@@ -190,7 +212,14 @@ async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     };
     let key = SecretString::from(bearer.token);
     match authenticate(state, &key).await {
-        Ok(principal) => Ok(principal),
+        Ok(principal) => {
+            // Every authenticated request spends the key's budget (429 with Retry-After).
+            let expensive = super::limits::is_expensive(req.method(), req.uri().path());
+            super::limits::charge(state, principal.key_id, expensive)
+                .await
+                .map_err(|problem| poem::Error::from_response(problem.into_response()))?;
+            Ok(principal)
+        }
         Err(reason) => {
             note.set(reason);
             Err(poem::Error::from_status(
@@ -231,6 +260,7 @@ async fn authenticate(state: &AdminState, key: &SecretString) -> Result<Principa
         label: stored.label,
         role: stored.role,
         tenants: stored.tenants,
+        owner_email_hash: stored.owner_email_hash,
     })
 }
 

@@ -1,11 +1,10 @@
 //! A tenant's YAML configuration, for its editors (and platform admins): read the active
 //! document, validate a draft, write a new version, list versions with diffs, roll back.
 //!
-//! Every write is validated first — the tenant crate's parse (schema, bounds, regexes,
-//! script and its examples), then what only this layer knows: the document's `id` is the
-//! tenant in the path, its `client_ids` are registered to this tenant, its theme exists and
-//! every message the theme and the rules use resolves in every supported locale. A rejected
-//! write changes nothing and lists every problem at once.
+//! Every write is validated first ([`super::document`]: schema, bounds, regexes, script and
+//! its examples, id, client ids, sender domain, theme and messages), on the blocking pool in
+//! a bounded slot ([`super::checks`]). A rejected write changes nothing and lists every
+//! problem at once.
 //!
 //! Concurrency: the `ETag` of the config is the active version (`"7"`); `PUT` requires
 //! `If-Match` (428 without, 412 when another version became active meanwhile), so two
@@ -13,8 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
-use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml};
-use passgate_theme::ThemeError;
+use passgate_tenant::{ClientId, TenantId};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -24,6 +22,7 @@ use serde_json::json;
 use similar::TextDiff;
 
 use super::auth::{AdminAuth, require_tenant};
+use super::checks::{check_for_tenant, validate_for_tenant};
 use super::problem::{ApiProblem, ConfigProblem};
 use super::state::AdminState;
 use super::tags::Tags;
@@ -134,150 +133,6 @@ fn if_match_ok(header: &str, active: u32) -> bool {
     })
 }
 
-/// Line and column of a top-level key in `yaml` (1:1 when absent), for problems this
-/// layer finds after the parse.
-fn position_of(yaml: &str, key: &str) -> (u32, u32) {
-    yaml.lines()
-        .position(|line| {
-            line.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or((1, 1), |i| (u32::try_from(i + 1).unwrap_or(u32::MAX), 1))
-}
-
-fn problem_at(yaml: &str, key: &str, path: &str, message: String) -> ConfigProblem {
-    let (line, column) = position_of(yaml, key);
-    ConfigProblem {
-        path: path.to_owned(),
-        line,
-        column,
-        message,
-        severity: "error".into(),
-    }
-}
-
-/// Validates `yaml` as the document of `tenant`, whose registered client ids are
-/// `registered`. `Ok` holds the warnings; `Err` every problem (errors and warnings).
-pub fn check_document(
-    state: &AdminState,
-    tenant: &TenantId,
-    registered: &[ClientId],
-    yaml: &str,
-) -> Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>> {
-    let source = format!("{tenant}.yaml");
-    let validated = parse_tenant_yaml(&source, yaml).map_err(|errors| {
-        errors
-            .problems
-            .iter()
-            .map(ConfigProblem::from_problem)
-            .collect::<Vec<_>>()
-    })?;
-    let mut problems: Vec<ConfigProblem> = Vec::new();
-    let config = &validated.config;
-    if config.id != *tenant {
-        problems.push(problem_at(
-            yaml,
-            "id",
-            "id",
-            format!(
-                "the document's id is `{}` but this is tenant `{tenant}`",
-                config.id
-            ),
-        ));
-    }
-    for client in &config.client_ids {
-        if !registered.contains(client) {
-            problems.push(problem_at(
-                yaml,
-                "client_ids",
-                "client_ids",
-                format!(
-                    "client id `{client}` is not registered to this tenant; a platform admin registers client ids"
-                ),
-            ));
-        }
-    }
-    let themes = state.themes();
-    let theme = config.theme.as_str();
-    if themes.has_theme(theme) {
-        let crate::startup::TenantCatalogs {
-            locales: supported,
-            overrides,
-        } = crate::startup::TenantCatalogs::of(config);
-        match themes.check_tenant(theme, &config.display_name, &supported, &overrides) {
-            Ok(()) => {}
-            Err(ThemeError::MissingMessages(missing)) => {
-                for m in missing {
-                    problems.push(problem_at(
-                        yaml,
-                        "messages",
-                        &format!("messages.{}.{}", m.locale, m.key),
-                        format!(
-                            "no message `{}` in locale `{}` (theme `{}`): add it under messages.{}",
-                            m.key, m.locale, m.theme, m.locale
-                        ),
-                    ));
-                }
-            }
-            Err(other) => problems.push(problem_at(yaml, "theme", "theme", other.to_string())),
-        }
-        for locale in &supported {
-            let catalog = passgate_theme::Messages::new(
-                themes,
-                theme,
-                locale,
-                overrides.get(locale).cloned().unwrap_or_default(),
-            );
-            if let Ok(catalog) = catalog {
-                for key in config.referenced_message_keys() {
-                    if catalog.get(key).is_none() {
-                        problems.push(problem_at(
-                            yaml,
-                            "messages",
-                            &format!("messages.{locale}.{key}"),
-                            format!(
-                                "the password rule message `{key}` has no text in locale `{locale}`"
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    } else {
-        problems.push(problem_at(
-            yaml,
-            "theme",
-            "theme",
-            format!(
-                "unknown theme `{theme}`; installed themes: {}",
-                themes.names().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
-    let warnings: Vec<ConfigProblem> = validated
-        .warnings
-        .iter()
-        .filter(|p: &&Problem| p.severity == Severity::Warning)
-        .map(ConfigProblem::from_problem)
-        .collect();
-    if problems.is_empty() {
-        Ok((validated, warnings))
-    } else {
-        problems.extend(warnings);
-        Err(problems)
-    }
-}
-
-/// [`check_document`] as an API answer: 422 `invalid-config` with every problem.
-pub fn validate_for_tenant(
-    state: &AdminState,
-    tenant: &TenantId,
-    registered: &[ClientId],
-    yaml: &str,
-) -> Result<(ValidatedTenant, Vec<ConfigProblem>), ApiProblem> {
-    check_document(state, tenant, registered, yaml).map_err(ApiProblem::invalid_config)
-}
-
 /// The tenant's registered client ids, or 404 when the tenant does not exist.
 async fn registered_client_ids(
     state: &AdminState,
@@ -371,7 +226,7 @@ impl ConfigApi {
                 Some("send If-Match with the ETag of GET …/config".into()),
             ));
         };
-        let (_, warnings) = validate_for_tenant(state, &id, &registered, &body.0)?;
+        let (_, warnings) = validate_for_tenant(state, &id, registered, body.0.clone()).await?;
         let active = state
             .store()
             .active_version(&id)
@@ -433,7 +288,7 @@ impl ConfigApi {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "validateConfig").await?;
         let registered = registered_client_ids(state, &id).await?;
-        let report = match check_document(state, &id, &registered, &body.0) {
+        let report = match check_for_tenant(state, &id, registered, body.0).await? {
             Ok((_, warnings)) => ValidationReport {
                 valid: true,
                 problems: warnings,
@@ -558,7 +413,7 @@ impl ConfigApi {
             .version(&id, version.0)
             .await?
             .ok_or_else(|| ApiProblem::not_found("config version"))?;
-        let (_, warnings) = validate_for_tenant(state, &id, &registered, &stored.yaml)?;
+        let (_, warnings) = validate_for_tenant(state, &id, registered, stored.yaml).await?;
         let active = state
             .store()
             .active_version(&id)
@@ -606,13 +461,5 @@ mod tests {
         assert!(if_match_ok("*", 9));
         assert!(!if_match_ok("\"2\"", 3));
         assert!(!if_match_ok("\"33\"", 3));
-    }
-
-    #[test]
-    fn positions_point_at_top_level_keys() {
-        let yaml = "# c\nid: a\nclient_ids: [x]\n";
-        assert_eq!(position_of(yaml, "id"), (2, 1));
-        assert_eq!(position_of(yaml, "client_ids"), (3, 1));
-        assert_eq!(position_of(yaml, "theme"), (1, 1));
     }
 }

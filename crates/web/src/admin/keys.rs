@@ -4,6 +4,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use passgate_engine::email_address::SubmittedEmail;
 use passgate_store::{ApiKey, ApiKeyId, ApiKeyRepo, ApiRole};
 use passgate_tenant::TenantId;
 use poem::http::StatusCode;
@@ -14,7 +15,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::auth::{AdminAuth, create_key, require_platform_admin};
+use super::auth::{AdminAuth, create_key_with_email, require_platform_admin};
 use super::problem::ApiProblem;
 use super::state::AdminState;
 use super::strict::Text;
@@ -62,6 +63,10 @@ pub struct CreateKey {
     /// A label saying whose key it is (shown in audit events).
     #[oai(validator(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]+$"))]
     pub label: Text,
+    /// The holder's own address: test emails sent with this key may go there. Only its
+    /// SHA-256 is stored, so it is never shown again.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    pub email: Option<Text>,
 }
 
 /// A key as listed (never the key itself).
@@ -78,6 +83,8 @@ pub struct KeyView {
     pub tenants: Vec<String>,
     /// Label.
     pub label: String,
+    /// Whether an address is registered for the holder (test emails may go there).
+    pub has_email: bool,
     /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
     /// Last successful use (UTC, to the minute).
@@ -94,6 +101,7 @@ impl From<ApiKey> for KeyView {
             role: key.role.into(),
             tenants: key.tenants.iter().map(|t| t.as_str().to_owned()).collect(),
             label: key.label,
+            has_email: key.owner_email_hash.is_some(),
             created_at: key.created_at,
             last_used_at: key.last_used_at,
             revoked_at: key.revoked_at,
@@ -188,11 +196,28 @@ impl KeysApi {
                 ),
             ));
         }
-        let (id, minted) = create_key(
+        let email = body
+            .email
+            .as_ref()
+            .map(|raw| {
+                SubmittedEmail::parse(raw)
+                    .map(|e| e.lookup_key())
+                    .ok_or_else(|| {
+                        ApiProblem::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid-email",
+                            "Invalid email address",
+                            Some("`email` must be one plain email address".into()),
+                        )
+                    })
+            })
+            .transpose()?;
+        let (id, minted) = create_key_with_email(
             state.store(),
             body.role.into(),
             tenants,
             body.label.into_string(),
+            email.as_deref(),
             state.now(),
         )
         .await?;
@@ -220,6 +245,7 @@ impl KeysApi {
                 .map(|t| t.as_str().to_owned())
                 .collect(),
             label: record.label,
+            has_email: record.owner_email_hash.is_some(),
             created_at: record.created_at,
             last_used_at: None,
             revoked_at: None,

@@ -15,6 +15,10 @@
 //! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
 //!   and its request bodies.
 //! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
+//! - [`document`]: every check of one tenant document.
+//! - [`checks`]: document checks on the blocking pool, in bounded slots.
+//! - [`grants`]: sender domains and test recipients of a tenant (platform admins).
+//! - `limits`: per-API-key request budgets (429 with `Retry-After`).
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`audit`]: audit log and per-day reset statistics.
@@ -24,9 +28,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod checks;
 pub mod config;
+pub mod document;
+pub mod grants;
 mod guard;
 pub mod keys;
+mod limits;
 pub mod preview;
 pub mod problem;
 pub mod state;
@@ -45,6 +53,7 @@ pub use state::{AdminParts, AdminSettings, AdminState};
 /// Every admin resource, in spec order.
 pub type AdminApis = (
     tenants::TenantsApi,
+    grants::GrantsApi,
     config::ConfigApi,
     preview::PreviewApi,
     keys::KeysApi,
@@ -62,6 +71,7 @@ pub fn api_service() -> OpenApiService<AdminApis, ()> {
     OpenApiService::new(
         (
             tenants::TenantsApi,
+            grants::GrantsApi,
             config::ConfigApi,
             preview::PreviewApi,
             keys::KeysApi,

@@ -1,6 +1,9 @@
 //! Previews for editors: any hosted page or email of the active version, a stored version
 //! or a draft, in any supported locale, rendered by the same themes the gateway serves; and
 //! a test email of a draft to one address (rate-limited per tenant, shared by replicas).
+//! A test email goes only to an address a platform admin allowed for the tenant
+//! (`…/test-recipients`) or to the address registered with the calling key, and only from
+//! a sender domain granted to the tenant (checked with the document).
 //!
 //! Preview HTML is tenant-influenced markup served from the admin origin, so it carries a
 //! `sandbox` CSP: no script runs, no form posts, nothing can reach the admin API.
@@ -9,7 +12,10 @@ use chrono::TimeDelta;
 use passgate_engine::email_address::{SubmittedEmail, mask};
 use passgate_engine::mail::OutgoingMail;
 use passgate_engine::{MailContent, MailRenderer, ThemeRenderer};
-use passgate_store::{ClientIdRepo, ConfigVersionRepo, RateBucket, RateLimitRepo, TenantRepo};
+use passgate_store::{
+    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, RateBucket, RateLimitRepo,
+    TenantRepo,
+};
 use passgate_tenant::{LocaleTag, TenantConfig, TenantId};
 use passgate_theme::{Branding, Messages, Page, PageContext};
 use poem::http::StatusCode;
@@ -20,8 +26,8 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use rand::{TryRng, rngs::SysRng};
 use serde_json::json;
 
-use super::auth::{AdminAuth, require_tenant};
-use super::config::validate_for_tenant;
+use super::auth::{AdminAuth, Principal, owner_email_hash, require_tenant};
+use super::checks::validate_for_tenant;
 use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
 use super::strict::Text;
@@ -215,7 +221,7 @@ async fn source_config(
         }
     };
     let registered = store.client_ids(tenant).await?;
-    let (validated, _) = validate_for_tenant(state, tenant, &registered, &text)?;
+    let (validated, _) = validate_for_tenant(state, tenant, registered, text).await?;
     Ok(validated.config)
 }
 
@@ -354,8 +360,9 @@ impl PreviewApi {
 
     /// Send a test email
     ///
-    /// Renders an email of a draft, stored or active version and sends it to one address.
-    /// Limited per tenant per hour.
+    /// Renders an email of a draft, stored or active version and sends it to one address:
+    /// an allowed test recipient of the tenant or the address registered with the calling
+    /// key (otherwise 403 `recipient-not-allowed`). Limited per tenant per hour.
     #[oai(
         path = "/tenants/:tenant/test-email",
         method = "post",
@@ -379,6 +386,8 @@ impl PreviewApi {
                 "`to` must be one plain email address".into(),
             )
         })?;
+        let recipient = to.lookup_key();
+        allowed_recipient(state, &auth.0, &id, &recipient).await?;
         let config =
             source_config(state, &id, body.version, body.yaml.map(Text::into_string)).await?;
         let locale = locale_of(&config, body.locale.as_deref().map(String::as_str))?;
@@ -397,14 +406,13 @@ impl PreviewApi {
             )
             .await?;
         if !decision.allowed {
-            return Err(ApiProblem::new(
+            let wait = decision.resets_at.signed_duration_since(state.now());
+            return Err(ApiProblem::retry_later(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many test emails",
-                Some(format!(
-                    "try again after {}",
-                    decision.resets_at.to_rfc3339()
-                )),
+                format!("try again after {}", decision.resets_at.to_rfc3339()),
+                u64::try_from(wait.num_seconds()).unwrap_or(1),
             ));
         }
         let mut nonce = [0u8; 16];
@@ -422,7 +430,6 @@ impl PreviewApi {
             .from
             .as_ref()
             .map_or_else(|| state.settings().mail_from.clone(), ToString::to_string);
-        let recipient = to.lookup_key();
         let outgoing = OutgoingMail {
             from,
             to: recipient.clone(),
@@ -449,6 +456,37 @@ impl PreviewApi {
             to: mask(&recipient),
         })))
     }
+}
+
+/// Refuses a test email to anyone but the tenant's allowed test recipients and the
+/// caller's own registered address: a tenant editor must not relay branded mail to
+/// arbitrary people.
+async fn allowed_recipient(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &TenantId,
+    recipient: &str,
+) -> Result<(), ApiProblem> {
+    if principal.owner_email_hash == Some(owner_email_hash(recipient)) {
+        return Ok(());
+    }
+    let allowed = state
+        .store()
+        .mail_grants(tenant, MailGrant::TestRecipient)
+        .await?;
+    if allowed.iter().any(|a| a == recipient) {
+        return Ok(());
+    }
+    Err(ApiProblem::new(
+        StatusCode::FORBIDDEN,
+        "recipient-not-allowed",
+        "Recipient not allowed",
+        Some(
+            "test emails go only to the tenant's allowed test recipients (set by a platform \
+             admin with PUT …/test-recipients) or to the address registered with this API key"
+                .into(),
+        ),
+    ))
 }
 
 fn hex_of(bytes: &[u8]) -> String {

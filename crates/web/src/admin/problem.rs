@@ -92,15 +92,28 @@ pub enum ApiProblem {
     /// A write needs `If-Match` with the active version (from `ETag`).
     #[oai(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Json<Box<ProblemDetails>>),
-    /// Too many requests of this kind (e.g. test emails); retry later.
+    /// Too many requests: this API key's per-minute budget (all requests, or the expensive
+    /// validate/write/activate/preview/test-email ones) or the tenant's test emails per
+    /// hour; retry after `Retry-After` seconds.
     #[oai(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Json<Box<ProblemDetails>>),
+    TooManyRequests(
+        Json<Box<ProblemDetails>>,
+        /// Seconds until the budget refills.
+        #[oai(header = "Retry-After")]
+        Option<String>,
+    ),
     /// An internal failure; the detail is generic and the cause is logged.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Box<ProblemDetails>>),
-    /// A dependency (e.g. the mail server) is unavailable.
+    /// A dependency (e.g. the mail server) is unavailable, or every document check slot is
+    /// busy (`Retry-After` then says when to try again).
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Box<ProblemDetails>>),
+    Unavailable(
+        Json<Box<ProblemDetails>>,
+        /// Seconds after which a retry may succeed.
+        #[oai(header = "Retry-After")]
+        Option<String>,
+    ),
 }
 
 impl ApiProblem {
@@ -124,9 +137,25 @@ impl ApiProblem {
             415 => Self::UnsupportedMediaType(body),
             422 => Self::Unprocessable(body),
             428 => Self::PreconditionRequired(body),
-            429 => Self::TooManyRequests(body),
-            503 => Self::Unavailable(body),
+            429 => Self::TooManyRequests(body, None),
+            503 => Self::Unavailable(body, None),
             _ => Self::Internal(body),
+        }
+    }
+
+    /// A 429 or 503 problem that tells the client to retry after `seconds` (at least 1).
+    pub fn retry_later(
+        status: StatusCode,
+        code: &str,
+        title: &str,
+        detail: String,
+        seconds: u64,
+    ) -> Self {
+        let after = Some(seconds.max(1).to_string());
+        match Self::new(status, code, title, Some(detail)) {
+            Self::TooManyRequests(body, _) => Self::TooManyRequests(body, after),
+            Self::Unavailable(body, _) => Self::Unavailable(body, after),
+            other => other,
         }
     }
 
@@ -210,9 +239,9 @@ impl ApiProblem {
             | Self::UnsupportedMediaType(b)
             | Self::Unprocessable(b)
             | Self::PreconditionRequired(b)
-            | Self::TooManyRequests(b)
+            | Self::TooManyRequests(b, _)
             | Self::Internal(b)
-            | Self::Unavailable(b) => b,
+            | Self::Unavailable(b, _) => b,
         };
         StatusCode::from_u16(body.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }

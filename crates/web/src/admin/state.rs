@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use passgate_engine::mail::MailTransport;
 use passgate_engine::{Clock, Keyring, SECURITY_TARGET};
@@ -13,6 +14,7 @@ use passgate_theme::Themes;
 use serde_json::Value;
 
 use super::auth::Principal;
+use super::checks::{DocumentChecks, default_slots};
 
 /// Admin API settings.
 #[derive(Debug, Clone)]
@@ -30,6 +32,16 @@ pub struct AdminSettings {
     /// Provider hosts allowed besides the platform domains (custom domains; loopback only
     /// for tests and the demo against the simulator).
     pub provider_hosts: passgate_idp::HostPolicy,
+    /// Requests each API key may make per minute (shared by every replica).
+    pub requests_per_minute: u32,
+    /// Of those, expensive ones (create tenant, write, validate, activate, preview, test
+    /// email) per key per minute: each may compile a tenant's script or send mail.
+    pub expensive_requests_per_minute: u32,
+    /// Tenant documents checked at once in this process; 0 means cores − 1 (at least 1),
+    /// so admin work never occupies every core.
+    pub document_checks: usize,
+    /// How long a document check waits for a free slot before the request gets 503.
+    pub document_check_wait: Duration,
 }
 
 impl Default for AdminSettings {
@@ -40,6 +52,10 @@ impl Default for AdminSettings {
             mail_from: "Passgate <no-reply@localhost>".into(),
             public_origin: "http://localhost:8080".into(),
             provider_hosts: passgate_idp::HostPolicy::default(),
+            requests_per_minute: 120,
+            expensive_requests_per_minute: 20,
+            document_checks: 0,
+            document_check_wait: Duration::from_secs(2),
         }
     }
 }
@@ -80,6 +96,8 @@ pub struct AdminState {
 
 struct Inner {
     parts: AdminParts,
+    /// Slots of the blocking pool tenant documents are checked in.
+    checks: DocumentChecks,
 }
 
 impl fmt::Debug for AdminState {
@@ -93,9 +111,19 @@ impl fmt::Debug for AdminState {
 impl AdminState {
     /// Builds the state.
     pub fn new(parts: AdminParts) -> Self {
+        let slots = match parts.settings.document_checks {
+            0 => default_slots(),
+            n => n,
+        };
+        let checks = DocumentChecks::new(slots, parts.settings.document_check_wait);
         Self {
-            inner: Arc::new(Inner { parts }),
+            inner: Arc::new(Inner { parts, checks }),
         }
+    }
+
+    /// The slots tenant documents are checked in.
+    pub(crate) fn document_checks(&self) -> &DocumentChecks {
+        &self.inner.checks
     }
 
     /// The store.

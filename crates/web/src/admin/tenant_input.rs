@@ -107,6 +107,10 @@ pub struct CreateTenant {
     /// Initial tenant YAML; a minimal default (theme `default`, English) when absent.
     #[oai(validator(max_length = 262144))]
     pub yaml: Option<Text>,
+    /// Domains the tenant's `email.from` may use (see `PUT …/sender-domains`); none: only
+    /// the platform's sender domain.
+    #[oai(default, validator(max_items = 50))]
+    pub sender_domains: Vec<Text>,
 }
 
 /// Changes to a tenant; absent fields stay as they are.

@@ -1,13 +1,15 @@
 //! Platform admins onboard and manage tenants: create (with client ids, provider binding,
 //! sealed provider secret and an initial YAML), list, get, update, disable/enable, delete,
-//! client ids, and secret rotation. The provider secret is write-only: no response carries
+//! client ids, and secret rotation. Sender domains and test recipients are in
+//! [`super::grants`]. The provider secret is write-only: no response carries
 //! it, only `has_secret`.
 
 use passgate_idp::domain::{
     AUTH0_PLATFORM_SUFFIXES, JANRAIN_PLATFORM_SUFFIXES, check_provider_host,
 };
 use passgate_store::{
-    ClientIdRepo, ConfigVersionRepo, ProviderBinding, TenantImport, TenantRepo, TenantStatus,
+    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, ProviderBinding, TenantImport,
+    TenantRepo, TenantStatus,
 };
 use passgate_tenant::{ClientId, TenantId};
 use poem::http::StatusCode;
@@ -18,7 +20,8 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
-use super::config::validate_for_tenant;
+use super::checks::{Document, check_off_executor};
+use super::grants::{SenderRule, normalize_domain};
 use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
 use super::strict::Text;
@@ -210,7 +213,20 @@ impl TenantsApi {
             .yaml
             .map(Text::into_string)
             .unwrap_or_else(|| default_yaml(&id, &body.display_name, &client_ids, &mode));
-        validate_for_tenant(state, &id, &client_ids, &yaml)?;
+        let sender_domains = body
+            .sender_domains
+            .iter()
+            .map(|d| normalize_domain(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let document = Document {
+            tenant: id.clone(),
+            registered: client_ids.clone(),
+            senders: SenderRule::new(sender_domains.clone(), &state.settings().mail_from),
+            yaml: yaml.clone(),
+        };
+        check_off_executor(state, document)
+            .await?
+            .map_err(ApiProblem::invalid_config)?;
         let store = state.store();
         if store.tenant(&id).await?.is_some() {
             return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
@@ -239,6 +255,11 @@ impl TenantsApi {
                 now,
             )
             .await?;
+        if !sender_domains.is_empty() {
+            store
+                .set_mail_grants(&id, MailGrant::SenderDomain, &sender_domains, now)
+                .await?;
+        }
         if let Some(binding) = binding {
             store.set_provider(&id, binding, now).await?;
         }
@@ -255,6 +276,7 @@ impl TenantsApi {
                     "display_name": body.display_name.as_str(),
                     "client_ids": client_ids.iter().map(ClientId::as_str).collect::<Vec<_>>(),
                     "provider_secret": if secret.is_some() { "set" } else { "none" },
+                    "sender_domains": sender_domains,
                 }),
             )
             .await;
