@@ -120,15 +120,13 @@ impl Demo {
                 .map(|(name, text)| (format!("(built-in) tenants/{name}"), (*text).to_owned()))
                 .collect(),
         };
-        if let Some(dir) = &args.themes {
-            if !dir.is_dir() {
-                anyhow::bail!(
-                    "cannot find the themes folder `{}` (from {}); pass --themes a folder of \
-                     theme folders, or leave --themes out to use the built-in themes",
-                    dir.display(),
-                    current_dir()
-                );
-            }
+        if let Some(dir) = args.themes.as_ref().filter(|d| !d.is_dir()) {
+            anyhow::bail!(
+                "cannot find the themes folder `{}` (from {}); pass --themes a folder of \
+                 theme folders, or leave --themes out to use the built-in themes",
+                dir.display(),
+                current_dir()
+            );
         }
         let configs = import_tenants(&store, sources).await?;
         let tenants: Vec<DemoTenant> = configs
