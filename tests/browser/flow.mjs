@@ -93,7 +93,7 @@ async function resetFlow(browser, t, withJs) {
   const before = await (await fetch(`${MAIL}?to=${encodeURIComponent(t.email)}`)).text();
   await page.fill('#email', t.email);
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  check(await page.$('body.pg-sent') !== null, `${tag}: "check your inbox" page`);
+  check(await page.$('body.pg-page-sent') !== null, `${tag}: "check your inbox" page`);
   await audit(page, `${tag}-2-sent`, withJs);
 
   const link = await lastLink(t.email, before);

@@ -149,12 +149,12 @@ pub struct DemoArgs {
     /// a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// The tenant YAML folder to import.
-    #[arg(long, default_value = "tenants")]
-    pub tenants: PathBuf,
-    /// The themes folder.
-    #[arg(long, default_value = "themes")]
-    pub themes: PathBuf,
+    /// A folder of tenant YAML files to import instead of the built-in example tenants.
+    #[arg(long)]
+    pub tenants: Option<PathBuf>,
+    /// A folder of theme folders laid over the built-in themes, file by file.
+    #[arg(long)]
+    pub themes: Option<PathBuf>,
     /// Use this client secret for every tenant's simulated provider instead of a random one
     /// (for tests that scan the output for it).
     #[arg(long, hide = true)]
@@ -165,8 +165,8 @@ impl Default for DemoArgs {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
-            tenants: PathBuf::from("tenants"),
-            themes: PathBuf::from("themes"),
+            tenants: None,
+            themes: None,
             provider_secret: None,
         }
     }

@@ -148,8 +148,8 @@ pub struct ServerConfig {
     pub trusted_proxies: TrustedProxies,
     /// Text or JSON logs.
     pub log_format: LogFormat,
-    /// The themes folder.
-    pub themes_dir: PathBuf,
+    /// A folder laid over the built-in themes; `None` serves the built-in themes alone.
+    pub themes_dir: Option<PathBuf>,
     /// Sender when a tenant names none; `None` derives one from the public host.
     pub mail_from: Option<String>,
     /// Serve Swagger UI at `/admin/docs`.
@@ -380,7 +380,22 @@ impl Merged<'_> {
         );
         let themes_dir = self
             .get("themes_dir", raw.themes_dir.clone())
-            .map_or_else(|| PathBuf::from("themes"), |(v, _)| PathBuf::from(v));
+            .and_then(|(v, origin)| {
+                let dir = PathBuf::from(&v);
+                if dir.is_dir() {
+                    Some(dir)
+                } else {
+                    problems.push(format!(
+                        "{origin}: the themes folder `{v}` does not exist here ({}); set \
+                         themes_dir (PASSGATE_THEMES_DIR) to a folder of theme folders, or \
+                         leave it unset to serve the built-in themes",
+                        std::env::current_dir()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_default()
+                    ));
+                    None
+                }
+            });
         let mail_from = self.get("mail_from", raw.mail_from.clone()).map(|(v, _)| v);
         let swagger_ui = parse_or(
             &mut problems,

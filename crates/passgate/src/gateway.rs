@@ -51,8 +51,8 @@ pub struct GatewayParts {
     pub trusted_proxies: TrustedProxies,
     /// Provider hosts allowed besides the platform domains (loopback only in the demo).
     pub provider_hosts: HostPolicy,
-    /// The themes folder.
-    pub themes_dir: PathBuf,
+    /// A folder laid over the built-in themes (`None`: the built-in themes alone).
+    pub themes_dir: Option<PathBuf>,
     /// Serve Swagger UI at `/admin/docs`.
     pub swagger_ui: bool,
     /// The Prometheus recorder; `None` serves no `/metrics`.
@@ -150,8 +150,11 @@ impl Gateway {
     /// Wires the parts. Fails when a theme is missing or any stored tenant's templates do not
     /// render in every locale it supports (style item 9: fail loudly at boot, not per user).
     pub async fn build(parts: GatewayParts) -> anyhow::Result<Self> {
-        let themes = Themes::load(&parts.themes_dir)
-            .with_context(|| format!("cannot load themes from {}", parts.themes_dir.display()))?;
+        let themes = match &parts.themes_dir {
+            None => Themes::builtin().context("cannot load the built-in themes")?,
+            Some(dir) => Themes::builtin_with_overrides(dir)
+                .with_context(|| format!("cannot load the themes folder {}", dir.display()))?,
+        };
         let themes = Arc::new(themes);
         check_stored_tenants(&parts.store, &themes).await?;
 

@@ -63,8 +63,9 @@ pub struct RawBranding {
     /// Text colour: `#rgb` or `#rrggbb`.
     #[schemars(regex(pattern = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"))]
     pub text_color: Option<String>,
-    /// Logo image, an `https://` URL.
-    #[schemars(regex(pattern = r"^https://"), length(max = 2048))]
+    /// Logo image: an `https://` URL, or a theme asset the gateway serves itself,
+    /// `/static/<theme>/<file>` (shown on pages; mails show the display name instead).
+    #[schemars(regex(pattern = r"^(https://|/static/)"), length(max = 2048))]
     pub logo_url: Option<String>,
     /// CSS font-family list, e.g. `Inter, sans-serif` (letters, digits, spaces, `,`, `-`, quotes).
     #[schemars(regex(pattern = r#"^[A-Za-z0-9 ,'"-]{1,200}$"#))]

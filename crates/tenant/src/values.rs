@@ -258,10 +258,18 @@ impl LogoUrl {
                 limits::MAX_URL_CHARS
             )));
         }
-        let url = Url::parse(raw)
-            .map_err(|e| ValueError::new(format!("{raw:?} is not an absolute URL ({e})")))?;
+        if raw.starts_with('/') {
+            return Self::gateway_asset(raw);
+        }
+        let url = Url::parse(raw).map_err(|e| {
+            ValueError::new(format!(
+                "{raw:?} is neither an absolute URL ({e}) nor a theme asset `/static/<theme>/<file>`"
+            ))
+        })?;
         if url.scheme() != "https" {
-            return Err(ValueError::new("the logo URL must start with https://"));
+            return Err(ValueError::new(
+                "the logo URL must start with https:// (or name a theme asset `/static/<theme>/<file>`)",
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(ValueError::new(
@@ -269,6 +277,33 @@ impl LogoUrl {
             ));
         }
         Ok(Self(url.to_string()))
+    }
+}
+
+impl LogoUrl {
+    /// A file the gateway serves from a theme's `static/` folder, written
+    /// `/static/<theme>/<file>`: plain segments only, so it cannot leave the folder.
+    fn gateway_asset(raw: &str) -> Result<Self, ValueError> {
+        let err = || {
+            ValueError::new(format!(
+                "{raw:?}: a theme asset is written /static/<theme>/<file> with letters, digits, '-', '_' and '.'"
+            ))
+        };
+        let rest = raw.strip_prefix("/static/").ok_or_else(err)?;
+        let segments: Vec<&str> = rest.split('/').collect();
+        let ok = segments.len() >= 2
+            && segments.iter().all(|s| {
+                !s.is_empty()
+                    && *s != "."
+                    && *s != ".."
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(err())
+        }
     }
 }
 

@@ -15,7 +15,9 @@ pub struct Branding {
     pub background_color: Option<String>,
     /// Body text colour (`--pg-text`).
     pub text_color: Option<String>,
-    /// An https logo; anything else is not rendered (no mixed content, no `data:` tricks).
+    /// An https logo, or a theme asset of this gateway written `/static/<theme>/<file>`
+    /// (pages only: a mail cannot load a relative path, so it shows the name instead);
+    /// anything else is not rendered (no mixed content, no `data:` tricks).
     pub logo_url: Option<String>,
     /// A CSS font-family list (`--pg-font`); themes ship system font stacks only.
     pub font_family: Option<String>,
@@ -29,7 +31,7 @@ pub(crate) struct BrandingView {
     /// `:root{…}` custom properties plus the custom CSS; `<` is CSS-escaped so the text
     /// can never close the `<style>` element. Marked safe in templates.
     pub css: String,
-    /// The logo URL, only when it is an https URL.
+    /// The logo URL: an https URL, or a gateway asset resolved under the static prefix.
     pub logo_url: Option<String>,
     /// Individual sanitized tokens, for emails (clients ignore CSS variables).
     pub primary_color: Option<String>,
@@ -39,8 +41,9 @@ pub(crate) struct BrandingView {
 }
 
 impl Branding {
-    /// The template view: sanitized tokens, the style text and the logo if https.
-    pub(crate) fn view(&self) -> BrandingView {
+    /// The template view: sanitized tokens, the style text and the logo if https or, when
+    /// `asset_prefix` (the pages' static prefix) is given, a gateway asset under it.
+    pub(crate) fn view(&self, asset_prefix: Option<&str>) -> BrandingView {
         let primary = self.primary_color.as_deref().and_then(safe_color);
         let background = self.background_color.as_deref().and_then(safe_color);
         let text = self.text_color.as_deref().and_then(safe_color);
@@ -63,11 +66,14 @@ impl Branding {
         }
         BrandingView {
             css,
-            logo_url: self
-                .logo_url
-                .as_deref()
-                .filter(|u| is_https(u))
-                .map(str::to_owned),
+            logo_url: self.logo_url.as_deref().and_then(|u| {
+                if is_https(u) {
+                    Some(u.to_owned())
+                } else {
+                    let asset = gateway_asset(u)?;
+                    asset_prefix.map(|prefix| format!("{}/{asset}", prefix.trim_end_matches('/')))
+                }
+            }),
             primary_color: primary,
             background_color: background,
             text_color: text,
@@ -95,7 +101,11 @@ impl Branding {
         {
             rejected.push("font_family");
         }
-        if self.logo_url.as_deref().is_some_and(|v| !is_https(v)) {
+        if self
+            .logo_url
+            .as_deref()
+            .is_some_and(|v| !is_https(v) && gateway_asset(v).is_none())
+        {
             rejected.push("logo_url");
         }
         rejected
@@ -136,6 +146,23 @@ pub(crate) fn escape_style_text(css: &str) -> String {
 /// An absolute `https` URL with a host.
 pub(crate) fn is_https(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
+}
+
+/// The `<theme>/<file>` part of a gateway asset reference `/static/<theme>/<file>`: plain
+/// path segments of letters, digits, `-`, `_` and `.`, none of them `.` or `..`.
+pub(crate) fn gateway_asset(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("/static/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    let ok = rest.len() <= 200
+        && segments.len() >= 2
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && *s != "."
+                && *s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
+    ok.then_some(rest)
 }
 
 /// An https URL, or http on a loopback host (local demo and tests).

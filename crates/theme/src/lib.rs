@@ -12,7 +12,9 @@
 //! config into [`PageContext`], [`EmailContext`], [`Branding`] and [`Messages`].
 //!
 //! # Layout
-//! - [`themes`]: [`Themes::load`], per-theme Tera instances with default fallback, assets.
+//! - [`themes`]: [`Themes::builtin`], [`Themes::load`], per-theme Tera instances with default
+//!   fallback, assets.
+//! - `builtin`: the shipped themes, compiled in (`include_bytes!`).
 //! - [`messages`]: catalogs, [`Messages`] (overrides → theme → default), placeholders.
 //! - [`render`]: [`Themes::render_page`], [`Themes::render_email`], the `t()` function.
 //! - [`check`]: [`Themes::check_tenant`], [`Themes::message_keys`], [`POLICY_KEYS`].
@@ -22,6 +24,7 @@
 //! - [`error`]: [`ThemeError`], [`MissingMessage`].
 
 pub mod branding;
+mod builtin;
 pub mod check;
 pub mod context;
 pub mod error;

@@ -197,7 +197,7 @@ fn base_context(theme: &str, messages: &Messages, display_name: &str) -> Context
 
 fn page_context(theme: &str, page: Page, ctx: &PageContext) -> Context {
     let mut context = base_context(theme, &ctx.messages, &ctx.display_name);
-    let brand = ctx.branding.view();
+    let brand = ctx.branding.view(Some(&ctx.static_prefix));
     context.insert_value("brand_css", Value::safe_string(&brand.css));
     context.insert("brand", &brand);
     context.insert("page", page.template().trim_end_matches(".html"));
@@ -245,7 +245,7 @@ fn page_context(theme: &str, page: Page, ctx: &PageContext) -> Context {
 
 fn email_context(theme: &str, ctx: &EmailContext) -> Context {
     let mut context = base_context(theme, &ctx.messages, &ctx.display_name);
-    context.insert("brand", &ctx.branding.view());
+    context.insert("brand", &ctx.branding.view(None));
     context.insert("action_url", &ctx.action_url);
     context.insert("code", &ctx.code);
     context.insert("expires_in_minutes", &ctx.expires_in_minutes);

@@ -1,4 +1,5 @@
-//! Loading every theme from disk once, at startup.
+//! Loading every theme once, at startup: the built-in ones compiled into the binary,
+//! optionally overlaid by an operator's folder, or (tests, tools) a folder alone.
 //!
 //! Each theme gets its own Tera instance holding the `default` theme's templates with the
 //! theme's own files laid over them by name. A theme that only ships `base.html` and CSS
@@ -45,18 +46,41 @@ pub struct Themes {
 
 impl Themes {
     /// Loads every `<dir>/<name>/` theme: templates (parsed now, so a syntax error fails
-    /// startup), message catalogs and static files. Requires a `default` theme.
+    /// startup), message catalogs and static files. Requires a `default` theme in `dir`.
     pub fn load(dir: &Path) -> Result<Self, ThemeError> {
+        let files = read_themes_dir(dir)?;
+        if !files.contains_key(DEFAULT_THEME) {
+            return Err(ThemeError::NoDefaultTheme(dir.to_path_buf()));
+        }
+        Self::build(&files)
+    }
+
+    /// The themes compiled into the binary (`default`, `bank`, `fitness`): nothing is read
+    /// from disk, so the gateway runs from any directory.
+    pub fn builtin() -> Result<Self, ThemeError> {
+        Self::build(&builtin_files())
+    }
+
+    /// The built-in themes with `dir` laid over them file by file: a file in
+    /// `<dir>/<theme>/` replaces the built-in file of the same path, and a folder of a new
+    /// name adds a theme. How an operator restyles Passgate without rebuilding it.
+    pub fn builtin_with_overrides(dir: &Path) -> Result<Self, ThemeError> {
+        let mut files = builtin_files();
+        for (theme, own) in read_themes_dir(dir)? {
+            files.entry(theme).or_default().extend(own);
+        }
+        Self::build(&files)
+    }
+
+    /// Parses every theme of `files`, each over the `default` theme's templates.
+    fn build(files: &BTreeMap<String, ThemeFiles>) -> Result<Self, ThemeError> {
         let mut sources = BTreeMap::new();
-        for entry in read_dir(dir)? {
-            if entry.is_dir() {
-                let name = file_name(&entry)?;
-                sources.insert(name, ThemeSources::read(&entry)?);
-            }
+        for (name, own) in files {
+            sources.insert(name.clone(), ThemeSources::from_files(own)?);
         }
         let default = sources
             .get(DEFAULT_THEME)
-            .ok_or_else(|| ThemeError::NoDefaultTheme(dir.to_path_buf()))?;
+            .ok_or_else(|| ThemeError::NoDefaultTheme(PathBuf::from("(built-in themes)")))?;
         let mut themes = BTreeMap::new();
         for (name, source) in &sources {
             let mut merged = default.templates.clone();
@@ -113,7 +137,63 @@ impl Themes {
     }
 }
 
-/// The raw files of one theme folder.
+/// One file of a theme before parsing: its bytes and where it came from (for errors).
+#[derive(Clone)]
+struct ThemeFile {
+    bytes: Vec<u8>,
+    origin: PathBuf,
+}
+
+/// A theme's files by path inside the theme (`templates/base.html`, `static/theme.css`).
+type ThemeFiles = BTreeMap<String, ThemeFile>;
+
+/// The compiled-in files, grouped by theme.
+fn builtin_files() -> BTreeMap<String, ThemeFiles> {
+    let mut files: BTreeMap<String, ThemeFiles> = BTreeMap::new();
+    for (path, bytes) in crate::builtin::FILES {
+        if let Some((theme, rest)) = path.split_once('/') {
+            files.entry(theme.to_owned()).or_default().insert(
+                rest.to_owned(),
+                ThemeFile {
+                    bytes: bytes.to_vec(),
+                    origin: PathBuf::from("(built-in)").join(path),
+                },
+            );
+        }
+    }
+    files
+}
+
+/// The `templates/`, `messages/` and `static/` files of every theme folder in `dir`.
+fn read_themes_dir(dir: &Path) -> Result<BTreeMap<String, ThemeFiles>, ThemeError> {
+    let mut themes = BTreeMap::new();
+    for entry in read_dir(dir)? {
+        if !entry.is_dir() {
+            continue;
+        }
+        let name = file_name(&entry)?;
+        let mut files = ThemeFiles::new();
+        for folder in ["templates", "messages", "static"] {
+            for (rel, path) in walk(&entry.join(folder))? {
+                let bytes = fs::read(&path).map_err(|source| ThemeError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                files.insert(
+                    format!("{folder}/{rel}"),
+                    ThemeFile {
+                        bytes,
+                        origin: path,
+                    },
+                );
+            }
+        }
+        themes.insert(name, files);
+    }
+    Ok(themes)
+}
+
+/// The parsed-enough files of one theme.
 struct ThemeSources {
     templates: BTreeMap<String, String>,
     catalogs: BTreeMap<String, Value>,
@@ -121,30 +201,31 @@ struct ThemeSources {
 }
 
 impl ThemeSources {
-    fn read(dir: &Path) -> Result<Self, ThemeError> {
+    fn from_files(files: &ThemeFiles) -> Result<Self, ThemeError> {
         let mut templates = BTreeMap::new();
-        for (name, path) in walk(&dir.join("templates"))? {
-            if name.ends_with(".html") || name.ends_with(".txt") {
-                templates.insert(name, read_text(&path)?);
-            }
-        }
         let mut catalogs = BTreeMap::new();
-        for (name, path) in walk(&dir.join("messages"))? {
-            if let Some(locale) = name.strip_suffix(".yaml") {
-                catalogs.insert(locale.to_owned(), parse_catalog(&path, &read_text(&path)?)?);
-            }
-        }
         let mut assets = BTreeMap::new();
-        for (name, path) in walk(&dir.join("static"))? {
-            let bytes = fs::read(&path).map_err(|source| ThemeError::Io { path, source })?;
-            let content_type = content_type(&name);
-            assets.insert(
-                name,
-                Asset {
-                    content_type,
-                    bytes,
-                },
-            );
+        for (rel, file) in files {
+            if let Some(name) = rel.strip_prefix("templates/") {
+                if name.ends_with(".html") || name.ends_with(".txt") {
+                    templates.insert(name.to_owned(), text(file)?);
+                }
+            } else if let Some(name) = rel.strip_prefix("messages/") {
+                if let Some(locale) = name.strip_suffix(".yaml") {
+                    catalogs.insert(
+                        locale.to_owned(),
+                        parse_catalog(&file.origin, &text(file)?)?,
+                    );
+                }
+            } else if let Some(name) = rel.strip_prefix("static/") {
+                assets.insert(
+                    name.to_owned(),
+                    Asset {
+                        content_type: content_type(name),
+                        bytes: file.bytes.clone(),
+                    },
+                );
+            }
         }
         Ok(Self {
             templates,
@@ -152,6 +233,14 @@ impl ThemeSources {
             assets,
         })
     }
+}
+
+/// A template or catalog as UTF-8 text.
+fn text(file: &ThemeFile) -> Result<String, ThemeError> {
+    String::from_utf8(file.bytes.clone()).map_err(|e| ThemeError::Io {
+        path: file.origin.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })
 }
 
 fn build_tera(theme: &str, templates: &BTreeMap<String, String>) -> Result<Tera, ThemeError> {
@@ -221,13 +310,6 @@ fn file_name(path: &Path) -> Result<String, ThemeError> {
     } else {
         Err(ThemeError::InvalidName(name.to_owned()))
     }
-}
-
-fn read_text(path: &Path) -> Result<String, ThemeError> {
-    fs::read_to_string(path).map_err(|source| ThemeError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 fn content_type(name: &str) -> &'static str {

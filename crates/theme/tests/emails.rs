@@ -49,7 +49,7 @@ fn theme_colours_apply_when_the_tenant_sets_none() {
     let themes = themes();
     for (theme, colour) in [
         ("default", "#2f5bea"),
-        ("fitness", "#2f5bea"),
+        ("fitness", "#c6ff3d"),
         ("bank", "#0b2545"),
     ] {
         let mail = themes
@@ -61,6 +61,28 @@ fn theme_colours_apply_when_the_tenant_sets_none() {
             "{theme}"
         );
     }
+}
+
+#[test]
+fn the_fitness_mail_keeps_dark_text_on_its_white_card_whatever_the_page_text_colour() {
+    let themes = themes();
+    let mut ctx = email(&themes, "fitness", "en");
+    // FitLife's light text for its dark pages: 1.07:1 on a white card.
+    ctx.branding.text_color = Some("#f5f7fa".into());
+    ctx.branding.primary_color = Some("#ff7a45".into());
+    let mail = themes
+        .render_email("fitness", Email::ResetLink, &ctx)
+        .unwrap();
+    assert!(!mail.html.contains("#f5f7fa"), "{}", mail.html);
+    assert!(mail.html.contains("background-color: #ffffff"));
+    // The orange button carries the theme's dark label, not white (2.59:1).
+    let button = mail.html.find("background-color: #ff7a45").unwrap();
+    let style_end = mail.html[button..].find('"').unwrap() + button;
+    assert!(
+        mail.html[button..style_end].contains("color: #0b0d12"),
+        "{}",
+        &mail.html[button..style_end]
+    );
 }
 
 #[test]

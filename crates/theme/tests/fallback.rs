@@ -156,3 +156,28 @@ fn format_outside_templates_reports_a_missing_key_too() {
 fn locales_are_the_union_of_theme_and_default_catalogs() {
     assert_eq!(themes().locales("bank"), ["de", "en", "es", "fr"]);
 }
+
+#[test]
+fn the_built_in_themes_need_no_folder_and_an_override_folder_lays_files_over_them() {
+    let builtin = passgate_theme::Themes::builtin().unwrap();
+    assert_eq!(
+        builtin.names().collect::<Vec<_>>(),
+        ["bank", "default", "fitness"]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("bank/static")).unwrap();
+    std::fs::write(dir.path().join("bank/static/theme.css"), "body{}").unwrap();
+    std::fs::create_dir_all(dir.path().join("mine/static")).unwrap();
+    std::fs::write(dir.path().join("mine/static/extra.css"), "p{}").unwrap();
+    let themes = passgate_theme::Themes::builtin_with_overrides(dir.path()).unwrap();
+    assert_eq!(themes.asset("bank", "theme.css").unwrap().bytes, b"body{}");
+    // Files the folder does not override stay the built-in ones.
+    assert_eq!(
+        themes.asset("default", "theme.css").unwrap().bytes,
+        builtin.asset("default", "theme.css").unwrap().bytes
+    );
+    assert!(themes.has_theme("mine"));
+    assert_eq!(themes.asset("mine", "extra.css").unwrap().bytes, b"p{}");
+    let err = passgate_theme::Themes::builtin_with_overrides(&dir.path().join("nope")).unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{THEMES, page, themes};
-use passgate_theme::{Branding, FieldError, Page, ThemeError};
+use passgate_theme::{Branding, FieldError, Page, ThemeError, Themes};
 
 #[test]
 fn nonce_goes_on_the_style_and_script_elements_only() {
@@ -163,6 +163,55 @@ fn logo_is_shown_only_for_https_urls() {
             !shown,
             "{url}: name instead"
         );
+    }
+}
+
+#[test]
+fn a_gateway_asset_logo_is_served_under_the_static_prefix_on_pages_only() {
+    let themes = themes();
+    for (url, src) in [
+        (
+            "/static/default/logos/acme-shop.svg",
+            Some("/static/9.9.9/default/logos/acme-shop.svg"),
+        ),
+        ("/static/../secrets", None),
+        ("/static/default/../../x.svg", None),
+        ("/static//x.svg", None),
+        ("/etc/passwd", None),
+        ("/static/x.svg\"><script>", None),
+    ] {
+        let mut ctx = page(&themes, "bank", "en");
+        ctx.static_prefix = "/static/9.9.9".into();
+        ctx.branding.logo_url = Some(url.into());
+        let html = themes.render_page("bank", Page::Request, &ctx).unwrap();
+        match src {
+            Some(src) => assert!(html.contains(&format!("src=\"{src}\"")), "{url}: {html}"),
+            None => assert!(!html.contains("<img class=\"pg-logo\""), "{url}"),
+        }
+        assert_eq!(
+            ctx.branding.rejected_fields().is_empty(),
+            src.is_some(),
+            "{url}"
+        );
+    }
+    // A mail cannot load a relative path: it shows the name.
+    let mut mail = common::email(&themes, "default", "en");
+    mail.branding.logo_url = Some("/static/default/logos/acme-shop.svg".into());
+    let rendered = themes
+        .render_email("default", passgate_theme::Email::ResetLink, &mail)
+        .unwrap();
+    assert!(!rendered.html.contains("<img"), "{}", rendered.html);
+}
+
+#[test]
+fn the_demo_logos_are_built_in_svg_assets() {
+    let themes = Themes::builtin().unwrap();
+    for name in ["acme-shop", "fitlife", "northbank"] {
+        let asset = themes
+            .asset("bank", &format!("logos/{name}.svg"))
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(asset.content_type, "image/svg+xml");
+        assert!(asset.bytes.starts_with(b"<svg"), "{name}");
     }
 }
 

@@ -349,7 +349,7 @@ async fn without_a_redirect_uri_the_success_page_is_shown() {
         )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("pg-success"), "{}", done.body);
+    assert!(done.body.contains("pg-page-success"), "{}", done.body);
     assert_eq!(h.password_patches(), 1);
 }
 

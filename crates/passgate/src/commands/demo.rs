@@ -1,8 +1,10 @@
 //! `passgate demo` (and `cargo run` with no arguments): the whole product in one process, for
 //! a first look and for the README's examples.
 //!
-//! - SQLite in a fresh temporary directory, migrated; the example tenants in `tenants/`
-//!   imported through the store's import (the same path as `passgate tenant import`).
+//! - SQLite in a fresh temporary directory, migrated; the example tenants (compiled in, or
+//!   the folder given with `--tenants`) imported through the store's import (the same path
+//!   as `passgate tenant import`). Themes are the built-in ones unless `--themes` lays a
+//!   folder over them, so the binary runs from any directory.
 //! - The Auth0/Janrain simulator embedded on a free loopback port, with one seeded user per
 //!   tenant and one machine-to-machine client per tenant; each tenant is bound to it
 //!   (Janrain-mode tenants to its Janrain endpoints, the others to its Auth0 endpoints) with a
@@ -111,7 +113,22 @@ impl Demo {
             .await
             .context("cannot migrate the demo database")?;
 
-        let configs = import_tenants(&store, &args.tenants).await?;
+        let sources = match &args.tenants {
+            Some(dir) => read_tenant_folder(dir)?,
+            None => EXAMPLE_TENANTS
+                .iter()
+                .map(|(name, text)| (format!("(built-in) tenants/{name}"), (*text).to_owned()))
+                .collect(),
+        };
+        if let Some(dir) = args.themes.as_ref().filter(|d| !d.is_dir()) {
+            anyhow::bail!(
+                "cannot find the themes folder `{}` (from {}); pass --themes a folder of \
+                 theme folders, or leave --themes out to use the built-in themes",
+                dir.display(),
+                current_dir()
+            );
+        }
+        let configs = import_tenants(&store, sources).await?;
         let tenants: Vec<DemoTenant> = configs
             .into_iter()
             .map(|config| DemoTenant {
@@ -248,20 +265,72 @@ fn mode_note(config: &TenantConfig) -> String {
     }
 }
 
-/// Imports every `*.yaml`/`*.yml` in `dir` in one transaction; every problem at once.
-async fn import_tenants(store: &Store, dir: &Path) -> anyhow::Result<Vec<TenantConfig>> {
+/// The example tenants of the repository's `tenants/` folder, compiled in (a test keeps
+/// this list equal to the folder).
+const EXAMPLE_TENANTS: [(&str, &str); 3] = [
+    (
+        "acme-shop.yaml",
+        include_str!("../../../../tenants/acme-shop.yaml"),
+    ),
+    (
+        "fitlife.yaml",
+        include_str!("../../../../tenants/fitlife.yaml"),
+    ),
+    (
+        "northbank.yaml",
+        include_str!("../../../../tenants/northbank.yaml"),
+    ),
+];
+
+/// The current directory for messages about relative paths.
+fn current_dir() -> String {
+    std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "an unknown directory".into())
+}
+
+/// Every `*.yaml`/`*.yml` in `dir` as (file name for messages, text), sorted by name.
+fn read_tenant_folder(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list the tenants folder {}", dir.display()))?
+        .with_context(|| {
+            format!(
+                "cannot list the tenants folder `{}` (from {}); pass --tenants a folder of \
+                 tenant YAML files, or leave --tenants out to use the built-in example tenants",
+                dir.display(),
+                current_dir()
+            )
+        })?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "no tenant files (*.yaml) in `{}`; pass --tenants a folder of tenant YAML files, \
+             or leave --tenants out to use the built-in example tenants",
+            dir.display()
+        );
+    }
+    files
+        .iter()
+        .map(|file| {
+            let name = file.display().to_string();
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
+            Ok((name, text))
+        })
+        .collect()
+}
+
+/// Imports every tenant document in one transaction; every problem at once.
+async fn import_tenants(
+    store: &Store,
+    sources: Vec<(String, String)>,
+) -> anyhow::Result<Vec<TenantConfig>> {
     let mut items = Vec::new();
     let mut configs = Vec::new();
     let mut problems = Vec::new();
-    for file in &files {
-        let name = file.display().to_string();
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
+    for (name, text) in sources {
         match parse_tenant_yaml(&name, &text) {
             Ok(valid) => {
                 items.push(TenantImport {
@@ -282,9 +351,6 @@ async fn import_tenants(store: &Store, dir: &Path) -> anyhow::Result<Vec<TenantC
     }
     if !problems.is_empty() {
         anyhow::bail!("invalid tenant files:\n  {}", problems.join("\n  "));
-    }
-    if items.is_empty() {
-        anyhow::bail!("no tenant files in {}", dir.display());
     }
     store
         .import_tenants(items, "demo", SystemClock.now())
@@ -404,5 +470,32 @@ mod tests {
         };
         assert_eq!(args.listen, DemoArgs::default().listen);
         assert_eq!(args.tenants, DemoArgs::default().tenants);
+        assert_eq!(
+            args.tenants, None,
+            "the built-in example tenants by default"
+        );
+        assert_eq!(args.themes, None, "the built-in themes by default");
+    }
+
+    #[test]
+    fn the_compiled_in_examples_are_exactly_the_tenants_folder() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants");
+        let mut on_disk: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_str().unwrap().to_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        on_disk.sort();
+        let built: Vec<(String, String)> = super::EXAMPLE_TENANTS
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        assert_eq!(on_disk, built, "update EXAMPLE_TENANTS in demo.rs");
     }
 }

@@ -55,10 +55,15 @@ impl RunningDemo {
     /// Starts `passgate demo --listen 127.0.0.1:0 EXTRA…` with `env`, and waits for its
     /// welcome text.
     pub fn start(extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_in(&workspace_root(), extra, env)
+    }
+
+    /// [`RunningDemo::start`] with `dir` as the current directory.
+    pub fn start_in(dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
             .args(["demo", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .current_dir(workspace_root())
+            .current_dir(dir)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -5,6 +5,7 @@
 //! wrong (a default stands in), so later sections are still checked; the caller discards
 //! the result when any error was recorded.
 
+mod contrast;
 mod css;
 mod policy;
 
@@ -148,6 +149,7 @@ pub(crate) fn tenant(
         None => ThemeName::default(),
     };
     let branding = raw.branding.map(|b| branding(c, b)).unwrap_or_default();
+    contrast::check(c, theme.as_str(), &branding);
     let locales = locales(c, raw.locales);
     let messages = messages(c, raw.messages, &locales);
     let password_policy = policy::policy(c, raw.password_policy);
