@@ -1,4 +1,5 @@
 //! Security checklist C (items 19–23): rate limits and anti-automation.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
