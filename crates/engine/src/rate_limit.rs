@@ -119,8 +119,10 @@ pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, Eng
 
 /// Counts one completion attempt with the usable token or flow `row`; `false` when over.
 /// Refusals already kill a token after `redeem_max_refusals`, but concurrent attempts all
-/// pass verification before any of them is refused: this atomic count caps a burst too
-/// (twice the refusal limit per hour, so retries through a provider outage still fit).
+/// pass verification before any of them is refused: this atomic count caps a burst too.
+/// Five times the refusal limit per hour: retries through a provider outage still fit, and
+/// so does a burst of duplicate submissions (50 at the default), which must still see
+/// "invalid link" after the one that wins (item 6), not "throttled".
 pub(crate) async fn hit_redeem_token(
     inner: &Inner,
     tenant: &TenantId,
@@ -130,7 +132,7 @@ pub(crate) async fn hit_redeem_token(
         tenant_id: Some(tenant.clone()),
         key: format!("redeem:token:{}", row.to_hex()),
     };
-    let limit = inner.settings.redeem_max_refusals.saturating_mul(2);
+    let limit = inner.settings.redeem_max_refusals.saturating_mul(5);
     let decision = inner
         .store
         .hit(&bucket, TimeDelta::hours(1), limit, inner.clock.now())
