@@ -4,8 +4,8 @@
 //! Request step (item 19): per client IP, per tenant + account, per tenant overall; the
 //! values come from the tenant YAML, which the tenant crate already caps at the platform
 //! ceilings. The account bucket's key is an HMAC of the lowercased email, never the email.
-//! Completion step (item 20): per client IP across tenants and per tenant overall; wrong codes
-//! and refused passwords are counted on the token or flow itself.
+//! Completion step (item 20): per client IP across tenants, per token, and per tenant
+//! overall; wrong codes and refused passwords are also counted on the token or flow itself.
 //!
 //! Every per-IP bucket keys on [`rate_key`] (an IPv6 client is its /64). A shared bucket (the
 //! tenant's) only counts what the narrower buckets let through, so one client cannot fill it
@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 
 use chrono::TimeDelta;
-use passgate_store::{RateBucket, RateLimitRepo};
+use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest};
 use passgate_tenant::{RateLimits, TenantId};
 
 use crate::{client_ip::rate_key, engine::Inner, error::EngineError};
@@ -113,6 +113,29 @@ pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, Eng
             inner.settings.redeem_per_ip_per_hour,
             inner.clock.now(),
         )
+        .await?;
+    Ok(decision.allowed)
+}
+
+/// Counts one completion attempt with the usable token or flow `row`; `false` when over.
+/// Refusals already kill a token after `redeem_max_refusals`, but concurrent attempts all
+/// pass verification before any of them is refused: this atomic count caps a burst too.
+/// Five times the refusal limit per hour: retries through a provider outage still fit, and
+/// so does a burst of duplicate submissions (50 at the default), which must still see
+/// "invalid link" after the one that wins (item 6), not "throttled".
+pub(crate) async fn hit_redeem_token(
+    inner: &Inner,
+    tenant: &TenantId,
+    row: &Sha256Digest,
+) -> Result<bool, EngineError> {
+    let bucket = RateBucket {
+        tenant_id: Some(tenant.clone()),
+        key: format!("redeem:token:{}", row.to_hex()),
+    };
+    let limit = inner.settings.redeem_max_refusals.saturating_mul(5);
+    let decision = inner
+        .store
+        .hit(&bucket, TimeDelta::hours(1), limit, inner.clock.now())
         .await?;
     Ok(decision.allowed)
 }

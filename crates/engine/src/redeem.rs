@@ -138,8 +138,7 @@ impl Engine {
                         trace.client = Some(verified.row.client_id.clone());
                         trace.user_id = Some(verified.row.user_id.clone());
                         trace.row = Some(verified.row.hash);
-                        match rate_limit::hit_redeem_tenant(inner, &verified.tenant.config.id).await
-                        {
+                        match self.hit_shared_buckets(&verified).await {
                             Ok(true) => Step::Verified(Box::new(verified)),
                             Ok(false) => {
                                 trace.outcome = "throttled";
@@ -191,6 +190,20 @@ impl Engine {
             })
             .await;
         result
+    }
+
+    /// The token's bucket, then — only for an attempt it let through — the tenant's: one
+    /// token (however many addresses it comes from) spends a bounded share of the tenant's.
+    async fn hit_shared_buckets(
+        &self,
+        verified: &crate::flow::Verified,
+    ) -> Result<bool, crate::error::EngineError> {
+        let inner = &self.inner;
+        let tenant = &verified.tenant.config.id;
+        if !rate_limit::hit_redeem_token(inner, tenant, &verified.row.hash).await? {
+            return Ok(false);
+        }
+        rate_limit::hit_redeem_tenant(inner, tenant).await
     }
 
     /// Counts a refused password against its token or flow; the refusal that reaches

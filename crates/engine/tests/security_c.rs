@@ -1,4 +1,5 @@
 //! Security checklist C (items 19–23): rate limits and anti-automation.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -316,6 +317,44 @@ async fn c23_one_client_with_one_token_cannot_spend_the_tenants_redemption_budge
         .await
         .expect("the victim's completion is not throttled");
     assert_eq!(h.password_patches(), 1);
+}
+
+#[tokio::test]
+async fn c23_a_concurrent_burst_with_one_token_spends_a_bounded_share() {
+    // Concurrent attempts all pass verification before any is refused, so the refusal count
+    // alone cannot cap a burst: the token's own bucket (five times the refusal limit) does.
+    let h = Harness::build(&[tenant_yaml("acme", "hosted", "link", "en", "")], |s| {
+        s.redeem_per_tenant_per_minute = 60;
+    })
+    .await;
+    h.sim.seed_user(&passgate_idp_sim::SeedUser {
+        email: "grace@example.com".into(),
+        user_id: None,
+        connection: None,
+        name: Some("Grace Hopper".into()),
+        blocked: false,
+        email_verified: true,
+        password: Some("her old password 1906".into()),
+    });
+    h.request("ada@example.com").await;
+    h.drain().await;
+    let own = h.last_token();
+    let burst = (0..120).map(|i| {
+        let mut input = h.complete_input(Credential::Link { token: own.clone() }, "short");
+        input.client_ip = ip(&format!("2001:db8:{i:x}::1"));
+        h.engine.complete_reset(input)
+    });
+    let answers = futures::future::join_all(burst).await;
+    let through = answers
+        .iter()
+        .filter(|a| !matches!(a, Err(CompleteError::Throttled)))
+        .count();
+    println!("burst of 120: {through} not throttled");
+    h.request("grace@example.com").await;
+    h.drain().await;
+    h.complete_link(&h.last_token(), PASSWORD)
+        .await
+        .expect("the victim's completion is not throttled");
 }
 
 #[tokio::test]

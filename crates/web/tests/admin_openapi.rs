@@ -125,3 +125,93 @@ async fn swagger_ui_can_be_turned_off() {
         .await
         .assert_status(poem::http::StatusCode::NOT_FOUND);
 }
+
+/// The admin routes of `h` behind the gateway's security headers, as served.
+fn with_headers(
+    h: &admin_common::Harness,
+) -> poem::test::TestClient<poem::endpoint::BoxEndpoint<'static>> {
+    use poem::EndpointExt as _;
+    let settings = std::sync::Arc::new(passgate_web::WebSettings::new("http://localhost"));
+    let app = poem::Route::new()
+        .nest("/admin", passgate_web::admin::routes(h.state.clone()))
+        .around(move |next, req| {
+            passgate_web::security::headers::around(std::sync::Arc::clone(&settings), next, req)
+        })
+        .map_to_response()
+        .boxed();
+    poem::test::TestClient::new(app)
+}
+
+fn header(resp: &poem::test::TestResponse, name: &str) -> String {
+    resp.0
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn swagger_ui_is_self_hosted_under_a_csp_that_allows_exactly_its_files() {
+    let h = harness().await;
+    let client = with_headers(&h);
+    let resp = client.get("/admin/docs").send().await;
+    resp.assert_status_is_ok();
+    let csp = header(&resp, "content-security-policy");
+    let html = resp.0.into_body().into_string().await.unwrap();
+    let directive = |name: &str| {
+        csp.split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with(&format!("{name} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(directive("script-src"), "script-src 'self'", "{csp}");
+    assert_eq!(directive("style-src"), "style-src 'self'", "{csp}");
+    assert_eq!(directive("connect-src"), "connect-src 'self'", "{csp}");
+    assert_eq!(
+        directive("frame-ancestors"),
+        "frame-ancestors 'none'",
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    // Nothing inline for 'self' to miss: every script is a file, no <style> element.
+    assert!(!html.contains("<style"), "{html}");
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert_eq!(scripts.len(), 2, "{html}");
+    let mut files: Vec<(String, &str)> = Vec::new();
+    for tag in scripts {
+        assert!(
+            tag.starts_with(" src=\"/admin/docs/"),
+            "inline script: {tag}"
+        );
+        let src = tag[" src=\"".len()..].split('"').next().unwrap();
+        assert!(tag.contains("></script>"), "{tag}");
+        files.push((src.to_owned(), "text/javascript; charset=utf-8"));
+    }
+    let css = html.split("rel=\"stylesheet\" href=\"").nth(1).unwrap();
+    files.push((
+        css.split('"').next().unwrap().to_owned(),
+        "text/css; charset=utf-8",
+    ));
+    for (path, content_type) in &files {
+        let resp = client.get(path).send().await;
+        resp.assert_status_is_ok();
+        assert_eq!(&header(&resp, "content-type"), content_type, "{path}");
+        let body = resp.0.into_body().into_string().await.unwrap();
+        assert!(body.len() > 20, "{path}");
+    }
+    let bundle = client.get("/admin/docs/swagger-ui-bundle.js").send().await;
+    let bundle = bundle.0.into_body().into_string().await.unwrap();
+    assert!(bundle.contains("SwaggerUIBundle"), "the real bundle");
+    let init = client.get("/admin/docs/init.js").send().await;
+    let init = init.0.into_body().into_string().await.unwrap();
+    assert!(init.contains("'/admin/openapi.json'"), "{init}");
+    // Everything else keeps the strict page policy.
+    let spec = client.get("/admin/openapi.json").send().await;
+    let strict = header(&spec, "content-security-policy");
+    assert!(strict.contains("connect-src 'none'"), "{strict}");
+    assert!(strict.contains("script-src 'nonce-"), "{strict}");
+}

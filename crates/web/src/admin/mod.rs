@@ -24,6 +24,7 @@
 //! - [`audit`]: audit log and per-day reset statistics.
 //! - [`tags`], [`views`], [`yaml_body`], [`strict`]: OpenAPI tags, shared bodies, the YAML
 //!   payload, strict JSON strings.
+//! - `docs`: Swagger UI, self-hosted under its own CSP.
 //! - `guard`: the middleware that turns every error into problem+json and audits 401s.
 
 pub mod audit;
@@ -31,6 +32,7 @@ pub mod auth;
 pub mod checks;
 pub mod config;
 pub mod document;
+mod docs;
 pub mod grants;
 mod guard;
 pub mod keys;
@@ -100,7 +102,8 @@ pub fn routes(state: AdminState) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let mut route = Route::new().at("/openapi.json", spec);
     if state.settings().swagger_ui {
-        route = route.nest("/docs", api.swagger_ui());
+        let assets = docs::SwaggerAssets::from_page(&api.swagger_ui_html());
+        route = route.nest("/docs", docs::routes(assets));
     }
     let route = route.nest("/v1", api);
     guard::Guard::new(route, state)

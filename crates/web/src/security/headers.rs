@@ -59,6 +59,13 @@ pub fn page_csp(nonce: &str, extra: &CspSources) -> String {
     )
 }
 
+/// The CSP of Swagger UI at `/admin/docs` (its page sets it itself): scripts, styles and
+/// fetches from this origin only — "Try it out" calls the admin API — images also as
+/// `data:` (Swagger UI's icons); no inline code, no other origin, no framing.
+pub const ADMIN_DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+     base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
+
 /// The CSP of the rule worker's own script: it may compile the tenant's rule
 /// (`new Function`) and nothing else — no network, no imports.
 pub const WORKER_CSP: &str = "default-src 'none'; script-src 'unsafe-eval'; base-uri 'none'; \
