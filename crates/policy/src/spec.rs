@@ -104,16 +104,32 @@ pub struct RegexRule {
 }
 
 /// The tenant's JavaScript rule: `function validate(password, ctx)` returning message keys
-/// or `{key, params}` objects.
+/// or `{key, params}` objects whose params are among [`ScriptRule::params`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptRule {
+    /// The tenant the script belongs to. Part of every cache key and the unit of the
+    /// script pool's fair share: two tenants with the same script share nothing.
+    pub tenant: String,
     /// The script source.
     pub source: String,
+    /// The parameter names a returned violation may carry, each with the literal values
+    /// it may take (declared in the tenant's YAML). Anything else fails closed.
+    pub params: Vec<ScriptParam>,
     /// Passwords with the violation codes they must produce; run at validation time so a
     /// broken rule cannot be published.
     pub examples: Vec<ScriptExample>,
     /// Sandbox limits for this script.
     pub limits: ScriptLimits,
+}
+
+/// A parameter a script's violations may carry, with every value it may take: literals the
+/// tenant's YAML declares, so no value a script computes can reach a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptParam {
+    /// Placeholder name (`max` for `{max}`).
+    pub name: String,
+    /// The allowed values, as the text a message shows (`3`, `"Q1 2026"`).
+    pub values: Vec<String>,
 }
 
 /// One example of a script rule: a password and the exact set of codes `check` must return.

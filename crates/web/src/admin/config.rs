@@ -13,7 +13,9 @@
 
 use chrono::{DateTime, Utc};
 use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
-use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml};
+use passgate_tenant::{
+    ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml_for,
+};
 use passgate_theme::ThemeError;
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -165,7 +167,7 @@ pub fn check_document(
     yaml: &str,
 ) -> Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>> {
     let source = format!("{tenant}.yaml");
-    let validated = parse_tenant_yaml(&source, yaml).map_err(|errors| {
+    let validated = parse_tenant_yaml_for(tenant, &source, yaml).map_err(|errors| {
         errors
             .problems
             .iter()
