@@ -144,8 +144,9 @@ pub struct ScriptExample {
 /// Sandbox limits for one script. The tenant crate keeps them within platform ceilings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptLimits {
-    /// CPU-time budget per evaluation (of the worker thread), in milliseconds; one-off runs
-    /// (the top level, compile-time examples) get at least one second.
+    /// CPU-time budget per evaluation (of the worker thread), in milliseconds, covering the
+    /// fresh context's top level and the call; at compile time the load and all examples
+    /// share one document budget instead (`DOCUMENT_CPU`).
     pub timeout_ms: u64,
     /// Heap cap of the script runtime, in bytes.
     pub memory_bytes: usize,
