@@ -141,7 +141,9 @@ fn spec(
         }]
     };
     let script = (!source.is_empty()).then(|| ScriptRule {
+        tenant: "fuzz".to_owned(),
         source: source.to_owned(),
+        params: Vec::new(),
         examples: examples
             .lines()
             .map(|line| {

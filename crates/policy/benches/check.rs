@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use passgate_policy::{
-    CheckContext, CompiledPolicy, LocalScript, PolicySpec, ScriptLimits, ScriptRule, check,
+    CheckContext, CompiledPolicy, LocalScript, PolicySpec, ScriptLimits, ScriptParam, ScriptRule,
+    check,
 };
 
 /// A realistic tenant rule: a few regexes and a loop.
@@ -49,7 +50,12 @@ fn ctx() -> CheckContext {
 
 fn script(source: &str) -> ScriptRule {
     ScriptRule {
+        tenant: "bench".to_owned(),
         source: source.to_owned(),
+        params: vec![ScriptParam {
+            name: "example".to_owned(),
+            values: vec!["1999".to_owned()],
+        }],
         examples: Vec::new(),
         limits: ScriptLimits::default(),
     }
@@ -113,16 +119,26 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("js");
     let limits = ScriptLimits::default();
-    match LocalScript::load(RULE, limits) {
+    let rule = script(RULE);
+    match LocalScript::load(&rule) {
         Ok(local) => {
-            group.bench_function("warm_call_in_engine", |b| {
+            // Every call builds a fresh context, runs the prelude and the top level again.
+            group.bench_function("warm_call_fresh_state_in_engine", |b| {
                 b.iter(|| local.call(black_box(PASSWORD), &ctx, limits.timeout_ms))
+            });
+            // As on a worker: the collector frees the dropped context after each call.
+            group.bench_function("warm_call_fresh_state_and_gc_in_engine", |b| {
+                b.iter(|| {
+                    let keys = local.call(black_box(PASSWORD), &ctx, limits.timeout_ms);
+                    local.collect_garbage();
+                    keys
+                })
             });
         }
         Err(reason) => panic!("bench rule must load: {reason}"),
     }
     group.bench_function("load_in_engine", |b| {
-        b.iter(|| LocalScript::load(black_box(RULE), limits).is_ok())
+        b.iter(|| LocalScript::load(black_box(&rule)).is_ok())
     });
     // A new source each time, so the worker cache cannot answer: a real compile of a new
     // config version (runtime, context, prelude, script, round trip to a worker).
@@ -194,11 +210,12 @@ fn cpu_report(_: &mut Criterion) {
         ..PolicySpec::default()
     });
     let limits = ScriptLimits::default();
-    let Ok(local) = LocalScript::load(RULE, limits) else {
+    let rule = script(RULE);
+    let Ok(local) = LocalScript::load(&rule) else {
         panic!("bench rule must load")
     };
     println!(
-        "memory of one loaded script (QuickJS malloc_size): {} bytes",
+        "memory of one script runtime (QuickJS malloc_size): {} bytes",
         local.memory_used()
     );
     cpu_per_iteration("check/builtin_rules_16_chars", || {
@@ -217,15 +234,23 @@ fn cpu_report(_: &mut Criterion) {
     cpu_per_iteration("check/whole_zxcvbn_and_js_16_chars", || {
         black_box(check(&whole, black_box(PASSWORD), &ctx));
     });
-    cpu_per_iteration("js/warm_call_in_engine", || {
+    cpu_per_iteration("js/warm_call_fresh_state_in_engine", || {
         black_box(
             local
                 .call(black_box(PASSWORD), &ctx, limits.timeout_ms)
                 .is_ok(),
         );
     });
+    cpu_per_iteration("js/warm_call_fresh_state_and_gc_in_engine", || {
+        black_box(
+            local
+                .call(black_box(PASSWORD), &ctx, limits.timeout_ms)
+                .is_ok(),
+        );
+        local.collect_garbage();
+    });
     cpu_per_iteration("js/load_in_engine", || {
-        black_box(LocalScript::load(black_box(RULE), limits).is_ok());
+        black_box(LocalScript::load(black_box(&rule)).is_ok());
     });
 }
 

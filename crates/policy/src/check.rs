@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::blocklist::is_common;
 use crate::compiled::CompiledPolicy;
-use crate::script::{Budget, ScriptInput};
+use crate::script::{Budget, ScriptError, ScriptInput};
 use crate::spec::{CharacterClass, PROVIDER_MAX_BYTES};
 use crate::violation::{PersonalInfoField, Violation};
 
@@ -106,15 +106,23 @@ pub fn check(policy: &CompiledPolicy, candidate: &str, ctx: &CheckContext) -> Ve
     check_with(policy, candidate, ctx, Budget::PerCall).0
 }
 
-/// [`check`] with the script running under `budget` (examples get a one-off budget); also
-/// returns the CPU time the script's call used (zero without a script, or for a call too
-/// short for the interrupt to poll).
+/// What the script did in one [`check_with`]: its CPU time (zero without a script, or for a
+/// call too short for the interrupt to poll) and, when it failed, why (for compile-time
+/// examples only: the engine message may quote the password).
+#[derive(Debug, Default)]
+pub(crate) struct ScriptReport {
+    pub cpu: Duration,
+    pub failure: Option<ScriptError>,
+}
+
+/// [`check`] with the script running under `budget` (examples draw from their document's
+/// budget); also reports what the script's call used.
 pub(crate) fn check_with(
     policy: &CompiledPolicy,
     candidate: &str,
     ctx: &CheckContext,
-    budget: Budget,
-) -> (Vec<Violation>, Duration) {
+    budget: Budget<'_>,
+) -> (Vec<Violation>, ScriptReport) {
     let spec = policy.spec();
     let mut violations = Vec::new();
     // NIST 800-63B counts each Unicode code point as one character.
@@ -135,7 +143,7 @@ pub(crate) fn check_with(
         });
     }
     if chars > spec.max_length || candidate.len() > PROVIDER_MAX_BYTES {
-        return (violations, Duration::ZERO);
+        return (violations, ScriptReport::default());
     }
 
     // The script runs on a worker while this thread checks the other rules.
@@ -201,19 +209,25 @@ pub(crate) fn check_with(
         }
     }
 
-    let mut script_cpu = Duration::ZERO;
+    let mut report = ScriptReport::default();
     match pending_script.map(|pending| pending.finish()) {
         Some(Ok(answer)) => {
-            script_cpu = answer.cpu;
+            report.cpu = answer.cpu;
             violations.extend(answer.keys.into_iter().map(|k| Violation::Script {
                 key: k.key,
                 params: k.params,
             }));
         }
-        Some(Err(reason)) => violations.push(Violation::ScriptUnavailable { reason }),
+        Some(Err(failure)) => {
+            report.cpu = failure.cpu;
+            violations.push(Violation::ScriptUnavailable {
+                reason: failure.kind,
+            });
+            report.failure = Some(failure);
+        }
         None => {}
     }
-    (violations, script_cpu)
+    (violations, report)
 }
 
 /// Whether `c` belongs to `class`.

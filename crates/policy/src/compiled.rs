@@ -8,7 +8,7 @@ use std::time::Duration;
 use regex::{Regex, RegexBuilder};
 
 use crate::check::{CheckContext, check_with};
-use crate::script::{Budget, CompiledScript};
+use crate::script::{Budget, CompiledScript, DOCUMENT_CPU, DocumentBudget};
 use crate::spec::{
     CompileError, CompileLocation, MAX_LENGTH_FLOOR, MIN_LENGTH_FLOOR, PROVIDER_MAX_BYTES,
     PolicySpec,
@@ -61,7 +61,11 @@ impl CompiledPolicy {
     /// Compiles `spec`, reporting every problem at once: floors (defense in depth: the
     /// tenant crate enforces them too), bad regexes, a script that does not load, and script
     /// examples whose full [`check()`](crate::check()) does not produce exactly the expected codes.
+    /// The script's load and examples share one CPU budget ([`crate::DOCUMENT_CPU`]).
+    /// Blocks the calling thread (the script runs on the worker pool): call it from a
+    /// blocking thread, never on an async executor.
     pub fn compile(spec: &PolicySpec) -> Result<CompiledPolicy, Vec<CompileError>> {
+        let document = DocumentBudget::new();
         let mut errors = check_bounds(spec);
         let regexes = compile_regexes(spec, &mut errors);
         let mut extra_words = HashSet::new();
@@ -75,7 +79,7 @@ impl CompiledPolicy {
             extra_words.insert(word.to_lowercase());
         }
         let script = match &spec.script {
-            Some(rule) => match CompiledScript::compile(rule) {
+            Some(rule) => match CompiledScript::compile(rule, &document) {
                 Ok(script) => Some(script),
                 Err(script_errors) => {
                     errors.extend(script_errors);
@@ -93,7 +97,7 @@ impl CompiledPolicy {
             extra_words,
             script,
         };
-        let example_errors = check_examples(&policy);
+        let example_errors = check_examples(&policy, &document);
         if example_errors.is_empty() {
             Ok(policy)
         } else {
@@ -263,18 +267,41 @@ fn is_rule_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Runs every script example through the full [`check()`](crate::check()) with an empty context (no email,
-/// name or tenant name) and compares the set of codes. Examples run under a one-off budget
-/// (at least a second of CPU) so that they finish; one whose call used more CPU than the
-/// script's budget per call is an error too, since a real password like it would time out.
-fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
+/// Runs every script example through the full [`check()`](crate::check()) with an empty
+/// context (no email, name or tenant name) and compares the set of codes. Examples draw
+/// from the document's CPU budget, which the script's load started on: one that runs out of
+/// it is an error, and the examples after it are not run. One whose call used more CPU than
+/// the script's budget per call is an error too, since a real password like it would time
+/// out.
+fn check_examples(policy: &CompiledPolicy, document: &DocumentBudget) -> Vec<CompileError> {
     let Some(rule) = &policy.spec.script else {
         return Vec::new();
     };
     let ctx = CheckContext::new("", "en");
     let mut errors = Vec::new();
     for (index, example) in rule.examples.iter().enumerate() {
-        let (violations, script_cpu) = check_with(policy, &example.password, &ctx, Budget::Example);
+        if document.spent() {
+            errors.push(CompileError {
+                location: CompileLocation::ScriptExample(index),
+                message: format!(
+                    "not run: the script's load and the examples before this one used up the \
+                     {} ms of CPU time a document's script gets at validation",
+                    DOCUMENT_CPU.as_millis()
+                ),
+            });
+            break;
+        }
+        let (violations, report) =
+            check_with(policy, &example.password, &ctx, Budget::Document(document));
+        document.spend(report.cpu);
+        let timed_out = matches!(
+            &report.failure,
+            Some(f) if f.kind == crate::ScriptFailure::Timeout
+        );
+        if timed_out {
+            // Ran to what was left of the document's budget (or was stopped by a cap).
+            document.spend(DOCUMENT_CPU);
+        }
         let mut got: Vec<String> = violations.iter().map(Violation::code).collect();
         got.sort();
         got.dedup();
@@ -289,22 +316,32 @@ fn check_examples(policy: &CompiledPolicy) -> Vec<CompileError> {
                     _ => v.code(),
                 })
                 .collect();
+            // The engine's reason, for the author: the example is the author's own password.
+            let why = match &report.failure {
+                Some(_) if timed_out => format!(
+                    ": the script ran out of the {} ms of CPU time a document's script gets at \
+                     validation (load and examples together)",
+                    DOCUMENT_CPU.as_millis()
+                ),
+                Some(failure) => format!(": {}", failure.message),
+                None => String::new(),
+            };
             errors.push(CompileError {
                 location: CompileLocation::ScriptExample(index),
                 message: format!(
-                    "expected [{}], got [{}]",
+                    "expected [{}], got [{}]{why}",
                     expected.join(", "),
                     shown.join(", ")
                 ),
             });
-        } else if script_cpu > Duration::from_millis(rule.limits.timeout_ms) {
+        } else if report.cpu > Duration::from_millis(rule.limits.timeout_ms) {
             errors.push(CompileError {
                 location: CompileLocation::ScriptExample(index),
                 message: format!(
                     "the script used {} ms of CPU time on this example, over its budget of {} \
                      ms per call (`timeout_ms`): a password like this one would be rejected \
                      as script_unavailable (timeout)",
-                    script_cpu.as_millis(),
+                    report.cpu.as_millis(),
                     rule.limits.timeout_ms
                 ),
             });

@@ -28,11 +28,13 @@ pub use compiled::{
 #[doc(hidden)]
 pub use script::LocalScript;
 pub use script::{
-    MAX_SCRIPT_BYTES, MAX_TIMEOUT_MS, MEMORY_BYTES_RANGE, STACK_BYTES_RANGE, script_worker_restarts,
+    DOCUMENT_CPU, DOCUMENT_WALL, MAX_DECLARED_PARAMS, MAX_PARAM_VALUE_CHARS, MAX_PARAM_VALUES,
+    MAX_SCRIPT_BYTES, MAX_TIMEOUT_MS, MEMORY_BYTES_RANGE, STACK_BYTES_RANGE,
+    script_worker_restarts,
 };
 pub use spec::{
     CharacterClass, CharacterClassRule, CompileError, CompileLocation, PolicySpec, RegexRule,
-    ScriptExample, ScriptLimits, ScriptRule,
+    ScriptExample, ScriptLimits, ScriptParam, ScriptRule,
 };
 pub use violation::{
     PersonalInfoField, ScriptFailure, Violation, default_english_messages, render,

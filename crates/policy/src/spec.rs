@@ -104,16 +104,32 @@ pub struct RegexRule {
 }
 
 /// The tenant's JavaScript rule: `function validate(password, ctx)` returning message keys
-/// or `{key, params}` objects.
+/// or `{key, params}` objects whose params are among [`ScriptRule::params`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptRule {
+    /// The tenant the script belongs to. Part of every cache key and the unit of the
+    /// script pool's fair share: two tenants with the same script share nothing.
+    pub tenant: String,
     /// The script source.
     pub source: String,
+    /// The parameter names a returned violation may carry, each with the literal values
+    /// it may take (declared in the tenant's YAML). Anything else fails closed.
+    pub params: Vec<ScriptParam>,
     /// Passwords with the violation codes they must produce; run at validation time so a
     /// broken rule cannot be published.
     pub examples: Vec<ScriptExample>,
     /// Sandbox limits for this script.
     pub limits: ScriptLimits,
+}
+
+/// A parameter a script's violations may carry, with every value it may take: literals the
+/// tenant's YAML declares, so no value a script computes can reach a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptParam {
+    /// Placeholder name (`max` for `{max}`).
+    pub name: String,
+    /// The allowed values, as the text a message shows (`3`, `"Q1 2026"`).
+    pub values: Vec<String>,
 }
 
 /// One example of a script rule: a password and the exact set of codes `check` must return.
@@ -128,8 +144,9 @@ pub struct ScriptExample {
 /// Sandbox limits for one script. The tenant crate keeps them within platform ceilings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptLimits {
-    /// CPU-time budget per evaluation (of the worker thread), in milliseconds; one-off runs
-    /// (the top level, compile-time examples) get at least one second.
+    /// CPU-time budget per evaluation (of the worker thread), in milliseconds, covering the
+    /// fresh context's top level and the call; at compile time the load and all examples
+    /// share one document budget instead (`DOCUMENT_CPU`).
     pub timeout_ms: u64,
     /// Heap cap of the script runtime, in bytes.
     pub memory_bytes: usize,

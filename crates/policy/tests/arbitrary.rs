@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use passgate_policy::{
     CharacterClass, CharacterClassRule, CheckContext, CompiledPolicy, PolicySpec, RegexRule,
-    ScriptExample, ScriptLimits, ScriptRule, Violation, check,
+    ScriptExample, ScriptLimits, ScriptParam, ScriptRule, Violation, check,
 };
 use proptest::prelude::*;
 
@@ -32,6 +32,8 @@ static POLICY: LazyLock<CompiledPolicy> = LazyLock::new(|| {
         extra_blocklist: vec!["acme".into()],
         history_depth: 3,
         script: Some(ScriptRule {
+            tenant: "acme".into(),
+            params: vec![ScriptParam { name: "max".into(), values: vec!["3".into()] }],
             source: r#"
                 function validate(password, ctx) {
                   var out = [];

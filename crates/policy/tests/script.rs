@@ -3,20 +3,32 @@
 // Test and bench code: a failed setup must stop loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use passgate_policy::{
     CheckContext, CompileLocation, CompiledPolicy, PolicySpec, ScriptExample, ScriptFailure,
-    ScriptLimits, ScriptRule, Violation, check,
+    ScriptLimits, ScriptParam, ScriptRule, Violation, check,
 };
 
 const PASSWORD: &str = "a long enough passphrase";
 
-fn spec_with(source: &str) -> PolicySpec {
+/// A policy spec of `tenant` whose only rule is `source`, declaring `params` as
+/// `(name, [values])`.
+fn spec_for(tenant: &str, source: &str, params: &[(&str, &[&str])]) -> PolicySpec {
     PolicySpec {
         min_length: 8,
         common_blocklist: false,
         ban_personal_info: false,
         script: Some(ScriptRule {
+            tenant: tenant.to_owned(),
             source: source.to_owned(),
+            params: params
+                .iter()
+                .map(|(name, values)| ScriptParam {
+                    name: (*name).to_owned(),
+                    values: values.iter().map(|v| (*v).to_owned()).collect(),
+                })
+                .collect(),
             examples: Vec::new(),
             limits: ScriptLimits::default(),
         }),
@@ -24,11 +36,23 @@ fn spec_with(source: &str) -> PolicySpec {
     }
 }
 
-fn policy(source: &str) -> CompiledPolicy {
-    match CompiledPolicy::compile(&spec_with(source)) {
+/// A spec for a tenant of its own, so tests running at once do not share a tenant's slice
+/// of the script pool.
+fn spec_with(source: &str) -> PolicySpec {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let tenant = format!("acme-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    spec_for(&tenant, source, &[])
+}
+
+fn compile(spec: &PolicySpec) -> CompiledPolicy {
+    match CompiledPolicy::compile(spec) {
         Ok(policy) => policy,
         Err(errors) => panic!("script should compile: {errors:?}"),
     }
+}
+
+fn policy(source: &str) -> CompiledPolicy {
+    compile(&spec_with(source))
 }
 
 fn ctx() -> CheckContext {
@@ -70,10 +94,15 @@ fn keys_and_objects_become_script_violations() {
         function validate(password, ctx) {
           var out = [];
           if (!/[0-9]/.test(password)) out.push("needs_digit");
-          if (password.indexOf(ctx.tenant.toLowerCase()) >= 0) out.push({key: "no_tenant", params: {tenant: ctx.tenant, n: 2, ok: true}});
+          if (password.indexOf(ctx.tenant.toLowerCase()) >= 0) out.push({key: "no_tenant", params: {tenant: "Acme", n: 2, ok: true}});
           return out;
         }"#;
-    let got = run(source, "my acme passphrase");
+    let policy = compile(&spec_for(
+        "acme",
+        source,
+        &[("tenant", &["Acme"]), ("n", &["2"]), ("ok", &["true"])],
+    ));
+    let got = check(&policy, "my acme passphrase", &ctx());
     assert_eq!(
         got,
         vec![
@@ -93,7 +122,7 @@ fn keys_and_objects_become_script_violations() {
     );
     assert_eq!(got[0].code(), "script:needs_digit");
     assert_eq!(got[1].message_key(), "no_tenant");
-    assert_eq!(run(source, "a passphrase with 1 digit"), vec![]);
+    assert_eq!(check(&policy, "a passphrase with 1 digit", &ctx()), vec![]);
 }
 
 #[test]
@@ -503,9 +532,12 @@ fn looping_examples_give_a_timeout_error_not_a_hang() {
         panic!("must not compile")
     };
     assert_eq!(errors[0].location, CompileLocation::ScriptExample(0));
-    assert_eq!(
-        errors[0].message,
-        "expected [], got [script_unavailable (timeout)]"
+    assert!(
+        errors[0]
+            .message
+            .starts_with("expected [], got [script_unavailable (timeout)]"),
+        "{}",
+        errors[0].message
     );
 }
 
@@ -553,28 +585,6 @@ fn the_watchdog_stops_a_long_native_builtin() {
 }
 
 #[test]
-fn globals_and_prototypes_do_not_carry_one_call_into_the_next() {
-    let source = r#"
-        var last;
-        function validate(p) {
-          var before = [last, String.prototype.previous, globalThis.implicit];
-          last = p;
-          String.prototype.previous = p; // sloppy mode: writes to frozen objects are ignored
-          implicit = p;
-          return before.some(function (v) { return v !== undefined; }) ? ["leaked"] : [];
-        }"#;
-    let policy = policy(source);
-    assert_eq!(check(&policy, "first user's password", &ctx()), vec![]);
-    assert_eq!(check(&policy, "second user's password", &ctx()), vec![]);
-}
-
-#[test]
-fn strict_writes_to_frozen_globals_fail_closed() {
-    let source = r#"var count = 0; function validate() { "use strict"; count++; return []; }"#;
-    assert_eq!(run(source, PASSWORD), unavailable(ScriptFailure::Exception));
-}
-
-#[test]
 fn the_recursive_promise_loop_is_refused() {
     // security.md item 60's recursive promise loop cannot even be written.
     let source = "function validate() {\n  function again() { return Promise.resolve().then(again); }\n  again();\n  return [];\n}";
@@ -602,28 +612,6 @@ fn built_in_prototypes_cannot_be_polluted_across_calls() {
     let policy = policy(source);
     assert_eq!(check(&policy, "first user's password", &ctx()), vec![]);
     assert_eq!(check(&policy, "second user's password", &ctx()), vec![]);
-}
-
-#[test]
-fn top_level_objects_are_frozen_deeply() {
-    let source = r#"
-        var cache = { nested: { list: [] } };
-        function validate(p) {
-          var before = cache.nested.list.length;
-          cache.nested.list[before] = p; // sloppy mode: ignored on a frozen array
-          return before === 0 ? [] : ["leaked"];
-        }"#;
-    let policy = policy(source);
-    assert_eq!(check(&policy, "first user's password", &ctx()), vec![]);
-    assert_eq!(check(&policy, "second user's password", &ctx()), vec![]);
-    // `push` throws on a frozen array whatever the mode: the script fails, closed.
-    let pushing = r#"
-        var cache = { list: [] };
-        function validate(p) { cache.list.push(p); return []; }"#;
-    assert_eq!(
-        run(pushing, PASSWORD),
-        unavailable(ScriptFailure::Exception)
-    );
 }
 
 #[test]
@@ -672,10 +660,9 @@ fn no_hook_runs_when_an_error_is_built() {
 }
 
 #[test]
-fn a_script_that_accumulates_state_is_rebuilt_before_it_runs_out_of_memory() {
-    // Each call keeps ~640 KB alive in a lexical binding (not frozen by the seal). Every 16
-    // calls a worker measures the heap and rebuilds the runtime past half its 16 MiB cap,
-    // so no call ever reaches the cap.
+fn a_script_that_accumulates_state_never_runs_out_of_memory() {
+    // Each call keeps ~640 KB alive in a lexical binding; every call starts from a fresh
+    // context, and the dropped contexts' garbage is collected, so no call reaches the cap.
     let source = r#"
         let keep = [];
         function validate() { keep.push(new Array(4e4).fill(0)); return []; }"#;
@@ -687,9 +674,19 @@ fn a_script_that_accumulates_state_is_rebuilt_before_it_runs_out_of_memory() {
 
 #[test]
 fn concurrent_callers_each_get_their_own_answer() {
-    let echo =
-        policy("function validate(p){ return [{key: 'len', params: {n: Array.from(p).length}}]; }");
-    let thrower = policy("function validate(){ throw new Error('no'); }");
+    // A declared set of literals: the length is one of them for every password used here.
+    let lengths: Vec<String> = (8..20).map(|n| n.to_string()).collect();
+    let lengths: Vec<&str> = lengths.iter().map(String::as_str).collect();
+    let echo = compile(&spec_for(
+        "concurrent",
+        "function validate(p){ return [{key: 'len', params: {n: Array.from(p).length}}]; }",
+        &[("n", &lengths)],
+    ));
+    let thrower = compile(&spec_for(
+        "concurrent",
+        "function validate(){ throw new Error('no'); }",
+        &[],
+    ));
     std::thread::scope(|scope| {
         for t in 0..6 {
             let (echo, thrower) = (&echo, &thrower);
@@ -737,6 +734,306 @@ fn an_example_slower_than_the_budget_per_call_is_an_error() {
         errors[0]
             .message
             .contains("ms of CPU time on this example, over its budget of 1 ms per call"),
+        "{}",
+        errors[0].message
+    );
+}
+
+/// The password that asks a harvesting script to show what it remembers.
+const TRIGGER: &str = "show-me-please-0000";
+
+/// Issue 13's harvest script, verbatim: it answered the trigger with the emails and
+/// passwords of the attempts before it.
+const HARVEST: &str = r#"let seen=[]; function validate(p,ctx){ if(p==="show-me-please-0000") return [{key:"acme.note",params:{v:seen.join(" | ")}}]; seen.push(ctx.email+"="+p); return ["acme.reject"]; }"#;
+
+/// Variants of the harvest script, each keeping what it saw somewhere else. Each answers
+/// the trigger with `clean` when it remembers nothing (as on a first call) and `leaked`
+/// otherwise, and every other password with `[]`.
+const HARVESTERS: &[(&str, &str)] = &[
+    (
+        "top-level let",
+        r#"let last = null;
+        function validate(p) { if (p === "show-me-please-0000") return [last === null ? "clean" : "leaked"]; last = p; return []; }"#,
+    ),
+    (
+        "const array mutated",
+        r#"const seen = [];
+        function validate(p) { if (p === "show-me-please-0000") return [seen.length === 0 ? "clean" : "leaked"]; seen.push(p); return []; }"#,
+    ),
+    (
+        "closure counter",
+        r#"var validate = (function () {
+          var calls = 0;
+          return function (p) { if (p === "show-me-please-0000") return [calls === 0 ? "clean" : "leaked"]; calls++; return []; };
+        })();"#,
+    ),
+    (
+        "var",
+        r#"var last;
+        function validate(p) { if (p === "show-me-please-0000") return [last === undefined ? "clean" : "leaked"]; last = p; return []; }"#,
+    ),
+    (
+        "implicit global",
+        r#"function validate(p) { if (p === "show-me-please-0000") return [typeof implicit === "undefined" ? "clean" : "leaked"]; implicit = p; return []; }"#,
+    ),
+    (
+        "globalThis property",
+        r#"function validate(p) { if (p === "show-me-please-0000") return [globalThis.saw === undefined ? "clean" : "leaked"]; globalThis.saw = p; return []; }"#,
+    ),
+    (
+        "Object.prototype",
+        r#"function validate(p) { if (p === "show-me-please-0000") return [({}).x === undefined ? "clean" : "leaked"]; Object.prototype.x = p; return []; }"#,
+    ),
+    (
+        "Array.prototype",
+        r#"function validate(p) { if (p === "show-me-please-0000") return [[].saw === undefined ? "clean" : "leaked"]; Array.prototype.saw = p; return []; }"#,
+    ),
+    (
+        "Symbol-keyed property on a built-in",
+        r#"var key = Symbol.for("harvest");
+        function validate(p) { if (p === "show-me-please-0000") return [Math[key] === undefined ? "clean" : "leaked"]; Math[key] = p; return []; }"#,
+    ),
+    (
+        "property on validate itself",
+        r#"function validate(p) { if (p === "show-me-please-0000") return [validate.saw === undefined ? "clean" : "leaked"]; validate.saw = p; return []; }"#,
+    ),
+    (
+        "lastIndex of a top-level regex",
+        r#"const re = /./g;
+        function validate(p) { if (p === "show-me-please-0000") return [re.lastIndex === 0 ? "clean" : "leaked"]; re.lastIndex = p.length; return []; }"#,
+    ),
+];
+
+/// Rounds per scenario: with calls spread over the pool's workers (one per core, at least
+/// two), each worker sees a victim's password before a trigger many times over.
+const ROUNDS: usize = 24;
+
+fn victim(round: usize) -> (String, CheckContext) {
+    let email = format!("victim{round}@acme-shop.example");
+    (
+        format!("victim password {round} !"),
+        CheckContext::new("Acme", "en").with_email(email),
+    )
+}
+
+/// The trigger's answer from a script that has never run before (a fresh compile of a
+/// source no worker has seen).
+fn first_answer(tenant: &str, source: &str) -> Vec<Violation> {
+    let unseen = format!(
+        "{source}\n// first call {tenant} {:?}",
+        std::time::Instant::now()
+    );
+    check(&compile(&spec_for(tenant, &unseen, &[])), TRIGGER, &ctx())
+}
+
+/// Asserts that no violation carries any of the `secrets`.
+fn assert_carries_none(violations: &[Violation], secrets: &[String], what: &str) {
+    for v in violations {
+        for (_, value) in v.params() {
+            for secret in secrets {
+                assert!(!value.contains(secret.as_str()), "{what}: {value:?} leaked");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_issue_13_harvest_script_sees_nothing_of_earlier_calls() {
+    let same = compile(&spec_for("acme-shop", HARVEST, &[]));
+    let first = first_answer("acme-shop", HARVEST);
+    for round in 0..ROUNDS {
+        let (password, victim_ctx) = victim(round);
+        assert_eq!(
+            check(&same, &password, &victim_ctx),
+            vec![Violation::Script {
+                key: "acme.reject".into(),
+                params: vec![]
+            }]
+        );
+        let shown = check(&same, TRIGGER, &ctx());
+        assert_carries_none(
+            &shown,
+            &[password, "victim".to_owned()],
+            &format!("same tenant, round {round}"),
+        );
+        assert_eq!(shown, first, "same tenant, round {round}");
+    }
+}
+
+#[test]
+fn no_call_sees_state_an_earlier_call_of_the_same_tenant_left() {
+    for (name, source) in HARVESTERS {
+        let policy = compile(&spec_for("acme-shop", source, &[]));
+        let clean = vec![Violation::Script {
+            key: "clean".into(),
+            params: vec![],
+        }];
+        assert_eq!(
+            first_answer("acme-shop", source),
+            clean,
+            "{name}: first call"
+        );
+        for round in 0..ROUNDS {
+            let (password, victim_ctx) = victim(round);
+            assert_eq!(check(&policy, &password, &victim_ctx), vec![], "{name}");
+            assert_eq!(
+                check(&policy, TRIGGER, &ctx()),
+                clean,
+                "{name}: round {round} saw an earlier call"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_call_sees_state_another_tenant_with_the_same_script_left() {
+    for (name, source) in HARVESTERS
+        .iter()
+        .copied()
+        .chain([("issue 13 harvest", HARVEST)])
+    {
+        let victim_tenant = compile(&spec_for("northbank", source, &[]));
+        let attacker = compile(&spec_for("acme-shop", source, &[]));
+        let first = first_answer("acme-shop", source);
+        for round in 0..ROUNDS {
+            let (password, victim_ctx) = victim(round);
+            let _ = check(&victim_tenant, &password, &victim_ctx);
+            let shown = check(&attacker, TRIGGER, &ctx());
+            assert_carries_none(&shown, &[password, "victim".to_owned()], name);
+            assert_eq!(shown, first, "{name}: round {round} saw the other tenant");
+        }
+    }
+}
+
+#[test]
+fn writes_to_globals_and_top_level_objects_work_within_one_call() {
+    // Nothing is frozen any more: a call has its own context to write in, strict or not.
+    let source = r#"var count = 0; const list = []; let n = 0;
+        function validate(p) { "use strict"; count++; list.push(p.length); n += list.length;
+          return count === 1 && n === 1 ? [] : ["stale"]; }"#;
+    let policy = policy(source);
+    for _ in 0..8 {
+        assert_eq!(check(&policy, PASSWORD, &ctx()), vec![]);
+    }
+}
+
+#[test]
+fn params_take_only_the_literals_the_tenant_declared() {
+    let declared: &[(&str, &[&str])] = &[("max", &["3", "4"]), ("brand", &["FitLife"])];
+    let answer = |returned: &str| {
+        let source = format!("function validate(p, ctx) {{ return [{returned}]; }}");
+        check(
+            &compile(&spec_for("fitlife", &source, declared)),
+            PASSWORD,
+            &ctx(),
+        )
+    };
+    let with = |params: &[(&str, &str)]| {
+        vec![Violation::Script {
+            key: "k".into(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }]
+    };
+    assert_eq!(
+        answer("{key: 'k', params: {max: 3}}"),
+        with(&[("max", "3")])
+    );
+    assert_eq!(
+        answer("{key: 'k', params: {max: '4', brand: 'FitLife'}}"),
+        with(&[("max", "4"), ("brand", "FitLife")])
+    );
+    let refused = unavailable(ScriptFailure::BadReturn);
+    for computed in [
+        // Computed from the password or the context: never a declared literal.
+        "{key: 'k', params: {max: p.slice(0, 4)}}",
+        "{key: 'k', params: {brand: ctx.email}}",
+        "{key: 'k', params: {max: p.length}}",
+        // Declared name, undeclared value; undeclared name.
+        "{key: 'k', params: {max: 5}}",
+        "{key: 'k', params: {note: 'hello'}}",
+    ] {
+        assert_eq!(answer(computed), refused, "{computed}");
+    }
+}
+
+#[test]
+fn an_undeclared_param_in_an_example_is_reported_clearly() {
+    let mut spec = spec_for(
+        "fitlife",
+        "function validate(p){ return [{key: 'fitlife.note', params: {v: p.slice(0, 3)}}]; }",
+        &[],
+    );
+    if let Some(script) = spec.script.as_mut() {
+        script.examples = vec![ScriptExample {
+            password: "plain passphrase".into(),
+            expect: vec!["script:fitlife.note".into()],
+        }];
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("an undeclared param must not compile")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, CompileLocation::ScriptExample(0));
+    assert_eq!(
+        errors[0].message,
+        "expected [script:fitlife.note], got [script_unavailable (bad_return)]: parameter `v` \
+         is not declared under script.params"
+    );
+}
+
+#[test]
+fn a_documents_examples_share_one_cpu_budget() {
+    // Five looping examples used to get a second of CPU each; now the first one runs out of
+    // the document's budget and the rest are not run.
+    let mut spec =
+        spec_with("function validate(p){ if (p.indexOf('loop') === 0) for(;;){} return []; }");
+    if let Some(script) = spec.script.as_mut() {
+        script.examples = (0..5)
+            .map(|i| ScriptExample {
+                password: format!("loop forever {i}"),
+                expect: vec![],
+            })
+            .collect();
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("must not compile")
+    };
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].location, CompileLocation::ScriptExample(0));
+    assert!(
+        errors[0].message.starts_with(
+            "expected [], got [script_unavailable (timeout)]: the script ran out of the 2000 ms"
+        ),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(errors[1].location, CompileLocation::ScriptExample(1));
+    assert!(
+        errors[1].message.starts_with("not run:"),
+        "{}",
+        errors[1].message
+    );
+}
+
+#[test]
+fn a_top_level_slower_than_the_budget_per_call_is_an_error() {
+    // The top level runs again on every call, so it must fit the budget per call.
+    let mut spec = spec_with(
+        "var n = 0; for (var i = 0; i < 3e5; i++) n += i % 7;\nfunction validate(){ return []; }",
+    );
+    if let Some(script) = spec.script.as_mut() {
+        script.limits.timeout_ms = 1;
+    }
+    let Err(errors) = CompiledPolicy::compile(&spec) else {
+        panic!("the top level is over budget")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, CompileLocation::Script);
+    assert!(
+        errors[0].message.contains("top level used") && errors[0].message.contains("1 ms"),
         "{}",
         errors[0].message
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 use passgate_store::{Backend, RouteRecord, RouteSource, Store, TenantStatus};
-use passgate_tenant::{ClientId, TenantId, parse_tenant_yaml};
+use passgate_tenant::{ClientId, TenantId, parse_tenant_yaml_for};
 use tokio::task::AbortHandle;
 
 use crate::error::RoutingError;
@@ -251,11 +251,13 @@ impl Inner {
         let sha256 = active.info.sha256;
         let yaml = active.yaml;
         let source = format!("{tenant}@v{version}");
-        let parsed = tokio::task::spawn_blocking(move || parse_tenant_yaml(&source, &yaml))
-            .await
-            .map_err(|_| RoutingError::LoadFailed {
-                tenant: tenant.clone(),
-            })?;
+        let owner = tenant.clone();
+        let parsed =
+            tokio::task::spawn_blocking(move || parse_tenant_yaml_for(&owner, &source, &yaml))
+                .await
+                .map_err(|_| RoutingError::LoadFailed {
+                    tenant: tenant.clone(),
+                })?;
         let validated = parsed.map_err(|errors| RoutingError::InvalidConfig {
             tenant: tenant.clone(),
             version,

@@ -42,6 +42,6 @@ pub use config::{
 };
 pub use error::{ConfigErrors, Problem, Severity, ValueError};
 pub use ids::{ClientId, IdError, TenantId};
-pub use parse::{ValidatedTenant, parse_tenant_yaml};
+pub use parse::{ValidatedTenant, parse_tenant_yaml, parse_tenant_yaml_for};
 pub use schema::{json_schema, json_schema_string};
 pub use values::{HexColor, LocaleTag, LogoUrl, Mailbox, RedirectUri, ThemeName, TokenTtl};

@@ -7,6 +7,7 @@ use crate::{
     compile::CompiledPolicy,
     config::TenantConfig,
     error::{ConfigErrors, Problem, Severity},
+    ids::TenantId,
     keys, limits,
     positions::{Position, PositionIndex},
     raw::RawTenant,
@@ -28,8 +29,29 @@ pub struct ValidatedTenant {
 
 /// Parses and validates one tenant document. `source_name` (usually the file name) only
 /// labels positions in the errors. Every problem is reported at once, each with its key
-/// path and `line:column`; see [`ConfigErrors`]'s `Display`.
+/// path and `line:column`; see [`ConfigErrors`]'s `Display`. The script (if any) runs as
+/// the tenant the document's `id` names; where the caller knows whose document it is (the
+/// admin API, the router), use [`parse_tenant_yaml_for`].
 pub fn parse_tenant_yaml(source_name: &str, text: &str) -> Result<ValidatedTenant, ConfigErrors> {
+    parse(None, source_name, text)
+}
+
+/// [`parse_tenant_yaml`] for a document that belongs to `tenant`, whatever its `id` says:
+/// its script runs under `tenant`'s cache keys and share of the script pool, so a document
+/// naming another tenant cannot spend that tenant's share while it is being validated.
+pub fn parse_tenant_yaml_for(
+    tenant: &TenantId,
+    source_name: &str,
+    text: &str,
+) -> Result<ValidatedTenant, ConfigErrors> {
+    parse(Some(tenant), source_name, text)
+}
+
+fn parse(
+    owner: Option<&TenantId>,
+    source_name: &str,
+    text: &str,
+) -> Result<ValidatedTenant, ConfigErrors> {
     let fail = |problems: Vec<Problem>| ConfigErrors {
         source_name: source_name.to_owned(),
         problems,
@@ -68,7 +90,7 @@ pub fn parse_tenant_yaml(source_name: &str, text: &str) -> Result<ValidatedTenan
     };
 
     let mut collector = Collector::new(&index);
-    let validated = validate::tenant(raw, &mut collector);
+    let validated = validate::tenant(raw, owner, &mut collector);
     let problems = collector.into_problems();
     match validated {
         Some((config, policy)) if !problems.iter().any(is_error) => Ok(ValidatedTenant {

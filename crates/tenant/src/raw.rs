@@ -185,6 +185,13 @@ pub struct RawScript {
     /// or `{key, params}` objects. At most 16 KiB.
     #[schemars(length(min = 1, max = 16384))]
     pub source: String,
+    /// The placeholders a returned violation may fill (`{key: "k", params: {max: 3}}`):
+    /// each name with every value it may take, as literals (strings or numbers). A returned
+    /// param not listed here, or with a value not listed for it, fails the check closed, so
+    /// nothing the script computes from a password or `ctx` can reach a message. At most 8
+    /// names, each with 1 to 32 values of at most 200 characters.
+    #[serde(default)]
+    pub params: BTreeMap<String, Vec<RawLiteral>>,
     /// Passwords with the exact violation codes they must produce; checked on every
     /// validation so a broken rule cannot be published.
     #[serde(default)]
@@ -199,6 +206,19 @@ pub struct RawScript {
     /// Stack cap, 64–1024 KiB. Default 256.
     #[schemars(range(min = 64, max = 1024))]
     pub stack_kb: Option<i64>,
+}
+
+/// A literal value a script param may take: a string or a number, as written.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "ScriptParamValue")]
+pub enum RawLiteral {
+    /// A whole number (`3`).
+    Integer(i64),
+    /// A number with a fraction (`2.5`).
+    Number(f64),
+    /// A text (`"FitLife"`).
+    Text(String),
 }
 
 /// One script example.

@@ -434,3 +434,47 @@ fn every_unknown_key_is_reported_at_once() {
             .ends_with("(did you mean `redirect_uris`?)")
     );
 }
+
+#[test]
+fn a_script_param_computed_from_the_password_fails_its_example_clearly() {
+    // Issue 13: `params` used to carry any string, so a script could show one user what it
+    // computed from another's password. Now a param must be declared, with its literals.
+    let yaml = format!(
+        "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ return [{{ key: 'acme.note', params: {{ v: password.slice(0, 4) }} }}]; }}\n    params:\n      v: [abcd]\n    examples:\n      - password: correct horse battery staple\n        expect: [script:acme.note]\n"
+    );
+    assert_error(
+        &yaml,
+        "password_policy.script.examples[0]",
+        10,
+        9,
+        "got [script_unavailable (bad_return)]: parameter `v` has a value that script.params does not declare for it",
+    );
+}
+
+#[test]
+fn script_params_are_declared_names_with_literal_values() {
+    let yaml = format!(
+        "{HEAD}password_policy:\n  script:\n    source: |\n      function validate(password, ctx) {{ return []; }}\n    params:\n      \"has space\": [1]\n      empty: []\n      max: [3, \"\"]\n"
+    );
+    assert_error(
+        &yaml,
+        "password_policy.script.params[\"has space\"]",
+        8,
+        7,
+        "a param name is 1 to 64",
+    );
+    assert_error(
+        &yaml,
+        "password_policy.script.params.empty",
+        9,
+        7,
+        "list 1 to 32 values",
+    );
+    assert_error(
+        &yaml,
+        "password_policy.script.params.max[1]",
+        10,
+        16,
+        "a param value is a finite number or a one-line text",
+    );
+}

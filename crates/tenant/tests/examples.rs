@@ -186,3 +186,19 @@ fn settings_the_provider_ignores_give_warnings_not_errors() {
     assert_eq!(found, [("reset.token_ttl", 5), ("email", 6)]);
     assert!(t.warnings[0].message.contains("identity provider"));
 }
+
+#[test]
+fn example_scripts_run_as_their_tenant_with_declared_params() {
+    let text = std::fs::read_to_string(workspace().join("tenants/fitlife.yaml")).unwrap();
+    let fitlife = passgate_tenant::parse_tenant_yaml("fitlife.yaml", &text).unwrap();
+    let script = fitlife.config.password_policy.script.as_ref().unwrap();
+    assert_eq!(script.tenant, "fitlife");
+    assert_eq!(script.params.len(), 1);
+    assert_eq!(script.params[0].name, "max");
+    assert_eq!(script.params[0].values, ["3"]);
+    // The owner the caller knows wins over the document's own `id`.
+    let other = passgate_tenant::TenantId::parse("northbank").unwrap();
+    let as_other = passgate_tenant::parse_tenant_yaml_for(&other, "fitlife.yaml", &text).unwrap();
+    let script = as_other.config.password_policy.script.as_ref().unwrap();
+    assert_eq!(script.tenant, "northbank");
+}

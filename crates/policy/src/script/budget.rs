@@ -16,15 +16,49 @@ use std::time::{Duration, Instant};
 
 use nix::time::{ClockId, clock_gettime};
 
-/// Least CPU time granted to the one-off runs: the script's top level when a worker loads
-/// it, and the `examples:` checked at compile time. They run once per config version or
-/// per worker, not per password, so they need not be tight; a script's top level is checked
-/// once at compile time and therefore loads the same way on every worker later.
-pub(crate) const ONE_OFF_MIN: Duration = Duration::from_secs(1);
+/// CPU time one tenant document's script gets at compile time, for its top level and all
+/// of its `examples:` together: one admin request cannot buy more than this, however many
+/// examples it lists.
+pub const DOCUMENT_CPU: Duration = Duration::from_secs(2);
+/// Wall-clock cap of one document's script work (load and examples together): a backstop
+/// for a machine so loaded that CPU time barely advances.
+pub const DOCUMENT_WALL: Duration = Duration::from_secs(10);
 
-/// The CPU budget of a one-off run for a script whose budget per call is `per_call`.
-pub(crate) fn one_off(per_call: Duration) -> Duration {
-    per_call.max(ONE_OFF_MIN)
+/// What is left of one document's compile-time budget ([`DOCUMENT_CPU`], [`DOCUMENT_WALL`]).
+/// The script's load and each example draw from it, in order, on the compiling thread.
+#[derive(Debug)]
+pub(crate) struct DocumentBudget {
+    cpu_left: Cell<Duration>,
+    wall_until: Instant,
+}
+
+impl DocumentBudget {
+    /// A full budget, its wall clock starting now.
+    pub(crate) fn new() -> Self {
+        Self {
+            cpu_left: Cell::new(DOCUMENT_CPU),
+            wall_until: Instant::now() + DOCUMENT_WALL,
+        }
+    }
+
+    /// CPU and wall-clock time left (zero when spent).
+    pub(crate) fn left(&self) -> (Duration, Duration) {
+        (
+            self.cpu_left.get(),
+            self.wall_until.saturating_duration_since(Instant::now()),
+        )
+    }
+
+    /// Whether nothing is left to run with.
+    pub(crate) fn spent(&self) -> bool {
+        let (cpu, wall) = self.left();
+        cpu.is_zero() || wall.is_zero()
+    }
+
+    /// Records `cpu` used by a load or an example.
+    pub(crate) fn spend(&self, cpu: Duration) {
+        self.cpu_left.set(self.cpu_left.get().saturating_sub(cpu));
+    }
 }
 
 /// Wall-clock time allowed for a CPU budget: ten times the budget plus one second, so only a
@@ -55,6 +89,8 @@ pub(crate) struct Deadline {
 #[derive(Debug, Clone, Copy)]
 struct Running {
     budget: Duration,
+    /// Wall-clock cap (normally [`wall_cap`] of the budget).
+    wall: Duration,
     started: Instant,
     cpu_started: CpuStart,
 }
@@ -71,11 +107,13 @@ enum CpuStart {
 }
 
 impl Deadline {
-    /// Starts an evaluation with `budget` of CPU time; clears the fired flag.
-    pub(crate) fn start(&self, budget: Duration) {
+    /// Starts an evaluation with `budget` of CPU time and `wall` of wall-clock time; clears
+    /// the fired flag.
+    pub(crate) fn start(&self, budget: Duration, wall: Duration) {
         self.fired.set(false);
         self.current.set(Some(Running {
             budget,
+            wall,
             started: Instant::now(),
             cpu_started: CpuStart::Unread,
         }));
@@ -105,7 +143,7 @@ impl Deadline {
             return false;
         };
         let elapsed = running.started.elapsed();
-        let expired = elapsed >= wall_cap(running.budget)
+        let expired = elapsed >= running.wall
             || match running.cpu_started {
                 CpuStart::Unread => {
                     let cpu_started = thread_cpu_time().map_or(CpuStart::Unavailable, CpuStart::At);
@@ -129,7 +167,7 @@ impl Deadline {
 
 #[cfg(test)]
 mod tests {
-    use super::{Deadline, one_off, thread_cpu_time, wall_cap};
+    use super::{Deadline, DocumentBudget, thread_cpu_time, wall_cap};
     use std::time::Duration;
 
     #[test]
@@ -146,7 +184,7 @@ mod tests {
     #[test]
     fn a_sleeping_evaluation_is_not_out_of_budget() {
         let deadline = Deadline::default();
-        deadline.start(Duration::from_millis(5));
+        deadline.start(Duration::from_millis(5), wall_cap(Duration::from_millis(5)));
         assert!(!deadline.expired(), "the first poll starts the CPU clock");
         std::thread::sleep(Duration::from_millis(20));
         assert!(!deadline.expired(), "waiting is not spending");
@@ -164,7 +202,7 @@ mod tests {
             "the busy part is counted"
         );
         assert!(!deadline.expired());
-        deadline.start(Duration::from_millis(5));
+        deadline.start(Duration::from_millis(5), wall_cap(Duration::from_millis(5)));
         assert_eq!(
             deadline.stop(),
             Duration::ZERO,
@@ -173,12 +211,16 @@ mod tests {
     }
 
     #[test]
-    fn caps_and_one_off_budgets() {
+    fn caps_and_document_budgets() {
         assert_eq!(
             wall_cap(Duration::from_millis(50)),
             Duration::from_millis(1_500)
         );
-        assert_eq!(one_off(Duration::from_millis(50)), Duration::from_secs(1));
-        assert_eq!(one_off(Duration::from_secs(2)), Duration::from_secs(2));
+        let document = DocumentBudget::new();
+        document.spend(Duration::from_millis(1_500));
+        assert_eq!(document.left().0, Duration::from_millis(500));
+        assert!(!document.spent());
+        document.spend(Duration::from_secs(1));
+        assert!(document.spent());
     }
 }

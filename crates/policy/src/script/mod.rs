@@ -1,26 +1,35 @@
 //! The tenant's JavaScript rule, run in a QuickJS sandbox on a small pool of worker threads.
+//! A script is a pure function of one call's input: every call runs in a fresh context.
 //!
 //! # Layout
 //! - [`banned`]: the words refused at compile time (`try`, `catch`, promises, `import`):
 //!   the constructs that let a script hide a limit hit and get a password accepted.
-//! - [`budget`]: CPU-time budgets and their wall-clock caps, checked by the interrupt.
-//! - [`sandbox`]: one loaded script in its own runtime (caps, interrupt, minimal intrinsics)
-//!   and the checks on what `validate` returns.
-//! - [`mod@pool`]: the worker threads, their per-worker script cache, and the watchdog.
+//! - [`budget`]: CPU-time budgets and their wall-clock caps, checked by the interrupt, and
+//!   the one budget a document's load and examples share.
+//! - [`sandbox`]: a tenant script's runtime (caps, interrupt), the fresh context each load
+//!   and call gets (minimal intrinsics, prelude), and the checks on what `validate` returns
+//!   (declared params only).
+//! - [`fair`]: each tenant's bounded share of the workers, per lane (checks, compile work).
+//! - [`mod@pool`]: the worker threads, their runtimes keyed by tenant + script + limits, and
+//!   the watchdog.
 
 mod banned;
 mod budget;
+mod fair;
 mod pool;
 mod sandbox;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use sandbox::{Answer, ScriptInput};
+pub(crate) use budget::DocumentBudget;
+pub use budget::{DOCUMENT_CPU, DOCUMENT_WALL};
+pub(crate) use sandbox::{Answer, ScriptError, ScriptInput};
 
-use crate::spec::{CompileError, CompileLocation, ScriptLimits, ScriptRule};
+use crate::spec::{CompileError, CompileLocation, ScriptLimits, ScriptParam, ScriptRule};
 use crate::violation::ScriptFailure;
-use pool::{Program, pool};
+use budget::wall_cap;
+use pool::{CallBudget, Lane, Program, pool};
 
 /// Longest script source accepted (bytes); a password rule is a few dozen lines.
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
@@ -30,9 +39,16 @@ pub const MAX_TIMEOUT_MS: u64 = 1_000;
 pub const MEMORY_BYTES_RANGE: (usize, usize) = (1024 * 1024, 128 * 1024 * 1024);
 /// Smallest and largest stack cap (bytes). QuickJS treats more than 16 MiB as "no check".
 pub const STACK_BYTES_RANGE: (usize, usize) = (64 * 1024, 16 * 1024 * 1024);
+/// Most params a script may declare (also the most one violation may carry).
+pub const MAX_DECLARED_PARAMS: usize = 8;
+/// Most values one declared param may take.
+pub const MAX_PARAM_VALUES: usize = 32;
+/// Longest declared param value, in characters.
+pub const MAX_PARAM_VALUE_CHARS: usize = 200;
 
 /// A script rule that loaded successfully; evaluation goes through the worker pool, where
-/// each worker keeps its own loaded copy (keyed by a hash of source and limits).
+/// each worker keeps a runtime per (tenant, source, limits) and gives every call a fresh
+/// context in it.
 #[derive(Clone)]
 pub(crate) struct CompiledScript {
     program: Arc<Program>,
@@ -41,6 +57,7 @@ pub(crate) struct CompiledScript {
 impl std::fmt::Debug for CompiledScript {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledScript")
+            .field("tenant", &self.program.tenant)
             .field("hash", &format_args!("{:016x}", self.program.hash))
             .field("bytes", &self.program.source.len())
             .field("limits", &self.program.limits)
@@ -49,16 +66,22 @@ impl std::fmt::Debug for CompiledScript {
 }
 
 impl CompiledScript {
-    /// Checks the limits, the source size and the banned words (the constructs that could
-    /// hide a limit hit), then loads the script once on a worker: syntax errors, a throwing
-    /// or endless top level and a missing `validate` are errors.
-    pub(crate) fn compile(rule: &ScriptRule) -> Result<Self, Vec<CompileError>> {
+    /// Checks the limits, the declared params, the source size and the banned words (the
+    /// constructs that could hide a limit hit), then loads the script once on a worker under
+    /// what is left of `document`: syntax errors, a throwing or endless top level, a top
+    /// level slower than the budget per call (it runs on every call) and a missing
+    /// `validate` are errors. Blocks the calling thread: call it off the async executor.
+    pub(crate) fn compile(
+        rule: &ScriptRule,
+        document: &DocumentBudget,
+    ) -> Result<Self, Vec<CompileError>> {
         let error = |message: String| CompileError {
             location: CompileLocation::Script,
             message,
         };
         let mut errors = check_limits(rule.limits)
             .into_iter()
+            .chain(check_params(&rule.params))
             .map(error)
             .collect::<Vec<_>>();
         if rule.source.len() > MAX_SCRIPT_BYTES {
@@ -76,23 +99,44 @@ impl CompiledScript {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let program = Arc::new(Program::new(&rule.source, rule.limits));
-        match pool().load(&program) {
-            Ok(()) => Ok(Self { program }),
+        let program = Arc::new(Program::new(rule));
+        let per_call = Duration::from_millis(rule.limits.timeout_ms);
+        let (cpu, wall) = document.left();
+        match pool().load(&program, CallBudget { cpu, wall }) {
+            Ok(used) => {
+                document.spend(used);
+                if used > per_call {
+                    return Err(vec![error(format!(
+                        "the script's top level used {} ms of CPU time; it runs again on every \
+                         call, within the budget per call of {} ms (`timeout_ms`): move the \
+                         work into `validate` only where needed, or make it cheaper",
+                        used.as_millis(),
+                        rule.limits.timeout_ms
+                    ))]);
+                }
+                Ok(Self { program })
+            }
             Err(failure) => {
+                document.spend(failure.cpu);
                 let at_line = failure
                     .line
                     .map(|line| format!(" (line {line})"))
                     .unwrap_or_default();
                 let message = match failure.kind {
                     ScriptFailure::Timeout => format!(
-                        "the script's top level did not finish within {} ms of CPU time",
-                        budget::one_off(Duration::from_millis(rule.limits.timeout_ms)).as_millis()
+                        "the script's top level did not finish within the {} ms of CPU time a \
+                         document's script gets at validation (load and examples together)",
+                        DOCUMENT_CPU.as_millis()
                     ),
                     ScriptFailure::Memory => format!(
                         "the script ran out of memory while loading (cap {} bytes)",
                         rule.limits.memory_bytes
                     ),
+                    ScriptFailure::Overloaded => {
+                        "the script could not be loaded: this tenant's share of the script \
+                         workers is busy; try again"
+                            .to_owned()
+                    }
                     _ => format!("{}{at_line}", failure.message),
                 };
                 Err(vec![error(message)])
@@ -102,27 +146,33 @@ impl CompiledScript {
 
     /// Queues `validate` on a worker and returns at once; [`PendingScript::finish`] waits.
     /// The caller runs the other rules meanwhile, so the script's latency overlaps theirs.
-    pub(crate) fn start(&self, input: ScriptInput, budget: Budget) -> PendingScript {
-        let per_call = Duration::from_millis(self.program.limits.timeout_ms);
-        let cpu = match budget {
-            Budget::PerCall => per_call,
-            Budget::Example => budget::one_off(per_call),
+    pub(crate) fn start(&self, input: ScriptInput, budget: Budget<'_>) -> PendingScript {
+        let (budget, lane) = match budget {
+            Budget::PerCall => {
+                let cpu = Duration::from_millis(self.program.limits.timeout_ms);
+                let wall = wall_cap(cpu);
+                (CallBudget { cpu, wall }, Lane::Check)
+            }
+            Budget::Document(document) => {
+                let (cpu, wall) = document.left();
+                let wall = wall.min(wall_cap(cpu));
+                (CallBudget { cpu, wall }, Lane::Compile)
+            }
         };
         PendingScript {
-            pending: pool().run(&self.program, input, cpu),
+            pending: pool().run(&self.program, input, budget, lane),
             hash: self.program.hash,
         }
     }
 }
 
 /// Which CPU budget a `validate` call runs under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Budget {
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Budget<'a> {
     /// A user's password: the script's own `timeout_ms`.
     PerCall,
-    /// An `examples:` entry at compile time: at least one second, so a loaded machine
-    /// cannot fail a config; examples check what the rule answers, not how fast.
-    Example,
+    /// An `examples:` entry at compile time: what is left of the document's budget.
+    Document(&'a DocumentBudget),
 }
 
 /// A script evaluation in flight.
@@ -134,10 +184,10 @@ pub(crate) struct PendingScript {
 
 impl PendingScript {
     /// The script's answer, or the reason it could not answer (the password is then
-    /// rejected).
-    pub(crate) fn finish(self) -> Result<Answer, ScriptFailure> {
+    /// rejected), with the CPU time it used either way.
+    pub(crate) fn finish(self) -> Result<Answer, ScriptError> {
         let hash = self.hash;
-        self.pending.wait().map_err(|failure| {
+        self.pending.wait().inspect_err(|failure| {
             // Only the class is logged: the engine message may quote what the script threw,
             // and a script can throw the password.
             tracing::warn!(
@@ -146,9 +196,40 @@ impl PendingScript {
                 script = format_args!("{hash:016x}"),
                 "password rule script failed; password rejected"
             );
-            failure.kind
         })
     }
+}
+
+/// Platform bounds on declared params (the tenant crate reports them with positions first).
+fn check_params(params: &[ScriptParam]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if params.len() > MAX_DECLARED_PARAMS {
+        problems.push(format!(
+            "at most {MAX_DECLARED_PARAMS} script params may be declared"
+        ));
+    }
+    for (i, param) in params.iter().enumerate() {
+        if !sandbox::is_valid_key(&param.name) || params[..i].iter().any(|p| p.name == param.name) {
+            problems.push(format!(
+                "script param names are unique, 1-64 ASCII letters, digits, '_', '.' or '-': {:?}",
+                param.name
+            ));
+        }
+        if param.values.is_empty()
+            || param.values.len() > MAX_PARAM_VALUES
+            || param
+                .values
+                .iter()
+                .any(|v| v.is_empty() || v.chars().count() > MAX_PARAM_VALUE_CHARS)
+        {
+            problems.push(format!(
+                "script param {:?} needs 1 to {MAX_PARAM_VALUES} values of 1 to \
+                 {MAX_PARAM_VALUE_CHARS} characters",
+                param.name
+            ));
+        }
+    }
+    problems
 }
 
 /// Platform bounds on script limits (the tenant crate enforces its own ceilings first).
@@ -184,28 +265,44 @@ pub fn script_worker_restarts() -> u64 {
     pool().restarts()
 }
 
-/// Runs a script on the current thread, without the pool or the watchdog. Only for
-/// benchmarks that separate the engine's own cost from the thread hand-off; not a stable
-/// API, and never to be used to check a password (a stuck script would hang the caller).
+/// Runs a script on the current thread, without the pool or the watchdog, each call in a
+/// fresh context as on a worker. Only for benchmarks that separate the engine's own cost
+/// from the thread hand-off; not a stable API, and never to be used to check a password (a
+/// stuck script would hang the caller).
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct LocalScript(sandbox::Sandbox);
+pub struct LocalScript {
+    sandbox: sandbox::Sandbox,
+    source: String,
+    params: Vec<ScriptParam>,
+}
 
 impl LocalScript {
-    /// Loads `source` with `limits` (the top level gets the one-off budget, as on a worker).
-    pub fn load(source: &str, limits: ScriptLimits) -> Result<Self, ScriptFailure> {
-        let budget = budget::one_off(Duration::from_millis(limits.timeout_ms));
-        sandbox::Sandbox::load(source, limits, budget)
-            .map(Self)
-            .map_err(|e| e.kind)
+    /// Loads `rule` once (the top level gets a document's budget, as at compile time).
+    pub fn load(rule: &ScriptRule) -> Result<Self, ScriptFailure> {
+        let sandbox = sandbox::Sandbox::new(rule.limits).map_err(|e| e.kind)?;
+        sandbox
+            .load(&rule.source, DOCUMENT_CPU, DOCUMENT_WALL)
+            .map_err(|e| e.kind)?;
+        Ok(Self {
+            sandbox,
+            source: rule.source.clone(),
+            params: rule.params.clone(),
+        })
     }
 
     /// Bytes the script's runtime holds (QuickJS's own accounting).
     pub fn memory_used(&self) -> i64 {
-        self.0.memory_used()
+        self.sandbox.memory_used()
     }
 
-    /// Calls `validate` under `timeout_ms` of CPU time and returns how many keys it gave.
+    /// Frees what earlier calls' contexts left behind, as a worker does between calls.
+    pub fn collect_garbage(&self) {
+        self.sandbox.collect_garbage();
+    }
+
+    /// Calls `validate` in a fresh context under `timeout_ms` of CPU time and returns how
+    /// many keys it gave.
     pub fn call(
         &self,
         password: &str,
@@ -219,8 +316,9 @@ impl LocalScript {
             tenant: ctx.tenant_name.clone(),
             locale: ctx.locale.clone(),
         };
-        self.0
-            .call(&input, Duration::from_millis(timeout_ms))
+        let cpu = Duration::from_millis(timeout_ms);
+        self.sandbox
+            .call(&self.source, &self.params, &input, cpu, wall_cap(cpu))
             .map(|answer| answer.keys.len())
             .map_err(|e| e.kind)
     }

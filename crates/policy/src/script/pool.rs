@@ -1,7 +1,13 @@
-//! The script worker pool: a few blocking threads, each owning the QuickJS runtimes of the
-//! scripts it has loaded, plus the watchdog that stops a caller from ever hanging.
+//! The script worker pool: a few blocking threads, each owning a QuickJS runtime per
+//! (tenant, script, limits) it has run, plus the watchdog that stops a caller from ever
+//! hanging, and the fair share that keeps one tenant from taking every worker.
 //!
-//! Jobs go through one shared queue. Budgets are CPU time of the worker thread, checked by
+//! Jobs go through one shared queue, but each tenant has at most a share of jobs queued
+//! or running at once per [`Lane`] (half the workers, rounded up); its further calls wait up to
+//! [`QUEUE_LIMIT`] for one of its own slots, a bounded number of them (see `fair`), and
+//! the rest fail at once as overloaded. A tenant whose every call runs to its CPU budget
+//! therefore slows only itself. Budgets are CPU time of the worker thread, checked by
+//! the interrupt (see `budget`). Budgets are CPU time of the worker thread, checked by
 //! the interrupt (see `budget`). The caller waits for the reply; if the worker that took the
 //! job has not answered within the wall-clock caps of the job's phases plus
 //! [`WATCHDOG_MARGIN`] (a long native builtin can run without reaching QuickJS's interrupt
@@ -18,9 +24,10 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::budget::{one_off, wall_cap};
-use super::sandbox::{Answer, SEAL_BUDGET, Sandbox, ScriptError, ScriptInput};
-use crate::spec::ScriptLimits;
+pub(crate) use super::fair::Lane;
+use super::fair::{Fair, Slot};
+use super::sandbox::{Answer, Sandbox, ScriptError, ScriptInput};
+use crate::spec::{ScriptLimits, ScriptParam, ScriptRule};
 use crate::violation::ScriptFailure;
 
 /// Extra time the watchdog grants beyond the wall-clock caps of a job's phases (which the
@@ -31,7 +38,7 @@ pub(crate) const WATCHDOG_MARGIN: Duration = Duration::from_millis(250);
 const QUEUE_LIMIT: Duration = Duration::from_secs(1);
 /// How often a waiting caller looks at its job's phase (the reply itself wakes it at once).
 const POLL: Duration = Duration::from_millis(5);
-/// Scripts kept loaded per worker (least recently used is dropped first).
+/// Runtimes kept per worker (least recently used is dropped first).
 const CACHE_CAPACITY: usize = 32;
 /// Native stack of a worker thread: above the largest QuickJS stack cap allowed (16 MiB),
 /// so QuickJS's own stack check always fires before the thread's guard page.
@@ -39,51 +46,71 @@ const WORKER_STACK: usize = 24 * 1024 * 1024;
 /// Retired workers still running (stuck in native code) beyond which no more replacements
 /// are started until some of them exit; bounds the threads a hostile script can pin.
 const MAX_STUCK: usize = 8;
-/// A loaded script whose heap has grown past this share of its cap between calls is
-/// rebuilt, so state a script accumulates (in closures or top-level `let`, which the seal
-/// cannot freeze) cannot push later calls into out-of-memory.
+/// A runtime whose heap has grown past this share of its cap (garbage the dropped contexts
+/// left) is rebuilt; the collector runs after every call, so this is a backstop.
 const GROWTH_DIVISOR: i64 = 2;
 /// The heap is measured every this many calls (measuring walks the heap: a few µs).
 const GROWTH_CHECK_EVERY: u64 = 16;
 
-/// A script to run: the source with its limits, identified by a hash of both.
+/// A tenant's script to run: owner, source, declared params and limits, identified by a
+/// hash of owner, source and limits.
 #[derive(Debug)]
 pub(crate) struct Program {
+    /// The tenant the script belongs to: part of the cache key and of the fair share.
+    pub tenant: Arc<str>,
     /// The tenant's script source.
     pub source: Arc<str>,
+    /// The params its violations may carry.
+    pub params: Arc<[ScriptParam]>,
     /// Its sandbox limits.
     pub limits: ScriptLimits,
-    /// Hash of source and limits: the cache key (the source is compared too on a hit).
+    /// Hash of tenant, source and limits: the cache key (all three are compared on a hit).
     pub hash: u64,
 }
 
 impl Program {
-    /// Wraps a source and its limits.
-    pub(crate) fn new(source: &str, limits: ScriptLimits) -> Self {
+    /// Wraps a script rule.
+    pub(crate) fn new(rule: &ScriptRule) -> Self {
         let mut hasher = DefaultHasher::new();
-        source.hash(&mut hasher);
-        limits.timeout_ms.hash(&mut hasher);
-        limits.memory_bytes.hash(&mut hasher);
-        limits.stack_bytes.hash(&mut hasher);
+        rule.tenant.hash(&mut hasher);
+        rule.source.hash(&mut hasher);
+        rule.limits.timeout_ms.hash(&mut hasher);
+        rule.limits.memory_bytes.hash(&mut hasher);
+        rule.limits.stack_bytes.hash(&mut hasher);
         Self {
-            source: Arc::from(source),
-            limits,
+            tenant: Arc::from(rule.tenant.as_str()),
+            source: Arc::from(rule.source.as_str()),
+            params: Arc::from(rule.params.as_slice()),
+            limits: rule.limits,
             hash: hasher.finish(),
         }
     }
 
+    /// Whether a runtime made for `other` may serve `self`: same tenant, source and limits.
     fn same_as(&self, other: &Program) -> bool {
-        self.hash == other.hash && self.limits == other.limits && self.source == other.source
+        self.hash == other.hash
+            && self.tenant == other.tenant
+            && self.limits == other.limits
+            && self.source == other.source
     }
+}
+
+/// CPU budget of one job, and its wall-clock cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallBudget {
+    /// CPU time of the worker thread.
+    pub cpu: Duration,
+    /// Wall-clock cap (the interrupt's backstop; the watchdog adds its margin).
+    pub wall: Duration,
 }
 
 /// What a job asks the worker to do.
 #[derive(Debug)]
 enum Task {
     /// Load the script (compile time): syntax, top level, `validate` present.
-    Load,
-    /// Run `validate` on an input, with this CPU budget.
-    Run(ScriptInput, Duration),
+    Load(CallBudget),
+    /// Run `validate` on an input.
+    Run(ScriptInput, CallBudget),
 }
 
 /// Where a queued job is; shared by the caller (watchdog) and the worker.
@@ -92,11 +119,10 @@ enum Phase {
     Queued,
     Cancelled,
     Started {
-        /// When the current phase (loading the script, or the call) began.
+        /// When the job's work (a load or a call) began.
         at: Instant,
         worker: Arc<Worker>,
-        /// Wall-clock cap of the current phase: the call's, or the top level's plus the
-        /// seal's while the worker loads the script.
+        /// Wall-clock cap of that work (its budget's `wall`).
         window: Duration,
     },
 }
@@ -107,6 +133,9 @@ struct Job {
     task: Task,
     phase: Arc<Mutex<Phase>>,
     reply: SyncSender<Result<Answer, ScriptError>>,
+    /// The tenant's slot, freed when the worker is done with the job (before it replies,
+    /// so the same caller's next call finds it free).
+    slot: Slot,
 }
 
 /// A worker's identity, shared with the jobs it runs so the watchdog can retire it.
@@ -131,11 +160,13 @@ struct Shared {
     next_id: AtomicU64,
 }
 
-/// The process-wide pool. Scripts are per tenant, the pool is not: a few threads serve all.
+/// The process-wide pool. Scripts are per tenant, the pool is not: a few threads serve all,
+/// each tenant with a bounded share of them.
 #[derive(Debug)]
 pub(crate) struct Pool {
     jobs: Sender<Job>,
     shared: Arc<Shared>,
+    fair: Arc<Fair>,
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(Pool::boot);
@@ -145,7 +176,7 @@ pub(crate) fn pool() -> &'static Pool {
     &POOL
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these locks cannot leave the data half-updated (each
     // critical section is a single assignment or a `recv`), so poisoning is ignored.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -165,7 +196,8 @@ impl Pool {
         for _ in 0..workers {
             spawn_worker(&shared);
         }
-        Self { jobs, shared }
+        let fair = Arc::new(Fair::new(workers.div_ceil(2)));
+        Self { jobs, shared, fair }
     }
 
     /// Workers retired by the watchdog since the process started.
@@ -173,9 +205,16 @@ impl Pool {
         self.shared.restarts.load(Ordering::Relaxed)
     }
 
-    /// Loads `program` on a worker (compile-time validation).
-    pub(crate) fn load(&'static self, program: &Arc<Program>) -> Result<(), ScriptError> {
-        self.submit(program, Task::Load).wait().map(|_| ())
+    /// Loads `program` on a worker (compile-time validation) and returns the CPU time its
+    /// top level used.
+    pub(crate) fn load(
+        &'static self,
+        program: &Arc<Program>,
+        budget: CallBudget,
+    ) -> Result<Duration, ScriptError> {
+        self.submit(program, Task::Load(budget), Lane::Compile)
+            .wait()
+            .map(|answer| answer.cpu)
     }
 
     /// Queues a `validate` run under `budget` of CPU time and returns at once, so the caller
@@ -185,21 +224,30 @@ impl Pool {
         &'static self,
         program: &Arc<Program>,
         input: ScriptInput,
-        budget: Duration,
+        budget: CallBudget,
+        lane: Lane,
     ) -> Pending {
-        self.submit(program, Task::Run(input, budget))
+        self.submit(program, Task::Run(input, budget), lane)
     }
 
-    fn submit(&'static self, program: &Arc<Program>, task: Task) -> Pending {
+    /// Queues `task` once the tenant has a free slot (see [`Fair::admit`]); without one the
+    /// job is never queued and its answer is "overloaded".
+    fn submit(&'static self, program: &Arc<Program>, task: Task, lane: Lane) -> Pending {
         let (reply, answer) = mpsc::sync_channel(1);
         let phase = Arc::new(Mutex::new(Phase::Queued));
-        let job = Job {
-            program: Arc::clone(program),
-            task,
-            phase: Arc::clone(&phase),
-            reply,
+        let sent = match self.fair.admit(&program.tenant, lane, QUEUE_LIMIT) {
+            Some(slot) => {
+                let job = Job {
+                    program: Arc::clone(program),
+                    task,
+                    phase: Arc::clone(&phase),
+                    reply,
+                    slot,
+                };
+                self.jobs.send(job).is_ok()
+            }
+            None => false,
         };
-        let sent = self.jobs.send(job).is_ok();
         Pending {
             pool: self,
             answer,
@@ -236,7 +284,7 @@ pub(crate) struct Pending {
     answer: Receiver<Result<Answer, ScriptError>>,
     phase: Arc<Mutex<Phase>>,
     queued_at: Instant,
-    /// `false` when the queue was closed (no worker could ever answer).
+    /// `false` when the tenant had no free slot or the queue was closed.
     sent: bool,
 }
 
@@ -246,10 +294,11 @@ impl Pending {
     /// [`QUEUE_LIMIT`] is cancelled (overloaded); a worker past its phase's cap + margin is
     /// retired and replaced (timeout).
     pub(crate) fn wait(self) -> Result<Answer, ScriptError> {
-        let overloaded = || ScriptError {
-            kind: ScriptFailure::Overloaded,
-            message: "no script worker was free".to_owned(),
-            line: None,
+        let overloaded = || {
+            ScriptError::new(
+                ScriptFailure::Overloaded,
+                "no script worker was free within this tenant's share",
+            )
         };
         if !self.sent {
             return Err(overloaded());
@@ -258,11 +307,10 @@ impl Pending {
             match self.answer.recv_timeout(POLL) {
                 Ok(result) => return result,
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(ScriptError {
-                        kind: ScriptFailure::Exception,
-                        message: "the script worker stopped".to_owned(),
-                        line: None,
-                    });
+                    return Err(ScriptError::new(
+                        ScriptFailure::Exception,
+                        "the script worker stopped",
+                    ));
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -285,15 +333,14 @@ impl Pending {
                 return result;
             }
             self.pool.retire(&stuck_worker);
-            return Err(ScriptError {
-                kind: ScriptFailure::Timeout,
-                message: format!(
+            return Err(ScriptError::new(
+                ScriptFailure::Timeout,
+                format!(
                     "the script did not finish within {} ms of wall-clock time (stopped by the \
                      watchdog)",
                     waited.as_millis()
                 ),
-                line: None,
-            });
+            ));
         }
     }
 }
@@ -316,13 +363,19 @@ fn worker_loop(shared: &Arc<Shared>) {
     });
     let mut cache = Cache::default();
     loop {
-        let job = match lock(&shared.queue).recv() {
+        let Job {
+            program,
+            task,
+            phase,
+            reply,
+            slot,
+        } = match lock(&shared.queue).recv() {
             Ok(job) => job,
             Err(_) => return,
         };
         // Each phase (load, call) restarts the watchdog's clock with that phase's window.
         let enter = |window: Duration| {
-            let mut phase = lock(&job.phase);
+            let mut phase = lock(&phase);
             if matches!(*phase, Phase::Cancelled) {
                 return false;
             }
@@ -336,19 +389,17 @@ fn worker_loop(shared: &Arc<Shared>) {
         if !enter(Duration::ZERO) {
             continue;
         }
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            cache.handle(&job.program, &job.task, &enter)
-        }))
-        .unwrap_or_else(|_| {
-            cache = Cache::default();
-            Err(ScriptError {
-                kind: ScriptFailure::Exception,
-                message: "internal error in the script worker".to_owned(),
-                line: None,
-            })
-        });
+        let result = catch_unwind(AssertUnwindSafe(|| cache.handle(&program, &task, &enter)))
+            .unwrap_or_else(|_| {
+                cache = Cache::default();
+                Err(ScriptError::new(
+                    ScriptFailure::Exception,
+                    "internal error in the script worker",
+                ))
+            });
+        drop(slot);
         // The caller may have given up already; then nobody reads the reply.
-        let _ = job.reply.send(result);
+        let _ = reply.send(result);
         cache.maintain();
         if me.retired.load(Ordering::SeqCst) {
             drop(cache);
@@ -364,13 +415,15 @@ fn worker_loop(shared: &Arc<Shared>) {
     }
 }
 
-/// The scripts one worker has loaded, least recently used evicted first.
+/// The runtimes of one worker, one per (tenant, script, limits), least recently used
+/// evicted first. A runtime holds no script state between calls (each call has its own
+/// context); keeping it only saves building the runtime and its caps again.
 #[derive(Debug, Default)]
 struct Cache {
     entries: Vec<Entry>,
     tick: u64,
-    /// A script to look at after the reply: `(program, hit a limit)`.
-    due: Option<(Arc<Program>, bool)>,
+    /// A runtime to look at after the reply: `(program, hit a limit, measure the heap)`.
+    due: Option<(Arc<Program>, bool, bool)>,
 }
 
 #[derive(Debug)]
@@ -388,8 +441,8 @@ impl Cache {
             .position(|e| Arc::ptr_eq(&e.program, program) || e.program.same_as(program))
     }
 
-    /// Runs `task`, loading the script first if this worker has not; `enter` tells the
-    /// watchdog the wall-clock window of each phase as it starts.
+    /// Runs `task` in a fresh context of the program's runtime (built first if this worker
+    /// has none); `enter` tells the watchdog the wall-clock window as the work starts.
     fn handle(
         &mut self,
         program: &Arc<Program>,
@@ -400,48 +453,62 @@ impl Cache {
         let index = match self.position(program) {
             Some(index) => index,
             None => {
-                // The top level has no input: it passed at compile time under the same
-                // one-off budget, so it passes here too.
-                let load = one_off(Duration::from_millis(program.limits.timeout_ms));
-                enter(wall_cap(load) + wall_cap(SEAL_BUDGET));
-                let sandbox = Sandbox::load(&program.source, program.limits, load)?;
                 self.entries.push(Entry {
                     program: Arc::clone(program),
-                    sandbox,
+                    sandbox: Sandbox::new(program.limits)?,
                     last_used: 0,
                     calls: 0,
                 });
                 self.entries.len() - 1
             }
         };
-        self.entries[index].last_used = self.tick;
-        let Task::Run(input, budget) = task else {
-            return Ok(Answer {
-                keys: Vec::new(),
-                cpu: Duration::ZERO,
-            });
-        };
         let entry = &mut self.entries[index];
+        entry.last_used = self.tick;
         entry.calls += 1;
-        enter(wall_cap(*budget));
-        let result = entry.sandbox.call(input, *budget);
+        let result = match task {
+            Task::Load(budget) => {
+                enter(budget.wall);
+                entry
+                    .sandbox
+                    .load(&program.source, budget.cpu, budget.wall)
+                    .map(|cpu| Answer {
+                        keys: Vec::new(),
+                        cpu,
+                    })
+            }
+            Task::Run(input, budget) => {
+                enter(budget.wall);
+                entry.sandbox.call(
+                    &program.source,
+                    &program.params,
+                    input,
+                    budget.cpu,
+                    budget.wall,
+                )
+            }
+        };
         let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
-        if poisoned || entry.calls.is_multiple_of(GROWTH_CHECK_EVERY) {
-            self.due = Some((Arc::clone(program), poisoned));
-        }
+        let measure = entry.calls.is_multiple_of(GROWTH_CHECK_EVERY);
+        self.due = Some((Arc::clone(program), poisoned, measure));
         result
     }
 
-    /// Housekeeping done after the reply is sent, so the caller does not wait for it:
-    /// drop a runtime that hit a limit or grew past half its cap, and evict the least
-    /// recently used scripts beyond [`CACHE_CAPACITY`].
+    /// Housekeeping done after the reply is sent, so the caller does not wait for it: free
+    /// the garbage of the call's context, drop a runtime that hit a limit or grew past half
+    /// its cap, and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
     fn maintain(&mut self) {
-        if let Some((program, poisoned)) = self.due.take()
+        if let Some((program, poisoned, measure)) = self.due.take()
             && let Some(index) = self.position(&program)
         {
+            let sandbox = &self.entries[index].sandbox;
             let limit = i64::try_from(program.limits.memory_bytes).unwrap_or(i64::MAX);
-            if poisoned || self.entries[index].sandbox.memory_used() > limit / GROWTH_DIVISOR {
+            if poisoned {
                 self.entries.swap_remove(index);
+            } else {
+                sandbox.collect_garbage();
+                if measure && sandbox.memory_used() > limit / GROWTH_DIVISOR {
+                    self.entries.swap_remove(index);
+                }
             }
         }
         while self.entries.len() > CACHE_CAPACITY {

@@ -1,5 +1,13 @@
-//! One loaded tenant script: its own QuickJS runtime (memory cap, stack cap, CPU-time
-//! interrupt) and a context with only the intrinsics a password rule needs.
+//! A tenant script's QuickJS runtime (memory cap, stack cap, CPU-time interrupt) and the
+//! fresh context every load and every call gets, with only the intrinsics a password rule
+//! needs.
+//!
+//! Nothing survives from one call to the next: each call builds a new context in the
+//! runtime, runs the prelude and the script's top level in it, calls `validate` and drops
+//! the context. A top-level `let`, a closure, a global or a polluted prototype of one call
+//! live in that call's context only, which no later call can reach. (rquickjs reads
+//! bytecode only through an `unsafe` API, which this workspace forbids, so the source is
+//! compiled again each time; `docs/benchmarks.md` has the cost.)
 //!
 //! A [`Sandbox`] is `!Send` (rquickjs without the `parallel` feature), so it is created,
 //! used and dropped on one script worker thread.
@@ -10,10 +18,10 @@ use std::time::Duration;
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Eval, Json, MapSet, Promise, RegExp, RegExpCompiler};
 use rquickjs::object::Filter;
-use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
+use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
 
 use super::budget::Deadline;
-use crate::spec::ScriptLimits;
+use crate::spec::{ScriptLimits, ScriptParam};
 use crate::violation::ScriptFailure;
 
 /// The intrinsics on top of QuickJS's base objects (Object, Function, Array, String, Number,
@@ -22,15 +30,15 @@ use crate::violation::ScriptFailure;
 /// intrinsic is present so that QuickJS's own objects are consistent, but the prelude deletes
 /// every global that hands out a promise, and the words that create one are refused at
 /// compile time (`banned`); no job is ever run anyway. No Date, Performance, TypedArrays,
-/// Proxy, WeakRef: nothing that reads time, shares memory or observes the GC.
+/// Proxy, WeakRef, FinalizationRegistry: nothing that reads time, shares memory or observes
+/// the GC (a finalizer could otherwise run in a later call).
 type Intrinsics = (Eval, RegExpCompiler, RegExp, Json, MapSet, Promise);
 
 /// Name the script is compiled under; syntax errors and stacks mention it with a line.
 const FILENAME: &str = "validate.js";
 
-/// Runs before the tenant script: removes code-from-string entry points, the microtask queue
-/// and every way to swallow an error or hook into error creation, and returns the names of
-/// the remaining (built-in) globals for [`SEAL`].
+/// Runs in every fresh context before the tenant script: removes code-from-string entry
+/// points, the microtask queue and every way to swallow an error or hook into error creation.
 ///
 /// - The `constructor` slots are replaced by non-writable, non-configurable `undefined`, so
 ///   `(function(){}).constructor('...')` cannot reach the Function constructor (nor its
@@ -39,7 +47,7 @@ const FILENAME: &str = "validate.js";
 ///   which turns an exception (out of memory, stack overflow) into an unseen rejection.
 /// - `Error.prepareStackTrace`, `captureStackTrace` and `stackTraceLimit` go: V8 extensions
 ///   that run script code whenever an error is built (including the engine's own stack
-///   overflow error) and keep state in the context, beyond the reach of the seal.
+///   overflow error).
 const PRELUDE: &str = r#"(function () {
   "use strict";
   var g = globalThis;
@@ -58,72 +66,7 @@ const PRELUDE: &str = r#"(function () {
   delete g.Error.prepareStackTrace;
   delete g.Error.captureStackTrace;
   delete g.Error.stackTraceLimit;
-  return Reflect.ownKeys(g);
 })();"#;
-
-/// Runs after the tenant script's top level, given the global names that existed before it
-/// (the built-ins). Built-ins are frozen shallowly: each global, its `prototype`, and the
-/// hidden prototypes of functions and iterators, so prototype pollution cannot persist.
-/// What the script created (its globals and everything reachable from them) is frozen
-/// deeply; the walk stops at built-ins, which keeps it cheap. State a call writes into a
-/// global, a top-level object or a prototype therefore cannot survive into the next call
-/// (another user's evaluation). Sloppy-mode writes to frozen objects are silently ignored;
-/// strict-mode writes throw, which fails closed and shows up when the examples run.
-const SEAL: &str = r#"(function (builtinNames) {
-  "use strict";
-  var seen = new Set();
-  var isObject = function (o) {
-    return o !== null && (typeof o === "object" || typeof o === "function");
-  };
-  var shallow = function (o) {
-    if (isObject(o) && !seen.has(o)) { seen.add(o); Object.freeze(o); }
-  };
-  var dataValue = function (o, k) {
-    var d = Object.getOwnPropertyDescriptor(o, k);
-    return d !== undefined && "value" in d ? d.value : undefined;
-  };
-  var builtin = new Set(builtinNames);
-  var todo = [];
-  var names = Reflect.ownKeys(globalThis);
-  for (var i = 0; i < names.length; i++) {
-    var value = dataValue(globalThis, names[i]);
-    if (builtin.has(names[i])) {
-      shallow(value);
-      if (isObject(value)) shallow(dataValue(value, "prototype"));
-    } else {
-      todo.push(value);
-    }
-  }
-  var hidden = [function () {}, function* () {}, async function () {}, async function* () {}]
-    .map(Object.getPrototypeOf);
-  hidden.push(Object.getPrototypeOf(function* () {}).prototype);
-  hidden.push(Object.getPrototypeOf(async function* () {}).prototype);
-  [[][Symbol.iterator](), ""[Symbol.iterator](), new Map()[Symbol.iterator](),
-   new Set()[Symbol.iterator](), /a/[Symbol.matchAll]("")].forEach(function (it) {
-    hidden.push(Object.getPrototypeOf(it));
-    hidden.push(Object.getPrototypeOf(Object.getPrototypeOf(it)));
-  });
-  hidden.forEach(shallow);
-  while (todo.length > 0) {
-    var o = todo.pop();
-    if (!isObject(o) || seen.has(o)) continue;
-    seen.add(o);
-    Object.freeze(o);
-    var keys = Reflect.ownKeys(o);
-    for (var j = 0; j < keys.length; j++) {
-      var d = Object.getOwnPropertyDescriptor(o, keys[j]);
-      if (d === undefined) continue;
-      if ("value" in d) { todo.push(d.value); } else { todo.push(d.get); todo.push(d.set); }
-    }
-    todo.push(Object.getPrototypeOf(o));
-  }
-  Object.freeze(globalThis);
-})"#;
-
-/// CPU time allowed for [`SEAL`], on top of the top level's budget: it is platform code whose
-/// cost grows with what the script's top level created (bounded by the memory cap). The
-/// watchdog adds its wall-clock cap when a job loads.
-pub(crate) const SEAL_BUDGET: Duration = Duration::from_millis(500);
 
 /// At most this many violations from one `validate` call.
 const MAX_KEYS: usize = 32;
@@ -131,8 +74,6 @@ const MAX_KEYS: usize = 32;
 const MAX_PARAMS: usize = 8;
 /// Longest key or parameter name (keys are message keys and part of violation codes).
 const MAX_KEY_LEN: usize = 64;
-/// Longest parameter value.
-const MAX_VALUE_LEN: usize = 200;
 
 /// What the script sees: the password and `ctx`. Its `Debug` never prints the password.
 #[derive(Clone)]
@@ -188,28 +129,26 @@ pub(crate) struct ScriptError {
     pub message: String,
     /// Line in the script, when QuickJS reports one.
     pub line: Option<u32>,
+    /// CPU time the failed load or call used, as far as the interrupt's clock saw it (see
+    /// `budget`); zero when unknown (the watchdog gave up on the worker).
+    pub cpu: Duration,
 }
 
 impl ScriptError {
-    fn new(kind: ScriptFailure, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ScriptFailure, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
             line: None,
+            cpu: Duration::ZERO,
         }
     }
 }
 
-/// A loaded script, ready to be called many times.
+/// A tenant script's runtime: the caps, the interrupt, and nothing of any earlier call.
 pub(crate) struct Sandbox {
-    // Field order is drop order: the function handle and the context must go before the
-    // runtime that owns their memory.
-    /// The script's `validate` function, as defined when the script was loaded.
-    validate: Persistent<Function<'static>>,
-    /// The script's global scope.
-    context: Context,
-    /// The runtime carrying the caps; one per loaded script so a script's limits and heap
-    /// are its own.
+    /// The runtime carrying the caps; one per (tenant, script, limits) on each worker, so a
+    /// script's heap is its own and its garbage never shares a heap with another tenant's.
     runtime: Runtime,
     /// Budget of the current evaluation, shared with the interrupt handler.
     deadline: Rc<Deadline>,
@@ -222,13 +161,8 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Builds a runtime with `limits`, runs the prelude and the script's top level (under
-    /// `budget` of CPU time), finds `validate` and seals the globals (under [`SEAL_BUDGET`]).
-    pub(crate) fn load(
-        source: &str,
-        limits: ScriptLimits,
-        budget: Duration,
-    ) -> Result<Self, ScriptError> {
+    /// Builds a runtime with `limits` and the CPU-time interrupt.
+    pub(crate) fn new(limits: ScriptLimits) -> Result<Self, ScriptError> {
         let runtime = Runtime::new()
             .map_err(|e| ScriptError::new(ScriptFailure::Memory, format!("runtime: {e}")))?;
         runtime.set_memory_limit(limits.memory_bytes);
@@ -236,59 +170,42 @@ impl Sandbox {
         let deadline = Rc::new(Deadline::default());
         let handler_deadline = Rc::clone(&deadline);
         runtime.set_interrupt_handler(Some(Box::new(move || handler_deadline.expired())));
-        let context = Context::custom::<Intrinsics>(&runtime)
-            .map_err(|e| ScriptError::new(ScriptFailure::Memory, format!("context: {e}")))?;
-
-        deadline.start(budget);
-        let loaded = context.with(|ctx| -> Result<_, ScriptError> {
-            let builtin_names: Value = ctx
-                .eval(PRELUDE)
-                .map_err(|e| classify(&ctx, e, &deadline))?;
-            let mut options = EvalOptions::default();
-            options.global = true;
-            options.strict = false;
-            options.backtrace_barrier = true;
-            options.filename = Some(FILENAME.to_owned());
-            ctx.eval_with_options::<(), _>(source, options)
-                .map_err(|e| classify(&ctx, e, &deadline))?;
-            let value: Value = ctx
-                .globals()
-                .get("validate")
-                .map_err(|e| classify(&ctx, e, &deadline))?;
-            let function = value.into_function().ok_or_else(|| {
-                ScriptError::new(
-                    ScriptFailure::Exception,
-                    "the script does not define `function validate(password, ctx)`",
-                )
-            })?;
-            deadline.start(SEAL_BUDGET);
-            let seal: Function = ctx.eval(SEAL).map_err(|e| classify(&ctx, e, &deadline))?;
-            seal.call::<_, ()>((builtin_names,))
-                .map_err(|e| classify(&ctx, e, &deadline))?;
-            Ok(Persistent::save(&ctx, function))
-        });
-        deadline.stop();
-        let validate = loaded?;
-        Ok(Self {
-            validate,
-            context,
-            runtime,
-            deadline,
-        })
+        Ok(Self { runtime, deadline })
     }
 
-    /// Calls `validate(password, ctx)` under `budget` of CPU time and checks what it
-    /// returned. Reading the returned objects can run script code (getters), so it stays
-    /// under the budget.
+    /// Loads `source` once in a fresh context under `budget` (CPU, then wall-clock cap):
+    /// syntax errors, a throwing or endless top level and a missing `validate` are errors.
+    /// Returns the CPU time the top level used (see `budget` for what is counted).
+    pub(crate) fn load(
+        &self,
+        source: &str,
+        budget: Duration,
+        wall: Duration,
+    ) -> Result<Duration, ScriptError> {
+        let context = self.context()?;
+        self.deadline.start(budget, wall);
+        let loaded = context.with(|ctx| define(&ctx, source, &self.deadline).map(|_| ()));
+        let cpu = self.deadline.stop();
+        loaded.map(|()| cpu).map_err(|e| ScriptError { cpu, ..e })
+    }
+
+    /// Calls `validate(password, ctx)` in a fresh context (prelude, top level, call) under
+    /// `budget` of CPU time (and `wall` of wall-clock time) and checks what it returned
+    /// against the declared `params`. Reading the returned objects can run script code
+    /// (getters), so it stays under the budget.
     pub(crate) fn call(
         &self,
+        source: &str,
+        params: &[ScriptParam],
         input: &ScriptInput,
         budget: Duration,
+        wall: Duration,
     ) -> Result<Answer, ScriptError> {
-        self.deadline.start(budget);
-        let result = self.context.with(|ctx| -> Result<_, ScriptError> {
+        let context = self.context()?;
+        self.deadline.start(budget, wall);
+        let result = context.with(|ctx| -> Result<_, ScriptError> {
             let fail = |e| classify(&ctx, e, &self.deadline);
-            let validate = self.validate.clone().restore(&ctx).map_err(fail)?;
+            let validate = define(&ctx, source, &self.deadline)?;
             let script_ctx = Object::new(ctx.clone()).map_err(fail)?;
             let or_null = |v: &Option<String>| match v {
                 Some(s) => rquickjs::String::from_str(ctx.clone(), s).map(|s| s.into_value()),
@@ -309,19 +226,60 @@ impl Sandbox {
             let returned: Value = validate
                 .call((input.password.as_str(), script_ctx))
                 .map_err(fail)?;
-            read_keys(returned, &input.password).map_err(|e| match e {
+            read_keys(returned, params, &input.password).map_err(|e| match e {
                 ReadError::Js(e) => classify(&ctx, e, &self.deadline),
                 ReadError::Shape(message) => ScriptError::new(ScriptFailure::BadReturn, message),
             })
         });
         let cpu = self.deadline.stop();
-        result.map(|keys| Answer { keys, cpu })
+        drop(context);
+        result
+            .map(|keys| Answer { keys, cpu })
+            .map_err(|e| ScriptError { cpu, ..e })
+    }
+
+    /// A new context in this runtime: fresh globals, prototypes and intrinsics.
+    fn context(&self) -> Result<Context, ScriptError> {
+        Context::custom::<Intrinsics>(&self.runtime)
+            .map_err(|e| ScriptError::new(ScriptFailure::Memory, format!("context: {e}")))
     }
 
     /// Bytes the runtime currently holds (for the memory-growth check between calls).
     pub(crate) fn memory_used(&self) -> i64 {
         self.runtime.memory_usage().malloc_size
     }
+
+    /// Frees what dropped contexts left behind (their cycles wait for QuickJS's collector).
+    pub(crate) fn collect_garbage(&self) {
+        self.runtime.run_gc();
+    }
+}
+
+/// Runs the prelude and the script's top level in `ctx` and returns its `validate`.
+fn define<'js>(
+    ctx: &Ctx<'js>,
+    source: &str,
+    deadline: &Deadline,
+) -> Result<Function<'js>, ScriptError> {
+    ctx.eval::<(), _>(PRELUDE)
+        .map_err(|e| classify(ctx, e, deadline))?;
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.backtrace_barrier = true;
+    options.filename = Some(FILENAME.to_owned());
+    ctx.eval_with_options::<(), _>(source, options)
+        .map_err(|e| classify(ctx, e, deadline))?;
+    let value: Value = ctx
+        .globals()
+        .get("validate")
+        .map_err(|e| classify(ctx, e, deadline))?;
+    value.into_function().ok_or_else(|| {
+        ScriptError::new(
+            ScriptFailure::Exception,
+            "the script does not define `function validate(password, ctx)`",
+        )
+    })
 }
 
 /// Reading the returned value failed: a JavaScript error (getter threw, interrupt) or a
@@ -337,8 +295,13 @@ impl From<rquickjs::Error> for ReadError {
     }
 }
 
-/// Converts `validate`'s return value: an array of key strings or `{key, params}` objects.
-fn read_keys(returned: Value<'_>, password: &str) -> Result<Vec<ScriptKey>, ReadError> {
+/// Converts `validate`'s return value: an array of key strings or `{key, params}` objects
+/// whose params are among the `declared` ones.
+fn read_keys(
+    returned: Value<'_>,
+    declared: &[ScriptParam],
+    password: &str,
+) -> Result<Vec<ScriptKey>, ReadError> {
     let shape = |m: &str| ReadError::Shape(m.to_owned());
     let Some(array) = returned.as_array() else {
         return Err(shape(&format!(
@@ -365,7 +328,7 @@ fn read_keys(returned: Value<'_>, password: &str) -> Result<Vec<ScriptKey>, Read
             let params: Value = object.get("params")?;
             ScriptKey {
                 key: key.to_string()?,
-                params: read_params(params, password)?,
+                params: read_params(params, declared, password)?,
             }
         } else {
             return Err(shape(
@@ -384,18 +347,32 @@ fn read_keys(returned: Value<'_>, password: &str) -> Result<Vec<ScriptKey>, Read
     Ok(keys)
 }
 
-/// Converts a `params` object: string, number or boolean values only.
-fn read_params(params: Value<'_>, password: &str) -> Result<Vec<(String, String)>, ReadError> {
-    let shape = |m: &str| ReadError::Shape(m.to_owned());
+/// Converts a `params` object. Each name must be declared in the tenant's YAML
+/// (`script.params`) and each value, as text, must be one of the literals declared for it:
+/// whatever a script computes from a password or `ctx` cannot reach a message.
+fn read_params(
+    params: Value<'_>,
+    declared: &[ScriptParam],
+    password: &str,
+) -> Result<Vec<(String, String)>, ReadError> {
+    let shape = |m: String| ReadError::Shape(m);
     if params.is_undefined() || params.is_null() {
         return Ok(Vec::new());
     }
     let Some(object) = params.as_object().filter(|_| !params.is_array()) else {
-        return Err(shape("`params` must be an object"));
+        return Err(shape("`params` must be an object".to_owned()));
     };
     let mut out = Vec::new();
     for prop in object.own_props::<String, Value>(Filter::default()) {
         let (name, value) = prop?;
+        if out.len() == MAX_PARAMS {
+            return Err(shape(format!("at most {MAX_PARAMS} parameters")));
+        }
+        let Some(rule) = declared.iter().find(|p| p.name == name) else {
+            return Err(shape(format!(
+                "parameter `{name}` is not declared under script.params"
+            )));
+        };
         let text = if let Some(s) = value.as_string() {
             s.to_string()?
         } else if let Some(b) = value.as_bool() {
@@ -404,17 +381,15 @@ fn read_params(params: Value<'_>, password: &str) -> Result<Vec<(String, String)
             n.to_string()
         } else {
             return Err(shape(
-                "parameter values must be strings, numbers or booleans",
+                "parameter values must be strings, numbers or booleans".to_owned(),
             ));
         };
-        if out.len() == MAX_PARAMS || !is_valid_key(&name) || text.chars().count() > MAX_VALUE_LEN {
-            return Err(shape(
-                "at most 8 parameters, named like keys, with values of at most 200 characters",
-            ));
-        }
-        // Messages must never reflect the password (security.md item 29).
-        if !password.is_empty() && text.contains(password) {
-            return Err(shape("a parameter value contains the password"));
+        // Messages must never reflect the password (security.md item 29); a declared
+        // literal that happens to equal it is refused too.
+        if !rule.values.contains(&text) || (!password.is_empty() && text.contains(password)) {
+            return Err(shape(format!(
+                "parameter `{name}` has a value that script.params does not declare for it"
+            )));
         }
         out.push((name, text));
     }
@@ -422,7 +397,7 @@ fn read_params(params: Value<'_>, password: &str) -> Result<Vec<(String, String)
 }
 
 /// Message keys: 1–64 of `[A-Za-z0-9_.-]`.
-fn is_valid_key(key: &str) -> bool {
+pub(crate) fn is_valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= MAX_KEY_LEN
         && key
@@ -465,9 +440,8 @@ fn describe_exception(thrown: Value<'_>) -> ScriptError {
         };
         let line = exception.stack().as_deref().and_then(line_in_stack);
         return ScriptError {
-            kind,
-            message: format!("{name}: {message}"),
             line,
+            ..ScriptError::new(kind, format!("{name}: {message}"))
         };
     }
     if let Some(s) = thrown.as_string().and_then(|s| s.to_string().ok()) {

@@ -129,9 +129,11 @@ impl<'a> Collector<'a> {
 
 /// Validates a whole document and compiles its password policy (even when other sections
 /// are wrong, so regex and script problems are reported in the same pass). `None` when any
-/// error was recorded in `c`.
+/// error was recorded in `c`. The script runs as `owner`'s when given (the tenant the
+/// caller knows the document belongs to), else as the tenant the document names.
 pub(crate) fn tenant(
     raw: RawTenant,
+    owner: Option<&TenantId>,
     c: &mut Collector<'_>,
 ) -> Option<(TenantConfig, CompiledPolicy)> {
     let id = c.parse("id", &raw.id, |s| {
@@ -152,7 +154,8 @@ pub(crate) fn tenant(
     contrast::check(c, theme.as_str(), &branding);
     let locales = locales(c, raw.locales);
     let messages = messages(c, raw.messages, &locales);
-    let password_policy = policy::policy(c, raw.password_policy);
+    let owner = owner.map_or(raw.id.as_str(), TenantId::as_str);
+    let password_policy = policy::policy(c, raw.password_policy, owner);
     let compiled = compile::compile(&password_policy, c);
     let reset = reset(c, raw.reset);
     let email = email(c, raw.email, &locales, &reset);

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use passgate_policy::{
-    CharacterClass, CharacterClassRule, PolicySpec, RegexRule, ScriptExample, ScriptLimits,
-    ScriptRule,
+    CharacterClass, CharacterClassRule, MAX_DECLARED_PARAMS, MAX_PARAM_VALUE_CHARS,
+    MAX_PARAM_VALUES, PolicySpec, RegexRule, ScriptExample, ScriptLimits, ScriptParam, ScriptRule,
     spec::{DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, MAX_LENGTH_FLOOR, MIN_LENGTH_FLOOR},
 };
 
@@ -15,13 +15,18 @@ use super::{Collector, check_message_key};
 use crate::{
     limits,
     positions::index,
-    raw::{RawCharacterClass, RawCharacterClasses, RawPasswordPolicy, RawScript},
+    raw::{RawCharacterClass, RawCharacterClasses, RawLiteral, RawPasswordPolicy, RawScript},
 };
 
 const COMPOSITION_WARNING: &str = "composition rules are not NIST SP 800-63B / ASVS 6.2.5 conformant: they annoy users without making passwords stronger; prefer length, the blocklist and min_strength";
 
-/// Validates the policy section; the default policy when the section is absent.
-pub(super) fn policy(c: &mut Collector<'_>, raw: Option<RawPasswordPolicy>) -> PolicySpec {
+/// Validates the policy section; the default policy when the section is absent. `tenant`
+/// owns the script (its cache key and share of the script pool).
+pub(super) fn policy(
+    c: &mut Collector<'_>,
+    raw: Option<RawPasswordPolicy>,
+    tenant: &str,
+) -> PolicySpec {
     let Some(raw) = raw else {
         return PolicySpec::default();
     };
@@ -115,7 +120,7 @@ pub(super) fn policy(c: &mut Collector<'_>, raw: Option<RawPasswordPolicy>) -> P
             );
         }
     }
-    let script = raw.script.map(|s| script(c, s));
+    let script = raw.script.map(|s| script(c, s, tenant));
     if script.is_some() {
         c.warn(
             "password_policy.script",
@@ -232,7 +237,7 @@ fn regex_rules(c: &mut Collector<'_>, raw: &[crate::raw::RawRegexRule]) -> Vec<R
     out
 }
 
-fn script(c: &mut Collector<'_>, raw: RawScript) -> ScriptRule {
+fn script(c: &mut Collector<'_>, raw: RawScript, tenant: &str) -> ScriptRule {
     let path = "password_policy.script";
     if raw.source.trim().is_empty() {
         c.error("password_policy.script.source", "the script is empty");
@@ -285,8 +290,11 @@ fn script(c: &mut Collector<'_>, raw: RawScript) -> ScriptRule {
             expect: e.expect,
         })
         .collect();
+    let params = script_params(c, raw.params);
     ScriptRule {
+        tenant: tenant.to_owned(),
         source: raw.source,
+        params,
         examples,
         limits: ScriptLimits {
             timeout_ms: u64::try_from(timeout_ms).unwrap_or(defaults.timeout_ms),
@@ -294,4 +302,62 @@ fn script(c: &mut Collector<'_>, raw: RawScript) -> ScriptRule {
             stack_bytes: usize::try_from(stack_kb).unwrap_or(256) * 1024,
         },
     }
+}
+
+/// `script.params`: names like message keys, each with 1 to [`MAX_PARAM_VALUES`] literal
+/// values of 1 to [`MAX_PARAM_VALUE_CHARS`] characters, kept as the text a message shows.
+fn script_params(
+    c: &mut Collector<'_>,
+    raw: std::collections::BTreeMap<String, Vec<RawLiteral>>,
+) -> Vec<ScriptParam> {
+    let path = "password_policy.script.params";
+    if raw.len() > MAX_DECLARED_PARAMS {
+        c.error(path, format!("at most {MAX_DECLARED_PARAMS} params"));
+    }
+    let mut out = Vec::new();
+    for (name, values) in raw {
+        let at = crate::positions::key(path, &name);
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !name_ok {
+            c.error(
+                &at,
+                "a param name is 1 to 64 ASCII letters, digits, '_', '.' or '-' (the {placeholder} it fills)",
+            );
+        }
+        if values.is_empty() || values.len() > MAX_PARAM_VALUES {
+            c.error(
+                &at,
+                format!("list 1 to {MAX_PARAM_VALUES} values this param may take"),
+            );
+        }
+        let mut texts: Vec<String> = Vec::new();
+        for (i, value) in values.into_iter().enumerate() {
+            let text = match value {
+                RawLiteral::Integer(n) => n.to_string(),
+                RawLiteral::Number(n) if n.is_finite() => n.to_string(),
+                RawLiteral::Number(_) => String::new(),
+                RawLiteral::Text(s) => s,
+            };
+            let n = text.chars().count();
+            if n == 0 || n > MAX_PARAM_VALUE_CHARS || text.chars().any(char::is_control) {
+                c.error(
+                    &index(&at, i),
+                    format!(
+                        "a param value is a finite number or a one-line text of 1 to {MAX_PARAM_VALUE_CHARS} characters"
+                    ),
+                );
+            } else if !texts.contains(&text) {
+                texts.push(text);
+            }
+        }
+        out.push(ScriptParam {
+            name,
+            values: texts,
+        });
+    }
+    out
 }

@@ -4,7 +4,7 @@
 //! a domain a platform admin granted, its theme exists and every message the theme and the
 //! rules use resolves in every supported locale.
 
-use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml};
+use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml_for};
 use passgate_theme::ThemeError;
 
 use super::grants::SenderRule;
@@ -67,7 +67,7 @@ pub fn check_document(
     yaml: &str,
 ) -> Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>> {
     let source = format!("{tenant}.yaml");
-    let validated = parse_tenant_yaml(&source, yaml).map_err(|errors| {
+    let validated = parse_tenant_yaml_for(tenant, &source, yaml).map_err(|errors| {
         errors
             .problems
             .iter()

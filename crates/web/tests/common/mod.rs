@@ -55,6 +55,8 @@ password_policy:
         }
         return [];
       }
+    params:
+      max: [3]
     timeout_ms: 100
 reset:
   mode: hosted
