@@ -6,11 +6,14 @@
 //! - [`m20261126_000001_initial`]: every table of the first release (tenants, client ids,
 //!   config versions, reset tokens, mail outbox, reset jobs, password history, rate-limit
 //!   windows, API keys, audit events).
+//! - [`m20261201_000020_email_at_rest`]: token emails sealed, outbox recipients digested,
+//!   Janrain codes shared through the database.
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 pub mod m20261126_000001_initial;
+pub mod m20261201_000020_email_at_rest;
 
 /// The ordered list of Passgate's migrations.
 #[derive(Debug)]
@@ -19,6 +22,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial::Migration)]
+        vec![
+            Box::new(m20261126_000001_initial::Migration),
+            Box::new(m20261201_000020_email_at_rest::Migration),
+        ]
     }
 }

@@ -306,3 +306,32 @@ pub struct HistoryEntry {
     /// When the password was set.
     pub created_at: Timestamp,
 }
+
+/// Where a Janrain reset code is, shared by every replica through the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JanrainCodeState {
+    /// Exchanged for a user access token, kept sealed so a corrected password (on any
+    /// replica) can reuse it until it expires.
+    Authorized {
+        /// The sealed access token.
+        authorization: EncryptedBlob,
+        /// When the access token dies.
+        expires_at: Timestamp,
+    },
+    /// A password was (or may have been) set with it; it never works again.
+    Spent,
+}
+
+/// A Janrain code Passgate has redeemed: a keyed digest of the code (never the code), the
+/// tenant it was redeemed for, and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JanrainCode {
+    /// Keyed digest of the code.
+    pub digest: Sha256Digest,
+    /// The tenant that redeemed it; any other tenant is refused.
+    pub tenant_id: TenantId,
+    /// Authorized or spent.
+    pub state: JanrainCodeState,
+    /// First redemption.
+    pub created_at: Timestamp,
+}

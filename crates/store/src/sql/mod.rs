@@ -3,6 +3,7 @@
 
 mod admin;
 mod import;
+mod janrain;
 mod limits;
 mod queue;
 mod registry;
