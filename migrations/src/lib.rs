@@ -6,6 +6,8 @@
 //! - [`m20261126_000001_initial`]: every table of the first release (tenants, client ids,
 //!   config versions, reset tokens, mail outbox, reset jobs, password history, rate-limit
 //!   windows, API keys, audit events).
+//! - [`m20261201_000020_email_at_rest`]: token emails sealed, outbox recipients digested,
+//!   Janrain codes shared through the database.
 //! - [`m20261201_000030_sender_domains`]: each tenant's mail grants (sender domains, test
 //!   recipients) and the hash of an API key holder's own address.
 
@@ -13,6 +15,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 pub mod m20261126_000001_initial;
+pub mod m20261201_000020_email_at_rest;
 pub mod m20261201_000030_sender_domains;
 
 /// The ordered list of Passgate's migrations.
@@ -24,6 +27,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261126_000001_initial::Migration),
+            Box::new(m20261201_000020_email_at_rest::Migration),
             Box::new(m20261201_000030_sender_domains::Migration),
         ]
     }

@@ -63,6 +63,19 @@ pub fn mask(email: &str) -> String {
     }
 }
 
+/// `ada@acme-shop.example.com` → `a••@acme-shop.example.com`: what the new-password page
+/// shows of the account a link is bound to. The first character of the local part, two
+/// bullets whatever its length (the length is not revealed), then the domain.
+pub fn mask_account(email: &str) -> String {
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}\u{2022}\u{2022}@{domain}")
+        }
+        None => "\u{2022}\u{2022}".to_owned(),
+    }
+}
+
 fn valid_local_part(local: &str) -> bool {
     const SPECIALS: &str = "!#$%&'*+/=?^_`{|}~-";
     !local.is_empty()
@@ -96,6 +109,16 @@ fn valid_domain(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_masked_account_keeps_the_first_character_and_the_domain() {
+        assert_eq!(
+            mask_account("ada@acme-shop.example.com"),
+            "a\u{2022}\u{2022}@acme-shop.example.com"
+        );
+        assert_eq!(mask_account("a@x.example"), "a\u{2022}\u{2022}@x.example");
+        assert!(!mask_account("adalovelace@x.example").contains("dalovelace"));
+    }
 
     #[test]
     fn ordinary_addresses_parse_and_lowercase_for_lookup() {

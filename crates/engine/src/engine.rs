@@ -139,14 +139,19 @@ impl Engine {
         outbox::run_round(&self.inner).await
     }
 
-    /// Deletes what is no longer needed (item 55): token rows that expired more than
-    /// `retention` ago and finished rate-limit windows. Returns the rows removed.
+    /// Deletes what is no longer needed (item 55): token rows and Janrain code rows that
+    /// expired more than `retention` ago, and finished rate-limit windows. Returns the rows removed.
     pub async fn purge_expired(&self, retention: chrono::TimeDelta) -> Result<u64, EngineError> {
-        use passgate_store::{RateLimitRepo, TokenRepo};
+        use passgate_store::{JanrainCodeRepo, RateLimitRepo, TokenRepo};
         let now = self.inner.clock.now();
         let tokens = self.inner.store.purge_tokens(now - retention).await?;
         let windows = self.inner.store.purge_windows(now).await?;
-        Ok(tokens + windows)
+        let codes = self
+            .inner
+            .store
+            .purge_janrain_codes(now - retention)
+            .await?;
+        Ok(tokens + windows + codes)
     }
 
     /// The job worker: rounds until `shutdown` turns `true`, sleeping the poll interval when

@@ -109,6 +109,9 @@ pub struct TokenView {
     pub expires_at: DateTime<Utc>,
     /// The rules the page shows and checks live (the server checks again on submit).
     pub policy: PolicySpec,
+    /// The account the link is bound to, masked (`a••@example.com`), so a user who opens
+    /// someone else's link sees it is not theirs.
+    pub masked_account: String,
 }
 
 /// The password half of an attempt, carried through the transitions.
@@ -284,12 +287,16 @@ impl Presented {
 }
 
 async fn lookup(inner: &Inner, hash: passgate_store::Sha256Digest) -> Result<ResetToken, Refused> {
-    inner
+    let mut row = inner
         .store
         .lookup_token(&hash)
         .await
         .map_err(|_| Refused::anonymous("unavailable"))?
-        .ok_or(Refused::anonymous("unknown"))
+        .ok_or(Refused::anonymous("unknown"))?;
+    // Sealed at rest (item 53); opened for the account re-check and the rule's context.
+    row.email = crate::at_rest::open_token_email(inner, &row)
+        .map_err(|_| Refused::of(&row, "unsealable"))?;
+    Ok(row)
 }
 
 /// Runs the tenant's policy on the blocking pool (the script rule may take its full budget).

@@ -17,6 +17,7 @@
 //! - [`rate_limit`]: database-backed limits per IP, account and tenant.
 //! - `history`: argon2id password history on a bounded blocking pool.
 //! - [`audit`]: audit events and the `passgate::security` tracing target.
+//! - `at_rest`: email addresses sealed (token rows) or digested (outbox) at rest.
 //! - `breaker`: a circuit breaker per tenant around its identity provider.
 //! - `settle`: retries the "done"/"sent" mark of finished work through a database blip.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
@@ -26,6 +27,7 @@
 //!   the building blocks (trusted-proxy client IP, time as input, the strict email grammar,
 //!   SMTP and dev transports, AES-256-GCM keyring, tokens and codes with keyed digests).
 
+mod at_rest;
 pub mod audit;
 mod breaker;
 pub mod client_ip;

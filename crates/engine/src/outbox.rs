@@ -81,7 +81,7 @@ pub(crate) async fn queue(
         .enqueue_mail(NewMail {
             tenant_id: tenant.id.clone(),
             message_id,
-            recipient: to.to_owned(),
+            recipient: crate::at_rest::recipient_digest(inner, to),
             body: EncryptedBlob {
                 ciphertext: sealed.ciphertext,
                 nonce: sealed.nonce.to_vec(),

@@ -45,6 +45,7 @@ impl Engine {
             locale: verified.row.locale.clone(),
             expires_at: verified.row.expires_at,
             policy: config.policy_spec().clone(),
+            masked_account: crate::email_address::mask_account(&verified.row.email),
         })
     }
 

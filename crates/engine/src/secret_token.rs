@@ -209,6 +209,18 @@ impl TokenHasher {
         self.mac(&[b"passgate/account/v1", lookup_key.as_bytes()])
     }
 
+    /// Keyed digest of a mail recipient (lowercased address) for the outbox row: the row
+    /// names its recipient without holding the address.
+    pub fn recipient(&self, address: &str) -> TokenDigest {
+        self.mac(&[b"passgate/recipient/v1", address.as_bytes()])
+    }
+
+    /// Digest of a Janrain reset code: the key of its shared row (tenant, state). Not bound
+    /// to a tenant, so the same code presented through another tenant finds the row.
+    pub fn janrain_code(&self, code: &str) -> TokenDigest {
+        self.mac(&[b"passgate/janrain-code/v1", code.as_bytes()])
+    }
+
     /// Digest of a code, bound to the reset flow it was issued for: the same 8 digits in
     /// another flow give another digest, and a guess only ever tests one flow.
     pub fn code(&self, flow_id: &FlowId, code: &ResetCode) -> TokenDigest {

@@ -85,6 +85,9 @@ async fn a03_tokens_are_looked_up_by_digest_so_near_misses_fail_alike() {
     assert!(h.engine.view_token(&token).await.is_ok());
 }
 
+/// The engine-level half of item 4. The realistic attack — tenant A's token presented
+/// through tenant B's client id and custom host — needs the HTTP layer, so it lives in
+/// `passgate-web`: `pages::a04_a_token_presented_through_another_tenants_client_id_and_host_is_refused`.
 #[tokio::test]
 async fn a04_token_is_bound_to_its_tenant_app_and_user() {
     let h = link_harness().await;

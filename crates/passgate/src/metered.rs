@@ -39,6 +39,10 @@ impl ResetBackend for MeteredBackend {
         self.0.view_token(token).await
     }
 
+    async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink> {
+        self.0.view_janrain_code(client_id, code).await
+    }
+
     async fn check_code(
         &self,
         flow_id: &str,

@@ -270,3 +270,26 @@ pub mod mail_grants {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod janrain_codes {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "janrain_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code_digest: String,
+        pub tenant_id: String,
+        pub state: String,
+        pub authorization_ciphertext: Option<Vec<u8>>,
+        pub authorization_nonce: Option<Vec<u8>>,
+        pub key_id: Option<String>,
+        pub expires_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

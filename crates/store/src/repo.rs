@@ -324,3 +324,23 @@ pub trait AuditRepo: Send + Sync {
     /// Every event (platform admins), newest first.
     async fn all_audit(&self, limit: u32, before: Option<AuditId>) -> StoreResult<Vec<AuditEvent>>;
 }
+
+/// Janrain reset codes Passgate has redeemed, so a code is bound to the tenant that first
+/// redeemed it and its "spent" state is the same on every replica.
+#[async_trait]
+pub trait JanrainCodeRepo: Send + Sync {
+    /// The code with this digest, whichever tenant redeemed it.
+    async fn janrain_code(&self, digest: &Sha256Digest) -> StoreResult<Option<JanrainCode>>;
+    /// Records a first redemption (state [`JanrainCodeState::Authorized`]) unless the code is
+    /// already known. `false` when another caller recorded it first.
+    async fn insert_janrain_code(&self, code: JanrainCode) -> StoreResult<bool>;
+    /// Marks the code spent for `tenant` and forgets its access token. `false` when no row of
+    /// this tenant was still usable.
+    async fn spend_janrain_code(
+        &self,
+        tenant: &TenantId,
+        digest: &Sha256Digest,
+    ) -> StoreResult<bool>;
+    /// Deletes codes whose access token expired before `before`. Returns how many.
+    async fn purge_janrain_codes(&self, before: Timestamp) -> StoreResult<u64>;
+}

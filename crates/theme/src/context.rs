@@ -140,7 +140,8 @@ pub struct PageContext {
     pub static_prefix: String,
     /// Extra hidden inputs for the form.
     pub hidden_fields: Vec<HiddenField>,
-    /// The email to prefill on the request form (what the user typed, on an error).
+    /// The request form: the email to prefill (what the user typed, on an error). The
+    /// new-password page: the masked account the link is bound to (`a••@example.com`).
     pub email: Option<String>,
     /// Problems to show above the form.
     pub errors: Vec<FieldError>,

@@ -18,6 +18,9 @@ pub trait ResetBackend: Send + Sync + std::fmt::Debug {
     async fn request_reset(&self, input: RequestInput) -> Result<RequestAccepted, RequestError>;
     /// Describes a usable link without consuming it (mail scanners open links).
     async fn view_token(&self, token: &str) -> Result<TokenView, InvalidLink>;
+    /// Janrain: whether the landing may keep `code` for `client_id`'s tenant (not spent, not
+    /// redeemed for another tenant). Changes nothing.
+    async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink>;
     /// Sets the new password (the only step that consumes a token).
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError>;
     /// Code mode: checks a typed code before the new-password page (a wrong one counts as an
@@ -42,6 +45,10 @@ impl ResetBackend for Engine {
 
     async fn view_token(&self, token: &str) -> Result<TokenView, InvalidLink> {
         Engine::view_token(self, token).await
+    }
+
+    async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink> {
+        Engine::view_janrain_code(self, client_id, code).await
     }
 
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {

@@ -62,7 +62,7 @@ async fn mailed_token(h: &Harness) -> String {
 #[tokio::test]
 async fn a_native_app_resets_a_password_through_the_api() {
     let h = Harness::new(BASE).await;
-    let c = TestClient::new(app(h.state.clone()));
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
     let body = json!({"client_id": "fitlife-ios", "email": "ada@example.com", "locale": "en",
         "redirect_uri": "fitlife://password-reset/done"});
     let got = post_json(&c, "/v1/password-resets", &body.to_string()).await;
@@ -147,7 +147,7 @@ async fn a_native_app_resets_a_password_through_the_api() {
 #[tokio::test]
 async fn request_errors_are_problem_documents_with_stable_types() {
     let h = Harness::new(BASE).await;
-    let c = TestClient::new(app(h.state.clone()));
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
     let cases: [(&str, u16, &str); 8] = [
         (
             r#"{"client_id":"fitlife-ios","email":["ada@example.com","eve@evil.example"]}"#,
@@ -212,7 +212,7 @@ async fn request_errors_are_problem_documents_with_stable_types() {
 #[tokio::test]
 async fn the_policy_endpoint_serves_rules_messages_and_script_per_locale() {
     let h = Harness::new(BASE).await;
-    let c = TestClient::new(app(h.state.clone()));
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
     let got = json_of(
         c.get("/v1/apps/fitlife-web/password-policy?locale=es")
             .send()
@@ -272,7 +272,7 @@ async fn the_policy_endpoint_serves_rules_messages_and_script_per_locale() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_operation() {
     let h = Harness::new(BASE).await;
-    let c = TestClient::new(app(h.state.clone()));
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
     let got = json_of(c.get("/v1/openapi.json").send().await).await;
     assert_eq!(got.0, 200);
     let paths = got.2["paths"].as_object().unwrap();

@@ -46,17 +46,20 @@ fn token_row(
     user: &ProviderUser,
     hash: Sha256Digest,
     purpose: TokenPurpose,
-) -> NewResetToken {
+) -> Result<NewResetToken, EngineError> {
     let now = inner.clock.now();
     let ttl = TimeDelta::from_std(request.tenant.config.reset.token_ttl.duration())
         .unwrap_or(TimeDelta::minutes(30));
-    NewResetToken {
+    let tenant_id = request.tenant.config.id.clone();
+    // Completion needs the address again; it is kept sealed to this row (item 53).
+    let email = crate::at_rest::seal_token_email(inner, &tenant_id, &hash, &user.email)?;
+    Ok(NewResetToken {
         hash,
-        tenant_id: request.tenant.config.id.clone(),
+        tenant_id,
         client_id: request.client.clone(),
         user_id: user.user_id.clone(),
         connection: Some(user.connection.clone()),
-        email: user.email.clone(),
+        email,
         last_password_reset: snapshot_time(user.last_password_reset),
         purpose,
         locale: request.locale.as_str().to_owned(),
@@ -65,7 +68,7 @@ fn token_row(
         // The store treats `expires_at` as the first dead instant; the TTL itself is still
         // valid (item 5: valid at TTL, invalid at TTL + 1 s).
         expires_at: now + ttl + TimeDelta::seconds(1),
-    }
+    })
 }
 
 /// The owner of a flow bound to no user: a keyed digest of the submitted address (ASCII
@@ -157,7 +160,7 @@ impl ResetStrategy for HostedLink {
             &user,
             stored(inner.hasher.link(&token)),
             TokenPurpose::Link,
-        );
+        )?;
         // The token is persisted before any mail exists (item 69).
         inner.store.insert_token(row).await?;
         let config = &request.tenant.config;
@@ -204,14 +207,14 @@ impl ResetStrategy for HostedCode {
             &user,
             stored(inner.hasher.flow(request.flow_id)),
             TokenPurpose::Code,
-        );
+        )?;
         let code_row = token_row(
             inner,
             request,
             &user,
             stored(inner.hasher.code(request.flow_id, &code)),
             TokenPurpose::Code,
-        );
+        )?;
         inner.store.insert_token(flow_row).await?;
         inner.store.insert_token(code_row).await?;
         let config = &request.tenant.config;

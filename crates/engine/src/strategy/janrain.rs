@@ -3,26 +3,40 @@
 //! first, then the code is exchanged for a user access token and the password is set with
 //! `update_profile_native`.
 //!
-//! Janrain's `no_such_account` never surfaces: the request step answered long before. A
-//! provider policy rejection keeps the access token (per code, in memory, under a per-code
-//! lock), so the user can correct the password with the same link; after a success the code
-//! is marked spent, so concurrent or later submissions cannot set a second password.
+//! Janrain's `no_such_account` never surfaces: the request step answered long before.
+//!
+//! A code's state lives in the database (`janrain_codes`, keyed by a keyed digest of the
+//! code), so every replica sees the same thing:
+//! - the first redemption records the tenant it was made for; the code presented through
+//!   any other tenant's client id is refused before that tenant's rules or any provider
+//!   call (a fresh code through the wrong tenant fails at Janrain, which binds a code to
+//!   the `redirect_uri` carrying the right client id);
+//! - a provider policy rejection keeps the access token, sealed, so the user can correct
+//!   the password with the same link on any replica;
+//! - after a success (or an ambiguous answer) the code is spent for every replica.
+//!
+//! Concurrent submissions of one code queue on a per-code lock in each process; across
+//! replicas Janrain itself redeems a code once, and the row insert is conditional.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::TimeDelta;
 use passgate_idp::{IdpError, ResetAuthorization};
 use passgate_policy::CheckContext;
+use passgate_store::{EncryptedBlob, JanrainCode, JanrainCodeRepo, JanrainCodeState, Sha256Digest};
+use passgate_tenant::{ClientId, TenantId};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::{IssueRequest, Issued, Redemption, ResetStrategy};
+use super::{IssueRequest, Issued, Redemption, ResetStrategy, hosted::stored};
 use crate::{
     audit::{AuditRecord, action},
-    engine::Inner,
+    engine::{Engine, Inner},
     error::{CompleteError, EngineError, InvalidLink},
     flow::{Completed, provider_rejection_key},
+    providers::open_blob,
     tenants::TenantRuntime,
 };
 
@@ -54,20 +68,9 @@ impl ResetStrategy for Janrain {
     }
 }
 
-/// Where one emailed code is, in this process.
-#[derive(Debug, Default)]
-pub(crate) enum CodeState {
-    /// Not redeemed yet by this process.
-    #[default]
-    Fresh,
-    /// Redeemed; the access token is kept for a corrected password.
-    Authorized(Arc<ResetAuthorization>),
-    /// A password was set (or may have been) with it.
-    Spent,
-}
-
-/// Per-code state, keyed by a keyed digest of the code (never the code).
-pub(crate) type JanrainCodes = moka::future::Cache<[u8; 32], Arc<Mutex<CodeState>>>;
+/// Per-code locks of this process, keyed by the code's digest: concurrent submissions of
+/// one code on one replica queue behind each other. The state itself is in the database.
+pub(crate) type JanrainCodes = moka::future::Cache<[u8; 32], Arc<Mutex<()>>>;
 
 /// A cache sized for a busy hour; entries live as long as a Janrain access token.
 pub(crate) fn code_cache() -> JanrainCodes {
@@ -77,7 +80,169 @@ pub(crate) fn code_cache() -> JanrainCodes {
         .build()
 }
 
-/// Completes a Janrain reset: policy → code → access token → profile update.
+/// What the database says about a code, for the tenant it is presented through.
+enum Known {
+    /// Never redeemed by Passgate.
+    Fresh,
+    /// Redeemed for this tenant; the access token still works.
+    Authorized(ResetAuthorization),
+}
+
+/// Why a code cannot be used (for the audit trail; the user sees the invalid-link page).
+struct Unusable {
+    reason: &'static str,
+    owner: Option<TenantId>,
+}
+
+/// The associated data of a sealed access token: bound to its tenant and code.
+fn authorization_context(tenant: &TenantId, digest: &Sha256Digest) -> String {
+    format!("janrain-auth:{}:{}", tenant.as_str(), digest.to_hex())
+}
+
+/// The code's shared state for `tenant`: refused when another tenant redeemed it, when it
+/// is spent, or when its access token expired.
+async fn known(
+    inner: &Inner,
+    tenant: &TenantId,
+    digest: &Sha256Digest,
+) -> Result<Result<Known, Unusable>, CompleteError> {
+    let row = inner
+        .store
+        .janrain_code(digest)
+        .await
+        .map_err(|_| CompleteError::TryAgainLater)?;
+    let Some(row) = row else {
+        return Ok(Ok(Known::Fresh));
+    };
+    let unusable = |reason| {
+        Ok(Err(Unusable {
+            reason,
+            owner: Some(row.tenant_id.clone()),
+        }))
+    };
+    if &row.tenant_id != tenant {
+        return unusable("foreign_tenant");
+    }
+    match &row.state {
+        JanrainCodeState::Spent => unusable("used"),
+        JanrainCodeState::Authorized { expires_at, .. } if *expires_at <= inner.clock.now() => {
+            unusable("expired")
+        }
+        JanrainCodeState::Authorized {
+            authorization,
+            expires_at,
+        } => {
+            let Ok(plain) = open_blob(
+                &inner.keyring,
+                authorization,
+                &authorization_context(tenant, digest),
+            ) else {
+                return unusable("unsealable");
+            };
+            let Ok(token) = String::from_utf8(plain) else {
+                return unusable("unsealable");
+            };
+            let left = (*expires_at - inner.clock.now())
+                .to_std()
+                .unwrap_or_default();
+            Ok(Ok(Known::Authorized(ResetAuthorization {
+                access_token: SecretString::from(token),
+                expires_in: left,
+            })))
+        }
+    }
+}
+
+/// Records the first redemption of a code for `tenant`, its access token sealed. `false`
+/// when another replica recorded it first.
+async fn record_redemption(
+    inner: &Inner,
+    tenant: &TenantId,
+    digest: &Sha256Digest,
+    authorization: &ResetAuthorization,
+) -> Result<bool, CompleteError> {
+    let sealed = inner
+        .keyring
+        .seal(
+            authorization.access_token.expose_secret().as_bytes(),
+            &authorization_context(tenant, digest),
+        )
+        .map_err(|_| CompleteError::TryAgainLater)?;
+    let now = inner.clock.now();
+    let life = TimeDelta::from_std(authorization.expires_in).unwrap_or(TimeDelta::hours(1));
+    inner
+        .store
+        .insert_janrain_code(JanrainCode {
+            digest: *digest,
+            tenant_id: tenant.clone(),
+            state: JanrainCodeState::Authorized {
+                authorization: EncryptedBlob {
+                    ciphertext: sealed.ciphertext,
+                    nonce: sealed.nonce.to_vec(),
+                    key_id: sealed.key_id.as_str().to_owned(),
+                },
+                expires_at: now + life,
+            },
+            created_at: now,
+        })
+        .await
+        .map_err(|_| CompleteError::TryAgainLater)
+}
+
+/// Marks the code spent for every replica (a failure is logged: the provider call is done).
+async fn spend(inner: &Inner, tenant: &TenantId, digest: &Sha256Digest) {
+    if let Err(err) = inner.store.spend_janrain_code(tenant, digest).await {
+        tracing::error!(target: crate::SECURITY_TARGET, tenant = tenant.as_str(), error = %err, "janrain code not marked spent");
+    }
+}
+
+async fn refused(inner: &Inner, unusable: Unusable, request_id: &str) -> CompleteError {
+    inner
+        .audit
+        .record(AuditRecord {
+            tenant: unusable.owner.as_ref(),
+            client: None,
+            actor: "anonymous".into(),
+            action: action::TOKEN_REFUSED,
+            outcome: unusable.reason.into(),
+            request_id: Some(request_id),
+            details: json!({ "mode": "janrain" }),
+        })
+        .await;
+    InvalidLink.into()
+}
+
+impl Engine {
+    /// The Janrain landing's check before it keeps a code in the reset cookie: the client id
+    /// names a Janrain tenant, and the code is not spent or redeemed for another tenant.
+    /// Changes nothing (a fresh code can only be proven by redeeming it, on submit).
+    pub async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink> {
+        let inner = &self.inner;
+        let client = ClientId::parse(client_id).map_err(|_| InvalidLink)?;
+        let tenant = inner
+            .tenants
+            .by_client(&client)
+            .await
+            .ok()
+            .flatten()
+            .ok_or(InvalidLink)?;
+        if super::for_tenant(&tenant.config).redemption() != Redemption::ProviderCode {
+            return Err(InvalidLink);
+        }
+        let digest = stored(inner.hasher.janrain_code(code));
+        match known(inner, &tenant.config.id, &digest).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(unusable)) => {
+                tracing::info!(target: crate::SECURITY_TARGET, outcome = unusable.reason, "janrain landing refused");
+                Err(InvalidLink)
+            }
+            Err(_) => Err(InvalidLink),
+        }
+    }
+}
+
+/// Completes a Janrain reset: shared code state → policy → code → access token → profile
+/// update.
 pub(crate) async fn complete(
     inner: &Inner,
     tenant: &Arc<TenantRuntime>,
@@ -86,6 +251,12 @@ pub(crate) async fn complete(
     request_id: &str,
 ) -> Result<Completed, CompleteError> {
     let config = &tenant.config;
+    let digest = stored(inner.hasher.janrain_code(code.expose_secret()));
+    // Bound to the tenant that redeemed it and spent for every replica: refused before this
+    // tenant's rules or any provider call.
+    if let Err(unusable) = known(inner, &config.id, &digest).await? {
+        return Err(refused(inner, unusable, request_id).await);
+    }
     let locale = config.locales.default.clone();
     let context = CheckContext::new(config.display_name.clone(), locale.as_str());
     let violations = crate::flow::check_policy(tenant, password, context).await?;
@@ -100,33 +271,30 @@ pub(crate) async fn complete(
         .provider(config)
         .await
         .map_err(|_| CompleteError::TryAgainLater)?;
-    let key = inner
-        .hasher
-        .account(&format!("janrain-code:{}", code.expose_secret()))
-        .to_bytes();
     let slot = inner
         .janrain_codes
-        .get_with(key, async { Arc::default() })
+        .get_with(*digest.as_bytes(), async { Arc::default() })
         .await;
-    let mut state = slot.lock().await;
-    let authorization = match &*state {
-        CodeState::Spent => return Err(InvalidLink.into()),
-        CodeState::Authorized(authorization) => Arc::clone(authorization),
-        CodeState::Fresh => match provider.redeem_reset_code(code).await.inspect_err(|err| {
+    let guard = slot.lock().await;
+    let authorization = match known(inner, &config.id, &digest).await? {
+        Err(unusable) => return Err(refused(inner, unusable, request_id).await),
+        Ok(Known::Authorized(authorization)) => authorization,
+        Ok(Known::Fresh) => match provider.redeem_reset_code(code).await.inspect_err(|err| {
             inner
                 .breakers
                 .record(&config.id, err.is_retryable(), inner.clock.now());
         }) {
             Ok(authorization) => {
-                let authorization = Arc::new(authorization);
-                *state = CodeState::Authorized(Arc::clone(&authorization));
+                if !record_redemption(inner, &config.id, &digest, &authorization).await? {
+                    // Another replica redeemed it a moment ago: theirs is the one attempt.
+                    return Err(InvalidLink.into());
+                }
                 authorization
             }
             Err(err) if err.is_retryable() => return Err(CompleteError::TryAgainLater),
-            Err(_) => {
-                *state = CodeState::Spent;
-                return Err(InvalidLink.into());
-            }
+            // Not recorded: a code refused here (e.g. another tenant's) must not be spoiled
+            // for the tenant it belongs to.
+            Err(_) => return Err(InvalidLink.into()),
         },
     };
     let outcome = provider
@@ -135,7 +303,7 @@ pub(crate) async fn complete(
     inner.provider_outcome(&config.id, &outcome);
     let (result, outcome_name) = match outcome {
         Ok(()) => {
-            *state = CodeState::Spent;
+            spend(inner, &config.id, &digest).await;
             (
                 Ok(Completed {
                     redirect_uri: None,
@@ -152,7 +320,7 @@ pub(crate) async fn complete(
             "provider_rejected",
         ),
         Err(err) if err.is_ambiguous() => {
-            *state = CodeState::Spent;
+            spend(inner, &config.id, &digest).await;
             (
                 Err(CompleteError::Unconfirmed {
                     likely_applied: false,
@@ -161,12 +329,12 @@ pub(crate) async fn complete(
             )
         }
         Err(IdpError::ExpiredToken | IdpError::InvalidCode | IdpError::ExpiredCode) => {
-            *state = CodeState::Spent;
+            spend(inner, &config.id, &digest).await;
             (Err(InvalidLink.into()), "expired")
         }
         Err(_) => (Err(CompleteError::TryAgainLater), "provider_unavailable"),
     };
-    drop(state);
+    drop(guard);
     inner
         .audit
         .record(AuditRecord {

@@ -51,6 +51,8 @@ pub struct Harness {
     pub keyring: Keyring,
     pub settings: EngineSettings,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema of a [`Harness::postgres`] harness (for dumps), else `None`.
+    pub pg_schema: Option<String>,
 }
 
 fn make_engine(
@@ -168,10 +170,12 @@ impl Harness {
             admin.close().await.unwrap();
         }
         let mut options = passgate_store::StoreOptions::new(&url);
-        options.schema = Some(schema);
+        options.schema = Some(schema.clone());
         let store = Store::connect_with(options).await.unwrap();
         let yaml = tenant_yaml("acme", mode, delivery, "en", "");
-        Some(Self::build_on(Some(store), &[yaml], |_| {}).await)
+        let mut harness = Self::build_on(Some(store), &[yaml], |_| {}).await;
+        harness.pg_schema = Some(schema);
+        Some(harness)
     }
 
     /// Tenants from `yamls` (the first is "the" tenant), settings adjusted by `tweak`.
@@ -294,6 +298,7 @@ impl Harness {
             keyring,
             settings,
             dir,
+            pg_schema: None,
         }
     }
 

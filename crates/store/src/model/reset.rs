@@ -47,7 +47,7 @@ pub struct NewResetToken {
     pub user_id: String,
     /// The provider connection the user lives in.
     pub connection: Option<String>,
-    /// The email at issue time.
+    /// The email at issue time, sealed by the engine (never in clear at rest, item 53).
     pub email: String,
     /// The provider's `last_password_reset` at issue time, verbatim.
     pub last_password_reset: Option<String>,
@@ -78,7 +78,7 @@ pub struct ResetToken {
     pub user_id: String,
     /// Provider connection.
     pub connection: Option<String>,
-    /// Email snapshot.
+    /// Email snapshot, as stored: sealed by the engine, which opens it on load.
     pub email: String,
     /// `last_password_reset` snapshot.
     pub last_password_reset: Option<String>,
@@ -161,7 +161,8 @@ pub struct NewMail {
     /// Stable `Message-ID`, unique: re-sending after a crash keeps it, so duplicates can be
     /// recognised.
     pub message_id: String,
-    /// Envelope recipient.
+    /// Names the envelope recipient without holding it: the engine stores a keyed digest
+    /// (the address is inside the sealed body).
     pub recipient: String,
     /// The encrypted message.
     pub body: EncryptedBlob,
@@ -178,7 +179,8 @@ pub struct OutboxMail {
     pub tenant_id: TenantId,
     /// Stable `Message-ID`.
     pub message_id: String,
-    /// Envelope recipient.
+    /// Names the envelope recipient without holding it: the engine stores a keyed digest
+    /// (the address is inside the sealed body).
     pub recipient: String,
     /// The encrypted message.
     pub body: EncryptedBlob,
@@ -304,5 +306,34 @@ pub struct HistoryEntry {
     /// The PHC string.
     pub hash: String,
     /// When the password was set.
+    pub created_at: Timestamp,
+}
+
+/// Where a Janrain reset code is, shared by every replica through the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JanrainCodeState {
+    /// Exchanged for a user access token, kept sealed so a corrected password (on any
+    /// replica) can reuse it until it expires.
+    Authorized {
+        /// The sealed access token.
+        authorization: EncryptedBlob,
+        /// When the access token dies.
+        expires_at: Timestamp,
+    },
+    /// A password was (or may have been) set with it; it never works again.
+    Spent,
+}
+
+/// A Janrain code Passgate has redeemed: a keyed digest of the code (never the code), the
+/// tenant it was redeemed for, and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JanrainCode {
+    /// Keyed digest of the code.
+    pub digest: Sha256Digest,
+    /// The tenant that redeemed it; any other tenant is refused.
+    pub tenant_id: TenantId,
+    /// Authorized or spent.
+    pub state: JanrainCodeState,
+    /// First redemption.
     pub created_at: Timestamp,
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod grants;
 mod import;
+mod janrain;
 mod limits;
 mod queue;
 mod registry;

@@ -60,6 +60,9 @@ pub struct ResetState {
     pub locale: String,
     /// When the link expires (RFC 3339).
     pub expires_at: String,
+    /// The account the link is bound to, masked (`a••@example.com`): show it, so a user
+    /// who opened someone else's link sees it is not theirs.
+    pub account: String,
     /// The rules the new password must meet.
     pub policy: PolicyPayload,
 }
@@ -187,6 +190,7 @@ impl ResetsApi {
             client_id: view.client_id.as_str().to_owned(),
             locale,
             expires_at: view.expires_at.to_rfc3339(),
+            account: view.masked_account,
             policy: policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own),
         })))
     }

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use passgate_engine::error::CodeCheckError;
 use passgate_engine::{CompleteError, CompleteInput, Completed, TenantRuntime};
+use passgate_tenant::TenantId;
 use passgate_theme::{FieldError, Page};
 use poem::{Body, Request, Response, handler, http::StatusCode, web::Data};
 
 use super::{
-    client_ip, error_page, field_error,
+    client_for_host, client_ip, error_page, field_error,
     held::{Held, MAX_CREDENTIAL_LEN},
     invalid_link, read_error, read_form,
     request::restart_url,
@@ -21,9 +22,11 @@ use crate::{form::Form, policy_view, state::AppState};
 /// Where the tokenless new-password page lives.
 const CONFIRM_PATH: &str = "/reset/confirm";
 
-/// `GET /reset/confirm[?token=…]`: with a token, moves it into the reset cookie and
-/// redirects to the tokenless URL; without, shows the new-password page for the held
-/// credential, or the invalid-link page.
+/// `GET /reset/confirm[?token=…]`: with a token that works right now (and belongs to the
+/// tenant a custom host or `client_id` names, if any), moves it into the reset cookie and
+/// redirects to the tokenless URL; any other token gets the invalid-link page and no
+/// cookie. Without a token, shows the new-password page for the held credential, or the
+/// invalid-link page.
 #[handler]
 pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
@@ -35,6 +38,15 @@ pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
         if token.is_empty() || token.len() > MAX_CREDENTIAL_LEN {
             return invalid_link(state, &env, vec![Held::clear_cookie()]);
         }
+        // Only a link that works now goes into the cookie: no planting arbitrary values.
+        let Ok(view) = state.backend.view_token(token).await else {
+            return invalid_link(state, &env, vec![Held::clear_cookie()]);
+        };
+        match same_tenant(state, req, query.get("client_id"), &view.tenant_id).await {
+            Ok(true) => {}
+            Ok(false) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
+            Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+        }
         let held = Held::Link {
             t: token.to_owned(),
         };
@@ -44,7 +56,26 @@ pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
     let Some(held) = Held::from_request(req) else {
         return invalid_link(state, &env, vec![]);
     };
-    new_password_page(state, &env, &held, StatusCode::OK, Vec::new()).await
+    new_password_page(state, req, &env, &held, StatusCode::OK, Vec::new()).await
+}
+
+/// Whether a credential of tenant `owner` may be used through this request: a custom host
+/// and a `client_id` parameter, when present, must name clients of that same tenant, so a
+/// token (or code) is never shown or redeemed under another tenant's name (item 4).
+async fn same_tenant(
+    state: &AppState,
+    req: &Request,
+    named_client: Option<&str>,
+    owner: &TenantId,
+) -> Result<bool, ()> {
+    let through = [client_for_host(state, req), named_client.map(str::to_owned)];
+    for client in through.into_iter().flatten() {
+        match tenant(state, &client).await? {
+            Some(active) if &active.config.id == owner => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 /// `POST /reset/code` (code mode): checks the code (a wrong one shows the code form again and
@@ -135,6 +166,20 @@ pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Res
         Ok(None) => return invalid_link(state, &env, vec![]),
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
+    match same_tenant(state, req, None, &active.config.id).await {
+        Ok(true) => {}
+        Ok(false) => return invalid_link(state, &env, vec![]),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    }
+    // A spent code, or one another tenant redeemed, never goes into the cookie.
+    if state
+        .backend
+        .view_janrain_code(client_id, code)
+        .await
+        .is_err()
+    {
+        return invalid_link(state, &env, vec![]);
+    }
     let locale = env.locale_for(&active.config, None);
     let held = Held::Janrain {
         c: client_id.to_owned(),
@@ -147,29 +192,62 @@ pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Res
     )
 }
 
-/// The tenant and locale behind a held credential; `None` means "invalid link".
-async fn resolve(
-    state: &AppState,
-    held: &Held,
-) -> Result<Option<(Arc<TenantRuntime>, String)>, ()> {
-    let (client_id, locale) = match held {
+/// What the new-password page knows about a held credential.
+struct Resolved {
+    /// The tenant it belongs to.
+    active: Arc<TenantRuntime>,
+    /// The locale of the reset.
+    locale: String,
+    /// The masked account a link is bound to (from the token row, never the request).
+    account: Option<String>,
+}
+
+/// The tenant, locale and masked account behind a held credential, checked against the
+/// tenant this request came through; `None` means "invalid link".
+async fn resolve(state: &AppState, req: &Request, held: &Held) -> Result<Option<Resolved>, ()> {
+    let (client_id, locale, account) = match held {
         Held::Link { t } => match state.backend.view_token(t).await {
-            Ok(view) => (view.client_id.as_str().to_owned(), view.locale),
+            Ok(view) => (
+                view.client_id.as_str().to_owned(),
+                view.locale,
+                Some(view.masked_account),
+            ),
             Err(_) => return Ok(None),
         },
-        Held::Code { c, l, .. } | Held::Janrain { c, l, .. } => (c.clone(), l.clone()),
+        Held::Janrain { c, d, l } => {
+            if state.backend.view_janrain_code(c, d).await.is_err() {
+                return Ok(None);
+            }
+            (c.clone(), l.clone(), None)
+        }
+        Held::Code { c, l, .. } => (c.clone(), l.clone(), None),
     };
-    Ok(tenant(state, &client_id).await?.map(|t| (t, locale)))
+    let Some(active) = tenant(state, &client_id).await? else {
+        return Ok(None);
+    };
+    if !same_tenant(state, req, None, &active.config.id).await? {
+        return Ok(None);
+    }
+    Ok(Some(Resolved {
+        active,
+        locale,
+        account,
+    }))
 }
 
 async fn new_password_page(
     state: &AppState,
+    req: &Request,
     env: &Env,
     held: &Held,
     status: StatusCode,
     errors: Vec<FieldError>,
 ) -> Response {
-    let (active, locale) = match resolve(state, held).await {
+    let Resolved {
+        active,
+        locale,
+        account,
+    } = match resolve(state, req, held).await {
         Ok(Some(found)) => found,
         Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
         Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
@@ -186,6 +264,7 @@ async fn new_password_page(
         .map(|(_, m)| m);
     let mut spec = PageSpec::new(Page::NewPassword, status, Some(config), locale);
     spec.form_action = CONFIRM_PATH.to_owned();
+    spec.email = account;
     let payload = policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own);
     spec.policy = serde_json::to_value(payload).ok();
     spec.errors = errors;
@@ -203,6 +282,12 @@ pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> 
     let Some(held) = Held::from_request(req) else {
         return invalid_link(state, &env, vec![]);
     };
+    // The credential must belong to the tenant this request came through (custom host).
+    match resolve(state, req, &held).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
+        Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+    }
     let input = CompleteInput {
         credential: held.credential(),
         password: form.secret("password").unwrap_or_default(),
@@ -212,7 +297,7 @@ pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> 
     };
     match state.backend.complete_reset(input).await {
         Ok(done) => completed(state, &env, &held, done).await,
-        Err(err) => failed(state, &env, &held, err).await,
+        Err(err) => failed(state, req, &env, &held, err).await,
     }
 }
 
@@ -242,7 +327,13 @@ async fn completed(state: &AppState, env: &Env, held: &Held, done: Completed) ->
 /// A message key with its placeholder values.
 type Problem = (String, Vec<(String, String)>);
 
-async fn failed(state: &AppState, env: &Env, held: &Held, err: CompleteError) -> Response {
+async fn failed(
+    state: &AppState,
+    req: &Request,
+    env: &Env,
+    held: &Held,
+    err: CompleteError,
+) -> Response {
     let messages_for = |key: &str, params: &[(&str, &str)]| {
         (
             key.to_owned(),
@@ -286,7 +377,7 @@ async fn failed(state: &AppState, env: &Env, held: &Held, err: CompleteError) ->
         ),
     };
     // Localize in the page's locale: resolve tenant and locale as the page will.
-    let (active, locale) = match resolve(state, held).await {
+    let Resolved { active, locale, .. } = match resolve(state, req, held).await {
         Ok(Some(found)) => found,
         Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
         Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
@@ -313,5 +404,5 @@ async fn failed(state: &AppState, env: &Env, held: &Held, err: CompleteError) ->
             .unwrap_or_else(|| view::error_text(messages.as_ref(), "error.body"));
         errors.push(field_error(&key, text));
     }
-    new_password_page(state, env, held, status, errors).await
+    new_password_page(state, req, env, held, status, errors).await
 }

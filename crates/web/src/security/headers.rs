@@ -1,8 +1,8 @@
 //! The security headers of every response, set in this one place (security.md items 33, 36,
 //! 37, 41): a strict CSP with a nonce fresh per response, HSTS, `nosniff`,
 //! `no-referrer`, COOP, `X-Frame-Options`, `X-Robots-Tag`, and `Cache-Control: no-store`
-//! unless a handler chose a cache policy (static assets). Unknown `Host` values are refused
-//! with 400 before any handler runs.
+//! unless a handler chose a cache policy (static assets). A request without a known `Host`
+//! is refused with 400 before any handler runs ([`super::host`]).
 //!
 //! Handlers read the nonce from the request's [`CspNonce`] extension and may widen
 //! `img-src` (tenant logo) and `form-action` (the tenant's redirect URIs, since
@@ -83,12 +83,8 @@ pub async fn around<E: Endpoint>(
             "unavailable",
         ));
     };
-    let host_ok = match req.headers().get(header::HOST).map(|h| h.to_str()) {
-        None => true,
-        Some(Ok(host)) => settings.is_known_host(host),
-        Some(Err(_)) => false,
-    };
-    if !host_ok {
+    if let Err(refusal) = super::host::check(&settings, &req) {
+        tracing::warn!(target: passgate_engine::SECURITY_TARGET, reason = refusal.as_str(), "request refused: host");
         let resp = Response::builder()
             .status(StatusCode::BAD_REQUEST)
             .content_type("text/plain; charset=utf-8")

@@ -1,10 +1,11 @@
 //! Everything that protects the browser-facing surface: response headers with a fresh CSP
-//! nonce ([`headers`]), CSRF tokens and cross-origin checks ([`csrf`]), and the `__Host-`
-//! cookies both rely on ([`cookies`]).
+//! nonce ([`headers`]), the `Host` check ([`host`]), CSRF tokens and cross-origin checks
+//! ([`csrf`]), and the `__Host-` cookies both rely on ([`cookies`]).
 
 pub mod cookies;
 pub mod csrf;
 pub mod headers;
+pub mod host;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{TryRng, rngs::SysRng};

@@ -21,6 +21,8 @@ use secrecy::SecretString;
 
 /// The public origin in in-process tests.
 pub const BASE: &str = "https://reset.example.test";
+/// The `Host` every in-process request carries (the gateway answers 400 to any other).
+pub const HOST: &str = "reset.example.test";
 /// A password every fixture tenant accepts.
 pub const PASSWORD: &str = "violet kestrel harbour 1987 lantern";
 const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
@@ -473,11 +475,18 @@ fn html_unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// A browser-like client: keeps cookies, sends `Origin` on POSTs.
+/// Whether `headers` set `name`.
+fn names(headers: &[(&str, &str)], name: &str) -> bool {
+    headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+}
+
+/// A browser-like client: keeps cookies, sends `Host`, and `Origin` on POSTs.
 pub struct Browser<E: poem::Endpoint> {
     pub client: poem::test::TestClient<E>,
     pub cookies: std::collections::BTreeMap<String, String>,
     pub origin: Option<String>,
+    /// The `Host` sent unless a request names its own (`None`: no `Host` at all).
+    pub host: Option<String>,
 }
 
 impl<E: poem::Endpoint> Browser<E> {
@@ -486,6 +495,7 @@ impl<E: poem::Endpoint> Browser<E> {
             client: poem::test::TestClient::new(endpoint),
             cookies: Default::default(),
             origin: Some(BASE.to_owned()),
+            host: Some(HOST.to_owned()),
         }
     }
 
@@ -524,6 +534,9 @@ impl<E: poem::Endpoint> Browser<E> {
 
     pub async fn get_with(&mut self, uri: &str, headers: &[(&str, &str)]) -> Got {
         let mut req = self.client.get(uri).header("cookie", self.cookie_header());
+        if let (Some(host), false) = (&self.host, names(headers, "host")) {
+            req = req.header("host", host.as_str());
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -539,11 +552,11 @@ impl<E: poem::Endpoint> Browser<E> {
             .header("cookie", self.cookie_header())
             .content_type("application/x-www-form-urlencoded")
             .body(body.to_owned());
-        let names_origin = headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("origin"));
-        if let (Some(origin), false) = (&self.origin, names_origin) {
+        if let (Some(origin), false) = (&self.origin, names(headers, "origin")) {
             req = req.header("origin", origin.as_str());
+        }
+        if let (Some(host), false) = (&self.host, names(headers, "host")) {
+            req = req.header("host", host.as_str());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
