@@ -106,7 +106,7 @@ async fn unbound_flow(inner: &Inner, request: &IssueRequest<'_>) -> Result<(), E
         &owner,
         stored(inner.hasher.flow(request.flow_id)),
         TokenPurpose::Code,
-    );
+    )?;
     row.connection = None;
     inner.store.insert_token(row).await?;
     Ok(())

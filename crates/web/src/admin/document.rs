@@ -4,7 +4,9 @@
 //! a domain a platform admin granted, its theme exists and every message the theme and the
 //! rules use resolves in every supported locale.
 
-use passgate_tenant::{ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml_for};
+use passgate_tenant::{
+    ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml_for,
+};
 use passgate_theme::ThemeError;
 
 use super::grants::SenderRule;
