@@ -67,6 +67,10 @@ pub struct CreateKeyArgs {
     /// Whose key it is (shown in audit events).
     #[arg(long, default_value = "bootstrap")]
     pub label: String,
+    /// The holder's own address: test emails sent with this key may go there (only its
+    /// SHA-256 is stored).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
     #[command(flatten)]
     pub db: DatabaseArgs,
 }

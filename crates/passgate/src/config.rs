@@ -68,6 +68,14 @@ pub const KEYS: &[KeyDoc] = &[
         env: "PASSGATE_SWAGGER_UI",
     },
     KeyDoc {
+        key: "admin_requests_per_minute",
+        env: "PASSGATE_ADMIN_REQUESTS_PER_MINUTE",
+    },
+    KeyDoc {
+        key: "admin_expensive_requests_per_minute",
+        env: "PASSGATE_ADMIN_EXPENSIVE_REQUESTS_PER_MINUTE",
+    },
+    KeyDoc {
         key: "metrics",
         env: "PASSGATE_METRICS",
     },
@@ -154,6 +162,10 @@ pub struct ServerConfig {
     pub mail_from: Option<String>,
     /// Serve Swagger UI at `/admin/docs`.
     pub swagger_ui: bool,
+    /// Admin API requests per API key per minute.
+    pub admin_requests_per_minute: u32,
+    /// Expensive admin requests (document checks, test emails) per API key per minute.
+    pub admin_expensive_requests_per_minute: u32,
     /// Serve `/metrics`.
     pub metrics: bool,
     /// How long in-flight requests may finish after SIGTERM.
@@ -204,6 +216,8 @@ struct RawConfig {
     themes_dir: Option<String>,
     mail_from: Option<String>,
     swagger_ui: Option<bool>,
+    admin_requests_per_minute: Option<u32>,
+    admin_expensive_requests_per_minute: Option<u32>,
     metrics: Option<bool>,
     shutdown_grace_secs: Option<u64>,
     provider_custom_domains: Option<Vec<String>>,
@@ -403,6 +417,29 @@ impl Merged<'_> {
             "false",
             parse_bool,
         );
+        let admin_count = |v: &str| match v.parse::<u32>() {
+            Ok(n @ 1..=1_000_000) => Ok(n),
+            _ => Err("expected a whole number from 1 to 1000000".to_owned()),
+        };
+        let admin_requests_per_minute = parse_or(
+            &mut problems,
+            self.get(
+                "admin_requests_per_minute",
+                raw.admin_requests_per_minute.map(|n| n.to_string()),
+            ),
+            "120",
+            admin_count,
+        );
+        let admin_expensive_requests_per_minute = parse_or(
+            &mut problems,
+            self.get(
+                "admin_expensive_requests_per_minute",
+                raw.admin_expensive_requests_per_minute
+                    .map(|n| n.to_string()),
+            ),
+            "20",
+            admin_count,
+        );
         let metrics = parse_or(
             &mut problems,
             self.get("metrics", bool_text(raw.metrics)),
@@ -523,6 +560,9 @@ impl Merged<'_> {
                     themes_dir,
                     mail_from,
                     swagger_ui: swagger_ui.unwrap_or(false),
+                    admin_requests_per_minute: admin_requests_per_minute.unwrap_or(120),
+                    admin_expensive_requests_per_minute: admin_expensive_requests_per_minute
+                        .unwrap_or(20),
                     metrics: metrics.unwrap_or(true),
                     shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
                     provider_custom_domains,

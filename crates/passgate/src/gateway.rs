@@ -55,6 +55,8 @@ pub struct GatewayParts {
     pub themes_dir: Option<PathBuf>,
     /// Serve Swagger UI at `/admin/docs`.
     pub swagger_ui: bool,
+    /// Per-API-key budgets of the admin API.
+    pub admin_limits: AdminLimits,
     /// The Prometheus recorder; `None` serves no `/metrics`.
     pub metrics: Option<Metrics>,
     /// Route trees mounted only by some commands (the demo's `/dev`), outside the pages'
@@ -66,6 +68,25 @@ pub struct GatewayParts {
     pub mail_from: Option<String>,
     /// Platform ceilings and retry bounds the operator may change.
     pub tuning: EngineTuning,
+}
+
+/// The admin API budgets `passgate serve` exposes as configuration keys.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminLimits {
+    /// Requests per API key per minute.
+    pub requests_per_minute: u32,
+    /// Expensive requests (document checks, test emails) per API key per minute.
+    pub expensive_requests_per_minute: u32,
+}
+
+impl Default for AdminLimits {
+    fn default() -> Self {
+        let defaults = AdminSettings::default();
+        Self {
+            requests_per_minute: defaults.requests_per_minute,
+            expensive_requests_per_minute: defaults.expensive_requests_per_minute,
+        }
+    }
 }
 
 /// The engine settings `passgate serve` exposes as configuration keys.
@@ -208,6 +229,8 @@ impl Gateway {
                 mail_from: default_from,
                 public_origin,
                 provider_hosts: parts.provider_hosts,
+                requests_per_minute: parts.admin_limits.requests_per_minute,
+                expensive_requests_per_minute: parts.admin_limits.expensive_requests_per_minute,
                 ..AdminSettings::default()
             },
         });

@@ -66,6 +66,28 @@ fn tenants_copy(dir: &Path) -> PathBuf {
     copy
 }
 
+/// Each example tenant's granted sender domains, read through the store.
+fn sender_domains(db: &str) -> Vec<(&'static str, Vec<String>)> {
+    use passgate_store::{MailGrant, MailGrantRepo, Store};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = Store::connect(db).await.unwrap();
+        let mut out = Vec::new();
+        for id in ["acme-shop", "fitlife", "northbank"] {
+            let tenant = passgate_tenant::TenantId::parse(id).unwrap();
+            let domains = store
+                .mail_grants(&tenant, MailGrant::SenderDomain)
+                .await
+                .unwrap();
+            out.push((id, domains));
+        }
+        out
+    })
+}
+
 fn registry_round_trip(db: &str, dir: &Path) {
     assert!(ok(passgate(db, &["migrate"])).contains("applied"));
     assert_eq!(ok(passgate(db, &["migrate"])), "database is up to date\n");
@@ -74,6 +96,15 @@ fn registry_round_trip(db: &str, dir: &Path) {
     assert_eq!(
         first,
         "acme-shop: created\nfitlife: created\nnorthbank: created\n"
+    );
+    // The operator's import grants each tenant its own sender domain, and nothing more.
+    assert_eq!(
+        sender_domains(db),
+        [
+            ("acme-shop", vec!["acme.example".to_owned()]),
+            ("fitlife", vec!["fitlife.example".to_owned()]),
+            ("northbank", vec!["northbank.example".to_owned()]),
+        ]
     );
     let again = ok(passgate(db, &["tenant", "import", "tenants/"]));
     assert_eq!(

@@ -242,9 +242,10 @@ async fn concurrent_looping_validates_leave_healthz_fast_and_other_tenants_check
         f.beta_failures,
         f.beta_max.as_secs_f64() * 1e3,
     );
-    // The flood was real: a looping document keeps a check busy for a long while.
+    // The flood was real: a looping document keeps a check (or the requests waiting for
+    // a slot) busy for a long while.
     assert!(
-        longest >= Duration::from_millis(800),
+        longest >= Duration::from_millis(300),
         "the looping validates were answered too fast to prove anything: {longest:?}"
     );
     assert!(

@@ -52,11 +52,20 @@ pub fn create_key(args: &CreateKeyArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let now = SystemClock.now();
-        let (id, minted) = passgate_web::admin::auth::create_key(
+        let email = match &args.email {
+            Some(raw) => Some(
+                passgate_engine::email_address::SubmittedEmail::parse(raw)
+                    .map(|e| e.lookup_key())
+                    .with_context(|| format!("--email {raw:?} is not one plain email address"))?,
+            ),
+            None => None,
+        };
+        let (id, minted) = passgate_web::admin::auth::create_key_with_email(
             &store,
             role,
             tenants.clone(),
             args.label.clone(),
+            email.as_deref(),
             now,
         )
         .await?;

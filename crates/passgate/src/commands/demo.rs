@@ -29,14 +29,14 @@ use passgate_engine::mail::DevMailbox;
 use passgate_engine::{Clock as _, Keyring, SystemClock, seal_provider_secret};
 use passgate_idp::HostPolicy;
 use passgate_idp_sim::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimHandle};
-use passgate_store::{ApiRole, ProviderBinding, Store, TenantImport, TenantRepo};
+use passgate_store::{ApiRole, MailGrantRepo, ProviderBinding, Store, TenantImport, TenantRepo};
 use passgate_tenant::{ResetMode, TenantConfig, parse_tenant_yaml};
 use poem::EndpointExt as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::cli::DemoArgs;
 use crate::devmail;
-use crate::gateway::{EngineTuning, Gateway, GatewayParts};
+use crate::gateway::{AdminLimits, EngineTuning, Gateway, GatewayParts};
 use crate::instruments::Metrics;
 use crate::telemetry::{self, LogFormat};
 
@@ -151,6 +151,16 @@ impl Demo {
         let now = SystemClock.now();
         for (tenant, secret) in tenants.iter().zip(&secrets) {
             bind_provider(&store, &keyring, &sim, tenant, secret, now).await?;
+            // Test emails of the demo may go to the tenant's demo user (the dev mailbox).
+            store
+                .add_mail_grants(
+                    &tenant.config.id,
+                    passgate_store::MailGrant::TestRecipient,
+                    std::slice::from_ref(&tenant.user),
+                    now,
+                )
+                .await
+                .context("cannot allow the demo user as a test recipient")?;
         }
         let (_, minted) = passgate_web::admin::auth::create_key(
             &store,
@@ -175,6 +185,7 @@ impl Demo {
             },
             themes_dir: args.themes.clone(),
             swagger_ui: true,
+            admin_limits: AdminLimits::default(),
             metrics: Metrics::global(),
             extra_routes: vec![(
                 "/dev".into(),
@@ -352,10 +363,16 @@ async fn import_tenants(
     if !problems.is_empty() {
         anyhow::bail!("invalid tenant files:\n  {}", problems.join("\n  "));
     }
+    let now = SystemClock.now();
     store
-        .import_tenants(items, "demo", SystemClock.now())
+        .import_tenants(items, "demo", now)
         .await
         .context("cannot import the example tenants")?;
+    let senders: Vec<_> = configs
+        .iter()
+        .filter_map(super::registry::own_sender_domain)
+        .collect();
+    super::registry::grant_own_sender_domains(store, &senders, now).await?;
     Ok(configs)
 }
 

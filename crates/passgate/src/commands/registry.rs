@@ -5,6 +5,9 @@
 //! Import validates every file first and touches the database only when all are valid; the
 //! import itself is one transaction, so a failure (e.g. a client id owned by a tenant outside
 //! the set) changes nothing. A tenant gets a new config version only when its YAML changed.
+//! The operator who imports is trusted with the database: each imported tenant is granted
+//! the domain of its own `email.from` as a sender domain (issue 13), so its editors can keep
+//! publishing it through the admin API; no other domain is granted.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,9 +16,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use passgate_store::{
-    ConfigVersionRepo, ImportOutcome, Store, StoreError, TenantImport, TenantRepo, Timestamp,
+    ConfigVersionRepo, ImportOutcome, MailGrant, MailGrantRepo, Store, StoreError, TenantImport,
+    TenantRepo, Timestamp,
 };
-use passgate_tenant::{Problem, Severity, TenantId, parse_tenant_yaml};
+use passgate_tenant::{Problem, Severity, TenantConfig, TenantId, parse_tenant_yaml};
 
 use crate::cli::DatabaseArgs;
 
@@ -69,11 +73,40 @@ pub fn migrate(db: &DatabaseArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The sender domain a tenant document uses, lowercase (`None`: the platform's sender).
+pub(crate) fn own_sender_domain(config: &TenantConfig) -> Option<(TenantId, String)> {
+    let from = config.email.from.as_ref()?;
+    let (_, domain) = from.address().rsplit_once('@')?;
+    Some((config.id.clone(), domain.to_ascii_lowercase()))
+}
+
+/// Grants each imported tenant the domain of its own sender (kept alongside any domains a
+/// platform admin granted before).
+pub(crate) async fn grant_own_sender_domains(
+    store: &Store,
+    domains: &[(TenantId, String)],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    for (tenant, domain) in domains {
+        store
+            .add_mail_grants(
+                tenant,
+                MailGrant::SenderDomain,
+                std::slice::from_ref(domain),
+                now,
+            )
+            .await
+            .with_context(|| format!("cannot grant {tenant} its sender domain {domain}"))?;
+    }
+    Ok(())
+}
+
 /// `passgate tenant import PATH...`.
 pub fn import(paths: &[PathBuf], db: &DatabaseArgs) -> anyhow::Result<ExitCode> {
     let files = expand(paths)?;
     let mut err = std::io::stderr().lock();
     let mut items = Vec::new();
+    let mut senders = Vec::new();
     let mut invalid = 0usize;
     // Tenant id / client id → the file that claimed it first.
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
@@ -89,6 +122,7 @@ pub fn import(paths: &[PathBuf], db: &DatabaseArgs) -> anyhow::Result<ExitCode> 
             Ok(tenant) => {
                 print_problems(&mut err, &name, &tenant.warnings)?;
                 let config = tenant.config;
+                senders.extend(own_sender_domain(&config));
                 let claims = std::iter::once(format!("tenant id {}", config.id))
                     .chain(config.client_ids.iter().map(|c| format!("client id {c}")));
                 for claim in claims {
@@ -131,6 +165,7 @@ pub fn import(paths: &[PathBuf], db: &DatabaseArgs) -> anyhow::Result<ExitCode> 
             }
             Err(e) => return Err(e.into()),
         };
+        grant_own_sender_domains(&store, &senders, now()).await?;
         let mut out = std::io::stdout().lock();
         for result in results {
             match result.outcome {

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret as _;
 
 use crate::cli::ServeArgs;
 use crate::config::{self, ServerConfig};
-use crate::gateway::{EngineTuning, Gateway, GatewayParts};
+use crate::gateway::{AdminLimits, EngineTuning, Gateway, GatewayParts};
 use crate::instruments::Metrics;
 use crate::telemetry;
 
@@ -72,6 +72,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         },
         themes_dir: config.themes_dir.clone(),
         swagger_ui: config.swagger_ui,
+        admin_limits: AdminLimits {
+            requests_per_minute: config.admin_requests_per_minute,
+            expensive_requests_per_minute: config.admin_expensive_requests_per_minute,
+        },
         metrics,
         extra_routes: Vec::new(),
         shutdown_grace: config.shutdown_grace,

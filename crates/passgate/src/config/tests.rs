@@ -199,3 +199,25 @@ fn provider_and_engine_tuning_have_defaults_bounds_and_overrides() {
     );
     assert!(text.contains("PASSGATE_RETRY_MAX_BACKOFF_SECS"), "{text}");
 }
+
+#[test]
+fn admin_budgets_default_sanely_and_are_bounded() {
+    let config = load(None, &complete()).unwrap();
+    assert_eq!(config.admin_requests_per_minute, 120);
+    assert_eq!(config.admin_expensive_requests_per_minute, 20);
+    let mut vars = complete();
+    vars.insert("PASSGATE_ADMIN_REQUESTS_PER_MINUTE".into(), "300".into());
+    vars.insert(
+        "PASSGATE_ADMIN_EXPENSIVE_REQUESTS_PER_MINUTE".into(),
+        "60".into(),
+    );
+    let config = load(None, &vars).unwrap();
+    assert_eq!(config.admin_requests_per_minute, 300);
+    assert_eq!(config.admin_expensive_requests_per_minute, 60);
+    vars.insert("PASSGATE_ADMIN_REQUESTS_PER_MINUTE".into(), "0".into());
+    let text = load(None, &vars).unwrap_err().to_string();
+    assert!(
+        text.contains("PASSGATE_ADMIN_REQUESTS_PER_MINUTE"),
+        "{text}"
+    );
+}

@@ -4,7 +4,8 @@
 //! of a guess reveals nothing about a stored key). A revoked key authenticates nothing.
 //!
 //! Every 401 is audited by the admin middleware (with the reason the checker found); every
-//! 403 is audited here, where the principal and the tenant are known.
+//! 403 is audited here, where the principal and the tenant are known. An authenticated
+//! request then spends its key's budget (`limits`): over it, 429 with `Retry-After`.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
