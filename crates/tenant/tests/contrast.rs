@@ -95,3 +95,27 @@ fn the_bank_notice_needs_a_light_enough_background() {
         "{got:?}"
     );
 }
+
+#[test]
+fn a_logo_is_an_https_url_or_a_theme_asset_the_gateway_serves() {
+    use passgate_tenant::LogoUrl;
+    for ok in [
+        "https://cdn.example.com/logo.svg",
+        "/static/default/logos/acme-shop.svg",
+        "/static/bank/img/mark_2x.png",
+    ] {
+        assert!(LogoUrl::parse(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "http://cdn.example.com/logo.svg",
+        "/static/../secrets",
+        "/static/default/../../etc/passwd",
+        "/static//logo.svg",
+        "/static/logo.svg",
+        "/etc/passwd",
+        "//evil.example/logo.svg",
+        "/static/default/logo.svg?x=1",
+    ] {
+        assert!(LogoUrl::parse(bad).is_err(), "{bad}");
+    }
+}

@@ -221,3 +221,26 @@ fn admin_budgets_default_sanely_and_are_bounded() {
         "{text}"
     );
 }
+
+#[test]
+fn themes_are_built_in_unless_a_folder_is_named_and_a_missing_folder_names_the_key() {
+    assert_eq!(load(None, &complete()).unwrap().themes_dir, None);
+    let mut vars = complete();
+    vars.insert("PASSGATE_THEMES_DIR".into(), "no-such-themes".into());
+    let problems = load(None, &vars).unwrap_err().to_string();
+    assert!(
+        problems.contains("PASSGATE_THEMES_DIR")
+            && problems.contains("`no-such-themes` does not exist")
+            && problems.contains("leave it unset"),
+        "{problems}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    vars.insert(
+        "PASSGATE_THEMES_DIR".into(),
+        dir.path().display().to_string(),
+    );
+    assert_eq!(
+        load(None, &vars).unwrap().themes_dir.as_deref(),
+        Some(dir.path())
+    );
+}
