@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Eval, Json, MapSet, Promise, RegExp, RegExpCompiler};
-use rquickjs::object::Filter;
+use rquickjs::object::{Filter, Property};
 use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
 
 use super::budget::Deadline;
@@ -37,36 +37,26 @@ type Intrinsics = (Eval, RegExpCompiler, RegExp, Json, MapSet, Promise);
 /// Name the script is compiled under; syntax errors and stacks mention it with a line.
 const FILENAME: &str = "validate.js";
 
-/// Runs in every fresh context before the tenant script: removes code-from-string entry
-/// points, the microtask queue and every way to swallow an error or hook into error creation.
-///
-/// - The `constructor` slots are replaced by non-writable, non-configurable `undefined`, so
-///   `(function(){}).constructor('...')` cannot reach the Function constructor (nor its
-///   generator and async variants).
-/// - `Promise`, `AsyncDisposableStack` and `Array.fromAsync` go: each returns a promise,
-///   which turns an exception (out of memory, stack overflow) into an unseen rejection.
-/// - `Error.prepareStackTrace`, `captureStackTrace` and `stackTraceLimit` go: V8 extensions
-///   that run script code whenever an error is built (including the engine's own stack
-///   overflow error).
-const PRELUDE: &str = r#"(function () {
-  "use strict";
-  var g = globalThis;
-  var kinds = [function () {}, function* () {}, async function () {}, async function* () {}];
-  for (var i = 0; i < kinds.length; i++) {
-    Object.defineProperty(Object.getPrototypeOf(kinds[i]), "constructor", {
-      value: undefined, writable: false, enumerable: false, configurable: false
-    });
-  }
-  delete g.eval;
-  delete g.Function;
-  delete g.queueMicrotask;
-  delete g.Promise;
-  delete g.AsyncDisposableStack;
-  delete g.Array.fromAsync;
-  delete g.Error.prepareStackTrace;
-  delete g.Error.captureStackTrace;
-  delete g.Error.stackTraceLimit;
-})();"#;
+/// The function kinds whose prototypes hold a `constructor` that compiles source text
+/// (GeneratorFunction, AsyncFunction, AsyncGeneratorFunction); plain `Function.prototype` is
+/// reached from the `Function` global. Parsing this one line is the only JavaScript the
+/// hardening runs.
+const FUNCTION_KINDS: &str = "[function* () {}, async function () {}, async function* () {}]";
+
+/// Globals removed from every fresh context: code from strings (`eval`, `Function`), the
+/// microtask queue and the built-ins that hand out a promise (which would turn an exception
+/// such as out of memory into an unseen rejection).
+const REMOVED_GLOBALS: &[&str] = &[
+    "eval",
+    "Function",
+    "queueMicrotask",
+    "Promise",
+    "AsyncDisposableStack",
+];
+
+/// V8 extensions on `Error` that run script code whenever an error is built (including the
+/// engine's own stack overflow error).
+const REMOVED_ERROR_HOOKS: &[&str] = &["prepareStackTrace", "captureStackTrace", "stackTraceLimit"];
 
 /// At most this many violations from one `validate` call.
 const MAX_KEYS: usize = 32;
@@ -255,14 +245,13 @@ impl Sandbox {
     }
 }
 
-/// Runs the prelude and the script's top level in `ctx` and returns its `validate`.
+/// Hardens `ctx` and runs the script's top level in it; returns its `validate`.
 fn define<'js>(
     ctx: &Ctx<'js>,
     source: &str,
     deadline: &Deadline,
 ) -> Result<Function<'js>, ScriptError> {
-    ctx.eval::<(), _>(PRELUDE)
-        .map_err(|e| classify(ctx, e, deadline))?;
+    harden(ctx).map_err(|e| classify(ctx, e, deadline))?;
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
@@ -270,16 +259,57 @@ fn define<'js>(
     options.filename = Some(FILENAME.to_owned());
     ctx.eval_with_options::<(), _>(source, options)
         .map_err(|e| classify(ctx, e, deadline))?;
-    let value: Value = ctx
-        .globals()
-        .get("validate")
-        .map_err(|e| classify(ctx, e, deadline))?;
-    value.into_function().ok_or_else(|| {
+    validate_of(ctx).map_err(|e| classify(ctx, e, deadline))?
+}
+
+/// The global `validate`, or the error saying the script defines none.
+fn validate_of<'js>(ctx: &Ctx<'js>) -> Result<Result<Function<'js>, ScriptError>, rquickjs::Error> {
+    let value: Value = ctx.globals().get("validate")?;
+    Ok(value.into_function().ok_or_else(|| {
         ScriptError::new(
             ScriptFailure::Exception,
             "the script does not define `function validate(password, ctx)`",
         )
-    })
+    }))
+}
+
+/// Removes from a fresh context, through the object API rather than a JavaScript prelude
+/// (parsing one cost as much as the call): every code-from-string entry point, the
+/// microtask queue, the promise makers and the error hooks.
+///
+/// The four function prototypes get a non-writable, non-configurable `undefined`
+/// `constructor`, so `(function(){}).constructor('...')` cannot reach the Function
+/// constructor (nor its generator and async variants); `Array.fromAsync` goes because it
+/// returns a promise.
+fn harden(ctx: &Ctx<'_>) -> Result<(), rquickjs::Error> {
+    let globals = ctx.globals();
+    let function: Object = globals.get("Function")?;
+    let mut prototypes: Vec<Object> = vec![function.get("prototype")?];
+    let kinds: rquickjs::Array = ctx.eval(FUNCTION_KINDS)?;
+    for kind in kinds.iter::<Object>() {
+        if let Some(prototype) = kind?.get_prototype() {
+            prototypes.push(prototype);
+        }
+    }
+    for prototype in prototypes {
+        // Defining over the existing slot would keep its `writable` and `configurable`;
+        // a new one defined without flags is neither (nor enumerable).
+        prototype.remove("constructor")?;
+        prototype.prop(
+            "constructor",
+            Property::from(Value::new_undefined(ctx.clone())),
+        )?;
+    }
+    for name in REMOVED_GLOBALS {
+        globals.remove(*name)?;
+    }
+    let array: Object = globals.get("Array")?;
+    array.remove("fromAsync")?;
+    let error: Object = globals.get("Error")?;
+    for name in REMOVED_ERROR_HOOKS {
+        error.remove(*name)?;
+    }
+    Ok(())
 }
 
 /// Reading the returned value failed: a JavaScript error (getter threw, interrupt) or a
