@@ -301,8 +301,16 @@ impl LocalScript {
         self.sandbox.collect_garbage();
     }
 
+    /// Prepares the next call's fresh context (hardened, top level run) under `timeout_ms`
+    /// of CPU time, as a worker does after each reply.
+    pub fn prepare(&self, timeout_ms: u64) {
+        let cpu = Duration::from_millis(timeout_ms);
+        self.sandbox.prepare(&self.source, cpu, wall_cap(cpu));
+    }
+
     /// Calls `validate` in a fresh context under `timeout_ms` of CPU time and returns how
-    /// many keys it gave.
+    /// many keys it gave: the prepared one if [`LocalScript::prepare`] ran since the last
+    /// call, else a new one.
     pub fn call(
         &self,
         password: &str,

@@ -24,6 +24,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::budget::wall_cap;
 pub(crate) use super::fair::Lane;
 use super::fair::{Fair, Slot};
 use super::sandbox::{Answer, Sandbox, ScriptError, ScriptInput};
@@ -495,7 +496,7 @@ impl Cache {
 
     /// Housekeeping done after the reply is sent, so the caller does not wait for it: free
     /// the garbage of the call's context, drop a runtime that hit a limit or grew past half
-    /// its cap, and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
+    /// its cap, prepare the next call's fresh context (see [`Sandbox::prepare`]), and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
     fn maintain(&mut self) {
         if let Some((program, poisoned, measure)) = self.due.take()
             && let Some(index) = self.position(&program)
@@ -508,6 +509,9 @@ impl Cache {
                 sandbox.collect_garbage();
                 if measure && sandbox.memory_used() > limit / GROWTH_DIVISOR {
                     self.entries.swap_remove(index);
+                } else {
+                    let cpu = Duration::from_millis(program.limits.timeout_ms);
+                    sandbox.prepare(&program.source, cpu, wall_cap(cpu));
                 }
             }
         }

@@ -12,6 +12,7 @@
 //! A [`Sandbox`] is `!Send` (rquickjs without the `parallel` feature), so it is created,
 //! used and dropped on one script worker thread.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -142,6 +143,16 @@ pub(crate) struct Sandbox {
     runtime: Runtime,
     /// Budget of the current evaluation, shared with the interrupt handler.
     deadline: Rc<Deadline>,
+    /// The next call's context, hardened and with the script's top level run, prepared
+    /// after the previous reply; it has never seen a `validate` call and is dropped after
+    /// exactly one.
+    spare: RefCell<Option<Spare>>,
+}
+
+/// A prepared context and the source whose top level ran in it.
+struct Spare {
+    context: Context,
+    source: String,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -160,7 +171,11 @@ impl Sandbox {
         let deadline = Rc::new(Deadline::default());
         let handler_deadline = Rc::clone(&deadline);
         runtime.set_interrupt_handler(Some(Box::new(move || handler_deadline.expired())));
-        Ok(Self { runtime, deadline })
+        Ok(Self {
+            runtime,
+            deadline,
+            spare: RefCell::new(None),
+        })
     }
 
     /// Loads `source` once in a fresh context under `budget` (CPU, then wall-clock cap):
@@ -179,10 +194,35 @@ impl Sandbox {
         loaded.map(|()| cpu).map_err(|e| ScriptError { cpu, ..e })
     }
 
-    /// Calls `validate(password, ctx)` in a fresh context (prelude, top level, call) under
-    /// `budget` of CPU time (and `wall` of wall-clock time) and checks what it returned
-    /// against the declared `params`. Reading the returned objects can run script code
-    /// (getters), so it stays under the budget.
+    /// Prepares the next call's fresh context off the request path: hardens it and runs
+    /// the script's top level under `budget` (the budget per call; the compile-time load
+    /// showed the top level fits in it). A failure leaves no spare: the next call then
+    /// builds its context itself and reports the failure. Returns the CPU time used.
+    pub(crate) fn prepare(&self, source: &str, budget: Duration, wall: Duration) -> Duration {
+        if self.spare.borrow().is_some() {
+            return Duration::ZERO;
+        }
+        let Ok(context) = self.context() else {
+            return Duration::ZERO;
+        };
+        self.deadline.start(budget, wall);
+        let defined = context.with(|ctx| define(&ctx, source, &self.deadline).is_ok());
+        let cpu = self.deadline.stop();
+        if defined {
+            *self.spare.borrow_mut() = Some(Spare {
+                context,
+                source: source.to_owned(),
+            });
+        }
+        cpu
+    }
+
+    /// Calls `validate(password, ctx)` in a fresh context under `budget` of CPU time (and
+    /// `wall` of wall-clock time) and checks what it returned against the declared `params`.
+    /// The context is the prepared spare when there is one for `source` (only the call runs
+    /// under the budget), else a new one (hardening, top level and call under it); either
+    /// way it is dropped after this one call. Reading the returned objects can run script
+    /// code (getters), so it stays under the budget.
     pub(crate) fn call(
         &self,
         source: &str,
@@ -191,11 +231,19 @@ impl Sandbox {
         budget: Duration,
         wall: Duration,
     ) -> Result<Answer, ScriptError> {
-        let context = self.context()?;
+        let spare = self.spare.borrow_mut().take();
+        let (context, prepared) = match spare {
+            Some(spare) if spare.source == source => (spare.context, true),
+            _ => (self.context()?, false),
+        };
         self.deadline.start(budget, wall);
         let result = context.with(|ctx| -> Result<_, ScriptError> {
             let fail = |e| classify(&ctx, e, &self.deadline);
-            let validate = define(&ctx, source, &self.deadline)?;
+            let validate = if prepared {
+                validate_of(&ctx).map_err(fail)??
+            } else {
+                define(&ctx, source, &self.deadline)?
+            };
             let script_ctx = Object::new(ctx.clone()).map_err(fail)?;
             let or_null = |v: &Option<String>| match v {
                 Some(s) => rquickjs::String::from_str(ctx.clone(), s).map(|s| s.into_value()),
