@@ -7,7 +7,7 @@
 //! - [`budget`]: CPU-time budgets and their wall-clock caps, checked by the interrupt, and
 //!   the one budget a document's load and examples share.
 //! - [`sandbox`]: a tenant script's runtime (caps, interrupt), the fresh context each load
-//!   and call gets (minimal intrinsics, prelude), and the checks on what `validate` returns
+//!   and call gets (minimal intrinsics, hardened, prepared after the previous reply), and the checks on what `validate` returns
 //!   (declared params only).
 //! - [`fair`]: each tenant's bounded share of the workers, per lane (checks, compile work).
 //! - [`mod@pool`]: the worker threads, their runtimes keyed by tenant + script + limits, and

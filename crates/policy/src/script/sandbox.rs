@@ -2,12 +2,14 @@
 //! fresh context every load and every call gets, with only the intrinsics a password rule
 //! needs.
 //!
-//! Nothing survives from one call to the next: each call builds a new context in the
-//! runtime, runs the prelude and the script's top level in it, calls `validate` and drops
-//! the context. A top-level `let`, a closure, a global or a polluted prototype of one call
-//! live in that call's context only, which no later call can reach. (rquickjs reads
-//! bytecode only through an `unsafe` API, which this workspace forbids, so the source is
-//! compiled again each time; `docs/benchmarks.md` has the cost.)
+//! Nothing survives from one call to the next: each call gets a new context in the
+//! runtime, hardened (see [`harden`]) and with the script's top level run in it, calls
+//! `validate` once and drops the context. A top-level `let`, a closure, a global or a
+//! polluted prototype of one call live in that call's context only, which no later call can
+//! reach. The context is usually prepared after the previous reply ([`Sandbox::prepare`]),
+//! so a caller waits for the call alone. (rquickjs reads bytecode only through an `unsafe`
+//! API, which this workspace forbids, so the source is compiled again for each context;
+//! `docs/benchmarks.md` has the cost.)
 //!
 //! A [`Sandbox`] is `!Send` (rquickjs without the `parallel` feature), so it is created,
 //! used and dropped on one script worker thread.
@@ -27,8 +29,8 @@ use crate::violation::ScriptFailure;
 
 /// The intrinsics on top of QuickJS's base objects (Object, Function, Array, String, Number,
 /// Boolean, Symbol, Error, Math, Reflect, iterators). `Eval` only lets the host compile the
-/// script; the prelude removes every way to reach it from JavaScript. The `Promise`
-/// intrinsic is present so that QuickJS's own objects are consistent, but the prelude deletes
+/// script; [`harden`] removes every way to reach it from JavaScript. The `Promise`
+/// intrinsic is present so that QuickJS's own objects are consistent, but [`harden`] deletes
 /// every global that hands out a promise, and the words that create one are refused at
 /// compile time (`banned`); no job is ever run anyway. No Date, Performance, TypedArrays,
 /// Proxy, WeakRef, FinalizationRegistry: nothing that reads time, shares memory or observes
