@@ -465,8 +465,20 @@ fn worker_loop(shared: &Arc<Shared>) {
 struct Cache {
     entries: Vec<Entry>,
     tick: u64,
-    /// A runtime to look at after the reply: `(program, hit a limit, measure the heap)`.
-    due: Option<(Arc<Program>, bool, bool)>,
+    /// A runtime to look at after the reply.
+    due: Option<Due>,
+}
+
+/// What to do with a runtime after the reply.
+#[derive(Debug)]
+struct Due {
+    program: Arc<Program>,
+    /// The job hit a limit: drop the runtime.
+    poisoned: bool,
+    /// Measure the heap (every [`GROWTH_CHECK_EVERY`] jobs).
+    measure: bool,
+    /// Prepare the next call's context.
+    prepare: bool,
 }
 
 #[derive(Debug)]
@@ -532,7 +544,13 @@ impl Cache {
         };
         let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
         let measure = entry.calls.is_multiple_of(GROWTH_CHECK_EVERY);
-        self.due = Some((Arc::clone(program), poisoned, measure));
+        self.due = Some(Due {
+            program: Arc::clone(program),
+            poisoned,
+            measure,
+            // Only after a check: compile-time loads stay within their document's budget.
+            prepare: matches!(task, Task::Run(..)),
+        });
         result
     }
 
@@ -541,7 +559,12 @@ impl Cache {
     /// its cap, prepare the next call's fresh context (see [`Sandbox::prepare`]), and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
     /// `watch` is told the wall-clock window before a preparation and `None` after it.
     fn maintain(&mut self, watch: &dyn Fn(Option<Duration>)) {
-        if let Some((program, poisoned, measure)) = self.due.take()
+        if let Some(Due {
+            program,
+            poisoned,
+            measure,
+            prepare,
+        }) = self.due.take()
             && let Some(index) = self.position(&program)
         {
             let sandbox = &self.entries[index].sandbox;
@@ -552,7 +575,7 @@ impl Cache {
                 sandbox.collect_garbage();
                 if measure && sandbox.memory_used() > limit / GROWTH_DIVISOR {
                     self.entries.swap_remove(index);
-                } else {
+                } else if prepare {
                     let cpu = Duration::from_millis(program.limits.timeout_ms);
                     watch(Some(wall_cap(cpu)));
                     sandbox.prepare(&program.source, cpu, wall_cap(cpu));
