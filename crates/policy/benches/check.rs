@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use passgate_policy::{
     CheckContext, CompiledPolicy, LocalScript, PolicySpec, ScriptLimits, ScriptParam, ScriptRule,
     check,
@@ -126,6 +126,24 @@ fn benches(c: &mut Criterion) {
             group.bench_function("warm_call_fresh_state_in_engine", |b| {
                 b.iter(|| local.call(black_box(PASSWORD), &ctx, limits.timeout_ms))
             });
+            // The request path on a worker: the call in the context prepared after the
+            // previous reply (preparing is outside the measurement).
+            group.bench_function("call_on_prepared_context_in_engine", |b| {
+                b.iter_batched(
+                    || local.prepare(limits.timeout_ms),
+                    |()| local.call(black_box(PASSWORD), &ctx, limits.timeout_ms),
+                    BatchSize::PerIteration,
+                )
+            });
+            // Everything a worker spends per call: the call, the collector, the next spare.
+            group.bench_function("call_gc_and_prepare_in_engine", |b| {
+                b.iter(|| {
+                    let keys = local.call(black_box(PASSWORD), &ctx, limits.timeout_ms);
+                    local.collect_garbage();
+                    local.prepare(limits.timeout_ms);
+                    keys
+                })
+            });
             // As on a worker: the collector frees the dropped context after each call.
             group.bench_function("warm_call_fresh_state_and_gc_in_engine", |b| {
                 b.iter(|| {
@@ -190,6 +208,37 @@ fn cpu_per_iteration(name: &str, mut f: impl FnMut()) {
     );
 }
 
+/// CPU time of the calling thread, in nanoseconds (`None` if the clock cannot be read).
+fn thread_cpu_ns() -> Option<u64> {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    let secs = u64::try_from(now.tv_sec()).ok()?;
+    let nanos = u64::try_from(now.tv_nsec()).ok()?;
+    Some(secs * 1_000_000_000 + nanos)
+}
+
+/// Prints the thread CPU time of `measured` alone, after `setup` each time (not counted),
+/// over `iterations` runs.
+fn cpu_per_call_after(
+    name: &str,
+    iterations: u32,
+    mut setup: impl FnMut(),
+    mut measured: impl FnMut(),
+) {
+    let mut used = 0;
+    for _ in 0..iterations {
+        setup();
+        let Some(start) = thread_cpu_ns() else {
+            return;
+        };
+        measured();
+        used += thread_cpu_ns().unwrap_or(start) - start;
+    }
+    println!(
+        "cpu-time {name}: {:.1} µs/iteration ({iterations} iterations, setup not counted)",
+        used as f64 / f64::from(iterations) / 1000.0
+    );
+}
+
 /// The same scenarios as the criterion groups, measured in CPU time.
 fn cpu_report(_: &mut Criterion) {
     let ctx = ctx();
@@ -249,6 +298,30 @@ fn cpu_report(_: &mut Criterion) {
         );
         local.collect_garbage();
     });
+    cpu_per_call_after(
+        "js/call_on_prepared_context_in_engine (request path)",
+        20_000,
+        || local.prepare(limits.timeout_ms),
+        || {
+            black_box(
+                local
+                    .call(black_box(PASSWORD), &ctx, limits.timeout_ms)
+                    .is_ok(),
+            );
+        },
+    );
+    cpu_per_iteration(
+        "js/call_gc_and_prepare_in_engine (all a worker spends)",
+        || {
+            black_box(
+                local
+                    .call(black_box(PASSWORD), &ctx, limits.timeout_ms)
+                    .is_ok(),
+            );
+            local.collect_garbage();
+            local.prepare(limits.timeout_ms);
+        },
+    );
     cpu_per_iteration("js/load_in_engine", || {
         black_box(LocalScript::load(black_box(&rule)).is_ok());
     });

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use passgate_policy::{
-    CheckContext, CompileLocation, CompiledPolicy, PolicySpec, ScriptExample, ScriptFailure,
-    ScriptLimits, ScriptParam, ScriptRule, Violation, check,
+    CheckContext, CompileLocation, CompiledPolicy, LocalScript, PolicySpec, ScriptExample,
+    ScriptFailure, ScriptLimits, ScriptParam, ScriptRule, Violation, check,
 };
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -1037,4 +1037,39 @@ fn a_top_level_slower_than_the_budget_per_call_is_an_error() {
         "{}",
         errors[0].message
     );
+}
+
+/// Counts, in its own context, how often the top level and `validate` ran: a context that
+/// is hardened and prepared ahead of the call (after the previous reply) must have run the
+/// top level exactly once and never `validate` before the one call it serves.
+const COUNTS_RUNS: &str = r#"
+var top = (globalThis.top_runs || 0) + 1;
+globalThis.top_runs = top;
+var calls = 0;
+function validate(password, ctx) {
+  calls++;
+  return top === 1 && calls === 1 ? [] : ["top" + top + "_calls" + calls];
+}
+"#;
+
+#[test]
+fn each_prepared_context_serves_exactly_one_call() {
+    let policy = compile(&spec_for("acme-shop", COUNTS_RUNS, &[]));
+    for round in 0..ROUNDS * 4 {
+        assert_eq!(
+            check(&policy, PASSWORD, &ctx()),
+            vec![],
+            "round {round}: the call's context had run something before"
+        );
+    }
+    let local = LocalScript::load(&spec_for("acme-shop", COUNTS_RUNS, &[]).script.unwrap())
+        .unwrap_or_else(|e| panic!("must load: {e:?}"));
+    for round in 0..ROUNDS {
+        // Twice: a second prepare must not replace or reuse the spare.
+        local.prepare(50);
+        local.prepare(50);
+        assert_eq!(local.call(PASSWORD, &ctx(), 50), Ok(0), "round {round}");
+        // And without a spare the call builds its own context.
+        assert_eq!(local.call(PASSWORD, &ctx(), 50), Ok(0), "round {round}");
+    }
 }

@@ -7,7 +7,7 @@
 //! - [`budget`]: CPU-time budgets and their wall-clock caps, checked by the interrupt, and
 //!   the one budget a document's load and examples share.
 //! - [`sandbox`]: a tenant script's runtime (caps, interrupt), the fresh context each load
-//!   and call gets (minimal intrinsics, prelude), and the checks on what `validate` returns
+//!   and call gets (minimal intrinsics, hardened, prepared after the previous reply), and the checks on what `validate` returns
 //!   (declared params only).
 //! - [`fair`]: each tenant's bounded share of the workers, per lane (checks, compile work).
 //! - [`mod@pool`]: the worker threads, their runtimes keyed by tenant + script + limits, and
@@ -301,8 +301,16 @@ impl LocalScript {
         self.sandbox.collect_garbage();
     }
 
+    /// Prepares the next call's fresh context (hardened, top level run) under `timeout_ms`
+    /// of CPU time, as a worker does after each reply.
+    pub fn prepare(&self, timeout_ms: u64) {
+        let cpu = Duration::from_millis(timeout_ms);
+        self.sandbox.prepare(&self.source, cpu, wall_cap(cpu));
+    }
+
     /// Calls `validate` in a fresh context under `timeout_ms` of CPU time and returns how
-    /// many keys it gave.
+    /// many keys it gave: the prepared one if [`LocalScript::prepare`] ran since the last
+    /// call, else a new one.
     pub fn call(
         &self,
         password: &str,

@@ -24,6 +24,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::budget::wall_cap;
 pub(crate) use super::fair::Lane;
 use super::fair::{Fair, Slot};
 use super::sandbox::{Answer, Sandbox, ScriptError, ScriptInput};
@@ -158,6 +159,19 @@ struct Shared {
     restarts: AtomicU64,
     /// Thread name counter.
     next_id: AtomicU64,
+    /// Workers preparing their next context after a reply (no caller watches that work):
+    /// waiting callers retire one past its window + [`WATCHDOG_MARGIN`], as they would a
+    /// stuck call, so a top level stuck in a native builtin costs a replacement, not a
+    /// worker.
+    preparing: Mutex<Vec<Preparing>>,
+}
+
+/// A worker preparing a spare context since `at`, within `window` of wall-clock time.
+#[derive(Debug)]
+struct Preparing {
+    worker: Arc<Worker>,
+    at: Instant,
+    window: Duration,
 }
 
 /// The process-wide pool. Scripts are per tenant, the pool is not: a few threads serve all,
@@ -191,6 +205,7 @@ impl Pool {
             owed: AtomicUsize::new(0),
             restarts: AtomicU64::new(0),
             next_id: AtomicU64::new(0),
+            preparing: Mutex::new(Vec::new()),
         });
         let workers = thread::available_parallelism().map_or(2, |n| n.get().max(2));
         for _ in 0..workers {
@@ -257,6 +272,22 @@ impl Pool {
         }
     }
 
+    /// Retires every worker whose preparation of a spare context ran past its window plus
+    /// [`WATCHDOG_MARGIN`].
+    fn retire_stuck_preparers(&self) {
+        let late: Vec<Arc<Worker>> = {
+            let mut preparing = lock(&self.shared.preparing);
+            let (late, on_time) = preparing
+                .drain(..)
+                .partition(|p| p.at.elapsed() >= p.window + WATCHDOG_MARGIN);
+            *preparing = on_time;
+            late.into_iter().map(|p| p.worker).collect()
+        };
+        for worker in late {
+            self.retire(&worker);
+        }
+    }
+
     /// Marks a stuck worker retired and starts a replacement (or owes one).
     fn retire(&self, worker: &Worker) {
         if worker.retired.swap(true, Ordering::SeqCst) {
@@ -314,6 +345,7 @@ impl Pending {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            self.pool.retire_stuck_preparers();
             let mut phase = lock(&self.phase);
             let (stuck_worker, waited) = match &*phase {
                 Phase::Queued if self.queued_at.elapsed() >= QUEUE_LIMIT => {
@@ -400,7 +432,18 @@ fn worker_loop(shared: &Arc<Shared>) {
         drop(slot);
         // The caller may have given up already; then nobody reads the reply.
         let _ = reply.send(result);
-        cache.maintain();
+        let watch = |window: Option<Duration>| {
+            let mut preparing = lock(&shared.preparing);
+            preparing.retain(|p| !Arc::ptr_eq(&p.worker, &me));
+            if let Some(window) = window {
+                preparing.push(Preparing {
+                    worker: Arc::clone(&me),
+                    at: Instant::now(),
+                    window,
+                });
+            }
+        };
+        cache.maintain(&watch);
         if me.retired.load(Ordering::SeqCst) {
             drop(cache);
             shared.stuck.fetch_sub(1, Ordering::SeqCst);
@@ -422,8 +465,20 @@ fn worker_loop(shared: &Arc<Shared>) {
 struct Cache {
     entries: Vec<Entry>,
     tick: u64,
-    /// A runtime to look at after the reply: `(program, hit a limit, measure the heap)`.
-    due: Option<(Arc<Program>, bool, bool)>,
+    /// A runtime to look at after the reply.
+    due: Option<Due>,
+}
+
+/// What to do with a runtime after the reply.
+#[derive(Debug)]
+struct Due {
+    program: Arc<Program>,
+    /// The job hit a limit: drop the runtime.
+    poisoned: bool,
+    /// Measure the heap (every [`GROWTH_CHECK_EVERY`] jobs).
+    measure: bool,
+    /// Prepare the next call's context.
+    prepare: bool,
 }
 
 #[derive(Debug)]
@@ -489,15 +544,27 @@ impl Cache {
         };
         let poisoned = matches!(&result, Err(e) if e.kind.poisons_runtime());
         let measure = entry.calls.is_multiple_of(GROWTH_CHECK_EVERY);
-        self.due = Some((Arc::clone(program), poisoned, measure));
+        self.due = Some(Due {
+            program: Arc::clone(program),
+            poisoned,
+            measure,
+            // Only after a check: compile-time loads stay within their document's budget.
+            prepare: matches!(task, Task::Run(..)),
+        });
         result
     }
 
     /// Housekeeping done after the reply is sent, so the caller does not wait for it: free
     /// the garbage of the call's context, drop a runtime that hit a limit or grew past half
-    /// its cap, and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
-    fn maintain(&mut self) {
-        if let Some((program, poisoned, measure)) = self.due.take()
+    /// its cap, prepare the next call's fresh context (see [`Sandbox::prepare`]), and evict the least recently used runtimes beyond [`CACHE_CAPACITY`].
+    /// `watch` is told the wall-clock window before a preparation and `None` after it.
+    fn maintain(&mut self, watch: &dyn Fn(Option<Duration>)) {
+        if let Some(Due {
+            program,
+            poisoned,
+            measure,
+            prepare,
+        }) = self.due.take()
             && let Some(index) = self.position(&program)
         {
             let sandbox = &self.entries[index].sandbox;
@@ -508,6 +575,11 @@ impl Cache {
                 sandbox.collect_garbage();
                 if measure && sandbox.memory_used() > limit / GROWTH_DIVISOR {
                     self.entries.swap_remove(index);
+                } else if prepare {
+                    let cpu = Duration::from_millis(program.limits.timeout_ms);
+                    watch(Some(wall_cap(cpu)));
+                    sandbox.prepare(&program.source, cpu, wall_cap(cpu));
+                    watch(None);
                 }
             }
         }

@@ -2,22 +2,25 @@
 //! fresh context every load and every call gets, with only the intrinsics a password rule
 //! needs.
 //!
-//! Nothing survives from one call to the next: each call builds a new context in the
-//! runtime, runs the prelude and the script's top level in it, calls `validate` and drops
-//! the context. A top-level `let`, a closure, a global or a polluted prototype of one call
-//! live in that call's context only, which no later call can reach. (rquickjs reads
-//! bytecode only through an `unsafe` API, which this workspace forbids, so the source is
-//! compiled again each time; `docs/benchmarks.md` has the cost.)
+//! Nothing survives from one call to the next: each call gets a new context in the
+//! runtime, hardened (see [`harden`]) and with the script's top level run in it, calls
+//! `validate` once and drops the context. A top-level `let`, a closure, a global or a
+//! polluted prototype of one call live in that call's context only, which no later call can
+//! reach. The context is usually prepared after the previous reply ([`Sandbox::prepare`]),
+//! so a caller waits for the call alone. (rquickjs reads bytecode only through an `unsafe`
+//! API, which this workspace forbids, so the source is compiled again for each context;
+//! `docs/benchmarks.md` has the cost.)
 //!
 //! A [`Sandbox`] is `!Send` (rquickjs without the `parallel` feature), so it is created,
 //! used and dropped on one script worker thread.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use rquickjs::context::EvalOptions;
 use rquickjs::context::intrinsic::{Eval, Json, MapSet, Promise, RegExp, RegExpCompiler};
-use rquickjs::object::Filter;
+use rquickjs::object::{Filter, Property};
 use rquickjs::{Context, Ctx, Function, Object, Runtime, Value};
 
 use super::budget::Deadline;
@@ -26,8 +29,8 @@ use crate::violation::ScriptFailure;
 
 /// The intrinsics on top of QuickJS's base objects (Object, Function, Array, String, Number,
 /// Boolean, Symbol, Error, Math, Reflect, iterators). `Eval` only lets the host compile the
-/// script; the prelude removes every way to reach it from JavaScript. The `Promise`
-/// intrinsic is present so that QuickJS's own objects are consistent, but the prelude deletes
+/// script; [`harden`] removes every way to reach it from JavaScript. The `Promise`
+/// intrinsic is present so that QuickJS's own objects are consistent, but [`harden`] deletes
 /// every global that hands out a promise, and the words that create one are refused at
 /// compile time (`banned`); no job is ever run anyway. No Date, Performance, TypedArrays,
 /// Proxy, WeakRef, FinalizationRegistry: nothing that reads time, shares memory or observes
@@ -37,36 +40,26 @@ type Intrinsics = (Eval, RegExpCompiler, RegExp, Json, MapSet, Promise);
 /// Name the script is compiled under; syntax errors and stacks mention it with a line.
 const FILENAME: &str = "validate.js";
 
-/// Runs in every fresh context before the tenant script: removes code-from-string entry
-/// points, the microtask queue and every way to swallow an error or hook into error creation.
-///
-/// - The `constructor` slots are replaced by non-writable, non-configurable `undefined`, so
-///   `(function(){}).constructor('...')` cannot reach the Function constructor (nor its
-///   generator and async variants).
-/// - `Promise`, `AsyncDisposableStack` and `Array.fromAsync` go: each returns a promise,
-///   which turns an exception (out of memory, stack overflow) into an unseen rejection.
-/// - `Error.prepareStackTrace`, `captureStackTrace` and `stackTraceLimit` go: V8 extensions
-///   that run script code whenever an error is built (including the engine's own stack
-///   overflow error).
-const PRELUDE: &str = r#"(function () {
-  "use strict";
-  var g = globalThis;
-  var kinds = [function () {}, function* () {}, async function () {}, async function* () {}];
-  for (var i = 0; i < kinds.length; i++) {
-    Object.defineProperty(Object.getPrototypeOf(kinds[i]), "constructor", {
-      value: undefined, writable: false, enumerable: false, configurable: false
-    });
-  }
-  delete g.eval;
-  delete g.Function;
-  delete g.queueMicrotask;
-  delete g.Promise;
-  delete g.AsyncDisposableStack;
-  delete g.Array.fromAsync;
-  delete g.Error.prepareStackTrace;
-  delete g.Error.captureStackTrace;
-  delete g.Error.stackTraceLimit;
-})();"#;
+/// The function kinds whose prototypes hold a `constructor` that compiles source text
+/// (GeneratorFunction, AsyncFunction, AsyncGeneratorFunction); plain `Function.prototype` is
+/// reached from the `Function` global. Parsing this one line is the only JavaScript the
+/// hardening runs.
+const FUNCTION_KINDS: &str = "[function* () {}, async function () {}, async function* () {}]";
+
+/// Globals removed from every fresh context: code from strings (`eval`, `Function`), the
+/// microtask queue and the built-ins that hand out a promise (which would turn an exception
+/// such as out of memory into an unseen rejection).
+const REMOVED_GLOBALS: &[&str] = &[
+    "eval",
+    "Function",
+    "queueMicrotask",
+    "Promise",
+    "AsyncDisposableStack",
+];
+
+/// V8 extensions on `Error` that run script code whenever an error is built (including the
+/// engine's own stack overflow error).
+const REMOVED_ERROR_HOOKS: &[&str] = &["prepareStackTrace", "captureStackTrace", "stackTraceLimit"];
 
 /// At most this many violations from one `validate` call.
 const MAX_KEYS: usize = 32;
@@ -152,6 +145,16 @@ pub(crate) struct Sandbox {
     runtime: Runtime,
     /// Budget of the current evaluation, shared with the interrupt handler.
     deadline: Rc<Deadline>,
+    /// The next call's context, hardened and with the script's top level run, prepared
+    /// after the previous reply; it has never seen a `validate` call and is dropped after
+    /// exactly one.
+    spare: RefCell<Option<Spare>>,
+}
+
+/// A prepared context and the source whose top level ran in it.
+struct Spare {
+    context: Context,
+    source: String,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -170,7 +173,11 @@ impl Sandbox {
         let deadline = Rc::new(Deadline::default());
         let handler_deadline = Rc::clone(&deadline);
         runtime.set_interrupt_handler(Some(Box::new(move || handler_deadline.expired())));
-        Ok(Self { runtime, deadline })
+        Ok(Self {
+            runtime,
+            deadline,
+            spare: RefCell::new(None),
+        })
     }
 
     /// Loads `source` once in a fresh context under `budget` (CPU, then wall-clock cap):
@@ -189,10 +196,35 @@ impl Sandbox {
         loaded.map(|()| cpu).map_err(|e| ScriptError { cpu, ..e })
     }
 
-    /// Calls `validate(password, ctx)` in a fresh context (prelude, top level, call) under
-    /// `budget` of CPU time (and `wall` of wall-clock time) and checks what it returned
-    /// against the declared `params`. Reading the returned objects can run script code
-    /// (getters), so it stays under the budget.
+    /// Prepares the next call's fresh context off the request path: hardens it and runs
+    /// the script's top level under `budget` (the budget per call; the compile-time load
+    /// showed the top level fits in it). A failure leaves no spare: the next call then
+    /// builds its context itself and reports the failure. Returns the CPU time used.
+    pub(crate) fn prepare(&self, source: &str, budget: Duration, wall: Duration) -> Duration {
+        if self.spare.borrow().is_some() {
+            return Duration::ZERO;
+        }
+        let Ok(context) = self.context() else {
+            return Duration::ZERO;
+        };
+        self.deadline.start(budget, wall);
+        let defined = context.with(|ctx| define(&ctx, source, &self.deadline).is_ok());
+        let cpu = self.deadline.stop();
+        if defined {
+            *self.spare.borrow_mut() = Some(Spare {
+                context,
+                source: source.to_owned(),
+            });
+        }
+        cpu
+    }
+
+    /// Calls `validate(password, ctx)` in a fresh context under `budget` of CPU time (and
+    /// `wall` of wall-clock time) and checks what it returned against the declared `params`.
+    /// The context is the prepared spare when there is one for `source` (only the call runs
+    /// under the budget), else a new one (hardening, top level and call under it); either
+    /// way it is dropped after this one call. Reading the returned objects can run script
+    /// code (getters), so it stays under the budget.
     pub(crate) fn call(
         &self,
         source: &str,
@@ -201,11 +233,19 @@ impl Sandbox {
         budget: Duration,
         wall: Duration,
     ) -> Result<Answer, ScriptError> {
-        let context = self.context()?;
+        let spare = self.spare.borrow_mut().take();
+        let (context, prepared) = match spare {
+            Some(spare) if spare.source == source => (spare.context, true),
+            _ => (self.context()?, false),
+        };
         self.deadline.start(budget, wall);
         let result = context.with(|ctx| -> Result<_, ScriptError> {
             let fail = |e| classify(&ctx, e, &self.deadline);
-            let validate = define(&ctx, source, &self.deadline)?;
+            let validate = if prepared {
+                validate_of(&ctx).map_err(fail)??
+            } else {
+                define(&ctx, source, &self.deadline)?
+            };
             let script_ctx = Object::new(ctx.clone()).map_err(fail)?;
             let or_null = |v: &Option<String>| match v {
                 Some(s) => rquickjs::String::from_str(ctx.clone(), s).map(|s| s.into_value()),
@@ -255,14 +295,13 @@ impl Sandbox {
     }
 }
 
-/// Runs the prelude and the script's top level in `ctx` and returns its `validate`.
+/// Hardens `ctx` and runs the script's top level in it; returns its `validate`.
 fn define<'js>(
     ctx: &Ctx<'js>,
     source: &str,
     deadline: &Deadline,
 ) -> Result<Function<'js>, ScriptError> {
-    ctx.eval::<(), _>(PRELUDE)
-        .map_err(|e| classify(ctx, e, deadline))?;
+    harden(ctx).map_err(|e| classify(ctx, e, deadline))?;
     let mut options = EvalOptions::default();
     options.global = true;
     options.strict = false;
@@ -270,16 +309,57 @@ fn define<'js>(
     options.filename = Some(FILENAME.to_owned());
     ctx.eval_with_options::<(), _>(source, options)
         .map_err(|e| classify(ctx, e, deadline))?;
-    let value: Value = ctx
-        .globals()
-        .get("validate")
-        .map_err(|e| classify(ctx, e, deadline))?;
-    value.into_function().ok_or_else(|| {
+    validate_of(ctx).map_err(|e| classify(ctx, e, deadline))?
+}
+
+/// The global `validate`, or the error saying the script defines none.
+fn validate_of<'js>(ctx: &Ctx<'js>) -> Result<Result<Function<'js>, ScriptError>, rquickjs::Error> {
+    let value: Value = ctx.globals().get("validate")?;
+    Ok(value.into_function().ok_or_else(|| {
         ScriptError::new(
             ScriptFailure::Exception,
             "the script does not define `function validate(password, ctx)`",
         )
-    })
+    }))
+}
+
+/// Removes from a fresh context, through the object API rather than a JavaScript prelude
+/// (parsing one cost as much as the call): every code-from-string entry point, the
+/// microtask queue, the promise makers and the error hooks.
+///
+/// The four function prototypes get a non-writable, non-configurable `undefined`
+/// `constructor`, so `(function(){}).constructor('...')` cannot reach the Function
+/// constructor (nor its generator and async variants); `Array.fromAsync` goes because it
+/// returns a promise.
+fn harden(ctx: &Ctx<'_>) -> Result<(), rquickjs::Error> {
+    let globals = ctx.globals();
+    let function: Object = globals.get("Function")?;
+    let mut prototypes: Vec<Object> = vec![function.get("prototype")?];
+    let kinds: rquickjs::Array = ctx.eval(FUNCTION_KINDS)?;
+    for kind in kinds.iter::<Object>() {
+        if let Some(prototype) = kind?.get_prototype() {
+            prototypes.push(prototype);
+        }
+    }
+    for prototype in prototypes {
+        // Defining over the existing slot would keep its `writable` and `configurable`;
+        // a new one defined without flags is neither (nor enumerable).
+        prototype.remove("constructor")?;
+        prototype.prop(
+            "constructor",
+            Property::from(Value::new_undefined(ctx.clone())),
+        )?;
+    }
+    for name in REMOVED_GLOBALS {
+        globals.remove(*name)?;
+    }
+    let array: Object = globals.get("Array")?;
+    array.remove("fromAsync")?;
+    let error: Object = globals.get("Error")?;
+    for name in REMOVED_ERROR_HOOKS {
+        error.remove(*name)?;
+    }
+    Ok(())
 }
 
 /// Reading the returned value failed: a JavaScript error (getter threw, interrupt) or a
