@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::config::SimConnection;
+use crate::config::{Plan, SimConnection, UniversalLogin};
 use crate::policy::{contains_personal_info, in_dictionary, meets_strength};
 use crate::reset_page;
 use crate::state::{IssuedToken, Mail, PasswordTicket, SimState, SimUser, World};
@@ -45,8 +45,15 @@ pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
         return auth_error(401, "access_denied", "Unauthorized");
     };
     let audience = input.param("audience").unwrap_or_default();
-    let default_audience = format!("{}/api/v2/", state.base_url);
-    if audience != default_audience && !state.config.auth0.audiences.contains(&audience) {
+    if is_custom_domain_audience(state, &audience) {
+        // A custom domain is a login host, not an API identifier (spec D1).
+        return auth_error(
+            403,
+            "access_denied",
+            &format!("Service not found: {audience}"),
+        );
+    }
+    if audience != management_audience(state) && !state.config.auth0.audiences.contains(&audience) {
         return auth_error(
             403,
             "access_denied",
@@ -71,6 +78,44 @@ pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
         200,
         &json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl, "scope": scope }),
     )
+}
+
+/// The Management API identifier: `https://{canonical domain}/api/v2/` (spec D1), never the
+/// plain-http address the simulator happens to serve on.
+pub(crate) fn management_audience(state: &SimState) -> String {
+    format!("https://{}/api/v2/", canonical_domain(state))
+}
+
+/// The canonical tenant domain: configured, or the bound `127.0.0.1:PORT`.
+pub(crate) fn canonical_domain(state: &SimState) -> String {
+    state
+        .config
+        .auth0
+        .canonical_domain
+        .clone()
+        .unwrap_or_else(|| {
+            state
+                .base_url
+                .split_once("://")
+                .map_or(state.base_url.as_str(), |(_, host)| host)
+                .trim_end_matches('/')
+                .to_owned()
+        })
+}
+
+/// Whether `audience` is `http(s)://{custom domain}/api/v2/` (or any path on one).
+fn is_custom_domain_audience(state: &SimState, audience: &str) -> bool {
+    url::Url::parse(audience)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|host| {
+            state
+                .config
+                .auth0
+                .custom_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&host))
+        })
 }
 
 /// Client credentials from the body, or from HTTP Basic (`client_secret_basic`).
@@ -272,7 +317,8 @@ pub(crate) enum Revocation {
 }
 
 /// `DELETE /api/v2/users/{id}/sessions` and `…/refresh-tokens` (Enterprise plan features):
-/// `202` with an empty body ("deletion request accepted"), counted on the user.
+/// `202` with an empty body ("deletion request accepted"), counted on the user; 403 on
+/// other plans.
 pub(crate) fn revoke(state: &SimState, input: &Input, encoded_id: &str, what: Revocation) -> Reply {
     let mut world = state.world();
     let scope = match what {
@@ -281,6 +327,14 @@ pub(crate) fn revoke(state: &SimState, input: &Input, encoded_id: &str, what: Re
     };
     if let Err(reply) = authorize(&world, input, scope) {
         return reply;
+    }
+    if state.config.auth0.plan != Plan::Enterprise {
+        // Session management is an Enterprise feature (spec D7) [UNCONFIRMED wording].
+        return management_error(
+            403,
+            "This feature is not available on your plan (Enterprise only).",
+            Some("operation_not_supported"),
+        );
     }
     let Some(index) = find_user(state, &world, encoded_id) else {
         return user_not_found();
@@ -447,7 +501,37 @@ pub(crate) fn password_change_ticket(state: &SimState, input: &Input) -> Reply {
             "Payload validation error: 'Additional properties not allowed: {extra}'."
         ));
     }
+    let custom_domains = &state.config.auth0.custom_domains;
+    if custom_domains.len() > 1 {
+        // With several verified custom domains the link's host must be named (spec D2).
+        let named = input
+            .custom_domain
+            .as_deref()
+            .is_some_and(|d| custom_domains.iter().any(|c| c.eq_ignore_ascii_case(d)));
+        if !named {
+            return management_error(
+                409,
+                "The tenant has multiple verified custom domains; send the auth0-custom-domain header to choose one.",
+                Some("multiple_custom_domains"),
+            );
+        }
+    }
     let has = |k: &str| input.params.contains_key(k);
+    let application = match input.param("client_id") {
+        Some(client_id) => match state
+            .config
+            .auth0
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+        {
+            Some(client) => Some(client),
+            None => {
+                return management_error(400, "The client does not exist", Some("invalid_body"));
+            }
+        },
+        None => None,
+    };
     if has("user_id") && has("email") {
         return invalid("Payload validation error: 'You cannot send user_id and email together'.");
     }
@@ -508,6 +592,12 @@ pub(crate) fn password_change_ticket(state: &SimState, input: &Input) -> Reply {
             "Payload validation error: 'Object didn't pass validation for format absolute-uri-or-empty: {url}' on property result_url."
         ));
     }
+    // New Universal Login ignores result_url; the return goes through the application's
+    // login route (spec D3).
+    let (result_url, return_to_app) = match state.config.auth0.universal_login {
+        UniversalLogin::Classic => (result_url, None),
+        UniversalLogin::New => (None, application.and_then(|a| a.login_uri.clone())),
+    };
     let ttl = input
         .param("ttl_sec")
         .and_then(|t| t.parse::<u64>().ok())
@@ -524,6 +614,7 @@ pub(crate) fn password_change_ticket(state: &SimState, input: &Input) -> Reply {
             expires_at: expiry(now, ttl),
             used: false,
             result_url,
+            return_to_app,
             mark_email_as_verified: flag(input, "mark_email_as_verified"),
             include_email_in_redirect: flag(input, "includeEmailInRedirect"),
         },
@@ -575,15 +666,24 @@ pub(crate) fn change_password(state: &SimState, input: &Input) -> Reply {
         // [UNCONFIRMED] exact error for an unknown connection (spec A2).
         return auth_error(400, "invalid_request", "connection not found");
     }
-    if let Some(client_id) = input.param("client_id")
-        && !state
+    if let Some(client_id) = input.param("client_id") {
+        let Some(client) = state
             .config
             .auth0
             .clients
             .iter()
-            .any(|c| c.client_id == client_id)
-    {
-        return auth_error(400, "invalid_request", "Unknown client");
+            .find(|c| c.client_id == client_id)
+        else {
+            return auth_error(400, "invalid_request", "Unknown client");
+        };
+        if !client.enabled_connections.contains(&connection) {
+            // [UNCONFIRMED wording] the application must have the connection enabled (D4).
+            return auth_error(
+                400,
+                "invalid_request",
+                &format!("the connection is not enabled for this client: {connection}"),
+            );
+        }
     }
     let mut world = state.world();
     let email = email.to_lowercase();
@@ -602,6 +702,7 @@ pub(crate) fn change_password(state: &SimState, input: &Input) -> Reply {
                 expires_at: expiry(sent_at, DEFAULT_TICKET_TTL_SECS),
                 used: false,
                 result_url: None,
+                return_to_app: None,
                 mark_email_as_verified: false,
                 include_email_in_redirect: false,
             },

@@ -41,7 +41,8 @@ use tokio::task::JoinHandle;
 
 pub use auth0::CHANGE_PASSWORD_SENTENCE;
 pub use config::{
-    Auth0Settings, JanrainSettings, PASSGATE_SCOPES, SeedUser, SimClient, SimConfig, SimConnection,
+    Auth0Settings, CodeErrorShape, DEFAULT_APP_CLIENT, DEFAULT_CONNECTION, JanrainSettings,
+    PASSGATE_SCOPES, Plan, SeedUser, SimClient, SimConfig, SimConnection, UniversalLogin,
     passgate_scopes,
 };
 pub use policy::PolicyLevel;

@@ -42,7 +42,7 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
     };
     let peer = req.remote_addr().as_socket_addr().copied();
     let header = |name: &str| req.header(name).map(str::to_owned);
-    let input = Input::new(
+    let mut input = Input::new(
         req.method().as_str(),
         req.uri().path(),
         req.uri().query(),
@@ -50,6 +50,7 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
         header("authorization").as_deref(),
         &body,
     );
+    input.custom_domain = header("auth0-custom-domain");
     if input.path.starts_with("/_sim/") || input.path == "/_sim" {
         return into_response(control::handle(&state, &input));
     }

@@ -197,6 +197,8 @@ pub(crate) struct PasswordTicket {
     pub used: bool,
     /// Where the page redirects after success (`result_url`), if anywhere.
     pub result_url: Option<String>,
+    /// New Universal Login: the ticket application's login route, shown after success.
+    pub return_to_app: Option<String>,
     pub mark_email_as_verified: bool,
     /// `includeEmailInRedirect`: add `email=` to the redirect.
     pub include_email_in_redirect: bool,

@@ -2,6 +2,7 @@
 //! and Management API v2 (`users-by-email`, `PATCH users/{id}`, password-change tickets), per
 //! `shared/specs/idp-contracts.md` part A.
 
+mod binding;
 mod token;
 mod wire;
 
@@ -24,17 +25,30 @@ use token::{TokenCache, TokenRequest};
 /// Everything needed to act on one tenant's Auth0 database connection.
 #[derive(Debug, Clone)]
 pub struct Auth0Config {
-    /// Tenant domain (`acme.eu.auth0.com`) or an allowed custom domain; checked against
+    /// Where API calls go: the canonical tenant domain (`acme.eu.auth0.com`), checked against
     /// [`HostPolicy`] before any connection.
     pub domain: String,
-    /// Machine-to-machine application used for the Management API and as the `client_id`
-    /// of provider-sent reset emails.
+    /// The canonical tenant domain when `domain` is not it (a loopback simulator): the
+    /// Management API audience is `https://{canonical_domain}/api/v2/`. `None`: `domain`'s host.
+    pub canonical_domain: Option<String>,
+    /// The custom domain users see (`login.acme.com`): sent as `auth0-custom-domain` on
+    /// ticket requests, which a tenant with several verified custom domains requires. Never
+    /// an audience.
+    pub custom_domain: Option<String>,
+    /// Machine-to-machine application used for the Management API.
     pub client_id: String,
+    /// The product's own Auth0 application (one with the database connection enabled):
+    /// the `client_id` of `/dbconnections/change_password` and of New-UL tickets. `None`
+    /// falls back to the M2M `client_id`, which works only if that has the connection.
+    pub app_client_id: Option<String>,
+    /// The tenant uses New Universal Login: tickets name `app_client_id` (the page returns
+    /// through the application) instead of a `result_url`, which New UL ignores.
+    pub new_universal_login: bool,
     /// Its secret (sent only to the allowed domain).
     pub client_secret: SecretString,
     /// The database connection *name* the tenant's users live in.
     pub connection: String,
-    /// Management API audience; `None` means `https://{domain}/api/v2/`.
+    /// Management API audience override; `None` means `https://{canonical domain}/api/v2/`.
     pub audience: Option<String>,
     /// Custom domains and the loopback test switch.
     pub hosts: HostPolicy,
@@ -47,6 +61,9 @@ pub struct Auth0Config {
 #[derive(Debug)]
 pub struct Auth0Client {
     client_id: String,
+    app_client_id: Option<String>,
+    new_universal_login: bool,
+    custom_domain: Option<String>,
     client_secret: SecretString,
     connection: String,
     audience: String,
@@ -75,12 +92,13 @@ impl Auth0Client {
                 reason: "Auth0 client_id and connection must not be empty".into(),
             });
         }
-        let audience = config
-            .audience
-            .clone()
-            .unwrap_or_else(|| format!("{}/api/v2/", base.as_str().trim_end_matches('/')));
+        let audience = binding::audience(&config, &base)?;
+        binding::check_combination(&config)?;
         Ok(Self {
             client_id: config.client_id,
+            app_client_id: config.app_client_id,
+            new_universal_login: config.new_universal_login,
+            custom_domain: config.custom_domain,
             client_secret: config.client_secret,
             connection: config.connection,
             audience,
@@ -249,9 +267,14 @@ impl IdentityProvider for Auth0Client {
             "user_id": request.user_id,
             "mark_email_as_verified": request.mark_email_as_verified,
         });
-        // result_url and client_id are mutually exclusive in most setups (spec A5): when
-        // both are given, the application (client_id) wins.
-        if let Some(client_id) = &request.client_id {
+        // result_url and client_id are mutually exclusive (spec A5, D3): an explicit
+        // application wins; New Universal Login ignores result_url, so it returns through
+        // the product's application; Classic honours result_url.
+        let application = request.client_id.as_ref().or(self
+            .app_client_id
+            .as_ref()
+            .filter(|_| self.new_universal_login));
+        if let Some(client_id) = application {
             body["client_id"] = json!(client_id);
         } else if let Some(result_url) = &request.result_url {
             body["result_url"] = json!(result_url);
@@ -263,7 +286,11 @@ impl IdentityProvider for Auth0Client {
         // Creating a second ticket only supersedes the first, so retrying is safe.
         let response = self
             .management("auth0.ticket", Safety::Idempotent, |client, token| {
-                client.post(&url).bearer_auth(token).json(&body)
+                let request = client.post(&url).bearer_auth(token).json(&body);
+                match &self.custom_domain {
+                    Some(domain) => request.header("auth0-custom-domain", domain),
+                    None => request,
+                }
             })
             .await?;
         if response.status != 201 {
@@ -277,8 +304,10 @@ impl IdentityProvider for Auth0Client {
 
     async fn send_reset_email(&self, email: &str) -> Result<(), IdpError> {
         let url = self.transport.url("/dbconnections/change_password");
+        // The application must have the connection enabled (spec D4); M2M apps usually not.
+        let client_id = self.app_client_id.as_ref().unwrap_or(&self.client_id);
         let body = json!({
-            "client_id": self.client_id,
+            "client_id": client_id,
             "email": email.trim().to_lowercase(),
             "connection": self.connection,
         });
