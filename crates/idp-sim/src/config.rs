@@ -93,6 +93,15 @@ pub struct Auth0Settings {
     /// `result_url`, New ignores it and returns through the ticket's application.
     #[serde(default)]
     pub universal_login: UniversalLogin,
+    /// Enforce the plan's rate limits (real 429s). Off only for a test that needs it.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
+    /// Overrides the plan's Management API sustained rate (requests per second).
+    #[serde(default)]
+    pub management_rps: Option<f64>,
+    /// Overrides the plan's Management API burst (bucket size).
+    #[serde(default)]
+    pub management_burst: Option<u32>,
 }
 
 /// An Auth0 subscription plan (spec D6, D7).
@@ -130,6 +139,9 @@ impl Default for Auth0Settings {
             custom_domains: Vec::new(),
             plan: Plan::default(),
             universal_login: UniversalLogin::default(),
+            rate_limits: true,
+            management_rps: None,
+            management_burst: None,
         }
     }
 }

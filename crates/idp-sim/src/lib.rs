@@ -25,6 +25,7 @@ pub mod config;
 mod connection;
 pub mod control;
 mod janrain;
+mod limits;
 pub mod policy;
 mod reset_page;
 mod server;

@@ -230,6 +230,8 @@ pub struct SimState {
     pub(crate) base_url: String,
     /// Lets the `drop` fault cut the connection a request came on.
     pub(crate) connections: Arc<KillSwitches>,
+    /// The plan's rate limits.
+    pub(crate) limits: crate::limits::Limits,
     world: Mutex<World>,
 }
 
@@ -258,6 +260,7 @@ impl SimState {
             world.upsert_user(&config, seed, now);
         }
         Self {
+            limits: crate::limits::Limits::new(&config.auth0),
             config,
             base_url,
             connections,

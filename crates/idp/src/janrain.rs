@@ -292,6 +292,10 @@ impl IdentityProvider for JanrainClient {
         ProviderKind::Janrain
     }
 
+    fn pace_stats(&self) -> Option<crate::PaceStats> {
+        Some(self.transport.pace_stats())
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             find_user: false,

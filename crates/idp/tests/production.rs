@@ -208,3 +208,38 @@ async fn janrain_bad_codes_in_the_oauth_shape_are_invalid_codes() {
         .unwrap_err();
     assert!(matches!(err, IdpError::InvalidCode), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_waits_for_capacity_instead_of_eating_429s() {
+    let mut config = sim_config();
+    config.auth0.plan = passgate_idp_sim::Plan::Free; // 2 requests per second
+    let sim = start(config).await;
+    let mut http = fast_http();
+    http.retry.max_rate_limit_wait = std::time::Duration::from_secs(20);
+    http.total_timeout = std::time::Duration::from_secs(20);
+    let client = std::sync::Arc::new(
+        Auth0Client::new(Auth0Config {
+            http,
+            ..auth0_config(&sim)
+        })
+        .unwrap(),
+    );
+    let lookups: Vec<_> = (0..10)
+        .map(|_| {
+            let client = std::sync::Arc::clone(&client);
+            tokio::spawn(async move { client.find_user_by_email("jane@example.com").await })
+        })
+        .collect();
+    for lookup in lookups {
+        assert!(lookup.await.unwrap().unwrap().is_some());
+    }
+    let answered_429 = sim.calls().iter().filter(|c| c.status == 429).count();
+    let stats = client.pace_stats().unwrap();
+    assert_eq!(answered_429, 0, "{stats:?}");
+    assert_eq!(stats.rate_limited, 0);
+    assert!(stats.waits > 0, "a burst over 2 rps had to wait: {stats:?}");
+    assert_eq!(
+        stats.calls, 10,
+        "ten Management API look-ups (the token request is not paced): {stats:?}"
+    );
+}

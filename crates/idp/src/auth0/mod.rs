@@ -17,8 +17,8 @@ use serde_json::json;
 use crate::domain::{AUTH0_PLATFORM_SUFFIXES, HostPolicy, check_provider_host};
 use crate::http::{HttpConfig, RawResponse, Safety, Transport, no_throttle};
 use crate::{
-    Capabilities, Clock, IdentityProvider, IdpError, PasswordChangeTicket, ProviderKind,
-    ProviderUser, SystemClock, TicketRequest,
+    Capabilities, Clock, IdentityProvider, IdpError, PaceStats, PasswordChangeTicket, Priority,
+    ProviderKind, ProviderUser, SystemClock, TicketRequest,
 };
 use token::{TokenCache, TokenRequest};
 
@@ -129,6 +129,7 @@ impl Auth0Client {
         &self,
         operation: &'static str,
         safety: Safety,
+        priority: Priority,
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<RawResponse, IdpError> {
         let mut refreshed = false;
@@ -136,7 +137,7 @@ impl Auth0Client {
             let token = self.management_token().await?;
             let response = self
                 .transport
-                .execute(operation, safety, no_throttle, |client| {
+                .execute_paced(operation, safety, priority, no_throttle, |client| {
                     build(client, token.expose_secret())
                 })
                 .await?;
@@ -165,6 +166,10 @@ impl IdentityProvider for Auth0Client {
         ProviderKind::Auth0
     }
 
+    fn pace_stats(&self) -> Option<PaceStats> {
+        Some(self.transport.pace_stats())
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             find_user: true,
@@ -189,6 +194,7 @@ impl IdentityProvider for Auth0Client {
             .management(
                 "auth0.users_by_email",
                 Safety::Idempotent,
+                Priority::Background,
                 |client, token| client.get(url.clone()).bearer_auth(token),
             )
             .await?;
@@ -222,6 +228,8 @@ impl IdentityProvider for Auth0Client {
             .management(
                 "auth0.set_password",
                 Safety::NonIdempotent,
+                // The user is waiting on the completion page.
+                Priority::Interactive,
                 |client, token| {
                     client.patch(&url).bearer_auth(token).json(&json!({
                         "password": password.expose_secret(),
@@ -248,9 +256,12 @@ impl IdentityProvider for Auth0Client {
                 .url(&format!("/api/v2/users/{user}/{resource}"));
             // Deleting everything twice leaves the same state: safe to retry.
             let response = self
-                .management(operation, Safety::Idempotent, |client, token| {
-                    client.delete(&url).bearer_auth(token)
-                })
+                .management(
+                    operation,
+                    Safety::Idempotent,
+                    Priority::Background,
+                    |client, token| client.delete(&url).bearer_auth(token),
+                )
                 .await?;
             if !matches!(response.status, 200 | 202 | 204) {
                 return Err(wire::management_error(&response));
@@ -285,13 +296,18 @@ impl IdentityProvider for Auth0Client {
         let url = self.transport.url("/api/v2/tickets/password-change");
         // Creating a second ticket only supersedes the first, so retrying is safe.
         let response = self
-            .management("auth0.ticket", Safety::Idempotent, |client, token| {
-                let request = client.post(&url).bearer_auth(token).json(&body);
-                match &self.custom_domain {
-                    Some(domain) => request.header("auth0-custom-domain", domain),
-                    None => request,
-                }
-            })
+            .management(
+                "auth0.ticket",
+                Safety::Idempotent,
+                Priority::Background,
+                |client, token| {
+                    let request = client.post(&url).bearer_auth(token).json(&body);
+                    match &self.custom_domain {
+                        Some(domain) => request.header("auth0-custom-domain", domain),
+                        None => request,
+                    }
+                },
+            )
             .await?;
         if response.status != 201 {
             return Err(wire::management_error(&response));
