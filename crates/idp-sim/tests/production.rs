@@ -496,3 +496,57 @@ async fn janrain_answers_bad_codes_in_either_documented_shape() {
         )
     );
 }
+
+#[tokio::test]
+async fn plan_limits_answer_real_429s_with_real_headers() {
+    let sim = start(
+        Auth0Settings {
+            plan: Plan::Free,
+            ..Auth0Settings::default()
+        },
+        JanrainSettings::default(),
+    )
+    .await;
+    let bearer = bearer(&sim, &default_audience(&sim)).await;
+    let lookup = || async {
+        http(
+            sim.addr,
+            "GET",
+            "/api/v2/users-by-email?email=jane%40example.com",
+            "",
+            &[("authorization", &bearer)],
+            "",
+        )
+        .await
+    };
+    let (first, headers, _) = lookup().await;
+    assert_eq!(first, 200);
+    assert_eq!(header(&headers, "x-ratelimit-limit"), Some("2"));
+    assert_eq!(header(&headers, "x-ratelimit-remaining"), Some("1"));
+    let (second, _, _) = lookup().await;
+    assert_eq!(second, 200);
+    let (third, headers, body) = lookup().await;
+    assert_eq!(third, 429, "free plan: 2 requests per second");
+    assert_eq!(header(&headers, "x-ratelimit-remaining"), Some("0"));
+    let reset: i64 = header(&headers, "x-ratelimit-reset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!((now..=now + 2).contains(&reset), "{reset} vs {now}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["errorCode"], "too_many_requests");
+
+    // change_password: a burst of 10 per IP + email, then one a minute.
+    for _ in 0..10 {
+        assert_eq!(change_password(&sim, "sim-client").await.0, 200);
+    }
+    let (status, text) = change_password(&sim, "sim-client").await;
+    assert_eq!(status, 429, "{text}");
+    assert!(text.contains("too_many_requests"), "{text}");
+    assert_eq!(
+        sim.mailbox().len(),
+        10,
+        "the refused request mailed nothing"
+    );
+}
