@@ -532,7 +532,7 @@ async fn plan_limits_answer_real_429s_with_real_headers() {
         .unwrap()
         .parse()
         .unwrap();
-    let now = chrono::Utc::now().timestamp();
+    let now = sim.state().now().timestamp();
     assert!((now..=now + 2).contains(&reset), "{reset} vs {now}");
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["errorCode"], "too_many_requests");
