@@ -108,3 +108,109 @@ async fn auth0_python_sdk_works_against_the_simulator() {
         );
     }
 }
+
+/// Where `.ci/install.d/idp-sdk` installs node-auth0.
+fn node_modules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/idp-sdk/node/node_modules")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_auth0_sdk_works_against_the_simulator() {
+    let modules = node_modules();
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let openssl_ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node_ok || !openssl_ok || !modules.join("auth0/package.json").exists() {
+        println!("skipped: node, openssl or node-auth0 missing (run .ci/install.d/idp-sdk)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("front.pem"), dir.path().join("front.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=passgate idp-sim test front",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = SimConfig {
+        auth0: Auth0Settings {
+            canonical_domain: Some(format!("127.0.0.1:{tls_port}")),
+            ..Auth0Settings::default()
+        },
+        users: vec![SeedUser {
+            email: "jane@example.com".into(),
+            user_id: Some("auth0|63d17c4bdf1ce171262c7e93".into()),
+            connection: None,
+            name: Some("Jane Doe".into()),
+            blocked: false,
+            email_verified: true,
+            password: Some("Initial-Passw0rd".into()),
+        }],
+        ..SimConfig::default()
+    };
+    let sim = passgate_idp_sim::start(config).await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/auth0_node.cjs");
+    let base_url = sim.base_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(base_url)
+            .arg(tls_port.to_string())
+            .arg(&cert)
+            .arg(&key)
+            .env("NODE_EXTRA_CA_CERTS", &cert)
+            .env("NODE_PATH", &modules)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "node-auth0 check failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("node-auth0: all checks passed"), "{stdout}");
+    let token = sim
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/oauth/token")
+        .unwrap();
+    assert_eq!(
+        token.params["audience"],
+        format!("https://127.0.0.1:{tls_port}/api/v2/"),
+        "the SDK's default audience"
+    );
+}
