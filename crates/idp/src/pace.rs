@@ -61,8 +61,12 @@ impl Window {
     }
 }
 
-/// A probe whose answer never came (the call failed) stops blocking others after this.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A probe whose answer never came stops blocking others after this (a failed call clears
+/// it at once; this only bounds a hung one).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest single pause before the window is looked at again.
+const MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// The limiter of one provider tenant (one per client, shared by its transport clones).
 #[derive(Debug, Default)]
@@ -112,7 +116,7 @@ impl Pacer {
                             .reset_at
                             .and_then(|reset| (reset - now).to_std().ok())
                             .unwrap_or(MIN_PAUSE);
-                        Some(until.clamp(MIN_PAUSE, PROBE_TIMEOUT))
+                        Some(until.clamp(MIN_PAUSE, MAX_PAUSE))
                     }
                     Some(remaining) => {
                         window.remaining = Some(remaining - 1);

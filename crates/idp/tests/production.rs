@@ -243,3 +243,53 @@ async fn a_burst_waits_for_capacity_instead_of_eating_429s() {
         "ten Management API look-ups (the token request is not paced): {stats:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_completions_patch_goes_before_queued_lookups() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut config = sim_config();
+    config.auth0.management_burst = Some(10);
+    config.auth0.management_rps = Some(4.0);
+    let sim = start(config).await;
+    let mut http = fast_http();
+    http.retry.max_rate_limit_wait = std::time::Duration::from_secs(30);
+    http.total_timeout = std::time::Duration::from_secs(30);
+    let client = Arc::new(
+        Auth0Client::new(Auth0Config {
+            http,
+            ..auth0_config(&sim)
+        })
+        .unwrap(),
+    );
+    // Learn the window, then queue 30 background look-ups at once.
+    client.find_user_by_email("jane@example.com").await.unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let lookups: Vec<_> = (0..30)
+        .map(|_| {
+            let (client, done) = (Arc::clone(&client), Arc::clone(&done));
+            tokio::spawn(async move {
+                client.find_user_by_email("jane@example.com").await.unwrap();
+                done.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    // Once the burst is spent and look-ups are waiting, a user completes a reset.
+    while done.load(Ordering::SeqCst) < 12 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let before = done.load(Ordering::SeqCst);
+    client
+        .set_password(JANE_ID, &secret("Brand-New-Passw0rd!"))
+        .await
+        .unwrap();
+    let overtaken_by = done.load(Ordering::SeqCst) - before;
+    for lookup in lookups {
+        lookup.await.unwrap();
+    }
+    assert!(
+        overtaken_by <= 3,
+        "{overtaken_by} queued look-ups finished while the PATCH waited"
+    );
+}
