@@ -30,6 +30,7 @@ pub mod policy;
 mod reset_page;
 mod server;
 pub mod state;
+mod tickets;
 mod wire;
 
 use std::net::SocketAddr;
