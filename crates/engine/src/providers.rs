@@ -147,6 +147,10 @@ impl StoredProviders {
                     .connection
                     .ok_or_else(|| binding_error("no connection"))?,
                 audience: None,
+                canonical_domain: None,
+                custom_domain: None,
+                app_client_id: None,
+                new_universal_login: false,
                 hosts: self.hosts.clone(),
                 http: self.http.clone(),
             })?),

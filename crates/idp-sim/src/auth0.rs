@@ -1,24 +1,20 @@
 //! The Auth0 endpoints (spec part A): `/oauth/token` (client credentials),
-//! `/dbconnections/change_password`, `/api/v2/users-by-email`, `/api/v2/users/{id}` (GET,
-//! PATCH) and `/api/v2/tickets/password-change`.
+//! `/api/v2/users-by-email`, `/api/v2/users/{id}` (GET, PATCH, session DELETEs); the reset
+//! links (`/api/v2/tickets/password-change`, `/dbconnections/change_password`) are in
+//! [`crate::tickets`].
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::config::SimConnection;
+use crate::config::{Plan, SimConnection};
 use crate::policy::{contains_personal_info, in_dictionary, meets_strength};
-use crate::reset_page;
-use crate::state::{IssuedToken, Mail, PasswordTicket, SimState, SimUser, World};
+use crate::state::{IssuedToken, SimState, SimUser, World};
 use crate::wire::{Input, Reply, auth_error, management_error};
 
-/// A ticket's lifetime when `ttl_sec` is 0 or absent (spec A5: 5 days); also the lifetime
-/// of change-password email links.
-const DEFAULT_TICKET_TTL_SECS: i64 = 432_000;
-
-/// The sentence `/dbconnections/change_password` answers, for known and unknown emails alike.
-pub const CHANGE_PASSWORD_SENTENCE: &str = "We've just sent you an email to reset your password.";
+pub use crate::tickets::CHANGE_PASSWORD_SENTENCE;
+pub(crate) use crate::tickets::{change_password, password_change_ticket};
 
 /// `POST /oauth/token` with `grant_type=client_credentials` (form or JSON).
 pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
@@ -45,8 +41,15 @@ pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
         return auth_error(401, "access_denied", "Unauthorized");
     };
     let audience = input.param("audience").unwrap_or_default();
-    let default_audience = format!("{}/api/v2/", state.base_url);
-    if audience != default_audience && !state.config.auth0.audiences.contains(&audience) {
+    if is_custom_domain_audience(state, &audience) {
+        // A custom domain is a login host, not an API identifier (spec D1).
+        return auth_error(
+            403,
+            "access_denied",
+            &format!("Service not found: {audience}"),
+        );
+    }
+    if audience != management_audience(state) && !state.config.auth0.audiences.contains(&audience) {
         return auth_error(
             403,
             "access_denied",
@@ -71,6 +74,44 @@ pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
         200,
         &json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": ttl, "scope": scope }),
     )
+}
+
+/// The Management API identifier: `https://{canonical domain}/api/v2/` (spec D1), never the
+/// plain-http address the simulator happens to serve on.
+pub(crate) fn management_audience(state: &SimState) -> String {
+    format!("https://{}/api/v2/", canonical_domain(state))
+}
+
+/// The canonical tenant domain: configured, or the bound `127.0.0.1:PORT`.
+pub(crate) fn canonical_domain(state: &SimState) -> String {
+    state
+        .config
+        .auth0
+        .canonical_domain
+        .clone()
+        .unwrap_or_else(|| {
+            state
+                .base_url
+                .split_once("://")
+                .map_or(state.base_url.as_str(), |(_, host)| host)
+                .trim_end_matches('/')
+                .to_owned()
+        })
+}
+
+/// Whether `audience` is `http(s)://{custom domain}/api/v2/` (or any path on one).
+fn is_custom_domain_audience(state: &SimState, audience: &str) -> bool {
+    url::Url::parse(audience)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|host| {
+            state
+                .config
+                .auth0
+                .custom_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&host))
+        })
 }
 
 /// Client credentials from the body, or from HTTP Basic (`client_secret_basic`).
@@ -117,7 +158,7 @@ fn jwt_like(
 }
 
 /// Checks the bearer token and its scope, as the Management API does.
-fn authorize(world: &World, input: &Input, scope: &str) -> Result<(), Reply> {
+pub(crate) fn authorize(world: &World, input: &Input, scope: &str) -> Result<(), Reply> {
     let Some(header) = input.authorization.as_deref() else {
         return Err(management_error(401, "Missing authentication", None));
     };
@@ -182,7 +223,7 @@ fn user_json(user: &SimUser) -> Value {
     value
 }
 
-fn is_auth0_user(state: &SimState, user: &SimUser) -> bool {
+pub(crate) fn is_auth0_user(state: &SimState, user: &SimUser) -> bool {
     user.connection != state.config.janrain.connection
 }
 
@@ -272,7 +313,8 @@ pub(crate) enum Revocation {
 }
 
 /// `DELETE /api/v2/users/{id}/sessions` and `…/refresh-tokens` (Enterprise plan features):
-/// `202` with an empty body ("deletion request accepted"), counted on the user.
+/// `202` with an empty body ("deletion request accepted"), counted on the user; 403 on
+/// other plans.
 pub(crate) fn revoke(state: &SimState, input: &Input, encoded_id: &str, what: Revocation) -> Reply {
     let mut world = state.world();
     let scope = match what {
@@ -281,6 +323,14 @@ pub(crate) fn revoke(state: &SimState, input: &Input, encoded_id: &str, what: Re
     };
     if let Err(reply) = authorize(&world, input, scope) {
         return reply;
+    }
+    if state.config.auth0.plan != Plan::Enterprise {
+        // Session management is an Enterprise feature (spec D7) [UNCONFIRMED wording].
+        return management_error(
+            403,
+            "This feature is not available on your plan (Enterprise only).",
+            Some("operation_not_supported"),
+        );
     }
     let Some(index) = find_user(state, &world, encoded_id) else {
         return user_not_found();
@@ -412,208 +462,4 @@ pub(crate) fn set_checked_password(
     }
     world.set_password(index, password, connection.password_history_size);
     Ok(())
-}
-
-/// Properties `ChangePasswordTicketRequestContent` allows.
-const TICKET_FIELDS: &[&str] = &[
-    "result_url",
-    "user_id",
-    "client_id",
-    "organization_id",
-    "connection_id",
-    "email",
-    "ttl_sec",
-    "mark_email_as_verified",
-    "includeEmailInRedirect",
-    "identity",
-];
-
-/// `POST /api/v2/tickets/password-change` (201).
-pub(crate) fn password_change_ticket(state: &SimState, input: &Input) -> Reply {
-    let mut world = state.world();
-    if let Err(reply) = authorize(&world, input, "create:user_tickets") {
-        return reply;
-    }
-    let invalid = |message: &str| management_error(400, message, Some("invalid_body"));
-    if input.body_invalid {
-        return invalid("Invalid request payload JSON format");
-    }
-    if let Some(extra) = input
-        .params
-        .keys()
-        .find(|k| !TICKET_FIELDS.contains(&k.as_str()))
-    {
-        return invalid(&format!(
-            "Payload validation error: 'Additional properties not allowed: {extra}'."
-        ));
-    }
-    let has = |k: &str| input.params.contains_key(k);
-    if has("user_id") && has("email") {
-        return invalid("Payload validation error: 'You cannot send user_id and email together'.");
-    }
-    if has("user_id") && has("connection_id") {
-        return invalid("You cannot send user_id when specifying a connection_id");
-    }
-    if has("result_url") && has("client_id") {
-        return invalid(
-            "Payload validation error: 'result_url cannot be specified when using client_id'.",
-        );
-    }
-    let index = if let Some(user_id) = input.param("user_id") {
-        world
-            .users
-            .iter()
-            .position(|u| u.user_id == user_id && is_auth0_user(state, u))
-    } else if let Some(email) = input.param("email") {
-        let Some(connection_id) = input.param("connection_id") else {
-            return invalid("Payload validation error: 'email requires connection_id'.");
-        };
-        let Some(connection) = state
-            .config
-            .auth0
-            .connections
-            .iter()
-            .find(|c| c.id == connection_id)
-        else {
-            return invalid(&format!(
-                "The connection with id {connection_id} does not exist."
-            ));
-        };
-        world
-            .users
-            .iter()
-            .position(|u| u.email == email && u.connection == connection.name)
-    } else {
-        return invalid("Payload validation error: 'Missing required property: user_id or email'.");
-    };
-    let Some(index) = index else {
-        return management_error(404, "User not found.", Some("inexistent_user"));
-    };
-    if let Some(ttl) = input.params.get("ttl_sec")
-        && ttl.as_u64().is_none()
-        && ttl.as_str().and_then(|t| t.parse::<u64>().ok()).is_none()
-    {
-        return invalid("Payload validation error: 'Expected type integer' on property ttl_sec.");
-    }
-    if world.users[index].email.is_empty() {
-        return invalid("The user does not have an email address.");
-    }
-    // The simulator accepts only absolute http(s) URLs; the message imitates Auth0's
-    // payload-validation errors [UNCONFIRMED wording].
-    let result_url = input.param("result_url").filter(|u| !u.is_empty());
-    if let Some(url) = &result_url
-        && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-    {
-        return invalid(&format!(
-            "Payload validation error: 'Object didn't pass validation for format absolute-uri-or-empty: {url}' on property result_url."
-        ));
-    }
-    let ttl = input
-        .param("ttl_sec")
-        .and_then(|t| t.parse::<u64>().ok())
-        .filter(|t| *t > 0)
-        .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
-        .unwrap_or(DEFAULT_TICKET_TTL_SECS);
-    let now = world.now();
-    let ticket = world.random_id(32);
-    let user_id = world.users[index].user_id.clone();
-    world.tickets.insert(
-        ticket.clone(),
-        PasswordTicket {
-            user_id,
-            expires_at: expiry(now, ttl),
-            used: false,
-            result_url,
-            mark_email_as_verified: flag(input, "mark_email_as_verified"),
-            include_email_in_redirect: flag(input, "includeEmailInRedirect"),
-        },
-    );
-    Reply::json(
-        201,
-        &json!({ "ticket": reset_page::ticket_url(state, &ticket) }),
-    )
-}
-
-/// `now + ttl_secs`, saturating (a huge `ttl_sec` means "never", not a crash).
-fn expiry(now: DateTime<Utc>, ttl_secs: i64) -> DateTime<Utc> {
-    Duration::try_seconds(ttl_secs)
-        .and_then(|ttl| now.checked_add_signed(ttl))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-/// A boolean body parameter (JSON `true` or form `"true"`).
-fn flag(input: &Input, key: &str) -> bool {
-    input.param(key).is_some_and(|v| v == "true")
-}
-
-/// `POST /dbconnections/change_password`: 200 text/html, the same sentence whether or not
-/// the email exists (spec A2 follows the OAS); mails the link when it does.
-pub(crate) fn change_password(state: &SimState, input: &Input) -> Reply {
-    if input.body_invalid {
-        return auth_error(400, "invalid_request", "Invalid JSON body");
-    }
-    if input.params.contains_key("password") {
-        return Reply::json(400, &json!({ "error": "password is not allowed" }));
-    }
-    let Some(email) = input.param("email").filter(|e| !e.is_empty()) else {
-        return auth_error(400, "invalid_request", "Missing required parameter: email");
-    };
-    let Some(connection) = input.param("connection") else {
-        return auth_error(
-            400,
-            "invalid_request",
-            "Missing required parameter: connection",
-        );
-    };
-    if !state
-        .config
-        .auth0
-        .connections
-        .iter()
-        .any(|c| c.name == connection)
-    {
-        // [UNCONFIRMED] exact error for an unknown connection (spec A2).
-        return auth_error(400, "invalid_request", "connection not found");
-    }
-    if let Some(client_id) = input.param("client_id")
-        && !state
-            .config
-            .auth0
-            .clients
-            .iter()
-            .any(|c| c.client_id == client_id)
-    {
-        return auth_error(400, "invalid_request", "Unknown client");
-    }
-    let mut world = state.world();
-    let email = email.to_lowercase();
-    if let Some(user) = world
-        .users
-        .iter()
-        .find(|u| u.email == email && u.connection == connection)
-    {
-        let user_id = user.user_id.clone();
-        let ticket = world.random_id(32);
-        let sent_at = world.now();
-        world.tickets.insert(
-            ticket.clone(),
-            PasswordTicket {
-                user_id,
-                expires_at: expiry(sent_at, DEFAULT_TICKET_TTL_SECS),
-                used: false,
-                result_url: None,
-                mark_email_as_verified: false,
-                include_email_in_redirect: false,
-            },
-        );
-        world.mailbox.push(Mail {
-            to: email,
-            provider: "auth0".into(),
-            kind: "change_password".into(),
-            link: reset_page::ticket_url(state, &ticket),
-            code: None,
-            sent_at,
-        });
-    }
-    Reply::html(200, CHANGE_PASSWORD_SENTENCE)
 }

@@ -72,9 +72,60 @@ pub struct Auth0Settings {
     /// Management API token lifetime (Auth0's default is 24 h).
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
-    /// Extra accepted audiences besides `{base_url}/api/v2/`.
+    /// Extra accepted audiences besides the Management API identifier (APIs the tenant
+    /// defined itself).
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// The canonical tenant domain (`acme.eu.auth0.com`): the Management API identifier is
+    /// `https://{canonical_domain}/api/v2/` whatever host the request reached, even though the
+    /// simulator serves plain http. `None` uses the bound `127.0.0.1:PORT`.
+    #[serde(default)]
+    pub canonical_domain: Option<String>,
+    /// Verified custom domains (`login.acme.com`). Not audiences ("Service not found"); with
+    /// more than one, tickets need the `auth0-custom-domain` header (409 otherwise).
+    #[serde(default)]
+    pub custom_domains: Vec<String>,
+    /// The subscription: which Management API limits apply and whether session endpoints
+    /// exist (Enterprise only).
+    #[serde(default)]
+    pub plan: Plan,
+    /// Which Universal Login experience hosts the reset page: Classic honours a ticket's
+    /// `result_url`, New ignores it and returns through the ticket's application.
+    #[serde(default)]
+    pub universal_login: UniversalLogin,
+    /// Enforce the plan's rate limits (real 429s). Off only for a test that needs it.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
+    /// Overrides the plan's Management API sustained rate (requests per second).
+    #[serde(default)]
+    pub management_rps: Option<f64>,
+    /// Overrides the plan's Management API burst (bucket size).
+    #[serde(default)]
+    pub management_burst: Option<u32>,
+}
+
+/// An Auth0 subscription plan (spec D6, D7).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// Free: Management API 2 requests/s; no session endpoints.
+    Free,
+    /// Paid self-service: ~15 rps sustained with bursts; no session endpoints.
+    #[default]
+    SelfService,
+    /// Enterprise: higher limits and the session / refresh-token endpoints.
+    Enterprise,
+}
+
+/// The Universal Login experience (spec D3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UniversalLogin {
+    /// New Universal Login (Auth0's default for new tenants): `result_url` is ignored.
+    #[default]
+    New,
+    /// Classic Universal Login: after the change the page redirects to `result_url`.
+    Classic,
 }
 
 impl Default for Auth0Settings {
@@ -84,6 +135,13 @@ impl Default for Auth0Settings {
             connections: default_connections(),
             token_ttl_secs: default_token_ttl(),
             audiences: Vec::new(),
+            canonical_domain: None,
+            custom_domains: Vec::new(),
+            plan: Plan::default(),
+            universal_login: UniversalLogin::default(),
+            rate_limits: true,
+            management_rps: None,
+            management_burst: None,
         }
     }
 }
@@ -99,6 +157,14 @@ pub struct SimClient {
     /// Granted Management API scopes.
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
+    /// Database connections enabled for this application (`/dbconnections/change_password`
+    /// refuses the others). Unused for Janrain clients.
+    #[serde(default)]
+    pub enabled_connections: Vec<String>,
+    /// The application's login route (`initiate_login_uri`): where New Universal Login
+    /// sends the user after a ticket names this application.
+    #[serde(default)]
+    pub login_uri: Option<String>,
 }
 
 /// An Auth0 database connection and its password options (spec A8).
@@ -149,9 +215,23 @@ pub struct JanrainSettings {
     /// Reset-by-link form name.
     #[serde(default = "default_change_form")]
     pub change_password_form: String,
-    /// The client setting `password_recover_url`; `None` uses the request's `redirect_uri`.
+    /// The client setting `password_recover_url`: Capture builds the mailed link from it
+    /// and appends `code=`. `None` models a client without the setting (the link falls back
+    /// to the request's `redirect_uri`; a real Capture client has it set).
     #[serde(default)]
     pub password_recover_url: Option<String>,
+    /// The flow name `flow` must carry (required on the native endpoints).
+    #[serde(default = "default_janrain_flow")]
+    pub flow: String,
+    /// The published flow version; `flow_version` must equal it (or `HEAD`, see below).
+    #[serde(default = "default_janrain_flow_version")]
+    pub flow_version: String,
+    /// Whether `flow_version=HEAD` is accepted [UNCONFIRMED on real Capture].
+    #[serde(default = "yes")]
+    pub accept_head_flow_version: bool,
+    /// How an unknown or reused code is answered at `/oauth/token`.
+    #[serde(default)]
+    pub code_error_shape: CodeErrorShape,
     /// `recover_code_lifetime`, seconds.
     #[serde(default = "default_code_ttl")]
     pub code_ttl_secs: u64,
@@ -175,12 +255,27 @@ impl Default for JanrainSettings {
             email_field: default_email_field(),
             change_password_form: default_change_form(),
             password_recover_url: None,
+            flow: default_janrain_flow(),
+            flow_version: default_janrain_flow_version(),
+            accept_head_flow_version: true,
+            code_error_shape: CodeErrorShape::default(),
             code_ttl_secs: default_code_ttl(),
             token_ttl_secs: default_janrain_token_ttl(),
             min_password_length: default_janrain_min_length(),
             password_history_size: 0,
         }
     }
+}
+
+/// The two documented Janrain answers to a bad authorization code (spec B2, J-D3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeErrorShape {
+    /// `{code:200, error:"invalid_argument", argument_name:"code"}`.
+    #[default]
+    InvalidArgument,
+    /// `{code:200, error:"invalid_request", sub_error:"invalid_argument"}` (no argument name).
+    InvalidRequest,
 }
 
 /// A user to seed.
@@ -230,26 +325,55 @@ pub fn passgate_scopes() -> Vec<String> {
 fn default_scopes() -> Vec<String> {
     passgate_scopes()
 }
+/// The default seed's database connection name.
+pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
+
+/// The default seed's regular web application (connection enabled, no Management API
+/// grant): the `client_id` for `change_password` and New-UL tickets.
+pub const DEFAULT_APP_CLIENT: &str = "sim-app";
+
 fn default_clients() -> Vec<SimClient> {
-    vec![SimClient {
-        client_id: "sim-client".into(),
-        client_secret: "sim-secret".into(),
-        scopes: default_scopes(),
-    }]
+    vec![
+        SimClient {
+            client_id: "sim-client".into(),
+            client_secret: "sim-secret".into(),
+            scopes: default_scopes(),
+            // The default seed enables the connection for the M2M client too, so a gateway
+            // without an application client id still works; production M2M apps usually
+            // have no connection (model that with `enabled_connections: []`).
+            enabled_connections: vec![DEFAULT_CONNECTION.into()],
+            login_uri: None,
+        },
+        SimClient {
+            client_id: DEFAULT_APP_CLIENT.into(),
+            client_secret: "sim-app-secret".into(),
+            scopes: Vec::new(),
+            enabled_connections: vec![DEFAULT_CONNECTION.into()],
+            login_uri: Some("https://app.example.com/login".into()),
+        },
+    ]
 }
 fn default_janrain_clients() -> Vec<SimClient> {
     vec![SimClient {
         client_id: "sim-janrain-client".into(),
         client_secret: "sim-janrain-secret".into(),
         scopes: Vec::new(),
+        enabled_connections: Vec::new(),
+        login_uri: None,
     }]
+}
+fn default_janrain_flow() -> String {
+    "standard".into()
+}
+fn default_janrain_flow_version() -> String {
+    "20190618143040022299".into()
 }
 fn default_connection_id() -> String {
     "con_0000000000000001".into()
 }
 fn default_connections() -> Vec<SimConnection> {
     vec![SimConnection {
-        name: "Username-Password-Authentication".into(),
+        name: DEFAULT_CONNECTION.into(),
         id: default_connection_id(),
         password_policy: PolicyLevel::Good,
         min_length: None,

@@ -7,6 +7,7 @@ use base64::Engine;
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use crate::config::{CodeErrorShape, JanrainSettings};
 use crate::state::{Mail, ResetCode, SimState, UserToken, World};
 use crate::wire::{Input, Reply};
 
@@ -35,6 +36,48 @@ fn invalid_argument(world: &mut World, status: u16, argument: &str, description:
     Reply::json(status, &body)
 }
 
+/// `flow` and `flow_version` are required and must name the published flow (spec J-D2);
+/// `HEAD` is accepted only when `accept_head_flow_version` says so.
+fn check_flow(world: &mut World, settings: &JanrainSettings, input: &Input) -> Option<Reply> {
+    for required in ["flow", "flow_version"] {
+        if input.param(required).is_none_or(|v| v.is_empty()) {
+            return Some(missing(world, required));
+        }
+    }
+    let flow = input.param("flow").unwrap_or_default();
+    if flow != settings.flow {
+        return Some(invalid_argument(
+            world,
+            200,
+            "flow",
+            &format!("unknown flow: {flow}"),
+        ));
+    }
+    let version = input.param("flow_version").unwrap_or_default();
+    let head_ok = settings.accept_head_flow_version && version == "HEAD";
+    if version != settings.flow_version && !head_ok {
+        return Some(invalid_argument(
+            world,
+            200,
+            "flow_version",
+            &format!("unknown flow_version: {version}"),
+        ));
+    }
+    None
+}
+
+/// An unknown, reused or foreign authorization code, in the configured shape (spec J-D3).
+fn bad_code(world: &mut World, settings: &JanrainSettings, description: &str) -> Reply {
+    match settings.code_error_shape {
+        CodeErrorShape::InvalidArgument => invalid_argument(world, 400, "code", description),
+        CodeErrorShape::InvalidRequest => {
+            let mut body = error_body(world, 200, "invalid_request", description);
+            body["sub_error"] = json!("invalid_argument");
+            Reply::json(400, &body)
+        }
+    }
+}
+
 fn ok() -> Reply {
     Reply::json(200, &json!({ "stat": "ok" }))
 }
@@ -54,6 +97,9 @@ pub(crate) fn forgot_password(state: &SimState, input: &Input) -> Reply {
         if input.param(required).is_none_or(|v| v.is_empty()) {
             return missing(&mut world, required);
         }
+    }
+    if let Some(reply) = check_flow(&mut world, settings, input) {
+        return reply;
     }
     let client_id = input.param("client_id").unwrap_or_default();
     if !settings.clients.iter().any(|c| c.client_id == client_id) {
@@ -175,11 +221,11 @@ pub(crate) fn token(state: &SimState, input: &Input) -> Reply {
     };
     let now = world.now();
     let Some(grant) = world.codes.get(&code).cloned() else {
-        return invalid_argument(&mut world, 400, "code", "invalid authorization code");
+        return bad_code(&mut world, settings, "invalid authorization code");
     };
     if grant.used || grant.client_id != client.client_id {
-        // [UNCONFIRMED] reused or foreign codes: reported as an invalid `code` argument.
-        return invalid_argument(&mut world, 400, "code", "invalid authorization code");
+        // [UNCONFIRMED] reused or foreign codes: answered like unknown ones.
+        return bad_code(&mut world, settings, "invalid authorization code");
     }
     if grant.expires_at <= now {
         let body = error_body(
@@ -231,6 +277,9 @@ pub(crate) fn update_profile(state: &SimState, input: &Input) -> Reply {
         if input.param(required).is_none_or(|v| v.is_empty()) {
             return missing(&mut world, required);
         }
+    }
+    if let Some(reply) = check_flow(&mut world, settings, input) {
+        return reply;
     }
     let token = input.param("access_token").unwrap_or_default();
     let now = world.now();

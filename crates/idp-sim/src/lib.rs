@@ -25,10 +25,12 @@ pub mod config;
 mod connection;
 pub mod control;
 mod janrain;
+mod limits;
 pub mod policy;
 mod reset_page;
 mod server;
 pub mod state;
+mod tickets;
 mod wire;
 
 use std::net::SocketAddr;
@@ -41,7 +43,8 @@ use tokio::task::JoinHandle;
 
 pub use auth0::CHANGE_PASSWORD_SENTENCE;
 pub use config::{
-    Auth0Settings, JanrainSettings, PASSGATE_SCOPES, SeedUser, SimClient, SimConfig, SimConnection,
+    Auth0Settings, CodeErrorShape, DEFAULT_APP_CLIENT, DEFAULT_CONNECTION, JanrainSettings,
+    PASSGATE_SCOPES, Plan, SeedUser, SimClient, SimConfig, SimConnection, UniversalLogin,
     passgate_scopes,
 };
 pub use policy::PolicyLevel;

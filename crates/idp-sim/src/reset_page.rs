@@ -146,12 +146,15 @@ pub(crate) fn submit(state: &SimState, input: &Input) -> Reply {
             }
             with_page_headers(Reply::html(302, "")).with_header("location", target.as_str())
         }
-        None => page(
-            200,
-            "Password changed",
-            "<h1>Password changed</h1>\n<p role=\"status\">Your password has been changed. \
+        None => match ticket.return_to_app {
+            Some(target) => with_page_headers(Reply::html(302, "")).with_header("location", target),
+            None => page(
+                200,
+                "Password changed",
+                "<h1>Password changed</h1>\n<p role=\"status\">Your password has been changed. \
              You can now log in with the new password.</p>",
-        ),
+            ),
+        },
     }
 }
 

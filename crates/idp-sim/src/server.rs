@@ -1,6 +1,7 @@
 //! The HTTP side: read each request fully, record it, apply any injected fault, route it to
 //! the provider handler, and answer with Auth0's rate-limit headers.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,8 +9,9 @@ use poem::http::StatusCode;
 use poem::{Request, Response};
 use serde_json::{Map, Value, json};
 
+use crate::limits::Verdict;
 use crate::state::{FaultKind, RecordedCall, SimState, sha256_hex};
-use crate::wire::{Input, Reply, management_error};
+use crate::wire::{Input, Reply, auth_error, management_error};
 use crate::{auth0, control, janrain, reset_page};
 
 /// Where the Janrain endpoints are mounted (the real ones live at a capture domain's root).
@@ -18,7 +20,7 @@ pub const JANRAIN_PREFIX: &str = "/janrain";
 /// Largest body the simulator reads (Auth0's payload limit is 1 MB).
 const MAX_BODY: usize = 1024 * 1024;
 
-/// Auth0's token bucket, as the simulator advertises it on every Auth0 answer.
+/// The headers' limit on the endpoints the plans do not limit (`/oauth/token`, the page).
 const RATE_LIMIT: u32 = 50;
 
 /// Parameters whose values are secrets: recorded only as `sha256:<hex>`.
@@ -42,7 +44,7 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
     };
     let peer = req.remote_addr().as_socket_addr().copied();
     let header = |name: &str| req.header(name).map(str::to_owned);
-    let input = Input::new(
+    let mut input = Input::new(
         req.method().as_str(),
         req.uri().path(),
         req.uri().query(),
@@ -50,6 +52,7 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
         header("authorization").as_deref(),
         &body,
     );
+    input.custom_domain = header("auth0-custom-domain");
     if input.path.starts_with("/_sim/") || input.path == "/_sim" {
         return into_response(control::handle(&state, &input));
     }
@@ -57,6 +60,16 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
     let seq = record(&state, &input);
     let fault = state.world().take_fault(&input.method, &input.path);
     let janrain = input.path.starts_with(JANRAIN_PREFIX);
+    let verdict = if janrain {
+        None
+    } else {
+        plan_limit(&state, &input, peer.map(|p| p.ip()))
+    };
+    if let Some(verdict) = verdict.filter(|v| !v.allowed) {
+        let reply = too_many_requests(&state, &input, verdict);
+        finish(&state, seq, reply.status, None);
+        return into_response(reply);
+    }
     let reply = match &fault {
         None => route(&state, &input),
         Some(FaultKind::Latency { ms }) => {
@@ -111,10 +124,10 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
         }
     };
     finish(&state, seq, reply.status, fault.as_ref());
-    let reply = if janrain {
-        reply
-    } else {
-        with_rate_limit_headers(&state, reply)
+    let reply = match verdict {
+        _ if janrain => reply,
+        Some(verdict) => with_verdict_headers(&state, reply, verdict),
+        None => with_rate_limit_headers(&state, reply),
     };
     into_response(reply)
 }
@@ -202,6 +215,57 @@ fn finish(state: &SimState, seq: u64, status: u16, fault: Option<&FaultKind>) {
         call.status = status;
         call.fault = fault.map(|f| format!("{f:?}"));
     }
+}
+
+/// The plan's verdict for a Management API or change-password request; `None` for the
+/// endpoints the simulator does not limit (or when limits are off).
+fn plan_limit(state: &SimState, input: &Input, peer: Option<IpAddr>) -> Option<Verdict> {
+    if input.path.starts_with("/api/v2/") {
+        state.limits.management()
+    } else if input.path == "/dbconnections/change_password" {
+        let email = input.param("email").unwrap_or_default();
+        state.limits.change_password(peer, &email)
+    } else {
+        None
+    }
+}
+
+/// `x-ratelimit-reset`: the whole epoch second at or after the moment the bucket allows it
+/// (rounded up, so a client that waits until then is never early).
+fn reset_epoch(state: &SimState, verdict: Verdict) -> i64 {
+    let now = state.now();
+    let exact = now.timestamp() as f64
+        + f64::from(now.timestamp_subsec_millis()) / 1000.0
+        + verdict.reset_in_secs.clamp(0.0, 86_400.0);
+    exact.ceil() as i64
+}
+
+/// A 429 in the endpoint's own shape (spec D6), with the bucket's headers.
+fn too_many_requests(state: &SimState, input: &Input, verdict: Verdict) -> Reply {
+    let reply = if input.path.starts_with("/api/v2/") {
+        management_error(
+            429,
+            "Global limit has been reached",
+            Some("too_many_requests"),
+        )
+    } else {
+        auth_error(
+            429,
+            "too_many_requests",
+            "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.",
+        )
+    };
+    with_verdict_headers(state, reply, verdict)
+}
+
+fn with_verdict_headers(state: &SimState, reply: Reply, verdict: Verdict) -> Reply {
+    if reply.headers.iter().any(|(k, _)| k == "x-ratelimit-reset") {
+        return reply;
+    }
+    reply
+        .with_header("x-ratelimit-limit", verdict.limit.to_string())
+        .with_header("x-ratelimit-remaining", verdict.remaining.to_string())
+        .with_header("x-ratelimit-reset", reset_epoch(state, verdict).to_string())
 }
 
 fn with_rate_limit_headers(state: &SimState, reply: Reply) -> Reply {

@@ -197,6 +197,8 @@ pub(crate) struct PasswordTicket {
     pub used: bool,
     /// Where the page redirects after success (`result_url`), if anywhere.
     pub result_url: Option<String>,
+    /// New Universal Login: the ticket application's login route, shown after success.
+    pub return_to_app: Option<String>,
     pub mark_email_as_verified: bool,
     /// `includeEmailInRedirect`: add `email=` to the redirect.
     pub include_email_in_redirect: bool,
@@ -228,6 +230,8 @@ pub struct SimState {
     pub(crate) base_url: String,
     /// Lets the `drop` fault cut the connection a request came on.
     pub(crate) connections: Arc<KillSwitches>,
+    /// The plan's rate limits.
+    pub(crate) limits: crate::limits::Limits,
     world: Mutex<World>,
 }
 
@@ -256,6 +260,7 @@ impl SimState {
             world.upsert_user(&config, seed, now);
         }
         Self {
+            limits: crate::limits::Limits::new(&config.auth0),
             config,
             base_url,
             connections,

@@ -12,6 +12,8 @@ pub(crate) struct Input {
     pub query: Option<String>,
     pub content_type: String,
     pub authorization: Option<String>,
+    /// The `auth0-custom-domain` header (which custom domain a ticket's link uses).
+    pub custom_domain: Option<String>,
     /// Body parameters (JSON object members, or form fields as strings).
     pub params: Map<String, Value>,
     /// The body claimed JSON but was not a JSON object.
@@ -47,6 +49,7 @@ impl Input {
             query: query.map(str::to_owned),
             content_type: content_type.to_owned(),
             authorization: authorization.map(str::to_owned),
+            custom_domain: None,
             params,
             body_invalid,
         }

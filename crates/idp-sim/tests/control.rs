@@ -83,7 +83,10 @@ async fn wire_details_match_the_contract() {
     // Token by form (node-auth0 style), then an unknown user: 404 inexistent_user.
     let form = format!(
         "grant_type=client_credentials&client_id=sim-client&client_secret=sim-secret&audience={}",
-        url_encode(&format!("{}/api/v2/", sim.base_url))
+        url_encode(&format!(
+            "{}/api/v2/",
+            sim.base_url.replace("http://", "https://")
+        ))
     );
     let (status, _, text) = http(
         addr,
@@ -200,7 +203,7 @@ async fn the_control_api_seeds_injects_and_reports() {
 
     // Secrets are hashed in the call log.
     let token_body = json!({ "grant_type": "client_credentials", "client_id": "sim-client",
-        "client_secret": "sim-secret", "audience": format!("{}/api/v2/", sim.base_url) });
+        "client_secret": "sim-secret", "audience": format!("{}/api/v2/", sim.base_url.replace("http://", "https://")) });
     json_call(addr, "POST", "/oauth/token", token_body).await;
     let (_, calls) = json_call(addr, "GET", "/_sim/calls", Value::Null).await;
     let text = calls.to_string();

@@ -45,7 +45,7 @@ async fn request_ticket(sim: &SimHandle, extra: Value) -> (u16, String) {
         "POST",
         "/oauth/token",
         json!({ "grant_type": "client_credentials", "client_id": "sim-client",
-                "client_secret": "sim-secret", "audience": format!("{}/api/v2/", sim.base_url) }),
+                "client_secret": "sim-secret", "audience": format!("{}/api/v2/", sim.base_url.replace("http://", "https://")) }),
     )
     .await;
     assert_eq!(status, 200, "{token}");

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use url::Url;
 
+use crate::pace::{PaceStats, Pacer, Priority};
 use crate::{Clock, IdpError};
 
 /// Timeouts and retries for one provider client.
@@ -110,6 +111,8 @@ pub(crate) enum SendError {
     Timeout,
     /// The connection broke, possibly after sending.
     Interrupted(String),
+    /// Not sent: the tenant's rate-limit window would make the call wait too long.
+    Paced(IdpError),
 }
 
 impl SendError {
@@ -141,6 +144,7 @@ pub(crate) struct Transport {
     base: Url,
     config: HttpConfig,
     clock: Arc<dyn Clock>,
+    pacer: Arc<Pacer>,
 }
 
 impl Transport {
@@ -162,6 +166,7 @@ impl Transport {
             base,
             config,
             clock,
+            pacer: Arc::new(Pacer::default()),
         })
     }
 
@@ -170,11 +175,43 @@ impl Transport {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
     }
 
-    /// Sends the request `build` makes, retrying per the module rules.
+    /// The pacing counters of this provider tenant.
+    pub fn pace_stats(&self) -> PaceStats {
+        self.pacer.stats()
+    }
+
+    /// Sends the request `build` makes, retrying per the module rules, outside the paced
+    /// window (Auth0's Authentication API and Janrain have limits of their own).
     pub async fn execute(
         &self,
         operation: &'static str,
         safety: Safety,
+        throttled: ThrottleCheck,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<RawResponse, IdpError> {
+        self.send(operation, safety, None, throttled, build).await
+    }
+
+    /// Sends the request `build` makes once the tenant's window (the Management API's
+    /// bucket) has capacity for a call of `priority`, retrying per the module rules; every
+    /// answer feeds the window.
+    pub async fn execute_paced(
+        &self,
+        operation: &'static str,
+        safety: Safety,
+        priority: Priority,
+        throttled: ThrottleCheck,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<RawResponse, IdpError> {
+        self.send(operation, safety, Some(priority), throttled, build)
+            .await
+    }
+
+    async fn send(
+        &self,
+        operation: &'static str,
+        safety: Safety,
+        paced: Option<Priority>,
         throttled: ThrottleCheck,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<RawResponse, IdpError> {
@@ -185,12 +222,30 @@ impl Transport {
             self.clock.as_ref(),
             throttled,
             || async {
-                let response = build(&self.client)
-                    .send()
-                    .await
-                    .map_err(SendError::from_reqwest)?;
+                if let Some(priority) = paced {
+                    self.pacer
+                        .acquire(
+                            priority,
+                            self.clock.as_ref(),
+                            self.config.retry.max_rate_limit_wait,
+                        )
+                        .await
+                        .map_err(SendError::Paced)?;
+                }
+                let response = match build(&self.client).send().await {
+                    Ok(response) => response,
+                    Err(err) => {
+                        if paced.is_some() {
+                            self.pacer.abandon().await;
+                        }
+                        return Err(SendError::from_reqwest(err));
+                    }
+                };
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
+                if paced.is_some() {
+                    self.pacer.observe(status, &headers).await;
+                }
                 let body = response.text().await.map_err(SendError::from_reqwest)?;
                 Ok(RawResponse {
                     status,
@@ -220,6 +275,8 @@ where
     loop {
         let outcome = attempt().await;
         let (error, wait) = match outcome {
+            // Nothing was sent and the wait is already longer than allowed: no retry.
+            Err(SendError::Paced(error)) => return Err(error),
             Err(SendError::NotSent(message)) => {
                 (IdpError::Connect { message }, policy.backoff(retry))
             }

@@ -104,6 +104,8 @@ struct Reply {
     #[serde(default)]
     argument_name: Option<String>,
     #[serde(default)]
+    sub_error: Option<String>,
+    #[serde(default)]
     invalid_fields: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     access_token: Option<String>,
@@ -236,8 +238,14 @@ fn map_error(call: Call, config: &JanrainConfig, reply: Reply) -> IdpError {
         (Call::Update, 214 | 352) => IdpError::PasswordHistory,
         (Call::Update, 414) => IdpError::ExpiredToken,
         (Call::Token, 415) => IdpError::ExpiredCode,
-        // An unknown or reused code is reported as an invalid `code` argument [unconfirmed].
-        (Call::Token, 200) if reply.argument_name.as_deref() == Some("code") => {
+        // An unknown or reused code: `invalid_argument` naming `code`, or the documented
+        // OAuth-style `invalid_request` with a `sub_error` (spec J-D3); both are handled.
+        (Call::Token, 200)
+            if reply.argument_name.as_deref() == Some("code")
+                || (error == "invalid_request"
+                    && reply.sub_error.is_some()
+                    && reply.argument_name.is_none()) =>
+        {
             IdpError::InvalidCode
         }
         (_, 402) => IdpError::Unauthorized {
@@ -282,6 +290,10 @@ fn field_messages(reply: &Reply) -> Vec<String> {
 impl IdentityProvider for JanrainClient {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Janrain
+    }
+
+    fn pace_stats(&self) -> Option<crate::PaceStats> {
+        Some(self.transport.pace_stats())
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -15,6 +15,7 @@
 //! - [`http`]: timeouts, the retry loop and backoff ([`HttpConfig`], [`RetryPolicy`]).
 //! - [`auth0`]: [`Auth0Client`] (Authentication + Management API v2).
 //! - [`janrain`]: [`JanrainClient`] (Capture native forgot-password flow).
+//! - [`pace`]: the per-tenant limiter fed by `x-ratelimit-*` ([`Priority`], [`PaceStats`]).
 //! - [`clock`]: [`Clock`], so rate-limit reset times are testable.
 
 pub mod auth0;
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod janrain;
+pub mod pace;
 pub mod provider;
 pub mod types;
 
@@ -32,6 +34,7 @@ pub use domain::HostPolicy;
 pub use error::IdpError;
 pub use http::{HttpConfig, RetryPolicy};
 pub use janrain::{JanrainClient, JanrainConfig};
+pub use pace::{PaceStats, Priority};
 pub use provider::IdentityProvider;
 pub use types::{
     Capabilities, PasswordChangeTicket, ProviderKind, ProviderUser, ResetAuthorization,

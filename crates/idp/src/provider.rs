@@ -31,6 +31,11 @@ pub trait IdentityProvider: Debug + Send + Sync {
     /// The vendor family.
     fn kind(&self) -> ProviderKind;
 
+    /// Calls, 429s and waits of this provider tenant's limiter (`None`: not paced).
+    fn pace_stats(&self) -> Option<crate::PaceStats> {
+        None
+    }
+
     /// Which operations work for this client.
     fn capabilities(&self) -> Capabilities;
 

@@ -12,6 +12,10 @@
 //! - `passgate_policy_violations_total{rule}`: [`crate::metered::MeteredBackend`].
 //! - `passgate_provider_request_duration_seconds{provider,endpoint}` and
 //!   `passgate_provider_errors_total{provider,endpoint,kind}`: [`crate::metered::MeteredProviders`].
+//! - `passgate_provider_calls_total{tenant}`, `passgate_provider_rate_limited_total{tenant}`,
+//!   `passgate_provider_pace_waits_total{tenant}`, `passgate_provider_pace_wait_milliseconds_total
+//!   {tenant}`: the provider client's pacing counters (Management API calls, 429 answers, waits
+//!   for capacity), published by [`crate::metered::MeteredProviders`] after each call.
 //! - `passgate_outbox_depth`, `passgate_outbox_oldest_age_seconds`, `passgate_tenant_cache_hit_ratio`:
 //!   sampled every few seconds by [`Metrics::watch`].
 

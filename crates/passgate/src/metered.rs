@@ -84,13 +84,17 @@ impl<P: ProviderDirectory> ProviderDirectory for MeteredProviders<P> {
         tenant: &TenantConfig,
     ) -> Result<Arc<dyn IdentityProvider>, EngineError> {
         let inner = self.0.provider(tenant).await?;
-        Ok(Arc::new(MeteredProvider { inner }))
+        Ok(Arc::new(MeteredProvider {
+            inner,
+            tenant: tenant.id.as_str().to_owned(),
+        }))
     }
 }
 
 /// One provider client, timed.
 struct MeteredProvider {
     inner: Arc<dyn IdentityProvider>,
+    tenant: String,
 }
 
 impl fmt::Debug for MeteredProvider {
@@ -127,7 +131,24 @@ impl MeteredProvider {
             counter!("passgate_provider_errors_total", "provider" => provider, "endpoint" => endpoint, "kind" => kind)
                 .increment(1);
         }
+        self.record_pacing();
         result
+    }
+
+    /// Publishes the tenant's pacing counters (calls sent, 429 answers, waits for capacity):
+    /// the client keeps running totals, so they are set, not added.
+    fn record_pacing(&self) {
+        let Some(stats) = self.inner.pace_stats() else {
+            return;
+        };
+        let tenant = self.tenant.clone();
+        counter!("passgate_provider_calls_total", "tenant" => tenant.clone()).absolute(stats.calls);
+        counter!("passgate_provider_rate_limited_total", "tenant" => tenant.clone())
+            .absolute(stats.rate_limited);
+        counter!("passgate_provider_pace_waits_total", "tenant" => tenant.clone())
+            .absolute(stats.waits);
+        counter!("passgate_provider_pace_wait_milliseconds_total", "tenant" => tenant)
+            .absolute(stats.waited_ms);
     }
 }
 
@@ -139,6 +160,10 @@ impl IdentityProvider for MeteredProvider {
 
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+
+    fn pace_stats(&self) -> Option<passgate_idp::PaceStats> {
+        self.inner.pace_stats()
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {

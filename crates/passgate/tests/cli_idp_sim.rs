@@ -85,7 +85,10 @@ fn idp_sim_serves_the_auth0_contract_and_stops_on_sigterm() {
             ("grant_type", "client_credentials"),
             ("client_id", "sim-client"),
             ("client_secret", "not-the-secret"),
-            ("audience", &format!("{base}/api/v2/")),
+            (
+                "audience",
+                &format!("{}/api/v2/", base.replace("http://", "https://")),
+            ),
         ])
         .send()
         .unwrap();

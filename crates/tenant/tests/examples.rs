@@ -202,3 +202,35 @@ fn example_scripts_run_as_their_tenant_with_declared_params() {
     let script = as_other.config.password_policy.script.as_ref().unwrap();
     assert_eq!(script.tenant, "northbank");
 }
+
+#[test]
+fn auth0_page_modes_warn_that_the_password_policy_does_not_apply() {
+    for mode in ["auth0_ticket", "auth0_email"] {
+        let yaml = format!(
+            "id: tiny\ndisplay_name: Tiny\npassword_policy:\n  min_length: 15\nreset:\n  mode: {mode}\n"
+        );
+        let t = parse_tenant_yaml("tiny.yaml", &yaml).unwrap();
+        let warning = t
+            .warnings
+            .iter()
+            .find(|w| w.path == "password_policy")
+            .unwrap_or_else(|| panic!("{mode}: {:?}", t.warnings));
+        assert!(
+            warning.message.contains("connection's password policy"),
+            "{warning:?}"
+        );
+        // Without a policy section the warning points at the mode (the defaults do not apply either).
+        let yaml = format!("id: tiny\ndisplay_name: Tiny\nreset:\n  mode: {mode}\n");
+        let t = parse_tenant_yaml("tiny.yaml", &yaml).unwrap();
+        assert!(
+            t.warnings.iter().any(|w| w.path == "reset.mode"),
+            "{mode}: {:?}",
+            t.warnings
+        );
+    }
+    for mode in ["hosted", "janrain"] {
+        let yaml = format!("id: tiny\ndisplay_name: Tiny\nreset:\n  mode: {mode}\n");
+        let t = parse_tenant_yaml("tiny.yaml", &yaml).unwrap();
+        assert!(t.warnings.is_empty(), "{mode}: {:?}", t.warnings);
+    }
+}

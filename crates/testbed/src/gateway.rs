@@ -340,6 +340,9 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
                 client_id,
                 client_secret,
                 scopes: passgate_idp_sim::passgate_scopes(),
+                // The M2M client also sends change_password (no application client id).
+                enabled_connections: vec![passgate_idp_sim::DEFAULT_CONNECTION.into()],
+                login_uri: None,
             }
         })
         .collect();
@@ -362,6 +365,10 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
     SimConfig {
         auth0: Auth0Settings {
             clients: clients.clone(),
+            // Tenants revoke sessions by default (Enterprise only); tickets use result_url
+            // (Classic Universal Login only).
+            plan: passgate_idp_sim::Plan::Enterprise,
+            universal_login: passgate_idp_sim::UniversalLogin::Classic,
             ..Auth0Settings::default()
         },
         janrain: JanrainSettings { clients, ..janrain },

@@ -198,6 +198,13 @@ impl Harness {
         let client = validated[0].config.client_ids[0].as_str().to_owned();
 
         let sim = passgate_idp_sim::start(SimConfig {
+            // Tenants revoke sessions by default (Enterprise plans only) and tickets carry
+            // result_url (honoured by Classic Universal Login only).
+            auth0: passgate_idp_sim::Auth0Settings {
+                plan: passgate_idp_sim::Plan::Enterprise,
+                universal_login: passgate_idp_sim::UniversalLogin::Classic,
+                ..passgate_idp_sim::Auth0Settings::default()
+            },
             users: users(),
             ..SimConfig::default()
         })
@@ -392,6 +399,10 @@ impl Harness {
             client_secret: SecretString::from("sim-secret"),
             connection: AUTH0_CONNECTION.into(),
             audience: None,
+            canonical_domain: None,
+            custom_domain: None,
+            app_client_id: None,
+            new_universal_login: false,
             hosts: loopback(),
             http: fast_http(),
         })

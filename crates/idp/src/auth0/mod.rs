@@ -2,6 +2,7 @@
 //! and Management API v2 (`users-by-email`, `PATCH users/{id}`, password-change tickets), per
 //! `shared/specs/idp-contracts.md` part A.
 
+mod binding;
 mod token;
 mod wire;
 
@@ -16,25 +17,38 @@ use serde_json::json;
 use crate::domain::{AUTH0_PLATFORM_SUFFIXES, HostPolicy, check_provider_host};
 use crate::http::{HttpConfig, RawResponse, Safety, Transport, no_throttle};
 use crate::{
-    Capabilities, Clock, IdentityProvider, IdpError, PasswordChangeTicket, ProviderKind,
-    ProviderUser, SystemClock, TicketRequest,
+    Capabilities, Clock, IdentityProvider, IdpError, PaceStats, PasswordChangeTicket, Priority,
+    ProviderKind, ProviderUser, SystemClock, TicketRequest,
 };
 use token::{TokenCache, TokenRequest};
 
 /// Everything needed to act on one tenant's Auth0 database connection.
 #[derive(Debug, Clone)]
 pub struct Auth0Config {
-    /// Tenant domain (`acme.eu.auth0.com`) or an allowed custom domain; checked against
+    /// Where API calls go: the canonical tenant domain (`acme.eu.auth0.com`), checked against
     /// [`HostPolicy`] before any connection.
     pub domain: String,
-    /// Machine-to-machine application used for the Management API and as the `client_id`
-    /// of provider-sent reset emails.
+    /// The canonical tenant domain when `domain` is not it (a loopback simulator): the
+    /// Management API audience is `https://{canonical_domain}/api/v2/`. `None`: `domain`'s host.
+    pub canonical_domain: Option<String>,
+    /// The custom domain users see (`login.acme.com`): sent as `auth0-custom-domain` on
+    /// ticket requests, which a tenant with several verified custom domains requires. Never
+    /// an audience.
+    pub custom_domain: Option<String>,
+    /// Machine-to-machine application used for the Management API.
     pub client_id: String,
+    /// The product's own Auth0 application (one with the database connection enabled):
+    /// the `client_id` of `/dbconnections/change_password` and of New-UL tickets. `None`
+    /// falls back to the M2M `client_id`, which works only if that has the connection.
+    pub app_client_id: Option<String>,
+    /// The tenant uses New Universal Login: tickets name `app_client_id` (the page returns
+    /// through the application) instead of a `result_url`, which New UL ignores.
+    pub new_universal_login: bool,
     /// Its secret (sent only to the allowed domain).
     pub client_secret: SecretString,
     /// The database connection *name* the tenant's users live in.
     pub connection: String,
-    /// Management API audience; `None` means `https://{domain}/api/v2/`.
+    /// Management API audience override; `None` means `https://{canonical domain}/api/v2/`.
     pub audience: Option<String>,
     /// Custom domains and the loopback test switch.
     pub hosts: HostPolicy,
@@ -47,6 +61,9 @@ pub struct Auth0Config {
 #[derive(Debug)]
 pub struct Auth0Client {
     client_id: String,
+    app_client_id: Option<String>,
+    new_universal_login: bool,
+    custom_domain: Option<String>,
     client_secret: SecretString,
     connection: String,
     audience: String,
@@ -75,12 +92,13 @@ impl Auth0Client {
                 reason: "Auth0 client_id and connection must not be empty".into(),
             });
         }
-        let audience = config
-            .audience
-            .clone()
-            .unwrap_or_else(|| format!("{}/api/v2/", base.as_str().trim_end_matches('/')));
+        let audience = binding::audience(&config, &base)?;
+        binding::check_combination(&config)?;
         Ok(Self {
             client_id: config.client_id,
+            app_client_id: config.app_client_id,
+            new_universal_login: config.new_universal_login,
+            custom_domain: config.custom_domain,
             client_secret: config.client_secret,
             connection: config.connection,
             audience,
@@ -111,6 +129,7 @@ impl Auth0Client {
         &self,
         operation: &'static str,
         safety: Safety,
+        priority: Priority,
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<RawResponse, IdpError> {
         let mut refreshed = false;
@@ -118,7 +137,7 @@ impl Auth0Client {
             let token = self.management_token().await?;
             let response = self
                 .transport
-                .execute(operation, safety, no_throttle, |client| {
+                .execute_paced(operation, safety, priority, no_throttle, |client| {
                     build(client, token.expose_secret())
                 })
                 .await?;
@@ -147,6 +166,10 @@ impl IdentityProvider for Auth0Client {
         ProviderKind::Auth0
     }
 
+    fn pace_stats(&self) -> Option<PaceStats> {
+        Some(self.transport.pace_stats())
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             find_user: true,
@@ -171,6 +194,7 @@ impl IdentityProvider for Auth0Client {
             .management(
                 "auth0.users_by_email",
                 Safety::Idempotent,
+                Priority::Background,
                 |client, token| client.get(url.clone()).bearer_auth(token),
             )
             .await?;
@@ -204,6 +228,8 @@ impl IdentityProvider for Auth0Client {
             .management(
                 "auth0.set_password",
                 Safety::NonIdempotent,
+                // The user is waiting on the completion page.
+                Priority::Interactive,
                 |client, token| {
                     client.patch(&url).bearer_auth(token).json(&json!({
                         "password": password.expose_secret(),
@@ -230,9 +256,12 @@ impl IdentityProvider for Auth0Client {
                 .url(&format!("/api/v2/users/{user}/{resource}"));
             // Deleting everything twice leaves the same state: safe to retry.
             let response = self
-                .management(operation, Safety::Idempotent, |client, token| {
-                    client.delete(&url).bearer_auth(token)
-                })
+                .management(
+                    operation,
+                    Safety::Idempotent,
+                    Priority::Background,
+                    |client, token| client.delete(&url).bearer_auth(token),
+                )
                 .await?;
             if !matches!(response.status, 200 | 202 | 204) {
                 return Err(wire::management_error(&response));
@@ -249,9 +278,14 @@ impl IdentityProvider for Auth0Client {
             "user_id": request.user_id,
             "mark_email_as_verified": request.mark_email_as_verified,
         });
-        // result_url and client_id are mutually exclusive in most setups (spec A5): when
-        // both are given, the application (client_id) wins.
-        if let Some(client_id) = &request.client_id {
+        // result_url and client_id are mutually exclusive (spec A5, D3): an explicit
+        // application wins; New Universal Login ignores result_url, so it returns through
+        // the product's application; Classic honours result_url.
+        let application = request.client_id.as_ref().or(self
+            .app_client_id
+            .as_ref()
+            .filter(|_| self.new_universal_login));
+        if let Some(client_id) = application {
             body["client_id"] = json!(client_id);
         } else if let Some(result_url) = &request.result_url {
             body["result_url"] = json!(result_url);
@@ -262,9 +296,18 @@ impl IdentityProvider for Auth0Client {
         let url = self.transport.url("/api/v2/tickets/password-change");
         // Creating a second ticket only supersedes the first, so retrying is safe.
         let response = self
-            .management("auth0.ticket", Safety::Idempotent, |client, token| {
-                client.post(&url).bearer_auth(token).json(&body)
-            })
+            .management(
+                "auth0.ticket",
+                Safety::Idempotent,
+                Priority::Background,
+                |client, token| {
+                    let request = client.post(&url).bearer_auth(token).json(&body);
+                    match &self.custom_domain {
+                        Some(domain) => request.header("auth0-custom-domain", domain),
+                        None => request,
+                    }
+                },
+            )
             .await?;
         if response.status != 201 {
             return Err(wire::management_error(&response));
@@ -277,8 +320,10 @@ impl IdentityProvider for Auth0Client {
 
     async fn send_reset_email(&self, email: &str) -> Result<(), IdpError> {
         let url = self.transport.url("/dbconnections/change_password");
+        // The application must have the connection enabled (spec D4); M2M apps usually not.
+        let client_id = self.app_client_id.as_ref().unwrap_or(&self.client_id);
         let body = json!({
-            "client_id": self.client_id,
+            "client_id": client_id,
             "email": email.trim().to_lowercase(),
             "connection": self.connection,
         });

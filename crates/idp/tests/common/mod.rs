@@ -9,8 +9,8 @@ use passgate_idp::{
     Auth0Client, Auth0Config, HostPolicy, HttpConfig, JanrainClient, JanrainConfig, RetryPolicy,
 };
 use passgate_idp_sim::{
-    Auth0Settings, JanrainSettings, PolicyLevel, SeedUser, SimClient, SimConfig, SimConnection,
-    SimHandle,
+    Auth0Settings, JanrainSettings, Plan, PolicyLevel, SeedUser, SimClient, SimConfig,
+    SimConnection, SimHandle, UniversalLogin,
 };
 use secrecy::SecretString;
 
@@ -47,6 +47,8 @@ pub fn sim_config() -> SimConfig {
         client_id: id.into(),
         client_secret: secret.into(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        enabled_connections: vec![CONNECTION.into()],
+        login_uri: None,
     };
     let mut blocked = user(
         "bob@example.com",
@@ -75,6 +77,9 @@ pub fn sim_config() -> SimConfig {
                 connection(CONNECTION, "con_0000000000000001"),
                 connection("Other-DB", "con_0000000000000002"),
             ],
+            // The session endpoints exist only on Enterprise plans.
+            plan: Plan::Enterprise,
+            universal_login: UniversalLogin::Classic,
             ..Auth0Settings::default()
         },
         janrain: JanrainSettings {
@@ -82,6 +87,8 @@ pub fn sim_config() -> SimConfig {
                 client_id: "janrain-client".into(),
                 client_secret: JANRAIN_SECRET.into(),
                 scopes: Vec::new(),
+                enabled_connections: Vec::new(),
+                login_uri: None,
             }],
             password_history_size: 2,
             ..JanrainSettings::default()
@@ -138,6 +145,10 @@ pub fn auth0_config(sim: &SimHandle) -> Auth0Config {
         client_secret: SecretString::from(CLIENT_SECRET),
         connection: CONNECTION.into(),
         audience: None,
+        canonical_domain: None,
+        custom_domain: None,
+        app_client_id: None,
+        new_universal_login: false,
         hosts: loopback(),
         http: fast_http(),
     }

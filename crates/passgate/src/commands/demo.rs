@@ -382,6 +382,10 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
         client_id: format!("demo-{}", tenant.config.id),
         client_secret: secret.clone(),
         scopes: passgate_idp_sim::passgate_scopes(),
+        // The binding has no application client id yet, so the M2M client sends
+        // change_password and needs the connection.
+        enabled_connections: vec![passgate_idp_sim::DEFAULT_CONNECTION.into()],
+        login_uri: None,
     };
     let janrain = JanrainSettings::default();
     let users = tenants
@@ -403,6 +407,10 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
                 .zip(secrets)
                 .map(|(t, s)| client(t, s))
                 .collect(),
+            // Tenants revoke sessions by default: an Enterprise-plan tenant; the demo's
+            // tickets carry result_url, which only Classic Universal Login honours.
+            plan: passgate_idp_sim::Plan::Enterprise,
+            universal_login: passgate_idp_sim::UniversalLogin::Classic,
             ..Auth0Settings::default()
         },
         janrain: JanrainSettings {

@@ -155,9 +155,11 @@ pub(crate) fn tenant(
     let locales = locales(c, raw.locales);
     let messages = messages(c, raw.messages, &locales);
     let owner = owner.map_or(raw.id.as_str(), TenantId::as_str);
+    let has_policy = raw.password_policy.is_some();
     let password_policy = policy::policy(c, raw.password_policy, owner);
     let compiled = compile::compile(&password_policy, c);
     let reset = reset(c, raw.reset);
+    provider_policy_warning(c, &reset, has_policy);
     let email = email(c, raw.email, &locales, &reset);
     let rate_limits = rate_limits(c, raw.rate_limits);
 
@@ -406,6 +408,27 @@ fn join(tags: &[LocaleTag]) -> String {
         .map(LocaleTag::as_str)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// In `auth0_ticket` and `auth0_email` modes Auth0's own page takes the new password, so the
+/// database connection's password policy applies and the tenant's does not: say so.
+fn provider_policy_warning(c: &mut Collector<'_>, reset: &ResetSettings, has_policy: bool) {
+    use crate::config::ResetMode;
+    if !matches!(reset.mode, ResetMode::Auth0Ticket | ResetMode::Auth0Email) {
+        return;
+    }
+    let path = if has_policy {
+        "password_policy"
+    } else {
+        "reset.mode"
+    };
+    c.warn(
+        path,
+        "password_policy does not apply in this mode: Auth0's page sets the password, so the \
+         Auth0 database connection's password policy (its strength level, length, history, \
+         dictionary and personal-data options) decides what is accepted; use mode: hosted for \
+         this policy to apply",
+    );
 }
 
 fn reset(c: &mut Collector<'_>, raw: Option<RawReset>) -> ResetSettings {

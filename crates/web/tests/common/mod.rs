@@ -206,6 +206,13 @@ impl Harness {
         passgate_idp::install_crypto_provider();
         let validated = fixtures_with(landing);
         let sim = passgate_idp_sim::start(SimConfig {
+            // Tenants revoke sessions by default (Enterprise plans only) and tickets carry
+            // result_url (honoured by Classic Universal Login only).
+            auth0: passgate_idp_sim::Auth0Settings {
+                plan: passgate_idp_sim::Plan::Enterprise,
+                universal_login: passgate_idp_sim::UniversalLogin::Classic,
+                ..passgate_idp_sim::Auth0Settings::default()
+            },
             users: users(),
             ..SimConfig::default()
         })
