@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use passgate_engine::email_address::SubmittedEmail;
+use poem_openapi::types::MaybeUndefined;
 use passgate_store::{ApiKey, ApiKeyId, ApiKeyRepo, ApiRole};
 use passgate_tenant::TenantId;
 use poem::http::StatusCode;
@@ -65,8 +66,9 @@ pub struct CreateKey {
     pub label: Text,
     /// The holder's own address: test emails sent with this key may go there. Only its
     /// SHA-256 is stored, so it is never shown again.
+    /// Leave it out for none; `null` is refused (the schema says string).
     #[oai(validator(min_length = 3, max_length = 254))]
-    pub email: Option<Text>,
+    pub email: MaybeUndefined<Text>,
 }
 
 /// A key as listed (never the key itself).
@@ -196,20 +198,24 @@ impl KeysApi {
                 ),
             ));
         }
+        let invalid_email = || {
+            ApiProblem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-email",
+                "Invalid email address",
+                Some("`email` must be one plain email address, or left out".into()),
+            )
+        };
+        if body.email.is_null() {
+            return Err(invalid_email());
+        }
         let email = body
             .email
-            .as_ref()
+            .as_opt_ref()
             .map(|raw| {
                 SubmittedEmail::parse(raw)
                     .map(|e| e.lookup_key())
-                    .ok_or_else(|| {
-                        ApiProblem::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "invalid-email",
-                            "Invalid email address",
-                            Some("`email` must be one plain email address".into()),
-                        )
-                    })
+                    .ok_or_else(invalid_email)
             })
             .transpose()?;
         let (id, minted) = create_key_with_email(
