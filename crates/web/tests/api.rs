@@ -270,6 +270,24 @@ async fn the_policy_endpoint_serves_rules_messages_and_script_per_locale() {
 }
 
 #[tokio::test]
+async fn the_policy_endpoint_serves_a_browser_pattern_with_the_servers_matches() {
+    let h = Harness::new(BASE).await;
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
+    let got = json_of(c.get("/v1/apps/acme-shop-ios/password-policy").send().await).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
+    let rule = &got.2["policy"]["regex_rules"][0];
+    assert_eq!(rule["name"], "no_shop_name");
+    assert_eq!(rule["pattern"], "(?i)acme");
+    // `(?i)` is not JavaScript: the served form spells the case folding out.
+    let browser = rule["browser_pattern"].as_str().unwrap();
+    assert!(!browser.contains("(?i"), "{browser}");
+    assert!(
+        browser.contains("[Aa]") && browser.contains("[Ee]"),
+        "{browser}"
+    );
+}
+
+#[tokio::test]
 async fn the_openapi_document_describes_every_operation() {
     let h = Harness::new(BASE).await;
     let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);

@@ -3,7 +3,7 @@
  * Progressive enhancement only: the form posts without it and the server is the
  * authority. Reads the policy payload from <script type="application/json" id="pg-policy">
  * (shape: docs/themes.md), checks length, UTF-8 bytes, character classes and regex rules
- * here, and runs the tenant's JavaScript rule in a Web Worker (rule-worker.js) that is
+ * (through the server-derived `browser_pattern`) here, and runs the tenant's JavaScript rule in a Web Worker (rule-worker.js) that is
  * terminated if it does not answer within WORKER_TIMEOUT_MS. Strength, personal
  * information and the blocklist are server-side ("checked when you submit").
  */
@@ -61,11 +61,14 @@
     symbol: /[^\p{Alphabetic}\p{N}]/u
   };
 
-  // Regex rules that do not compile as JavaScript (Unicode mode) are left to the server
-  // and marked "checked when you submit".
+  // Regex rules run as the server derived them (`browser_pattern`: the same matches as its
+  // Rust pattern, classes and case folding written out). A rule without one, or one this
+  // browser cannot compile, is left to the server and marked "checked when you submit".
   var regexRules = (policy.regex_rules || []).map(function (rule) {
-    try { return { name: rule.name, re: new RegExp(rule.pattern, 'u'), mustMatch: rule.must_match !== false, message: rule.message }; }
-    catch (e) { markServerOnly('regex:' + rule.name); return null; }
+    try {
+      if (typeof rule.browser_pattern !== 'string') { throw new Error('server only'); }
+      return { name: rule.name, re: new RegExp(rule.browser_pattern, 'u'), mustMatch: rule.must_match !== false, message: rule.message };
+    } catch (e) { markServerOnly('regex:' + rule.name); return null; }
   }).filter(Boolean);
 
   function format(text, params) {
