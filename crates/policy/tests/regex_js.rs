@@ -1,6 +1,7 @@
 //! Differential test of `browser_pattern`: generated Rust patterns and generated strings
 //! must get the same `is_match` answer from the server's `regex` engine and from the derived
-//! ECMAScript pattern run in a real JavaScript engine (QuickJS, in-process).
+//! ECMAScript pattern run in real JavaScript engines: QuickJS in-process, and V8 (Chromium's
+//! regex engine) through `node` when it is installed.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -174,6 +175,7 @@ fn with_js<R>(f: impl FnOnce(&Function<'_>) -> R) -> R {
 fn derived_patterns_match_exactly_what_the_server_matches() {
     let mut rng = Rng(0x005e_ed0f_ba55_9a7e);
     let (mut patterns, mut refused, mut cases) = (0, 0, 0);
+    let mut for_v8 = Vec::new();
     with_js(|test| {
         for round in 0..1500 {
             let mut source = pattern(&mut rng, 3);
@@ -192,16 +194,21 @@ fn derived_patterns_match_exactly_what_the_server_matches() {
             let answers: Vec<bool> = test
                 .call((js.as_str(), strings.clone()))
                 .unwrap_or_else(|e| panic!("{source:?} -> {js:?} does not run in QuickJS: {e}"));
-            for (s, js_answer) in strings.iter().zip(answers) {
+            let expected: Vec<bool> = strings.iter().map(|s| server.is_match(s)).collect();
+            for ((s, js_answer), server_answer) in strings.iter().zip(answers).zip(&expected) {
                 cases += 1;
                 assert_eq!(
-                    server.is_match(s),
-                    js_answer,
+                    *server_answer, js_answer,
                     "pattern {source:?} (browser {js:?}) on {s:?}"
                 );
             }
+            for_v8.push(
+                serde_json::json!({ "source": source, "js": js, "strings": strings,
+                "expected": expected }),
+            );
         }
     });
+    same_answers_in_v8(&for_v8);
     eprintln!("{patterns} patterns ({refused} refused), {cases} cases");
     // Most patterns have a browser form; the refused ones repeat repetitions or alternations.
     assert!(patterns > 1000, "{patterns} patterns, {refused} refused");
@@ -240,4 +247,38 @@ fn unicode_word_boundary_and_digits_follow_the_server() {
             assert_eq!(Regex::new(rust).unwrap().is_match(s), expected);
         }
     });
+}
+
+/// Runs `cases` (`{source, js, strings, expected}`) through V8 with `node`, when installed:
+/// every answer must equal the server's. Prints why when skipped.
+fn same_answers_in_v8(cases: &[serde_json::Value]) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let script = format!(
+        "let input = ''; process.stdin.on('data', (d) => input += d); \
+         process.stdin.on('end', () => {{ let bad = []; \
+         for (const c of JSON.parse(input)) {{ const re = new RegExp(c.js, '{BROWSER_PATTERN_FLAGS}'); \
+           c.strings.forEach((s, i) => {{ if (re.test(s) !== c.expected[i]) \
+             bad.push(JSON.stringify([c.source, s, c.expected[i]])); }}); }} \
+         console.log(bad.slice(0, 5).join('\\n')); process.exit(bad.length ? 1 : 0); }});"
+    );
+    let child = Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        println!("skipped V8: node is not installed");
+        return;
+    };
+    let input = serde_json::to_vec(cases).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "V8 differs from the server on (pattern, string, server answer):\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    println!("V8 agreed on {} patterns", cases.len());
 }
