@@ -4,7 +4,8 @@
 // the mailed link, open it, watch the live rule feedback change while typing, submit,
 // land on the app's redirect. Then the same without JavaScript. Every page gets a
 // screenshot and an axe-core run (no serious or critical violation allowed), and no page
-// may log a CSP violation or touch another origin.
+// may log a CSP violation or touch another origin. Acme's page, in English and with
+// `?locale=fr`, shows every rule (regex, strength, blocklist) met/unmet before any submit.
 //
 // Env: BASE_URL, MAIL_URL (test-only "last link mailed to ?to="), SCREENSHOT_DIR, CHROMIUM.
 import { chromium } from 'playwright-core';
@@ -19,6 +20,8 @@ const MAIL = process.env.MAIL_URL;
 const LANDING = process.env.LANDING_URL; // the app's page, served by the test (allowlisted)
 const OUT = process.env.SCREENSHOT_DIR;
 const PASSWORD = 'violet Kestrel harbour 1987 lantern';
+// Acme keeps a password history, and the simulated accounts are shared with the runs above.
+const ACME_PASSWORD = 'quiet Meadow falcon 2031 orchard';
 
 const failures = [];
 function check(ok, message) {
@@ -149,6 +152,61 @@ async function resetFlow(browser, t, withJs) {
   await context.close();
 }
 
+// Acme's regex rule `(?i)acme` runs in the page through the server-derived pattern, and
+// strength and the blocklist through the live check: all before any submit.
+async function acmeLiveRules(browser, t) {
+  const tag = `acme-live-${t.lang}`;
+  const context = await browser.newContext({ locale: t.acceptLocale, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const problems = [];
+  watch(page, tag, problems);
+  await page.goto(`${BASE}/reset?client_id=acme-shop-ios&redirect_uri=${encodeURIComponent(t.redirect)}${t.query}`);
+  check(await page.getAttribute('html', 'lang') === t.lang, `${tag}: request page in ${t.lang}`);
+  const before = await (await fetch(`${MAIL}?to=${encodeURIComponent(t.email)}`)).text();
+  await page.fill('#email', t.email);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await page.goto(await lastLink(t.email, before));
+  check(await page.getAttribute('html', 'lang') === t.lang, `${tag}: new-password page in ${t.lang}`);
+  const regex = 'regex:no_shop_name';
+  const typed = async (text) => {
+    await page.fill('#password', '');
+    await page.locator('#password').pressSequentially(text, { delay: 5 });
+  };
+  await typed('acme2024xyz!');
+  check(await waitRule(page, regex, 'unmet'), `${tag}: the regex rule is unmet for acme2024xyz!`);
+  await audit(page, `${tag}-1-regex`, true);
+  await typed('ACME-shop-violet-kestrel');
+  check(await waitRule(page, regex, 'unmet'), `${tag}: the regex rule folds case like the server`);
+  await typed('password1234');
+  check(await waitRule(page, 'policy.blocklist', 'unmet'), `${tag}: the blocklist is unmet for a common password`);
+  check(await waitRule(page, 'policy.strength', 'unmet'), `${tag}: strength is unmet for a common password`);
+  check(await waitRule(page, regex, 'met'), `${tag}: the regex rule is met without "acme"`);
+  await audit(page, `${tag}-2-blocklist`, true);
+  await typed(ACME_PASSWORD);
+  let allMet = false;
+  try {
+    await page.waitForFunction(() => {
+      const items = Array.from(document.querySelectorAll('#pg-rules li[data-rule]'));
+      return items.length >= 5 && items.every((li) => li.getAttribute('data-state') === 'met');
+    }, null, { timeout: 5000 });
+    allMet = true;
+  } catch (e) {
+    const states = await page.$$eval('#pg-rules li[data-rule]', (items) => items.map((li) => `${li.getAttribute('data-rule')}=${li.getAttribute('data-state')}`));
+    console.log(`${tag}: rule states ${states.join(' ')}`);
+  }
+  check(allMet, `${tag}: every rule is met for a good password`);
+  await audit(page, `${tag}-3-all-met`, true);
+  await page.fill('#password_confirm', ACME_PASSWORD);
+  await Promise.all([page.waitForURL(t.redirect, { timeout: 15000 }).catch(() => {}), page.click('button[type=submit]')]);
+  if (page.url() !== t.redirect) {
+    await page.screenshot({ path: path.join(OUT, `${tag}-4-not-landed.png`), fullPage: true });
+    console.log(`${tag}: after submit: ${(await page.textContent('body')).replace(/\s+/g, ' ').slice(0, 400)}`);
+  }
+  check(page.url() === t.redirect, `${tag}: landed on ${t.redirect} (at ${page.url()})`);
+  for (const p of problems) { check(false, p); }
+  await context.close();
+}
+
 async function invalidLinkPage(browser) {
   const context = await browser.newContext({ locale: 'fr-FR' });
   const page = await context.newPage();
@@ -176,6 +234,8 @@ const browser = await chromium.launch({
 try {
   for (const t of tenants) { await resetFlow(browser, t, true); }
   await resetFlow(browser, { ...tenants[0], name: 'fitlife-en', acceptLocale: 'en-US', lang: 'en', email: 'linus@example.com' }, false);
+  await acmeLiveRules(browser, { lang: 'en', acceptLocale: 'en-US', query: '', email: 'ada@example.com', redirect: `${LANDING}/acme-shop` });
+  await acmeLiveRules(browser, { lang: 'fr', acceptLocale: 'en-US', query: '&locale=fr', email: 'grace@example.com', redirect: `${LANDING}/acme-shop` });
   await invalidLinkPage(browser);
 } catch (e) {
   failures.push(String(e && e.stack || e));

@@ -94,6 +94,20 @@ pub enum RequestError {
 #[error("the reset link or code is invalid or has expired")]
 pub struct InvalidLink;
 
+/// Why a live password check (`Engine::check_password`) gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordCheckError {
+    /// See [`InvalidLink`]: unknown, expired or used link.
+    #[error(transparent)]
+    InvalidLink(#[from] InvalidLink),
+    /// Too many live checks for this link.
+    #[error("too many checks")]
+    Throttled,
+    /// The database or the rule's worker pool is unavailable.
+    #[error("the password could not be checked now")]
+    TryAgainLater,
+}
+
 /// Why a typed code was not accepted on the code page (code mode), before the user chooses a
 /// password.
 #[derive(Debug, thiserror::Error)]

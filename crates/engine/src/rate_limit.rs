@@ -162,3 +162,27 @@ pub(crate) async fn hit_redeem_tenant(
         .await?;
     Ok(decision.allowed)
 }
+
+/// Counts one live password check on the token row `row`; `false` when over
+/// [`crate::live_check::CHECKS_PER_TOKEN_PER_HOUR`]. Its own bucket: checks never spend the
+/// completion budget of the token.
+pub(crate) async fn hit_check_token(
+    inner: &Inner,
+    tenant: &TenantId,
+    row: &Sha256Digest,
+) -> Result<bool, EngineError> {
+    let bucket = RateBucket {
+        tenant_id: Some(tenant.clone()),
+        key: format!("check:token:{}", row.to_hex()),
+    };
+    let decision = inner
+        .store
+        .hit(
+            &bucket,
+            TimeDelta::hours(1),
+            crate::live_check::CHECKS_PER_TOKEN_PER_HOUR,
+            inner.clock.now(),
+        )
+        .await?;
+    Ok(decision.allowed)
+}

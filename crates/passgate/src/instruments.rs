@@ -174,6 +174,7 @@ pub fn route_label(path: &str) -> &'static str {
         "/reset/code",
         "/reset/janrain",
         "/reset/confirm",
+        "/reset/confirm/check",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -192,6 +193,7 @@ pub fn route_label(path: &str) -> &'static str {
         ["static", ..] => "/static/{asset}",
         ["v1", "password-resets", _] => "/v1/password-resets/{token}",
         ["v1", "password-resets", _, "complete"] => "/v1/password-resets/{token}/complete",
+        ["v1", "password-resets", _, "check"] => "/v1/password-resets/{token}/check",
         ["v1", "apps", _, "password-policy"] => "/v1/apps/{client_id}/password-policy",
         ["admin", "docs", ..] => "/admin/docs",
         ["admin", "v1", "tenants"] => "/admin/v1/tenants",
@@ -325,6 +327,11 @@ mod tests {
         );
         assert_eq!(route_label("/a/acme-ios/reset"), "/a/{client_id}/reset");
         assert_eq!(route_label("/reset/confirm"), "/reset/confirm");
+        assert_eq!(
+            route_label("/v1/password-resets/SECRETTOKEN123/check"),
+            "/v1/password-resets/{token}/check"
+        );
+        assert_eq!(route_label("/reset/confirm/check"), "/reset/confirm/check");
         assert_eq!(route_label("/wp-admin/x.php"), "other");
         assert_eq!(
             route_label("/admin/v1/tenants/acme/config"),

@@ -10,12 +10,15 @@
 //! - `compiled`: [`CompiledPolicy::compile`], which reports all problems at once.
 //! - `check`: [`check()`] and its [`CheckContext`] (email, name, tenant, locale).
 //! - `violation`: [`Violation`] codes, message keys, parameters and English texts.
+//! - `regex_js`: [`browser_pattern`], a regex rule as an ECMAScript pattern with the same
+//!   matches, for live checks in browsers and apps.
 //! - `blocklist`: the bundled list of 30,000 common passwords.
 //! - `script`: the JavaScript rule in a QuickJS sandbox on a worker pool with a watchdog.
 
 mod blocklist;
 mod check;
 mod compiled;
+mod regex_js;
 mod script;
 pub mod spec;
 mod violation;
@@ -25,6 +28,7 @@ pub use check::{CheckContext, MIN_CONTEXT_WORD_CHARS, ZXCVBN_MAX_CHARS, check};
 pub use compiled::{
     CompiledPolicy, MAX_PATTERN_BYTES, REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
 };
+pub use regex_js::{BROWSER_PATTERN_FLAGS, MAX_BROWSER_PATTERN_BYTES, browser_pattern};
 #[doc(hidden)]
 pub use script::LocalScript;
 pub use script::{

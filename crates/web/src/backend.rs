@@ -7,9 +7,11 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use passgate_engine::error::CodeCheckError;
 use passgate_engine::{
-    CompleteError, CompleteInput, Completed, Engine, InvalidLink, RequestAccepted, RequestError,
-    RequestInput, TokenView,
+    CompleteError, CompleteInput, Completed, Engine, InvalidLink, PasswordCheckError,
+    RequestAccepted, RequestError, RequestInput, TokenView,
 };
+use passgate_policy::Violation;
+use secrecy::SecretString;
 
 /// What the pages and the public API need from the engine.
 #[async_trait]
@@ -23,6 +25,16 @@ pub trait ResetBackend: Send + Sync + std::fmt::Debug {
     async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink>;
     /// Sets the new password (the only step that consumes a token).
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError>;
+    /// The live check of a candidate for a usable link: its policy violations. Consumes
+    /// nothing, stores nothing. A backend without it answers "try again later".
+    async fn check_password(
+        &self,
+        token: &str,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
+        let _ = (token, password);
+        Err(PasswordCheckError::TryAgainLater)
+    }
     /// Code mode: checks a typed code before the new-password page (a wrong one counts as an
     /// attempt). A backend without it accepts here and lets `complete_reset` decide.
     async fn check_code(
@@ -53,6 +65,14 @@ impl ResetBackend for Engine {
 
     async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {
         Engine::complete_reset(self, input).await
+    }
+
+    async fn check_password(
+        &self,
+        token: &str,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
+        Engine::check_password(self, token, password).await
     }
 
     async fn check_code(

@@ -64,14 +64,18 @@ pub struct ClassRuleView {
     pub min_classes: u32,
 }
 
-/// A regular-expression rule as data (Rust `regex` syntax; browsers compile it with the
-/// `u` flag and leave patterns they cannot compile to the server).
+/// A regular-expression rule as data: the Rust `regex` pattern the server runs, and the
+/// ECMAScript form with exactly its matches for live checks in browsers and apps.
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct RegexRuleView {
     /// Stable name; violation code `regex:<name>`.
     pub name: String,
-    /// The pattern.
+    /// The pattern (Rust `regex` syntax; the server's own).
     pub pattern: String,
+    /// The same rule for JavaScript: `new RegExp(browser_pattern, 'u').test(password)`
+    /// answers exactly as the server does (classes and case folding written out). Absent when
+    /// there is no exact equivalent; the rule is then checked by the server only.
+    pub browser_pattern: Option<String>,
     /// `true`: must match; `false`: must not match.
     pub must_match: bool,
     /// Localized text of the rule.
@@ -177,6 +181,7 @@ pub fn payload(
         .map(|rule| RegexRuleView {
             name: rule.name.clone(),
             pattern: rule.pattern.clone(),
+            browser_pattern: passgate_policy::browser_pattern(&rule.pattern),
             must_match: rule.must_match,
             message: text(messages, &rule.message_key, &[("rule", &rule.name)])
                 .or_else(|| text(messages, "policy.rule", &[("rule", &rule.name)]))

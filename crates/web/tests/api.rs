@@ -270,6 +270,115 @@ async fn the_policy_endpoint_serves_rules_messages_and_script_per_locale() {
 }
 
 #[tokio::test]
+async fn the_policy_endpoint_serves_a_browser_pattern_with_the_servers_matches() {
+    let h = Harness::new(BASE).await;
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
+    let got = json_of(c.get("/v1/apps/acme-shop-ios/password-policy").send().await).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
+    let rule = &got.2["policy"]["regex_rules"][0];
+    assert_eq!(rule["name"], "no_shop_name");
+    assert_eq!(rule["pattern"], "(?i)acme");
+    // `(?i)` is not JavaScript: the served form spells the case folding out.
+    let browser = rule["browser_pattern"].as_str().unwrap();
+    assert!(!browser.contains("(?i"), "{browser}");
+    assert!(
+        browser.contains("[Aa]") && browser.contains("[Ee]"),
+        "{browser}"
+    );
+}
+
+/// The `code`s of a check answer's violations.
+fn violation_codes(got: &(u16, String, Value)) -> Vec<String> {
+    got.2["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_check_endpoint_answers_every_rule_and_consumes_nothing() {
+    let h = Harness::new(BASE).await;
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
+    let body = json!({"client_id": "acme-shop-ios", "email": "ada@example.com", "locale": "en"});
+    let got = post_json(&c, "/v1/password-resets", &body.to_string()).await;
+    assert_eq!(got.0, 202, "{:?}", got.2);
+    let token = mailed_token(&h).await;
+    let check = format!("/v1/password-resets/{token}/check");
+    let ask = |password: &str| json!({ "password": password }).to_string();
+
+    // The rules a page cannot run itself: blocklist and strength, personal information.
+    let got = post_json(&c, &check, &ask("password1234")).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
+    assert_eq!(got.2["met"], false);
+    let codes = violation_codes(&got);
+    assert!(codes.contains(&"blocklist".to_owned()), "{codes:?}");
+    assert!(codes.contains(&"strength".to_owned()), "{codes:?}");
+    let blocked = &got.2["violations"].as_array().unwrap()
+        [codes.iter().position(|c| c == "blocklist").unwrap()];
+    assert_eq!(blocked["message_key"], "policy.blocklist");
+    assert!(blocked["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let got = post_json(&c, &check, &ask("acme2024xyz!")).await;
+    assert!(violation_codes(&got).contains(&"regex:no_shop_name".to_owned()));
+    let got = post_json(&c, &check, &ask("ada@example.com violet kestrel")).await;
+    assert!(
+        violation_codes(&got).contains(&"personal_info".to_owned()),
+        "{:?}",
+        got.2
+    );
+    let got = post_json(&c, &check, &ask(PASSWORD)).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
+    assert_eq!(got.2["met"], true, "{:?}", got.2);
+    assert_eq!(got.2["violations"], json!([]));
+
+    // Nothing was consumed or counted against the link: it still reads and completes.
+    assert_eq!(h.password_patches(), 0);
+    let read = json_of(c.get(format!("/v1/password-resets/{token}")).send().await).await;
+    assert_eq!(read.0, 200, "{:?}", read.2);
+    let good = json!({"password": PASSWORD, "password_confirmation": PASSWORD});
+    let done = post_json(
+        &c,
+        &format!("/v1/password-resets/{token}/complete"),
+        &good.to_string(),
+    )
+    .await;
+    assert_eq!(done.0, 200, "{:?}", done.2);
+    // A used link answers no more checks.
+    let got = post_json(&c, &check, &ask(PASSWORD)).await;
+    assert_problem(&got, 410, "invalid-link");
+    let got = post_json(&c, "/v1/password-resets/not-a-token/check", &ask(PASSWORD)).await;
+    assert_problem(&got, 410, "invalid-link");
+}
+
+#[tokio::test]
+async fn the_check_endpoint_is_limited_per_link() {
+    let h = Harness::new(BASE).await;
+    let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
+    let body = json!({"client_id": "acme-shop-ios", "email": "ada@example.com", "locale": "en"});
+    post_json(&c, "/v1/password-resets", &body.to_string()).await;
+    let token = mailed_token(&h).await;
+    let check = format!("/v1/password-resets/{token}/check");
+    let ask = json!({ "password": "x" }).to_string();
+    let limit = passgate_engine::live_check::CHECKS_PER_TOKEN_PER_HOUR;
+    for _ in 0..limit {
+        let got = post_json(&c, &check, &ask).await;
+        assert_eq!(got.0, 200, "{:?}", got.2);
+    }
+    let got = post_json(&c, &check, &ask).await;
+    assert_problem(&got, 429, "throttled");
+    // The completion budget of the link is its own: the link still sets a password.
+    let good = json!({"password": PASSWORD, "password_confirmation": PASSWORD});
+    let done = post_json(
+        &c,
+        &format!("/v1/password-resets/{token}/complete"),
+        &good.to_string(),
+    )
+    .await;
+    assert_eq!(done.0, 200, "{:?}", done.2);
+}
+
+#[tokio::test]
 async fn the_openapi_document_describes_every_operation() {
     let h = Harness::new(BASE).await;
     let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);

@@ -1,7 +1,8 @@
 //! The hosted pages in headless Chromium: the real server on `127.0.0.1:0` over the real
 //! engine, provider simulator and SMTP sink; `tests/browser/flow.mjs` (playwright-core +
-//! axe-core) walks two tenants through a whole reset, with and without JavaScript, and
-//! saves a screenshot of every page under `target/screenshots/`.
+//! axe-core) walks two tenants through a whole reset, with and without JavaScript, checks
+//! Acme's rules live as you type (English and `?locale=fr`), and saves a screenshot of
+//! every page under `target/screenshots/`.
 //!
 //! Skips (saying so) when Chromium, Node or the npm packages are missing; CI installs them
 //! with `.ci/install.d/browser`.
@@ -135,7 +136,7 @@ async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
     );
     assert_eq!(
         h.password_patches(),
-        3,
-        "two JS resets and one without JavaScript"
+        5,
+        "two JS resets, one without JavaScript, two on Acme's live-rules page"
     );
 }

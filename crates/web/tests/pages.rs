@@ -54,7 +54,12 @@ fn assert_security_headers(got: &Got, what: &str) {
                 "frame-ancestors 'none'",
                 "form-action 'self'",
                 "worker-src 'self'",
-                "connect-src 'none'",
+                // Only the new-password page fetches: its live check, same origin.
+                if got.body.contains("id=\"pg-new-password\"") {
+                    "connect-src 'self'"
+                } else {
+                    "connect-src 'none'"
+                },
             ]
         };
     for directive in page_directives.iter().copied() {
@@ -237,6 +242,75 @@ async fn cross_site_or_tokenless_posts_are_refused_and_send_nothing() {
         h.sim.calls().is_empty(),
         "a refused POST reached the provider"
     );
+}
+
+/// POSTs `password` as JSON to the hosted page's live check with the browser's cookies.
+async fn live_check<E: poem::Endpoint>(
+    b: &mut Browser<E>,
+    password: &str,
+) -> (u16, serde_json::Value) {
+    let cookies: Vec<String> = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let resp = b
+        .client
+        .post("/reset/confirm/check")
+        .header("host", common::HOST)
+        .header("origin", BASE)
+        .header("cookie", cookies.join("; "))
+        .content_type("application/json")
+        .body(serde_json::json!({ "password": password }).to_string())
+        .send()
+        .await;
+    let status = resp.0.status().as_u16();
+    let body = resp.0.into_body().into_string().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_new_password_page_checks_server_rules_live_through_its_cookie() {
+    let (h, mut b) = setup().await;
+    let link = request_link(
+        &h,
+        &mut b,
+        "client_id=acme-shop-ios&locale=fr",
+        "ada@example.com",
+    )
+    .await;
+    // Without the reset cookie there is nothing to check.
+    assert_eq!(live_check(&mut b, "password1234").await.0, 410);
+    let moved = b.get(&link.replacen(BASE, "", 1)).await;
+    assert_eq!(moved.status, 303);
+    let page = b.get("/reset/confirm").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("connect-src 'self'"), "{csp}");
+
+    let (status, answer) = live_check(&mut b, "password1234").await;
+    assert_eq!(status, 200, "{answer}");
+    let keys: Vec<&str> = answer["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["message_key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"policy.blocklist"), "{keys:?}");
+    assert!(keys.contains(&"policy.strength"), "{keys:?}");
+    // The page's rule items carry the same codes, so the script can mark them.
+    assert!(page.body.contains("data-rule=\"policy.blocklist\""));
+    let (status, answer) = live_check(&mut b, PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["met"], true, "{answer}");
+    // Checking consumed nothing: the form still sets the password.
+    assert_eq!(h.password_patches(), 0);
+    let done = b
+        .submit(
+            &page,
+            "/reset/confirm",
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
+    assert!(matches!(done.status, 200 | 303), "{}", done.body);
+    assert_eq!(h.password_patches(), 1);
+    assert_eq!(live_check(&mut b, PASSWORD).await.0, 410);
 }
 
 #[tokio::test]

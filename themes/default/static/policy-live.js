@@ -3,9 +3,11 @@
  * Progressive enhancement only: the form posts without it and the server is the
  * authority. Reads the policy payload from <script type="application/json" id="pg-policy">
  * (shape: docs/themes.md), checks length, UTF-8 bytes, character classes and regex rules
- * here, and runs the tenant's JavaScript rule in a Web Worker (rule-worker.js) that is
+ * (through the server-derived `browser_pattern`) here, and runs the tenant's JavaScript rule in a Web Worker (rule-worker.js) that is
  * terminated if it does not answer within WORKER_TIMEOUT_MS. Strength, personal
- * information and the blocklist are server-side ("checked when you submit").
+ * information and the blocklist are asked of the server's live check
+ * (POST <form action>/check, debounced); without an answer they stay "checked when you
+ * submit".
  */
 (function () {
   'use strict';
@@ -61,11 +63,14 @@
     symbol: /[^\p{Alphabetic}\p{N}]/u
   };
 
-  // Regex rules that do not compile as JavaScript (Unicode mode) are left to the server
-  // and marked "checked when you submit".
+  // Regex rules run as the server derived them (`browser_pattern`: the same matches as its
+  // Rust pattern, classes and case folding written out). A rule without one, or one this
+  // browser cannot compile, is left to the server and marked "checked when you submit".
   var regexRules = (policy.regex_rules || []).map(function (rule) {
-    try { return { name: rule.name, re: new RegExp(rule.pattern, 'u'), mustMatch: rule.must_match !== false, message: rule.message }; }
-    catch (e) { markServerOnly('regex:' + rule.name); return null; }
+    try {
+      if (typeof rule.browser_pattern !== 'string') { throw new Error('server only'); }
+      return { name: rule.name, re: new RegExp(rule.browser_pattern, 'u'), mustMatch: rule.must_match !== false, message: rule.message };
+    } catch (e) { markServerOnly('regex:' + rule.name); return null; }
   }).filter(Boolean);
 
   function format(text, params) {
@@ -191,13 +196,58 @@
     worker.postMessage({ id: id, source: policy.script, password: pw, ctx: ctx });
   }
 
+  // --- server-only rules (strength, blocklist, personal information, regex rules without
+  // a browser pattern) through the cookie-bound live check, debounced ---
+  var CHECK_DEBOUNCE_MS = 300;
+  var checkUrl = (form.getAttribute('action') || '/reset/confirm') + '/check';
+  var serverItems = Array.prototype.slice.call(list.querySelectorAll('li[data-state="server"]'));
+  var checkSequence = 0;
+
+  function showServerState(li, state) {
+    li.setAttribute('data-state', state);
+    var note = li.querySelector('.pg-rule-note');
+    if (note) { note.hidden = state !== 'server'; }
+    var label = li.querySelector('.pg-rule-state');
+    var word = state === 'met' ? list.getAttribute('data-met')
+      : state === 'unmet' ? list.getAttribute('data-unmet') : '';
+    if (label) { label.textContent = word ? ' (' + word + ')' : ''; }
+  }
+
+  function runCheck(pw) {
+    if (!serverItems.length || !window.fetch) { return; }
+    var id = ++checkSequence;
+    if (pw === '') { serverItems.forEach(function (li) { showServerState(li, 'server'); }); return; }
+    fetch(checkUrl, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ password: pw })
+    }).then(function (response) {
+      if (!response.ok) { throw new Error('check ' + response.status); }
+      return response.json();
+    }).then(function (answer) {
+      if (id !== checkSequence || !answer || !Array.isArray(answer.violations)) { return; }
+      var broken = {};
+      answer.violations.forEach(function (v) { broken[v.code] = true; broken[v.message_key] = true; });
+      serverItems.forEach(function (li) {
+        showServerState(li, broken[li.getAttribute('data-rule')] ? 'unmet' : 'met');
+      });
+    }).catch(function () {
+      // Unavailable or limited: the rules stay "checked when you submit".
+      if (id === checkSequence) { serverItems.forEach(function (li) { showServerState(li, 'server'); }); }
+    });
+  }
+
   var debounce = null;
+  var checkDebounce = null;
   password.addEventListener('input', function () {
     updateConfirmation();
     var pw = password.value;
     checkLocal(pw);
     clearTimeout(debounce);
     debounce = setTimeout(function () { runScript(password.value); }, DEBOUNCE_MS);
+    clearTimeout(checkDebounce);
+    checkDebounce = setTimeout(function () { runCheck(password.value); }, CHECK_DEBOUNCE_MS);
   });
   checkLocal(password.value);
 }());

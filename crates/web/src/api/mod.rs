@@ -6,6 +6,7 @@
 //! | `POST /v1/password-resets` | 202 `{flow_id}` for every account |
 //! | `GET /v1/password-resets/{token}` | 200 state + policy, or 410 |
 //! | `POST /v1/password-resets/{token}/complete` | 200 `{redirect_uri}` or a problem |
+//! | `POST /v1/password-resets/{token}/check` | 200 `{met, violations}`; consumes nothing |
 //! | `GET /v1/apps/{client_id}/password-policy` | 200 rules, messages, script |
 //!
 //! Every error is `application/problem+json` ([`problem`]); JSON bodies with a repeated

@@ -1,6 +1,6 @@
 //! The password-reset resource: request, read, complete.
 
-use passgate_engine::{CompleteError, CompleteInput, Credential, RequestInput};
+use passgate_engine::{CompleteError, CompleteInput, Credential, PasswordCheckError, RequestInput};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -11,7 +11,7 @@ use secrecy::SecretString;
 
 use super::{
     ApiTags,
-    problem::{ApiProblem, ProblemKind},
+    problem::{ApiProblem, ProblemKind, ViolationView},
 };
 use crate::{
     pages::{client_ip, tenant, view},
@@ -88,6 +88,32 @@ impl std::fmt::Debug for CompleteReset {
     }
 }
 
+/// A candidate password for the live check.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CheckPassword {
+    /// The candidate, byte for byte; neither stored nor logged.
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for CheckPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckPassword(<redacted>)")
+    }
+}
+
+/// The live check's verdict: every rule of the policy, server-only ones included.
+#[derive(Debug, Object)]
+pub struct PasswordChecked {
+    /// `true` when no rule is broken (history and the provider are still checked on
+    /// complete).
+    pub met: bool,
+    /// The broken rules, as in the `password-policy` problem of complete; every rule of the
+    /// policy not listed is met.
+    pub violations: Vec<ViolationView>,
+}
+
 /// A completed reset.
 #[derive(Debug, Object)]
 pub struct ResetCompleted {
@@ -109,6 +135,14 @@ pub enum ReadResponse {
     /// The link is usable.
     #[oai(status = 200)]
     Ok(Json<ResetState>),
+}
+
+/// Answers of `POST /password-resets/{token}/check`.
+#[derive(Debug, ApiResponse)]
+pub enum CheckResponse {
+    /// The candidate was checked against every rule.
+    #[oai(status = 200)]
+    Ok(Json<PasswordChecked>),
 }
 
 /// Answers of `POST /password-resets/{token}/complete`.
@@ -192,6 +226,49 @@ impl ResetsApi {
             expires_at: view.expires_at.to_rfc3339(),
             account: view.masked_account,
             policy: policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own),
+        })))
+    }
+
+    /// Checks a candidate against every rule of the link's policy (strength, blocklist,
+    /// personal information and the JavaScript rule included) while the user types.
+    /// Consumes nothing, stores and logs nothing, does no history or provider work;
+    /// limited per link.
+    #[oai(path = "/password-resets/:token/check", method = "post")]
+    async fn check(
+        &self,
+        req: &Request,
+        Data(state): Data<&AppState>,
+        /// The token from the reset link.
+        token: Path<String>,
+        body: Json<CheckPassword>,
+    ) -> Result<CheckResponse, ApiProblem> {
+        let password = SecretString::from(body.0.password);
+        let violations = state
+            .backend
+            .check_password(&token, &password)
+            .await
+            .map_err(|err| match err {
+                PasswordCheckError::InvalidLink(_) => ProblemKind::InvalidLink,
+                PasswordCheckError::Throttled => ProblemKind::Throttled,
+                PasswordCheckError::TryAgainLater => ProblemKind::Unavailable,
+            })?;
+        let messages = match state.backend.view_token(&token).await {
+            Ok(view) => match tenant(state, view.client_id.as_str()).await {
+                Ok(Some(active)) => {
+                    let env = view::Env::from_request(state, req);
+                    let locale = env.locale_for(&active.config, Some(&view.locale));
+                    view::messages(state, Some(&active.config), &locale)
+                }
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        Ok(CheckResponse::Ok(Json(PasswordChecked {
+            met: violations.is_empty(),
+            violations: violations
+                .iter()
+                .map(|v| ViolationView::new(v, messages.as_ref()))
+                .collect(),
         })))
     }
 

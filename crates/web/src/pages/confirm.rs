@@ -235,6 +235,21 @@ async fn resolve(state: &AppState, req: &Request, held: &Held) -> Result<Option<
     }))
 }
 
+/// The messages of the held credential's tenant in its page locale, for the live check;
+/// `None` when the credential is not usable through this request's tenant.
+pub(super) async fn held_messages(
+    state: &AppState,
+    req: &Request,
+    held: &Held,
+) -> Result<Option<passgate_theme::Messages>, ()> {
+    let Some(Resolved { active, locale, .. }) = resolve(state, req, held).await? else {
+        return Ok(None);
+    };
+    let env = Env::from_request(state, req);
+    let locale = env.locale_for(&active.config, Some(&locale));
+    Ok(view::messages(state, Some(&active.config), &locale))
+}
+
 async fn new_password_page(
     state: &AppState,
     req: &Request,

@@ -10,6 +10,7 @@
 //! | `GET /reset/janrain?client_id=…&code=…` | the same for a Janrain code |
 //! | `GET /reset/confirm` | new password (or the one invalid-link page) |
 //! | `POST /reset/confirm` | 303 to the allowlisted redirect URI, or the success page |
+//! | `POST /reset/confirm/check` | the live check of the held link (JSON), consumes nothing |
 //! | `GET /static/{version}/{theme}/{file}` | theme assets, cached for a year |
 //!
 //! # Layout
@@ -22,6 +23,7 @@
 pub mod assets;
 pub mod confirm;
 pub mod held;
+pub mod live_check;
 pub mod request;
 pub mod view;
 
@@ -46,6 +48,7 @@ pub fn routes() -> Route {
         .at("/reset/code", post(confirm::submit_code))
         .at("/reset/janrain", get(confirm::janrain_landing))
         .at("/reset/confirm", get(confirm::show).post(confirm::submit))
+        .at("/reset/confirm/check", post(live_check::check))
         .at("/static/:version/:theme/*path", get(assets::serve))
 }
 

@@ -241,6 +241,7 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
     resp.extensions_mut().insert(CspSources {
         img: logo_origin,
         form_action,
+        connect_self: spec.page == Page::NewPassword,
     });
     resp
 }

@@ -29,6 +29,8 @@ pub struct CspSources {
     /// Where the page's form may end up: the tenant's allowlisted redirect URIs
     /// (`form-action` also governs the redirect that answers the form).
     pub form_action: Vec<String>,
+    /// `connect-src 'self'` instead of `'none'`: the new-password page's live check.
+    pub connect_self: bool,
 }
 
 /// Whether `source` can stand in a CSP source list as one token.
@@ -51,10 +53,15 @@ pub fn page_csp(nonce: &str, extra: &CspSources) -> String {
         form.push(' ');
         form.push_str(source);
     }
+    let connect = if extra.connect_self {
+        "'self'"
+    } else {
+        "'none'"
+    };
     format!(
         "default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; \
          style-src 'self' 'nonce-{nonce}'; img-src {img}; font-src 'self'; \
-         worker-src 'self'; connect-src 'none'; manifest-src 'self'; form-action {form}; \
+         worker-src 'self'; connect-src {connect}; manifest-src 'self'; form-action {form}; \
          base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
     )
 }

@@ -113,6 +113,10 @@ reset:
   token_ttl: 10m
 "##;
 
+/// The example tenant Acme Shop as shipped (French and English, the `(?i)acme` regex rule,
+/// strength and a blocklist), for the live-rule tests.
+pub const ACME: &str = include_str!("../../../../tenants/acme-shop.yaml");
+
 /// Every fixture tenant.
 pub fn fixtures() -> Vec<ValidatedTenant> {
     fixtures_with(None)
@@ -125,6 +129,7 @@ pub fn fixtures_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
         ("fitlife", FITLIFE),
         ("northbank", NORTHBANK),
         ("vault", VAULT),
+        ("acme-shop", ACME),
     ]
     .iter()
     .map(|(id, yaml)| {
