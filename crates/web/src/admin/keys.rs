@@ -5,13 +5,13 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use passgate_engine::email_address::SubmittedEmail;
-use poem_openapi::types::MaybeUndefined;
 use passgate_store::{ApiKey, ApiKeyId, ApiKeyRepo, ApiRole};
 use passgate_tenant::TenantId;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -211,7 +211,7 @@ impl KeysApi {
         }
         let email = body
             .email
-            .as_opt_ref()
+            .value()
             .map(|raw| {
                 SubmittedEmail::parse(raw)
                     .map(|e| e.lookup_key())
