@@ -48,7 +48,7 @@ async fn run(
         "test",
         safety,
         policy,
-        &FixedClock(now()),
+        &FixedClock::new(now()),
         no_throttle,
         || {
             attempts.fetch_add(1, Ordering::SeqCst);
