@@ -1,31 +1,35 @@
-//! [`Engine`]: the handle the web layer and the binary hold. It owns the seams (store, tenant
-//! and provider directories, mail renderer and transport, keys, clock) and exposes the four
-//! entry points: [`Engine::request_reset`], [`Engine::view_token`], [`Engine::complete_reset`]
-//! and the two workers.
+//! [`Engine`]: the handle the web layer and the binary hold. It is built from the seams
+//! ([`EngineParts`]: store, tenant and provider directories, mail renderer and transport,
+//! keys, clock) and holds them as narrow components, each owning only what it needs; every
+//! step takes the components it touches. The entry points are [`Engine::request_reset`],
+//! [`Engine::view_token`], [`Engine::check_code`], [`Engine::complete_reset`] and the two
+//! workers.
 
 use std::{fmt, sync::Arc};
 
-use passgate_store::Store;
+use passgate_store::{JanrainCodeRepo, RateLimitRepo, Store, TokenRepo};
 use tokio::sync::watch;
-
-use passgate_idp::IdpError;
-use passgate_tenant::TenantId;
 
 use crate::{
     audit::Audit,
     breaker::Breakers,
     clock::Clock,
     error::EngineError,
+    flow::Aftercare,
+    guarded::GuardedProviders,
     history::PasswordHistory,
-    jobs::{self, JobRound},
+    jobs::{JobQueue, JobRound},
     mail::MailTransport,
-    outbox::{self, OutboxRound},
+    outbox::{Outbox, OutboxRound},
     providers::ProviderDirectory,
+    rate_limit::Limits,
     render::MailRenderer,
     sealing::Keyring,
     secret_token::TokenHasher,
     settings::EngineSettings,
+    strategy::{Issuer, janrain::JanrainCodes},
     tenants::TenantDirectory,
+    tokens::Tokens,
 };
 
 /// Everything the engine is built from.
@@ -49,46 +53,41 @@ pub struct EngineParts {
     pub settings: EngineSettings,
 }
 
-/// Shared state of one engine (behind an `Arc`).
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) tenants: Arc<dyn TenantDirectory>,
-    pub(crate) providers: Arc<dyn ProviderDirectory>,
-    pub(crate) renderer: Arc<dyn MailRenderer>,
-    pub(crate) transport: Arc<dyn MailTransport>,
-    pub(crate) keyring: Keyring,
-    pub(crate) hasher: TokenHasher,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) settings: Arc<EngineSettings>,
-    pub(crate) history: PasswordHistory,
-    pub(crate) audit: Audit,
-    pub(crate) janrain_codes: crate::strategy::janrain::JanrainCodes,
-    pub(crate) breakers: Breakers,
-}
-
-impl Inner {
-    /// Whether `tenant`'s provider circuit lets a call through now.
-    pub(crate) fn provider_allowed(&self, tenant: &TenantId) -> bool {
-        self.breakers.allow(tenant, self.clock.now())
-    }
-
-    /// Feeds a provider call's outcome to `tenant`'s circuit.
-    pub(crate) fn provider_outcome<T>(&self, tenant: &TenantId, result: &Result<T, IdpError>) {
-        let outage = matches!(result, Err(err) if err.is_retryable() || err.is_ambiguous());
-        self.breakers.record(tenant, outage, self.clock.now());
-    }
-}
-
-/// The reset engine. Cheap to clone.
+/// The reset engine. Cheap to clone: every component is a handle.
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) inner: Arc<Inner>,
+    /// Client id → tenant (request, verification, the job worker).
+    pub(crate) tenants: Arc<dyn TenantDirectory>,
+    /// Tenant → provider client behind its circuit, fed by every call.
+    pub(crate) providers: GuardedProviders,
+    /// Hosted token and flow rows.
+    pub(crate) tokens: Tokens,
+    /// The database-backed rate limits.
+    pub(crate) limits: Limits,
+    /// Users' recent passwords.
+    pub(crate) history: PasswordHistory,
+    /// Mail templates.
+    pub(crate) renderer: Arc<dyn MailRenderer>,
+    /// Sealed mail rows and their sender.
+    pub(crate) outbox: Outbox,
+    /// Reset-request jobs and their worker.
+    pub(crate) jobs: JobQueue,
+    /// Janrain codes' shared state and per-code locks.
+    pub(crate) janrain: JanrainCodes,
+    /// The audit trail.
+    pub(crate) audit: Audit,
+    /// Time (the request step's timestamps).
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Platform settings.
+    pub(crate) settings: Arc<EngineSettings>,
+    /// Retention purges across the tables (nothing else uses the store directly).
+    store: Store,
 }
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
-            .field("public_base_url", &self.inner.settings.public_base_url)
+            .field("public_base_url", &self.settings.public_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -97,67 +96,111 @@ impl Engine {
     /// Assembles an engine. The token-hash key is derived from the active master key
     /// (purpose `token-hash`), so it is never the sealing key itself.
     pub fn new(parts: EngineParts) -> Self {
-        let hasher = TokenHasher::new(parts.keyring.derive("token-hash"));
-        let history = PasswordHistory::new(parts.settings.hashing_concurrency);
-        let audit = Audit::new(parts.store.clone(), Arc::clone(&parts.clock));
-        let breakers = Breakers::new(
-            parts.settings.breaker_threshold,
-            parts.settings.breaker_cooldown,
-        );
+        let EngineParts {
+            store,
+            tenants,
+            providers,
+            renderer,
+            transport,
+            keyring,
+            clock,
+            settings,
+        } = parts;
+        let hasher = TokenHasher::new(keyring.derive("token-hash"));
+        let audit = Audit::new(store.clone(), Arc::clone(&clock));
+        let breakers = Breakers::new(settings.breaker_threshold, settings.breaker_cooldown);
         Self {
-            inner: Arc::new(Inner {
-                store: parts.store,
-                tenants: parts.tenants,
-                providers: parts.providers,
-                renderer: parts.renderer,
-                transport: parts.transport,
-                keyring: parts.keyring,
-                hasher,
-                clock: parts.clock,
-                settings: Arc::new(parts.settings),
-                history,
-                audit,
-                janrain_codes: crate::strategy::janrain::code_cache(),
-                breakers,
-            }),
+            providers: GuardedProviders::new(providers, breakers, Arc::clone(&clock)),
+            tokens: Tokens::new(
+                store.clone(),
+                hasher.clone(),
+                keyring.clone(),
+                Arc::clone(&clock),
+            ),
+            limits: Limits::new(store.clone(), hasher.clone(), Arc::clone(&clock), &settings),
+            history: PasswordHistory::new(
+                settings.hashing_concurrency,
+                store.clone(),
+                Arc::clone(&clock),
+            ),
+            outbox: Outbox::new(
+                store.clone(),
+                keyring.clone(),
+                hasher.clone(),
+                Arc::clone(&clock),
+                transport,
+                audit.clone(),
+                &settings,
+            ),
+            jobs: JobQueue::new(
+                store.clone(),
+                keyring.clone(),
+                Arc::clone(&clock),
+                Arc::clone(&tenants),
+                audit.clone(),
+                settings.jobs,
+            ),
+            janrain: JanrainCodes::new(store.clone(), hasher, keyring, Arc::clone(&clock)),
+            tenants,
+            renderer,
+            audit,
+            clock,
+            settings: Arc::new(settings),
+            store,
         }
     }
 
     /// The settings the engine runs with.
     pub fn settings(&self) -> &EngineSettings {
-        &self.inner.settings
+        &self.settings
+    }
+
+    /// What issuing touches.
+    pub(crate) fn issuer(&self) -> Issuer<'_> {
+        Issuer {
+            providers: &self.providers,
+            tokens: &self.tokens,
+            renderer: self.renderer.as_ref(),
+            outbox: &self.outbox,
+            settings: &self.settings,
+        }
+    }
+
+    /// What follows a hosted password change.
+    pub(crate) fn aftercare(&self) -> Aftercare<'_> {
+        Aftercare {
+            history: &self.history,
+            renderer: self.renderer.as_ref(),
+            outbox: &self.outbox,
+            audit: &self.audit,
+        }
     }
 
     /// Runs one round of the job worker (claim due reset jobs, run them). For tests and for
     /// callers that schedule work themselves.
     pub async fn run_jobs_once(&self) -> Result<JobRound, EngineError> {
-        jobs::run_round(&self.inner).await
+        self.jobs.run_round(&self.issuer()).await
     }
 
     /// Runs one round of the outbox worker (claim due mails, send them).
     pub async fn run_outbox_once(&self) -> Result<OutboxRound, EngineError> {
-        outbox::run_round(&self.inner).await
+        self.outbox.run_round().await
     }
 
     /// Deletes what is no longer needed (item 55): token rows and Janrain code rows that
     /// expired more than `retention` ago, and finished rate-limit windows. Returns the rows removed.
     pub async fn purge_expired(&self, retention: chrono::TimeDelta) -> Result<u64, EngineError> {
-        use passgate_store::{JanrainCodeRepo, RateLimitRepo, TokenRepo};
-        let now = self.inner.clock.now();
-        let tokens = self.inner.store.purge_tokens(now - retention).await?;
-        let windows = self.inner.store.purge_windows(now).await?;
-        let codes = self
-            .inner
-            .store
-            .purge_janrain_codes(now - retention)
-            .await?;
+        let now = self.clock.now();
+        let tokens = self.store.purge_tokens(now - retention).await?;
+        let windows = self.store.purge_windows(now).await?;
+        let codes = self.store.purge_janrain_codes(now - retention).await?;
         Ok(tokens + windows + codes)
     }
 
     /// The job worker: rounds until `shutdown` turns `true`, sleeping the poll interval when
     /// idle. Stops after the item in hand; unfinished claims come back when their lease ends.
     pub async fn run_job_worker(&self, shutdown: watch::Receiver<bool>) {
-        let poll = self.inner.settings.jobs.poll_interval;
+        let poll = self.settings.jobs.poll_interval;
         worker_loop("jobs", poll, shutdown, || async {
             self.run_jobs_once().await.map(|r| r.is_idle())
         })
@@ -166,7 +209,7 @@ impl Engine {
 
     /// The outbox worker, like [`Engine::run_job_worker`].
     pub async fn run_outbox_worker(&self, shutdown: watch::Receiver<bool>) {
-        let poll = self.inner.settings.outbox.poll_interval;
+        let poll = self.settings.outbox.poll_interval;
         worker_loop("outbox", poll, shutdown, || async {
             self.run_outbox_once().await.map(|r| r.is_idle())
         })

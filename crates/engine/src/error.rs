@@ -165,17 +165,3 @@ pub enum CompleteError {
     #[error("too many attempts")]
     Throttled,
 }
-
-impl CompleteError {
-    /// Whether this answer refused the password itself and so counts against the token
-    /// (`redeem_max_refusals`): the credential was good, the password was not.
-    pub(crate) fn is_refused_password(&self) -> bool {
-        matches!(
-            self,
-            Self::Mismatch
-                | Self::PolicyViolations(_)
-                | Self::PasswordReused { .. }
-                | Self::ProviderRejected { .. }
-        )
-    }
-}

@@ -6,20 +6,88 @@
 use std::sync::Arc;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier, password_hash::phc::PasswordHash};
+use passgate_store::{HistoryRepo, Store};
+use passgate_tenant::TenantId;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::error::EngineError;
+use crate::{clock::Clock, error::EngineError};
 
-/// Bounded argon2id hashing.
+/// The stored history of each user, with bounded argon2id hashing.
 #[derive(Debug, Clone)]
 pub(crate) struct PasswordHistory {
-    permits: Arc<Semaphore>,
+    hashing: Hashing,
+    store: Store,
+    clock: Arc<dyn Clock>,
 }
 
 impl PasswordHistory {
-    /// At most `concurrency` hashes at once.
-    pub(crate) fn new(concurrency: usize) -> Self {
+    /// At most `concurrency` hashes at once, remembered in `store`.
+    pub(crate) fn new(concurrency: usize, store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            hashing: Hashing::new(concurrency),
+            store,
+            clock,
+        }
+    }
+
+    /// Whether `password` is one of the `depth` last passwords of `user` (`depth` 0: never).
+    pub(crate) async fn reused(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        depth: u8,
+        password: &SecretString,
+    ) -> Result<bool, EngineError> {
+        if depth == 0 {
+            return Ok(false);
+        }
+        let recent = self
+            .store
+            .recent_hashes(tenant, user, u32::from(depth))
+            .await?
+            .into_iter()
+            .map(|e| e.hash)
+            .collect();
+        self.hashing.matches_any(password, recent).await
+    }
+
+    /// Remembers `password` as `user`'s newest, keeping `depth` (a failure is logged: the
+    /// password did change).
+    pub(crate) async fn remember(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        depth: u8,
+        password: &SecretString,
+    ) {
+        if depth == 0 {
+            return;
+        }
+        match self.hashing.hash(password).await {
+            Ok(hash) => {
+                if let Err(err) = self
+                    .store
+                    .record_password(tenant, user, &hash, u32::from(depth), self.clock.now())
+                    .await
+                {
+                    tracing::warn!(error = %err, "password history not recorded");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "password history not hashed"),
+        }
+    }
+}
+
+/// argon2id on the blocking pool behind a semaphore.
+#[derive(Debug, Clone)]
+struct Hashing {
+    /// Bounds concurrent hashes, so a burst of resets queues instead of taking every core.
+    permits: Arc<Semaphore>,
+}
+
+impl Hashing {
+    fn new(concurrency: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
         }
@@ -40,7 +108,7 @@ impl PasswordHistory {
     }
 
     /// A PHC string (`$argon2id$…`) for `password`, with a fresh salt.
-    pub(crate) async fn hash(&self, password: &SecretString) -> Result<String, EngineError> {
+    async fn hash(&self, password: &SecretString) -> Result<String, EngineError> {
         let password = password.clone();
         self.blocking(move || {
             Argon2::default()
@@ -52,7 +120,7 @@ impl PasswordHistory {
     }
 
     /// Whether `password` matches any of `hashes` (unparsable entries never match).
-    pub(crate) async fn matches_any(
+    async fn matches_any(
         &self,
         password: &SecretString,
         hashes: Vec<String>,
@@ -80,7 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hashed_password_is_recognised_and_others_are_not() {
-        let history = PasswordHistory::new(1);
+        let history = Hashing::new(1);
         let old = SecretString::from("correct horse battery staple");
         let hash = history.hash(&old).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));

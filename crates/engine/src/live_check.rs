@@ -8,19 +8,9 @@
 use passgate_policy::{CheckContext, Violation};
 use secrecy::SecretString;
 
-use crate::{
-    engine::Engine,
-    error::PasswordCheckError,
-    flow::{Presented, check_policy},
-    rate_limit,
-    secret_token::LinkToken,
-    strategy::{self, Redemption},
-};
+use crate::{engine::Engine, error::PasswordCheckError, flow::Usable, policy_check::check_policy};
 
-/// Live checks one link may ask for per hour: a debounced page checks about once per pause
-/// in typing, so this leaves room for slow typists while capping what a leaked link offers
-/// as a policy oracle.
-pub const CHECKS_PER_TOKEN_PER_HOUR: u32 = 300;
+pub use crate::rate_limit::CHECKS_PER_TOKEN_PER_HOUR;
 
 impl Engine {
     /// Every policy violation of `password` for the usable link `token_text`, with the
@@ -31,27 +21,20 @@ impl Engine {
         token_text: &str,
         password: &SecretString,
     ) -> Result<Vec<Violation>, PasswordCheckError> {
-        let presented = Presented::Link(LinkToken::parse(token_text));
-        let verified = presented.verify(&self.inner).await.map_err(|refused| {
-            tracing::info!(
-                target: crate::SECURITY_TARGET,
-                tenant = refused.tenant.as_ref().map(|t| t.as_str()),
-                outcome = refused.reason,
-                "live password check refused"
-            );
-            PasswordCheckError::InvalidLink(crate::error::InvalidLink)
-        })?;
-        if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
+        let verified = self
+            .read_link(token_text, "live password check refused")
+            .await?;
+        let Usable::Row(row) = &verified.usable else {
             return Err(crate::error::InvalidLink.into());
-        }
+        };
         let config = &verified.tenant.config;
-        match rate_limit::hit_check_token(&self.inner, &config.id, &verified.row.hash).await {
+        match self.limits.hit_check_token(&config.id, &row.hash).await {
             Ok(true) => {}
             Ok(false) => return Err(PasswordCheckError::Throttled),
             Err(_) => return Err(PasswordCheckError::TryAgainLater),
         }
-        let context = CheckContext::new(config.display_name.clone(), verified.row.locale.clone())
-            .with_email(verified.row.email.clone());
+        let context = CheckContext::new(config.display_name.clone(), row.locale.clone())
+            .with_email(row.email.clone());
         check_policy(&verified.tenant, password, context)
             .await
             .map_err(|_| PasswordCheckError::TryAgainLater)

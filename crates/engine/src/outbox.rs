@@ -8,19 +8,41 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use passgate_store::{EncryptedBlob, MailId, NewMail, OutboxMail, OutboxRepo};
+use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, Store};
 use passgate_tenant::{TenantConfig, TenantId};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    engine::Inner,
+    at_rest::{self, open_blob, seal_blob},
+    audit::Audit,
+    clock::Clock,
     error::EngineError,
-    mail::{OutgoingMail, SendError},
-    providers::open_blob,
+    mail::{MailTransport, OutgoingMail, SendError},
     render::RenderedMail,
-    secret_token::FlowId,
+    sealing::Keyring,
+    secret_token::{FlowId, TokenHasher},
+    settings::{self, EngineSettings, WorkerSettings},
     settle,
 };
+
+/// The outbox: what it needs to seal, store, send and audit mail, and nothing else.
+#[derive(Debug, Clone)]
+pub(crate) struct Outbox {
+    store: Store,
+    /// Seals bodies (bound to tenant and Message-ID).
+    keyring: Keyring,
+    /// Digests recipients: no outbox row holds an address in clear.
+    hasher: TokenHasher,
+    clock: Arc<dyn Clock>,
+    transport: Arc<dyn MailTransport>,
+    audit: Audit,
+    /// Batch, lease, attempts and backoff of the worker.
+    worker: WorkerSettings,
+    /// The sender of tenants that name none.
+    default_from: String,
+    /// The right-hand side of every Message-ID.
+    message_id_domain: String,
+}
 
 /// What is sealed: the message as the transport needs it.
 #[derive(Serialize, Deserialize)]
@@ -35,62 +57,6 @@ struct SealedBody {
 /// The associated data of a mail body.
 fn body_context(tenant: &TenantId, message_id: &str) -> String {
     format!("outbox:{}:{message_id}", tenant.as_str())
-}
-
-/// The sender of a tenant's mails.
-fn sender(inner: &Inner, tenant: &TenantConfig) -> String {
-    match &tenant.email.from {
-        Some(mailbox) => match mailbox.name() {
-            Some(name) => format!("{name} <{}>", mailbox.address()),
-            None => mailbox.address().to_owned(),
-        },
-        None => inner.settings.default_from.clone(),
-    }
-}
-
-/// Seals and queues `mail` to `to` (the address the provider stores). Returns the row id.
-pub(crate) async fn queue(
-    inner: &Inner,
-    tenant: &TenantConfig,
-    to: &str,
-    mail: RenderedMail,
-) -> Result<MailId, EngineError> {
-    // 128 random bits, the same shape as a flow id: unique without a counter, and stable
-    // across retries because it is stored with the row.
-    let message_id = format!(
-        "{}@{}",
-        FlowId::generate()?.as_str(),
-        inner.settings.message_id_domain
-    );
-    let body = SealedBody {
-        from: sender(inner, tenant),
-        to: to.to_owned(),
-        subject: mail.subject,
-        html: mail.html,
-        text: mail.text,
-    };
-    let plain = serde_json::to_vec(&body).map_err(|e| EngineError::Corrupt {
-        what: "mail body",
-        reason: e.to_string(),
-    })?;
-    let sealed = inner
-        .keyring
-        .seal(&plain, &body_context(&tenant.id, &message_id))?;
-    let id = inner
-        .store
-        .enqueue_mail(NewMail {
-            tenant_id: tenant.id.clone(),
-            message_id,
-            recipient: crate::at_rest::recipient_digest(inner, to),
-            body: EncryptedBlob {
-                ciphertext: sealed.ciphertext,
-                nonce: sealed.nonce.to_vec(),
-                key_id: sealed.key_id.as_str().to_owned(),
-            },
-            created_at: inner.clock.now(),
-        })
-        .await?;
-    Ok(id)
 }
 
 /// What one outbox round did.
@@ -111,82 +77,152 @@ impl OutboxRound {
     }
 }
 
-/// Claims and sends one batch of due mails.
-pub(crate) async fn run_round(inner: &Arc<Inner>) -> Result<OutboxRound, EngineError> {
-    let settings = inner.settings.outbox;
-    let now = inner.clock.now();
-    let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
-    let claimed = inner.store.claim_mail(now, lease, settings.batch).await?;
-    let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
-    let mut round = OutboxRound::default();
-    for mail in claimed {
-        match deliver(inner, &mail).await {
-            Ok(()) => {
-                // The relay has it: a lost "sent" mark would send it again after the lease.
-                settle::settle(settle_by, || {
-                    inner.store.mark_mail_sent(mail.id, inner.clock.now())
-                })
-                .await?;
-                inner
-                    .audit
-                    .mail_sent(&mail.tenant_id, &mail.message_id)
-                    .await;
-                round.sent += 1;
-            }
-            Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
-                let delay = settings.backoff(mail.attempts, rand_fraction());
-                let next = inner.clock.now()
-                    + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                inner.store.reschedule_mail(mail.id, &reason, next).await?;
-                inner
-                    .audit
-                    .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
-                    .await;
-                round.retried += 1;
-            }
-            Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
-                inner.store.mark_mail_dead(mail.id, &reason).await?;
-                inner
-                    .audit
-                    .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
-                    .await;
-                round.dead += 1;
-            }
+impl Outbox {
+    pub(crate) fn new(
+        store: Store,
+        keyring: Keyring,
+        hasher: TokenHasher,
+        clock: Arc<dyn Clock>,
+        transport: Arc<dyn MailTransport>,
+        audit: Audit,
+        settings: &EngineSettings,
+    ) -> Self {
+        Self {
+            store,
+            keyring,
+            hasher,
+            clock,
+            transport,
+            audit,
+            worker: settings.outbox,
+            default_from: settings.default_from.clone(),
+            message_id_domain: settings.message_id_domain.clone(),
         }
     }
-    Ok(round)
+
+    /// The sender of a tenant's mails.
+    fn sender(&self, tenant: &TenantConfig) -> String {
+        match &tenant.email.from {
+            Some(mailbox) => match mailbox.name() {
+                Some(name) => format!("{name} <{}>", mailbox.address()),
+                None => mailbox.address().to_owned(),
+            },
+            None => self.default_from.clone(),
+        }
+    }
+
+    /// Seals and queues `mail` to `to` (the address the provider stores). Returns the row id.
+    pub(crate) async fn queue(
+        &self,
+        tenant: &TenantConfig,
+        to: &str,
+        mail: RenderedMail,
+    ) -> Result<MailId, EngineError> {
+        // 128 random bits, the same shape as a flow id: unique without a counter, and stable
+        // across retries because it is stored with the row.
+        let message_id = format!(
+            "{}@{}",
+            FlowId::generate()?.as_str(),
+            self.message_id_domain
+        );
+        let body = SealedBody {
+            from: self.sender(tenant),
+            to: to.to_owned(),
+            subject: mail.subject,
+            html: mail.html,
+            text: mail.text,
+        };
+        let plain = serde_json::to_vec(&body).map_err(|e| EngineError::Corrupt {
+            what: "mail body",
+            reason: e.to_string(),
+        })?;
+        let body = seal_blob(
+            &self.keyring,
+            &plain,
+            &body_context(&tenant.id, &message_id),
+        )?;
+        let id = self
+            .store
+            .enqueue_mail(NewMail {
+                tenant_id: tenant.id.clone(),
+                message_id,
+                recipient: at_rest::recipient_digest(&self.hasher, to),
+                body,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Claims and sends one batch of due mails.
+    pub(crate) async fn run_round(&self) -> Result<OutboxRound, EngineError> {
+        let settings = self.worker;
+        let now = self.clock.now();
+        let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
+        let claimed = self.store.claim_mail(now, lease, settings.batch).await?;
+        let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
+        let mut round = OutboxRound::default();
+        for mail in claimed {
+            match self.deliver(&mail).await {
+                Ok(()) => {
+                    // The relay has it: a lost "sent" mark would send it again after the lease.
+                    settle::settle(settle_by, || {
+                        self.store.mark_mail_sent(mail.id, self.clock.now())
+                    })
+                    .await?;
+                    self.audit
+                        .mail_sent(&mail.tenant_id, &mail.message_id)
+                        .await;
+                    round.sent += 1;
+                }
+                Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
+                    let delay = settings.backoff(mail.attempts, settings::jitter());
+                    let next = self.clock.now()
+                        + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
+                    self.store.reschedule_mail(mail.id, &reason, next).await?;
+                    self.audit
+                        .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
+                        .await;
+                    round.retried += 1;
+                }
+                Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
+                    self.store.mark_mail_dead(mail.id, &reason).await?;
+                    self.audit
+                        .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
+                        .await;
+                    round.dead += 1;
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    async fn deliver(&self, mail: &OutboxMail) -> Result<(), Failure> {
+        let plain = open_blob(
+            &self.keyring,
+            &mail.body,
+            &body_context(&mail.tenant_id, &mail.message_id),
+        )
+        .map_err(|e| Failure::GiveUp(e.to_string()))?;
+        let body: SealedBody =
+            serde_json::from_slice(&plain).map_err(|e| Failure::GiveUp(format!("body: {e}")))?;
+        let outgoing = OutgoingMail {
+            from: body.from,
+            to: body.to,
+            subject: body.subject,
+            html: body.html,
+            text: body.text,
+            message_id: mail.message_id.clone(),
+        };
+        match self.transport.send(&outgoing).await {
+            Ok(()) => Ok(()),
+            Err(SendError::Transient(reason)) => Err(Failure::Retry(reason)),
+            Err(SendError::Permanent(reason)) => Err(Failure::GiveUp(reason)),
+        }
+    }
 }
 
 enum Failure {
     Retry(String),
     GiveUp(String),
-}
-
-async fn deliver(inner: &Inner, mail: &OutboxMail) -> Result<(), Failure> {
-    let plain = open_blob(
-        &inner.keyring,
-        &mail.body,
-        &body_context(&mail.tenant_id, &mail.message_id),
-    )
-    .map_err(|e| Failure::GiveUp(e.to_string()))?;
-    let body: SealedBody =
-        serde_json::from_slice(&plain).map_err(|e| Failure::GiveUp(format!("body: {e}")))?;
-    let outgoing = OutgoingMail {
-        from: body.from,
-        to: body.to,
-        subject: body.subject,
-        html: body.html,
-        text: body.text,
-        message_id: mail.message_id.clone(),
-    };
-    match inner.transport.send(&outgoing).await {
-        Ok(()) => Ok(()),
-        Err(SendError::Transient(reason)) => Err(Failure::Retry(reason)),
-        Err(SendError::Permanent(reason)) => Err(Failure::GiveUp(reason)),
-    }
-}
-
-/// A uniform fraction in `[0, 1)` for jitter (not security relevant).
-pub(crate) fn rand_fraction() -> f64 {
-    rand::random::<f64>()
 }

@@ -14,8 +14,9 @@ use passgate_tenant::{TenantConfig, TenantId};
 use secrecy::SecretString;
 
 use crate::{
+    at_rest::{open_blob, seal_blob},
     error::EngineError,
-    sealing::{KeyId, Keyring, Sealed},
+    sealing::Keyring,
     settings::EngineSettings,
 };
 
@@ -43,37 +44,11 @@ pub fn seal_provider_secret(
     secret: &SecretString,
 ) -> Result<EncryptedBlob, EngineError> {
     use secrecy::ExposeSecret;
-    let sealed = keyring.seal(
+    seal_blob(
+        keyring,
         secret.expose_secret().as_bytes(),
         &provider_secret_context(tenant),
-    )?;
-    Ok(EncryptedBlob {
-        ciphertext: sealed.ciphertext,
-        nonce: sealed.nonce.to_vec(),
-        key_id: sealed.key_id.as_str().to_owned(),
-    })
-}
-
-/// Opens a blob sealed by [`seal_provider_secret`] (or an outbox body).
-pub(crate) fn open_blob(
-    keyring: &Keyring,
-    blob: &EncryptedBlob,
-    context: &str,
-) -> Result<Vec<u8>, EngineError> {
-    let nonce: [u8; 12] = blob
-        .nonce
-        .as_slice()
-        .try_into()
-        .map_err(|_| EngineError::Corrupt {
-            what: "sealed value",
-            reason: "nonce is not 12 bytes".into(),
-        })?;
-    let sealed = Sealed {
-        key_id: KeyId::from_stored(&blob.key_id),
-        nonce,
-        ciphertext: blob.ciphertext.clone(),
-    };
-    Ok(keyring.open(&sealed, context)?)
+    )
 }
 
 /// Builds clients from the store's binding and secret; caches them per tenant and binding

@@ -11,13 +11,16 @@
 //! tenant's) only counts what the narrower buckets let through, so one client cannot fill it
 //! for everyone: see "Budgets an attacker cannot spend for others" in docs/security.md.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use chrono::TimeDelta;
-use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest};
+use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest, Store};
 use passgate_tenant::{RateLimits, TenantId};
 
-use crate::{client_ip::rate_key, engine::Inner, error::EngineError};
+use crate::{
+    client_ip::rate_key, clock::Clock, error::EngineError, secret_token::TokenHasher,
+    settings::EngineSettings,
+};
 
 /// Which limit refused a step (for audit; never shown to the user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,148 +44,166 @@ impl LimitHit {
     }
 }
 
-/// Counts one reset request and reports the first bucket that is over its limit. The client
-/// (IP /64) and account buckets are always both counted (the work never depends on which of
-/// them is full, nor on the account); the tenant's bucket only counts a request that both let
-/// through, so one client or one address flooding cannot silence the tenant's mail.
-pub(crate) async fn hit_request(
-    inner: &Inner,
-    tenant: &TenantId,
-    limits: &RateLimits,
-    ip: IpAddr,
-    account_key: &str,
-) -> Result<Option<LimitHit>, EngineError> {
-    let now = inner.clock.now();
-    let hour = TimeDelta::hours(1);
-    let account = inner.hasher.account(account_key).to_hex();
-    let narrow = [
-        (
-            LimitHit::Ip,
-            RateBucket {
-                tenant_id: Some(tenant.clone()),
-                key: format!("request:ip:{}", rate_key(ip)),
-            },
-            limits.requests_per_ip_per_hour,
-        ),
-        (
-            LimitHit::Account,
-            RateBucket {
-                tenant_id: Some(tenant.clone()),
-                key: format!("request:account:{account}"),
-            },
-            limits.requests_per_account_per_hour,
-        ),
-    ];
-    let mut first = None;
-    for (which, bucket, limit) in narrow {
-        let decision = inner.store.hit(&bucket, hour, limit, now).await?;
-        if !decision.allowed && first.is_none() {
-            first = Some(which);
+/// Live checks one link may ask for per hour: a debounced page checks about once per pause
+/// in typing, so this leaves room for slow typists while capping what a leaked link offers
+/// as a policy oracle.
+pub const CHECKS_PER_TOKEN_PER_HOUR: u32 = 300;
+
+/// The database-backed limits, with the platform's completion budgets.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    store: Store,
+    /// Keys the account bucket by an HMAC of the address, never the address.
+    hasher: TokenHasher,
+    clock: Arc<dyn Clock>,
+    redeem_per_ip_per_hour: u32,
+    redeem_max_refusals: u32,
+    redeem_per_tenant_per_minute: u32,
+}
+
+impl Limits {
+    pub(crate) fn new(
+        store: Store,
+        hasher: TokenHasher,
+        clock: Arc<dyn Clock>,
+        settings: &EngineSettings,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            redeem_per_ip_per_hour: settings.redeem_per_ip_per_hour,
+            redeem_max_refusals: settings.redeem_max_refusals,
+            redeem_per_tenant_per_minute: settings.redeem_per_tenant_per_minute,
         }
     }
-    if first.is_some() {
-        return Ok(first);
+
+    async fn hit(
+        &self,
+        bucket: RateBucket,
+        window: TimeDelta,
+        limit: u32,
+    ) -> Result<bool, EngineError> {
+        let decision = self
+            .store
+            .hit(&bucket, window, limit, self.clock.now())
+            .await?;
+        Ok(decision.allowed)
     }
-    let bucket = RateBucket {
-        tenant_id: Some(tenant.clone()),
-        key: "request:tenant".into(),
-    };
-    let decision = inner
-        .store
-        .hit(
-            &bucket,
+
+    /// Counts one reset request and reports the first bucket that is over its limit. The client
+    /// (IP /64) and account buckets are always both counted (the work never depends on which of
+    /// them is full, nor on the account); the tenant's bucket only counts a request that both let
+    /// through, so one client or one address flooding cannot silence the tenant's mail.
+    pub(crate) async fn hit_request(
+        &self,
+        tenant: &TenantId,
+        limits: &RateLimits,
+        ip: IpAddr,
+        account_key: &str,
+    ) -> Result<Option<LimitHit>, EngineError> {
+        let hour = TimeDelta::hours(1);
+        let account = self.hasher.account(account_key).to_hex();
+        let narrow = [
+            (
+                LimitHit::Ip,
+                RateBucket {
+                    tenant_id: Some(tenant.clone()),
+                    key: format!("request:ip:{}", rate_key(ip)),
+                },
+                limits.requests_per_ip_per_hour,
+            ),
+            (
+                LimitHit::Account,
+                RateBucket {
+                    tenant_id: Some(tenant.clone()),
+                    key: format!("request:account:{account}"),
+                },
+                limits.requests_per_account_per_hour,
+            ),
+        ];
+        let mut first = None;
+        for (which, bucket, limit) in narrow {
+            let allowed = self.hit(bucket, hour, limit).await?;
+            if !allowed && first.is_none() {
+                first = Some(which);
+            }
+        }
+        if first.is_some() {
+            return Ok(first);
+        }
+        let bucket = RateBucket {
+            tenant_id: Some(tenant.clone()),
+            key: "request:tenant".into(),
+        };
+        let allowed = self
+            .hit(
+                bucket,
+                TimeDelta::minutes(1),
+                limits.requests_per_tenant_per_minute,
+            )
+            .await?;
+        Ok((!allowed).then_some(LimitHit::Tenant))
+    }
+
+    /// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.
+    pub(crate) async fn hit_redeem_ip(&self, ip: IpAddr) -> Result<bool, EngineError> {
+        let bucket = RateBucket {
+            tenant_id: None,
+            key: format!("redeem:ip:{}", rate_key(ip)),
+        };
+        self.hit(bucket, TimeDelta::hours(1), self.redeem_per_ip_per_hour)
+            .await
+    }
+
+    /// Counts one completion attempt with the usable token or flow `row`; `false` when over.
+    /// Refusals already kill a token after `redeem_max_refusals`, but concurrent attempts all
+    /// pass verification before any of them is refused: this atomic count caps a burst too.
+    /// Five times the refusal limit per hour: retries through a provider outage still fit, and
+    /// so does a burst of duplicate submissions (50 at the default), which must still see
+    /// "invalid link" after the one that wins (item 6), not "throttled".
+    pub(crate) async fn hit_redeem_token(
+        &self,
+        tenant: &TenantId,
+        row: &Sha256Digest,
+    ) -> Result<bool, EngineError> {
+        let bucket = RateBucket {
+            tenant_id: Some(tenant.clone()),
+            key: format!("redeem:token:{}", row.to_hex()),
+        };
+        let limit = self.redeem_max_refusals.saturating_mul(5);
+        self.hit(bucket, TimeDelta::hours(1), limit).await
+    }
+
+    /// Counts one completion attempt against `tenant`'s overall bucket; `false` when over. Only
+    /// attempts that passed the client's bucket and carry a usable credential (whose refusals
+    /// are capped per token) get here, so no single client can fill it.
+    pub(crate) async fn hit_redeem_tenant(&self, tenant: &TenantId) -> Result<bool, EngineError> {
+        let bucket = RateBucket {
+            tenant_id: Some(tenant.clone()),
+            key: "redeem:tenant".into(),
+        };
+        self.hit(
+            bucket,
             TimeDelta::minutes(1),
-            limits.requests_per_tenant_per_minute,
-            now,
+            self.redeem_per_tenant_per_minute,
         )
-        .await?;
-    Ok((!decision.allowed).then_some(LimitHit::Tenant))
-}
+        .await
+    }
 
-/// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.
-pub(crate) async fn hit_redeem_ip(inner: &Inner, ip: IpAddr) -> Result<bool, EngineError> {
-    let bucket = RateBucket {
-        tenant_id: None,
-        key: format!("redeem:ip:{}", rate_key(ip)),
-    };
-    let decision = inner
-        .store
-        .hit(
-            &bucket,
-            TimeDelta::hours(1),
-            inner.settings.redeem_per_ip_per_hour,
-            inner.clock.now(),
-        )
-        .await?;
-    Ok(decision.allowed)
-}
-
-/// Counts one completion attempt with the usable token or flow `row`; `false` when over.
-/// Refusals already kill a token after `redeem_max_refusals`, but concurrent attempts all
-/// pass verification before any of them is refused: this atomic count caps a burst too.
-/// Five times the refusal limit per hour: retries through a provider outage still fit, and
-/// so does a burst of duplicate submissions (50 at the default), which must still see
-/// "invalid link" after the one that wins (item 6), not "throttled".
-pub(crate) async fn hit_redeem_token(
-    inner: &Inner,
-    tenant: &TenantId,
-    row: &Sha256Digest,
-) -> Result<bool, EngineError> {
-    let bucket = RateBucket {
-        tenant_id: Some(tenant.clone()),
-        key: format!("redeem:token:{}", row.to_hex()),
-    };
-    let limit = inner.settings.redeem_max_refusals.saturating_mul(5);
-    let decision = inner
-        .store
-        .hit(&bucket, TimeDelta::hours(1), limit, inner.clock.now())
-        .await?;
-    Ok(decision.allowed)
-}
-
-/// Counts one completion attempt against `tenant`'s overall bucket; `false` when over. Only
-/// attempts that passed the client's bucket and carry a usable credential (whose refusals
-/// are capped per token) get here, so no single client can fill it.
-pub(crate) async fn hit_redeem_tenant(
-    inner: &Inner,
-    tenant: &TenantId,
-) -> Result<bool, EngineError> {
-    let bucket = RateBucket {
-        tenant_id: Some(tenant.clone()),
-        key: "redeem:tenant".into(),
-    };
-    let decision = inner
-        .store
-        .hit(
-            &bucket,
-            TimeDelta::minutes(1),
-            inner.settings.redeem_per_tenant_per_minute,
-            inner.clock.now(),
-        )
-        .await?;
-    Ok(decision.allowed)
-}
-
-/// Counts one live password check on the token row `row`; `false` when over
-/// [`crate::live_check::CHECKS_PER_TOKEN_PER_HOUR`]. Its own bucket: checks never spend the
-/// completion budget of the token.
-pub(crate) async fn hit_check_token(
-    inner: &Inner,
-    tenant: &TenantId,
-    row: &Sha256Digest,
-) -> Result<bool, EngineError> {
-    let bucket = RateBucket {
-        tenant_id: Some(tenant.clone()),
-        key: format!("check:token:{}", row.to_hex()),
-    };
-    let decision = inner
-        .store
-        .hit(
-            &bucket,
-            TimeDelta::hours(1),
-            crate::live_check::CHECKS_PER_TOKEN_PER_HOUR,
-            inner.clock.now(),
-        )
-        .await?;
-    Ok(decision.allowed)
+    /// Counts one live password check on the token row `row`; `false` when over
+    /// [`CHECKS_PER_TOKEN_PER_HOUR`]. Its own bucket: checks never spend the
+    /// completion budget of the token.
+    pub(crate) async fn hit_check_token(
+        &self,
+        tenant: &TenantId,
+        row: &Sha256Digest,
+    ) -> Result<bool, EngineError> {
+        let bucket = RateBucket {
+            tenant_id: Some(tenant.clone()),
+            key: format!("check:token:{}", row.to_hex()),
+        };
+        self.hit(bucket, TimeDelta::hours(1), CHECKS_PER_TOKEN_PER_HOUR)
+            .await
+    }
 }

@@ -1,17 +1,23 @@
-//! The completion step's entry points: [`Engine::view_token`] (read only: mail scanners open
-//! links) and [`Engine::complete_reset`], which drives the machine of [`crate::flow`] for
-//! Passgate credentials and hands Janrain codes to their strategy.
+//! The redemption entry points — [`Engine::view_token`] and [`Engine::view_janrain_code`]
+//! (read only: mail scanners open links), [`Engine::check_code`], and
+//! [`Engine::complete_reset`] — and the one driver of the machine in [`crate::flow`]. The
+//! driver applies to every mode alike (hosted link, hosted code, Janrain): the per-client,
+//! per-credential and per-tenant rate limits, the confirmation check (once), the refusal
+//! count, and one audit event for every `Done(Outcome)`.
 
-use passgate_store::TokenRepo as _;
-use passgate_tenant::ClientId;
+use std::net::IpAddr;
+
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::{
-    audit::{AuditRecord, action},
+    audit::{AuditRecord, SECURITY_TARGET, action},
     engine::Engine,
     error::{CodeCheckError, CompleteError, InvalidLink},
-    flow::{Attempt, CompleteInput, Completed, Credential, Presented, Step, TokenView, Trace},
-    rate_limit,
+    flow::{
+        Attempt, CompleteInput, Completed, Presented, Step, TokenView, Trace, Usable, Verified,
+    },
+    outcome::{Outcome, Refusal, Unavailable},
     secret_token::{FlowId, LinkToken, ResetCode},
     strategy::{self, Redemption},
 };
@@ -20,33 +26,79 @@ impl Engine {
     /// Describes a usable link for the new-password page. Changes nothing: no consumption,
     /// no attempt counted, no provider call.
     pub async fn view_token(&self, token_text: &str) -> Result<TokenView, InvalidLink> {
-        let presented = Presented::Link(LinkToken::parse(token_text));
-        let verified = match presented.verify(&self.inner).await {
-            Ok(verified) => verified,
-            Err(refused) => {
-                // Views are unauthenticated GETs (scanners included): log, but write nothing.
-                tracing::info!(
-                    target: crate::SECURITY_TARGET,
-                    tenant = refused.tenant.as_ref().map(|t| t.as_str()),
-                    outcome = refused.reason,
-                    "reset link view refused"
-                );
-                return Err(InvalidLink);
-            }
-        };
-        if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
+        let verified = self
+            .read_link(token_text, "reset link view refused")
+            .await?;
+        let Usable::Row(row) = &verified.usable else {
             return Err(InvalidLink);
-        }
+        };
         let config = &verified.tenant.config;
         Ok(TokenView {
             tenant_id: config.id.clone(),
-            client_id: verified.row.client_id.clone(),
+            client_id: row.client_id.clone(),
             display_name: config.display_name.clone(),
-            locale: verified.row.locale.clone(),
-            expires_at: verified.row.expires_at,
+            locale: row.locale.clone(),
+            expires_at: row.expires_at,
             policy: config.policy_spec().clone(),
-            masked_account: crate::email_address::mask_account(&verified.row.email),
+            masked_account: crate::email_address::mask_account(&row.email),
         })
+    }
+
+    /// A usable link of a tenant whose mode redeems Passgate tokens, read without writing
+    /// anything (views and live checks are unauthenticated GETs and scanners: a refusal is
+    /// logged as `what`).
+    pub(crate) async fn read_link(
+        &self,
+        token_text: &str,
+        what: &str,
+    ) -> Result<Verified, InvalidLink> {
+        let presented = Presented::Link(LinkToken::parse(token_text));
+        let verified = presented
+            .verify(
+                &self.tokens,
+                self.tenants.as_ref(),
+                &self.janrain,
+                self.settings.code_max_attempts,
+            )
+            .await
+            .map_err(|stopped| {
+                tracing::info!(
+                    target: SECURITY_TARGET,
+                    tenant = stopped.tenant.as_ref().map(|t| t.as_str()),
+                    outcome = stopped.outcome.as_str(),
+                    "{what}"
+                );
+                InvalidLink
+            })?;
+        if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
+            return Err(InvalidLink);
+        }
+        Ok(verified)
+    }
+
+    /// The Janrain landing's check before it keeps a code in the reset cookie: the client id
+    /// names a Janrain tenant, and the code is not spent or redeemed for another tenant.
+    /// Changes nothing (a fresh code can only be proven by redeeming it, on submit).
+    pub async fn view_janrain_code(&self, client_id: &str, code: &str) -> Result<(), InvalidLink> {
+        let presented = Presented::Janrain {
+            client: client_id.to_owned(),
+            code: SecretString::from(code.to_owned()),
+        };
+        match presented
+            .verify(
+                &self.tokens,
+                self.tenants.as_ref(),
+                &self.janrain,
+                self.settings.code_max_attempts,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(stopped) => {
+                tracing::info!(target: SECURITY_TARGET, outcome = stopped.outcome.as_str(), "janrain landing refused");
+                Err(InvalidLink)
+            }
+        }
     }
 
     /// Code mode: checks the typed code before the new-password page, so a typo is caught
@@ -58,121 +110,165 @@ impl Engine {
         &self,
         flow_id: &str,
         code: &str,
-        client_ip: std::net::IpAddr,
+        client_ip: IpAddr,
         request_id: &str,
     ) -> Result<(), CodeCheckError> {
-        match rate_limit::hit_redeem_ip(&self.inner, client_ip).await {
+        match self.limits.hit_redeem_ip(client_ip).await {
             Ok(true) => {}
             Ok(false) => {
-                self.refused("throttled", Some(request_id)).await;
+                let trace = Trace::new("hosted_code");
+                self.audit_end(&trace, &Outcome::Throttled, request_id, "code")
+                    .await;
                 return Err(CodeCheckError::Throttled);
             }
             Err(_) => return Err(CodeCheckError::TryAgainLater),
         }
         let presented = Presented::Code(FlowId::parse(flow_id), ResetCode::parse(code));
-        match presented.verify(&self.inner).await {
-            Ok(_) => Ok(()),
-            Err(refused) => {
-                self.inner
-                    .audit
-                    .record(AuditRecord {
-                        tenant: refused.tenant.as_ref(),
-                        client: refused.client.as_ref(),
-                        actor: "anonymous".into(),
-                        action: action::TOKEN_REFUSED,
-                        outcome: refused.reason.to_owned(),
-                        request_id: Some(request_id),
-                        details: json!({ "step": "code" }),
-                    })
-                    .await;
-                match refused.reason {
-                    "wrong_code" => Err(CodeCheckError::Wrong),
-                    "unavailable" => Err(CodeCheckError::TryAgainLater),
-                    _ => Err(InvalidLink.into()),
-                }
-            }
+        let stopped = match presented
+            .verify(
+                &self.tokens,
+                self.tenants.as_ref(),
+                &self.janrain,
+                self.settings.code_max_attempts,
+            )
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(stopped) => stopped,
+        };
+        let mut trace = Trace::new("hosted_code");
+        trace.tenant = stopped.tenant;
+        trace.client = stopped.client;
+        self.audit_end(&trace, &stopped.outcome, request_id, "code")
+            .await;
+        match stopped.outcome {
+            Outcome::Refused(Refusal::WrongCode) => Err(CodeCheckError::Wrong),
+            Outcome::Unavailable(_) => Err(CodeCheckError::TryAgainLater),
+            _ => Err(InvalidLink.into()),
         }
     }
 
-    /// Sets the new password: policy → history → fresh account check → atomic consumption →
-    /// provider → history record → audit → optional notice. See [`CompleteError`] for what
-    /// each failure leaves behind.
+    /// Sets the new password, for every mode through one machine: limits → verification →
+    /// confirmation → policy → history → (hosted) fresh account check → atomic consumption →
+    /// provider, or (Janrain) code → access token → profile update; then the refusal count
+    /// and the audit. See [`CompleteError`] for what each failure leaves behind.
     pub async fn complete_reset(&self, input: CompleteInput) -> Result<Completed, CompleteError> {
-        let inner = &self.inner;
-        match rate_limit::hit_redeem_ip(inner, input.client_ip).await {
-            Ok(true) => {}
-            Ok(false) => {
-                self.refused("throttled", Some(&input.request_id)).await;
-                return Err(CompleteError::Throttled);
-            }
-            Err(_) => return Err(CompleteError::TryAgainLater),
-        }
-        let presented = match input.credential {
-            Credential::Link { token } => Presented::Link(LinkToken::parse(&token)),
-            Credential::Code { flow_id, code } => {
-                Presented::Code(FlowId::parse(&flow_id), ResetCode::parse(&code))
-            }
-            Credential::Janrain { client_id, code } => {
-                return self
-                    .complete_janrain(
-                        &client_id,
-                        &code,
-                        &input.password,
-                        &input.confirmation,
-                        &input.request_id,
-                    )
-                    .await;
-            }
-        };
+        let presented = Presented::from_credential(input.credential);
         let attempt = Attempt {
             password: input.password,
             confirmation: input.confirmation,
             request_id: input.request_id,
         };
-        let mut trace = Trace::default();
+        let mut trace = Trace::new(presented.mode());
+        let outcome = self
+            .redeem(presented, input.client_ip, &attempt, &mut trace)
+            .await;
+        let outcome = self.count_refusal(&trace, outcome).await;
+        self.audit_end(&trace, &outcome, &attempt.request_id, "complete")
+            .await;
+        outcome.into_result()
+    }
+
+    /// Runs the machine to its end.
+    async fn redeem(
+        &self,
+        presented: Presented,
+        client_ip: IpAddr,
+        attempt: &Attempt,
+        trace: &mut Trace,
+    ) -> Outcome {
+        match self.limits.hit_redeem_ip(client_ip).await {
+            Ok(true) => {}
+            Ok(false) => return Outcome::Throttled,
+            Err(_) => return Unavailable::Database.into(),
+        }
         let mut step = Step::Presented(presented);
-        let result = loop {
+        loop {
             step = match step {
-                Step::Presented(presented) => match presented.verify(inner).await {
+                Step::Presented(presented) => match presented
+                    .verify(
+                        &self.tokens,
+                        self.tenants.as_ref(),
+                        &self.janrain,
+                        self.settings.code_max_attempts,
+                    )
+                    .await
+                {
                     Ok(verified) => {
-                        trace.tenant = Some(verified.tenant.config.id.clone());
-                        trace.client = Some(verified.row.client_id.clone());
-                        trace.user_id = Some(verified.row.user_id.clone());
-                        trace.row = Some(verified.row.hash);
-                        match self.hit_shared_buckets(&verified).await {
-                            Ok(true) => Step::Verified(Box::new(verified)),
-                            Ok(false) => {
-                                trace.outcome = "throttled";
-                                Step::Done(Err(CompleteError::Throttled))
-                            }
-                            Err(_) => Step::Done(Err(CompleteError::TryAgainLater)),
+                        trace.verified_as(&verified);
+                        match self.admit(trace, attempt).await {
+                            Some(end) => Step::Done(end),
+                            None => Step::Verified(Box::new(verified)),
                         }
                     }
-                    Err(refused) => {
-                        trace.outcome = refused.reason;
-                        trace.tenant = refused.tenant;
-                        trace.client = refused.client;
-                        Step::Done(Err(InvalidLink.into()))
+                    Err(stopped) => {
+                        trace.tenant = stopped.tenant;
+                        trace.client = stopped.client;
+                        Step::Done(stopped.outcome)
                     }
                 },
-                Step::Verified(verified) => verified.check(inner, &attempt, &mut trace).await,
-                Step::Acceptable(acceptable) => acceptable.recheck(inner, &mut trace).await,
-                Step::Current(current) => current.consume(inner, &mut trace).await,
-                Step::Consumed(consumed) => consumed.apply(inner, &attempt, &mut trace).await,
-                Step::Done(result) => break result,
+                Step::Verified(verified) => verified.check(&self.history, attempt).await,
+                Step::Acceptable(acceptable) => {
+                    acceptable
+                        .proceed(&self.providers, &self.tokens, &self.janrain)
+                        .await
+                }
+                Step::Current(current) => current.consume(&self.tokens).await,
+                Step::Consumed(consumed) => {
+                    consumed
+                        .apply(&self.tokens, &self.aftercare(), attempt)
+                        .await
+                }
+                Step::Authorized(authorized) => authorized.apply(&self.janrain, attempt).await,
+                Step::Done(outcome) => break outcome,
             };
+        }
+    }
+
+    /// For a verified credential: its own bucket, then — only for an attempt it let through
+    /// — the tenant's (one credential, however many addresses it comes from, spends a
+    /// bounded share of the tenant's); then the confirmation. `None` lets it on.
+    async fn admit(&self, trace: &Trace, attempt: &Attempt) -> Option<Outcome> {
+        let (Some(tenant), Some(bucket)) = (trace.tenant.as_ref(), trace.bucket.as_ref()) else {
+            return Some(Unavailable::Database.into());
         };
-        let result = match result {
-            Err(err) if err.is_refused_password() => Err(self.count_refusal(&mut trace, err).await),
+        let admitted = match self.limits.hit_redeem_token(tenant, bucket).await {
+            Ok(true) => self.limits.hit_redeem_tenant(tenant).await,
             other => other,
         };
-        let outcome = if trace.outcome.is_empty() {
-            "failed"
-        } else {
-            trace.outcome
+        match admitted {
+            Ok(true) => {}
+            Ok(false) => return Some(Outcome::Throttled),
+            Err(_) => return Some(Unavailable::Database.into()),
+        }
+        let same: bool = subtle::ConstantTimeEq::ct_eq(
+            attempt.password.expose_secret().as_bytes(),
+            attempt.confirmation.expose_secret().as_bytes(),
+        )
+        .into();
+        (!same).then_some(Outcome::Mismatch)
+    }
+
+    /// Counts a refused password against its hosted row; the refusal that reaches
+    /// `redeem_max_refusals` spends it, and that attempt already answers "invalid link".
+    async fn count_refusal(&self, trace: &Trace, outcome: Outcome) -> Outcome {
+        if !outcome.is_refused_password() {
+            return outcome;
+        }
+        let (Some(tenant), Some(row)) = (trace.tenant.as_ref(), trace.row.as_ref()) else {
+            return outcome;
         };
-        inner
-            .audit
+        let max = self.settings.redeem_max_refusals;
+        match self.tokens.count_failure(tenant, row, max).await {
+            Ok(attempts) if attempts >= max => Refusal::RefusalsExhausted.into(),
+            _ => outcome,
+        }
+    }
+
+    /// The one audit event of a redemption's end: a completion once the credential was
+    /// verified, a refused token before.
+    async fn audit_end(&self, trace: &Trace, outcome: &Outcome, request_id: &str, step: &str) {
+        self.audit
             .record(AuditRecord {
                 tenant: trace.tenant.as_ref(),
                 client: trace.client.as_ref(),
@@ -180,102 +276,14 @@ impl Engine {
                     .user_id
                     .as_ref()
                     .map_or_else(|| "anonymous".to_owned(), |id| format!("user:{id}")),
-                action: if trace.user_id.is_some() {
+                action: if trace.verified() {
                     action::COMPLETED
                 } else {
                     action::TOKEN_REFUSED
                 },
-                outcome: outcome.to_owned(),
-                request_id: Some(&attempt.request_id),
-                details: json!({}),
-            })
-            .await;
-        result
-    }
-
-    /// The token's bucket, then — only for an attempt it let through — the tenant's: one
-    /// token (however many addresses it comes from) spends a bounded share of the tenant's.
-    async fn hit_shared_buckets(
-        &self,
-        verified: &crate::flow::Verified,
-    ) -> Result<bool, crate::error::EngineError> {
-        let inner = &self.inner;
-        let tenant = &verified.tenant.config.id;
-        if !rate_limit::hit_redeem_token(inner, tenant, &verified.row.hash).await? {
-            return Ok(false);
-        }
-        rate_limit::hit_redeem_tenant(inner, tenant).await
-    }
-
-    /// Counts a refused password against its token or flow; the refusal that reaches
-    /// `redeem_max_refusals` spends it, and that attempt already answers "invalid link".
-    async fn count_refusal(&self, trace: &mut Trace, refusal: CompleteError) -> CompleteError {
-        let inner = &self.inner;
-        let (Some(tenant), Some(row)) = (trace.tenant.as_ref(), trace.row.as_ref()) else {
-            return refusal;
-        };
-        let max = inner.settings.redeem_max_refusals;
-        match inner
-            .store
-            .record_failed_attempt(tenant, row, max, inner.clock.now())
-            .await
-        {
-            Ok(attempts) if attempts >= max => {
-                trace.outcome = "refusals_exhausted";
-                InvalidLink.into()
-            }
-            _ => refusal,
-        }
-    }
-
-    async fn complete_janrain(
-        &self,
-        client_id: &str,
-        code: &secrecy::SecretString,
-        password: &secrecy::SecretString,
-        confirmation: &secrecy::SecretString,
-        request_id: &str,
-    ) -> Result<Completed, CompleteError> {
-        let inner = &self.inner;
-        let client = ClientId::parse(client_id).map_err(|_| InvalidLink)?;
-        let tenant = inner
-            .tenants
-            .by_client(&client)
-            .await
-            .map_err(|_| CompleteError::TryAgainLater)?
-            .ok_or(InvalidLink)?;
-        if strategy::for_tenant(&tenant.config).redemption() != Redemption::ProviderCode {
-            self.refused("wrong_mode", Some(request_id)).await;
-            return Err(InvalidLink.into());
-        }
-        use secrecy::ExposeSecret;
-        let same: bool = subtle::ConstantTimeEq::ct_eq(
-            password.expose_secret().as_bytes(),
-            confirmation.expose_secret().as_bytes(),
-        )
-        .into();
-        if !same {
-            return Err(CompleteError::Mismatch);
-        }
-        strategy::janrain::complete(inner, &tenant, code, password, request_id)
-            .await
-            .map(|done| Completed {
-                client_id: Some(client.as_str().to_owned()),
-                ..done
-            })
-    }
-
-    async fn refused(&self, reason: &str, request_id: Option<&str>) {
-        self.inner
-            .audit
-            .record(AuditRecord {
-                tenant: None,
-                client: None,
-                actor: "anonymous".into(),
-                action: action::TOKEN_REFUSED,
-                outcome: reason.to_owned(),
-                request_id,
-                details: json!({}),
+                outcome: outcome.as_str().to_owned(),
+                request_id: Some(request_id),
+                details: json!({ "mode": trace.mode, "step": step }),
             })
             .await;
     }

@@ -6,15 +6,13 @@
 
 use std::net::IpAddr;
 
-use passgate_store::{JobRepo, NewJob};
 use passgate_tenant::ClientId;
 
 use crate::{
     email_address::SubmittedEmail,
     engine::Engine,
-    error::{EngineError, RequestError},
-    jobs::{JOB_KIND_REQUEST, RequestJob, Verdict, seal_email},
-    rate_limit,
+    error::RequestError,
+    jobs::{RequestJob, Verdict},
     secret_token::FlowId,
 };
 
@@ -63,14 +61,13 @@ impl Engine {
     ) -> Result<RequestAccepted, RequestError> {
         let started = tokio::time::Instant::now();
         let result = self.accept(input).await;
-        tokio::time::sleep_until(started + self.inner.settings.request_floor).await;
+        tokio::time::sleep_until(started + self.settings.request_floor).await;
         result
     }
 
     async fn accept(&self, input: RequestInput) -> Result<RequestAccepted, RequestError> {
-        let inner = &self.inner;
         let client = ClientId::parse(&input.client_id).map_err(|_| RequestError::UnknownClient)?;
-        let tenant = inner
+        let tenant = self
             .tenants
             .by_client(&client)
             .await
@@ -98,27 +95,29 @@ impl Engine {
             || input.email_raw.trim().to_ascii_lowercase(),
             SubmittedEmail::lookup_key,
         );
-        let limited = rate_limit::hit_request(
-            inner,
-            &config.id,
-            &config.rate_limits,
-            input.client_ip,
-            &account_key,
-        )
-        .await
-        .map_err(RequestError::Unavailable)?;
+        let limited = self
+            .limits
+            .hit_request(
+                &config.id,
+                &config.rate_limits,
+                input.client_ip,
+                &account_key,
+            )
+            .await
+            .map_err(RequestError::Unavailable)?;
         let (verdict, sealed_email) = match (limited, email) {
             (Some(which), _) => (Verdict::RateLimited(which.as_str().to_owned()), None),
             (None, None) => (Verdict::MalformedEmail, None),
             (None, Some(email)) => (
                 Verdict::Proceed,
                 Some(
-                    seal_email(inner, &config.id, &flow_id, &email)
+                    self.jobs
+                        .seal_email(&config.id, &flow_id, &email)
                         .map_err(RequestError::Unavailable)?,
                 ),
             ),
         };
-        let now = inner.clock.now();
+        let now = self.clock.now();
         let job = RequestJob {
             flow_id: flow_id.as_str().to_owned(),
             verdict,
@@ -128,24 +127,10 @@ impl Engine {
             request_id: input.request_id.clone(),
             requested_at: now,
         };
-        let payload = serde_json::to_string(&job).map_err(|e| {
-            RequestError::Unavailable(EngineError::Corrupt {
-                what: "job payload",
-                reason: e.to_string(),
-            })
-        })?;
-        inner
-            .store
-            .enqueue_job(NewJob {
-                tenant_id: config.id.clone(),
-                client_id: client,
-                kind: JOB_KIND_REQUEST.into(),
-                payload,
-                run_after: now,
-                created_at: now,
-            })
+        self.jobs
+            .submit(&config.id, client, &job)
             .await
-            .map_err(|e| RequestError::Unavailable(e.into()))?;
+            .map_err(RequestError::Unavailable)?;
         Ok(RequestAccepted {
             flow_id: flow_id.as_str().to_owned(),
         })

@@ -184,6 +184,12 @@ impl WorkerSettings {
     }
 }
 
+/// A uniform fraction in `[0, 1)` for [`WorkerSettings::backoff`]'s jitter (not security
+/// relevant).
+pub(crate) fn jitter() -> f64 {
+    rand::random::<f64>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

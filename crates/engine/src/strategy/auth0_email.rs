@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 
-use super::{IssueRequest, Issued, Redemption, ResetStrategy, resettable_user};
-use crate::{engine::Inner, error::EngineError};
+use super::{IssueRequest, Issued, Issuer, Redemption, ResetStrategy, resettable_user};
+use crate::error::EngineError;
 
 /// Auth0 email mode.
 #[derive(Debug)]
@@ -23,10 +23,10 @@ impl ResetStrategy for Auth0Email {
 
     async fn issue(
         &self,
-        inner: &Inner,
+        issuer: &Issuer<'_>,
         request: &IssueRequest<'_>,
     ) -> Result<Issued, EngineError> {
-        let provider = inner.providers.provider(&request.tenant.config).await?;
+        let provider = issuer.providers.provider(&request.tenant.config).await?;
         let user = match resettable_user(provider.as_ref(), request.email).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use passgate_idp::TicketRequest;
 use secrecy::ExposeSecret;
 
-use super::{IssueRequest, Issued, Redemption, ResetStrategy, minutes, resettable_user};
-use crate::{engine::Inner, error::EngineError, outbox, render::MailContent};
+use super::{IssueRequest, Issued, Issuer, Redemption, ResetStrategy, minutes, resettable_user};
+use crate::{error::EngineError, render::MailContent};
 
 /// Auth0 ticket mode.
 #[derive(Debug)]
@@ -25,11 +25,11 @@ impl ResetStrategy for Auth0Ticket {
 
     async fn issue(
         &self,
-        inner: &Inner,
+        issuer: &Issuer<'_>,
         request: &IssueRequest<'_>,
     ) -> Result<Issued, EngineError> {
         let config = &request.tenant.config;
-        let provider = inner.providers.provider(config).await?;
+        let provider = issuer.providers.provider(config).await?;
         let user = match resettable_user(provider.as_ref(), request.email).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
@@ -44,16 +44,11 @@ impl ResetStrategy for Auth0Ticket {
                 mark_email_as_verified: true,
             })
             .await?;
-        let mail = inner.renderer.render(
-            config,
-            request.locale,
-            &MailContent::ResetTicket {
-                url: ticket.url.expose_secret().to_owned(),
-                expires_in_minutes: minutes(ttl),
-            },
-            Some(request.request_id),
-        )?;
-        outbox::queue(inner, config, &user.email, mail).await?;
+        let content = MailContent::ResetTicket {
+            url: ticket.url.expose_secret().to_owned(),
+            expires_in_minutes: minutes(ttl),
+        };
+        issuer.mail(request, &user.email, &content).await?;
         Ok(Issued::Mailed)
     }
 }

@@ -11,25 +11,16 @@
 //!   whether the account exists.
 
 use async_trait::async_trait;
-use chrono::TimeDelta;
 use passgate_idp::ProviderUser;
-use passgate_store::{NewResetToken, Sha256Digest, TokenPurpose, TokenRepo};
+use passgate_store::{Sha256Digest, TokenPurpose};
 
-use super::{
-    IssueRequest, Issued, Redemption, ResetStrategy, minutes, resettable_user, snapshot_time,
-};
+use super::{IssueRequest, Issued, Issuer, Redemption, ResetStrategy, minutes, resettable_user};
 use crate::{
-    engine::Inner,
     error::EngineError,
-    outbox,
     render::MailContent,
-    secret_token::{LinkToken, ResetCode, TokenDigest},
+    secret_token::{LinkToken, ResetCode},
+    tokens::RowSpec,
 };
-
-/// The store's key for a digest.
-pub(crate) fn stored(digest: TokenDigest) -> Sha256Digest {
-    Sha256Digest::from_bytes(digest.to_bytes())
-}
 
 /// Hosted mode, link delivery.
 #[derive(Debug)]
@@ -39,51 +30,38 @@ pub(crate) struct HostedLink;
 #[derive(Debug)]
 pub(crate) struct HostedCode;
 
-/// A token row for `user`, valid for the tenant's TTL from now.
-fn token_row(
-    inner: &Inner,
-    request: &IssueRequest<'_>,
-    user: &ProviderUser,
+/// The row spec of `request` for `user`, under `hash`.
+fn spec<'a>(
+    request: &'a IssueRequest<'_>,
+    user: &'a ProviderUser,
     hash: Sha256Digest,
     purpose: TokenPurpose,
-) -> Result<NewResetToken, EngineError> {
-    let now = inner.clock.now();
-    let ttl = TimeDelta::from_std(request.tenant.config.reset.token_ttl.duration())
-        .unwrap_or(TimeDelta::minutes(30));
-    let tenant_id = request.tenant.config.id.clone();
-    // Completion needs the address again; it is kept sealed to this row (item 53).
-    let email = crate::at_rest::seal_token_email(inner, &tenant_id, &hash, &user.email)?;
-    Ok(NewResetToken {
+) -> RowSpec<'a> {
+    RowSpec {
+        tenant: &request.tenant.config.id,
+        client: request.client,
+        user,
         hash,
-        tenant_id,
-        client_id: request.client.clone(),
-        user_id: user.user_id.clone(),
-        connection: Some(user.connection.clone()),
-        email,
-        last_password_reset: snapshot_time(user.last_password_reset),
         purpose,
-        locale: request.locale.as_str().to_owned(),
-        redirect_uri: request.redirect_uri.map(str::to_owned),
-        created_at: now,
-        // The store treats `expires_at` as the first dead instant; the TTL itself is still
-        // valid (item 5: valid at TTL, invalid at TTL + 1 s).
-        expires_at: now + ttl + TimeDelta::seconds(1),
-    })
+        locale: request.locale.as_str(),
+        redirect_uri: request.redirect_uri,
+        ttl: request.tenant.config.reset.token_ttl.duration(),
+    }
 }
 
 /// The owner of a flow bound to no user: a keyed digest of the submitted address (ASCII
 /// lowercased, as the provider match is), so a new request for the same address supersedes
 /// the earlier flow just as it would a real user's. Never a provider user id, and no code row
 /// is ever stored under it.
-fn unbound_owner(inner: &Inner, request: &IssueRequest<'_>) -> String {
-    let key = inner.hasher.account(&request.email.lookup_key()).to_hex();
+fn unbound_owner(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> String {
+    let key = issuer.tokens.account_digest(&request.email.lookup_key());
     format!("unbound:{key}")
 }
 
 /// The flow row of a code request whose address has no resettable account.
-async fn unbound_flow(inner: &Inner, request: &IssueRequest<'_>) -> Result<(), EngineError> {
+async fn unbound_flow(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> Result<(), EngineError> {
     let owner = ProviderUser {
-        user_id: unbound_owner(inner, request),
+        user_id: unbound_owner(issuer, request),
         email: String::new(),
         connection: String::new(),
         name: None,
@@ -91,45 +69,30 @@ async fn unbound_flow(inner: &Inner, request: &IssueRequest<'_>) -> Result<(), E
         email_verified: false,
         last_password_reset: None,
     };
-    inner
-        .store
-        .invalidate_user_tokens(
-            &request.tenant.config.id,
-            request.client,
-            &owner.user_id,
-            inner.clock.now(),
-        )
+    let tokens = issuer.tokens;
+    tokens
+        .supersede(&request.tenant.config.id, request.client, &owner.user_id)
         .await?;
-    let mut row = token_row(
-        inner,
-        request,
-        &owner,
-        stored(inner.hasher.flow(request.flow_id)),
-        TokenPurpose::Code,
-    )?;
+    let hash = tokens.flow_key(request.flow_id);
+    let mut row = tokens.row(&spec(request, &owner, hash, TokenPurpose::Code))?;
     row.connection = None;
-    inner.store.insert_token(row).await?;
+    tokens.insert(row).await?;
     Ok(())
 }
 
 /// Finds the user and supersedes their earlier unused tokens for this app.
 async fn prepare(
-    inner: &Inner,
+    issuer: &Issuer<'_>,
     request: &IssueRequest<'_>,
 ) -> Result<Result<ProviderUser, Issued>, EngineError> {
-    let provider = inner.providers.provider(&request.tenant.config).await?;
+    let provider = issuer.providers.provider(&request.tenant.config).await?;
     let user = match resettable_user(provider.as_ref(), request.email).await? {
         Ok(user) => user,
         Err(issued) => return Ok(Err(issued)),
     };
-    inner
-        .store
-        .invalidate_user_tokens(
-            &request.tenant.config.id,
-            request.client,
-            &user.user_id,
-            inner.clock.now(),
-        )
+    issuer
+        .tokens
+        .supersede(&request.tenant.config.id, request.client, &user.user_id)
         .await?;
     Ok(Ok(user))
 }
@@ -146,34 +109,25 @@ impl ResetStrategy for HostedLink {
 
     async fn issue(
         &self,
-        inner: &Inner,
+        issuer: &Issuer<'_>,
         request: &IssueRequest<'_>,
     ) -> Result<Issued, EngineError> {
-        let user = match prepare(inner, request).await? {
+        let user = match prepare(issuer, request).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
         };
         let token = LinkToken::generate()?;
-        let row = token_row(
-            inner,
-            request,
-            &user,
-            stored(inner.hasher.link(&token)),
-            TokenPurpose::Link,
-        )?;
+        let hash = issuer.tokens.link_key(&token);
+        let row = issuer
+            .tokens
+            .row(&spec(request, &user, hash, TokenPurpose::Link))?;
         // The token is persisted before any mail exists (item 69).
-        inner.store.insert_token(row).await?;
-        let config = &request.tenant.config;
-        let mail = inner.renderer.render(
-            config,
-            request.locale,
-            &MailContent::ResetLink {
-                url: inner.settings.reset_link(token.expose()),
-                expires_in_minutes: minutes(config.reset.token_ttl.duration()),
-            },
-            Some(request.request_id),
-        )?;
-        outbox::queue(inner, config, &user.email, mail).await?;
+        issuer.tokens.insert(row).await?;
+        let content = MailContent::ResetLink {
+            url: issuer.settings.reset_link(token.expose()),
+            expires_in_minutes: minutes(request.tenant.config.reset.token_ttl.duration()),
+        };
+        issuer.mail(request, &user.email, &content).await?;
         Ok(Issued::Mailed)
     }
 }
@@ -190,44 +144,29 @@ impl ResetStrategy for HostedCode {
 
     async fn issue(
         &self,
-        inner: &Inner,
+        issuer: &Issuer<'_>,
         request: &IssueRequest<'_>,
     ) -> Result<Issued, EngineError> {
-        let user = match prepare(inner, request).await? {
+        let user = match prepare(issuer, request).await? {
             Ok(user) => user,
             Err(issued) => {
-                unbound_flow(inner, request).await?;
+                unbound_flow(issuer, request).await?;
                 return Ok(issued);
             }
         };
         let code = ResetCode::generate()?;
-        let flow_row = token_row(
-            inner,
-            request,
-            &user,
-            stored(inner.hasher.flow(request.flow_id)),
-            TokenPurpose::Code,
-        )?;
-        let code_row = token_row(
-            inner,
-            request,
-            &user,
-            stored(inner.hasher.code(request.flow_id, &code)),
-            TokenPurpose::Code,
-        )?;
-        inner.store.insert_token(flow_row).await?;
-        inner.store.insert_token(code_row).await?;
-        let config = &request.tenant.config;
-        let mail = inner.renderer.render(
-            config,
-            request.locale,
-            &MailContent::ResetCode {
-                code: code.expose().to_owned(),
-                expires_in_minutes: minutes(config.reset.token_ttl.duration()),
-            },
-            Some(request.request_id),
-        )?;
-        outbox::queue(inner, config, &user.email, mail).await?;
+        let tokens = issuer.tokens;
+        let flow_hash = tokens.flow_key(request.flow_id);
+        let code_hash = tokens.code_key(request.flow_id, &code);
+        let flow_row = tokens.row(&spec(request, &user, flow_hash, TokenPurpose::Code))?;
+        let code_row = tokens.row(&spec(request, &user, code_hash, TokenPurpose::Code))?;
+        tokens.insert(flow_row).await?;
+        tokens.insert(code_row).await?;
+        let content = MailContent::ResetCode {
+            code: code.expose().to_owned(),
+            expires_in_minutes: minutes(request.tenant.config.reset.token_ttl.duration()),
+        };
+        issuer.mail(request, &user.email, &content).await?;
         Ok(Issued::Mailed)
     }
 }

@@ -13,14 +13,47 @@ pub(crate) mod hosted;
 pub(crate) mod janrain;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
 use passgate_idp::{IdentityProvider, ProviderUser};
 use passgate_tenant::{ClientId, Delivery, LocaleTag, ResetMode, TenantConfig};
 
 use crate::{
-    email_address::SubmittedEmail, engine::Inner, error::EngineError, secret_token::FlowId,
+    email_address::SubmittedEmail,
+    error::EngineError,
+    guarded::GuardedProviders,
+    outbox::Outbox,
+    render::{MailContent, MailRenderer},
+    secret_token::FlowId,
+    settings::EngineSettings,
     tenants::TenantRuntime,
+    tokens::Tokens,
 };
+
+/// What issuing touches: the guarded providers, the token rows, the mail renderer and the
+/// outbox, and the settings that build links.
+#[derive(Clone, Copy)]
+pub(crate) struct Issuer<'a> {
+    pub(crate) providers: &'a GuardedProviders,
+    pub(crate) tokens: &'a Tokens,
+    pub(crate) renderer: &'a dyn MailRenderer,
+    pub(crate) outbox: &'a Outbox,
+    pub(crate) settings: &'a EngineSettings,
+}
+
+impl Issuer<'_> {
+    /// Renders `content` in the tenant's theme and queues it to `to`.
+    pub(crate) async fn mail(
+        &self,
+        request: &IssueRequest<'_>,
+        to: &str,
+        content: &MailContent,
+    ) -> Result<(), EngineError> {
+        let config = &request.tenant.config;
+        let mail =
+            self.renderer
+                .render(config, request.locale, content, Some(request.request_id))?;
+        self.outbox.queue(config, to, mail).await.map(|_| ())
+    }
+}
 
 /// The background half of a request, as a strategy sees it.
 #[derive(Debug)]
@@ -77,8 +110,11 @@ pub(crate) trait ResetStrategy: Send + Sync {
     /// How this mode's credential is redeemed.
     fn redemption(&self) -> Redemption;
     /// Looks the account up and issues whatever this mode sends.
-    async fn issue(&self, inner: &Inner, request: &IssueRequest<'_>)
-    -> Result<Issued, EngineError>;
+    async fn issue(
+        &self,
+        issuer: &Issuer<'_>,
+        request: &IssueRequest<'_>,
+    ) -> Result<Issued, EngineError>;
 }
 
 /// The strategy for a tenant's configured mode and delivery.
@@ -109,11 +145,6 @@ pub(crate) async fn resettable_user(
         return Ok(Err(Issued::Blocked));
     }
     Ok(Ok(user))
-}
-
-/// The stored form of a provider's `last_password_reset` snapshot.
-pub(crate) fn snapshot_time(at: Option<DateTime<Utc>>) -> Option<String> {
-    at.map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
 }
 
 /// Minutes shown in a mail for a lifetime.

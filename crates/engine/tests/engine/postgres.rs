@@ -2,9 +2,7 @@
 //! definite provider failure and code mode, each in a fresh schema. Skipped, saying so, when
 //! `PASSGATE_TEST_POSTGRES_URL` is unset.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use passgate_engine::{CompleteError, Credential};
 
 #[tokio::test]

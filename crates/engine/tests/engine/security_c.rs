@@ -1,9 +1,7 @@
 //! Security checklist C (items 19–23): rate limits and anti-automation.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use passgate_engine::{CompleteError, Credential};
 
 fn limited_yaml(id: &str, per_ip: u32, per_account: u32, per_tenant: u32) -> String {

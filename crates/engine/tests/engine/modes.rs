@@ -1,9 +1,7 @@
 //! Every reset mode end to end, in English and one other locale, against the provider
 //! simulator, a real SMTP sink and a migrated SQLite store.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use passgate_engine::{CompleteError, Credential};
 use secrecy::SecretString;
 

@@ -1,13 +1,11 @@
 //! Fault tolerance (security.md §2 and item 69): SMTP and provider outages, provider policy
 //! rejections and the ambiguous "applied, then timed out" write.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::common::*;
 use chrono::TimeDelta;
-use common::*;
 use passgate_engine::{CompleteError, Credential};
 use passgate_idp_sim::{Fault, FaultKind};
 use passgate_smtp_sink::Mode;

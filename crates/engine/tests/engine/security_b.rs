@@ -1,9 +1,7 @@
 //! Security checklist B (items 12–18): the request step and user enumeration.
 
-mod common;
-
+use crate::common::*;
 use chrono::TimeDelta;
-use common::*;
 use passgate_engine::{Credential, RequestAccepted, RequestError, error::CodeCheckError};
 use passgate_idp_sim::{Fault, FaultKind};
 use passgate_smtp_sink::Mode;

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use passgate_idp_sim::{Fault, FaultKind};
 use passgate_store::AuditRepo as _;
 

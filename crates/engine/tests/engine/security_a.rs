@@ -1,13 +1,11 @@
 //! Security checklist A (items 1–11): the reset token's generation, storage, binding and
 //! lifetime. Test names carry the item number.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::TimeDelta;
-use common::*;
 use passgate_engine::{CompleteError, Credential, InvalidLink, StaticTenants};
 use passgate_store::{AuditRepo, Sha256Digest, TokenRepo};
 use passgate_tenant::parse_tenant_yaml;

@@ -1,12 +1,10 @@
 //! Rough throughput figures of the engine on SQLite (debug build unless run with
 //! `--release`). Ignored by default; prints, never asserts on time:
-//! `cargo test -p passgate-engine --test throughput -- --ignored --nocapture`.
-
-mod common;
+//! `cargo test -p passgate-engine --test engine throughput -- --ignored --nocapture`.
 
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "prints figures; run on demand"]

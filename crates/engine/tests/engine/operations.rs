@@ -2,16 +2,14 @@
 //! outbox's dead letters, and Janrain under concurrency.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::{
     io::Write,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use crate::common::*;
 use chrono::TimeDelta;
-use common::*;
 use passgate_engine::{CompleteError, Credential};
 use passgate_smtp_sink::Mode;
 use passgate_store::AuditRepo;
