@@ -21,10 +21,14 @@ mod common;
 mod faults;
 #[path = "engine/modes.rs"]
 mod modes;
+#[path = "engine/module_graph.rs"]
+mod module_graph;
 #[path = "engine/operations.rs"]
 mod operations;
 #[path = "engine/postgres.rs"]
 mod postgres;
+#[path = "engine/redemption.rs"]
+mod redemption;
 #[path = "engine/security_a.rs"]
 mod security_a;
 #[path = "engine/security_b.rs"]
