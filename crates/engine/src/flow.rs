@@ -352,3 +352,6 @@ fn withheld(err: &crate::error::EngineError) -> Unavailable {
         _ => Unavailable::Directory,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -361,3 +361,6 @@ impl JobQueue {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,6 +35,8 @@ pub mod clock;
 pub mod email_address;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod fakes;
 pub mod flow;
 mod guarded;
 mod history;

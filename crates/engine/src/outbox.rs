@@ -226,3 +226,6 @@ enum Failure {
     Retry(String),
     GiveUp(String),
 }
+
+#[cfg(test)]
+mod tests;

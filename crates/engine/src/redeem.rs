@@ -288,3 +288,6 @@ impl Engine {
             .await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -136,3 +136,6 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -151,3 +151,6 @@ pub(crate) async fn resettable_user(
 pub(crate) fn minutes(ttl: std::time::Duration) -> u32 {
     u32::try_from(ttl.as_secs().div_ceil(60)).unwrap_or(u32::MAX)
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,19 +16,29 @@ fn src() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// The top-level modules: `src/x.rs` and `src/x/` are both `x`; `lib.rs` is the root.
+/// The top-level modules: `src/x.rs` and `src/x/` are both `x`; `lib.rs` is the root, and
+/// modules `lib.rs` declares under `#[cfg(test)]` (the fakes) are not compiled outside tests.
 fn modules(src: &Path) -> BTreeSet<String> {
+    let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
+    let test_only: BTreeSet<String> = lib
+        .split("#[cfg(test)]")
+        .skip(1)
+        .filter_map(|after| {
+            let name = after.trim_start().strip_prefix("mod ")?;
+            Some(name.split(';').next()?.trim().to_owned())
+        })
+        .collect();
     fs::read_dir(src)
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter_map(|path| {
             let stem = path.file_stem()?.to_str()?.to_owned();
-            (stem != "lib").then_some(stem)
+            (stem != "lib" && !test_only.contains(&stem)).then_some(stem)
         })
         .collect()
 }
 
-/// Every `.rs` file of module `name`.
+/// Every `.rs` file of module `name` but its `tests.rs` (declared under `#[cfg(test)]`).
 fn files_of(src: &Path, name: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let file = src.join(format!("{name}.rs"));
@@ -43,7 +53,9 @@ fn files_of(src: &Path, name: &str) -> Vec<PathBuf> {
         for path in entries.map(|e| e.unwrap().path()) {
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path.file_name().is_some_and(|n| n != "tests.rs")
+            {
                 files.push(path);
             }
         }
