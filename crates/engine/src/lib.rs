@@ -3,29 +3,52 @@
 //! provider. Plain Rust types in and out: no HTTP, SQL or template types cross its API.
 //!
 //! Entry points (on [`Engine`]): [`Engine::request_reset`], [`Engine::view_token`],
-//! [`Engine::complete_reset`], [`Engine::run_job_worker`], [`Engine::run_outbox_worker`].
+//! [`Engine::check_code`], [`Engine::complete_reset`], [`Engine::run_job_worker`],
+//! [`Engine::run_outbox_worker`].
+//!
+//! The engine holds narrow components, each owning only what it needs ([`tokens`]' rows,
+//! [`rate_limit`]'s limits, the [`outbox`], the [`jobs`] queue, the guarded providers, the
+//! password history, Janrain's code state, the audit trail); every step takes the components
+//! it touches in its signature, so a step shows what it reads and writes and can be tested
+//! alone with the fakes of `fakes`.
+//!
+//! Module imports form a DAG (no module reaches back into [`engine`] or into the steps that
+//! call it). To see the graph, and to fail on a cycle:
+//! `cargo test -p passgate-engine --test engine module_graph -- --nocapture`.
 //!
 //! # Layout
-//! - [`engine`]: [`Engine`], [`EngineParts`] and the worker loops.
+//! - [`engine`]: [`Engine`], [`EngineParts`], the components it holds and the worker loops.
 //! - [`request`]: the request step (rate limits, one durable job, constant-time answer).
-//! - [`jobs`]: the job worker: provider lookup, token or code, mail — after the answer.
-//! - `strategy`: one reset strategy per tenant mode (hosted link/code, Auth0 ticket, Auth0
-//!   email, Janrain), chosen by an exhaustive match.
-//! - [`flow`]: the redemption as a typed state machine, and its public input/output types.
-//! - `redeem`: [`Engine::view_token`] and [`Engine::complete_reset`].
+//! - [`jobs`]: the job queue and worker: provider lookup, token or code, mail — after the
+//!   answer.
+//! - `strategy`: issuing, one strategy per tenant mode (hosted link/code, Auth0 ticket, Auth0
+//!   email, Janrain), chosen by an exhaustive match; `strategy::janrain` also keeps Janrain
+//!   codes' shared state.
+//! - [`flow`]: the redemption of every credential form (hosted link, hosted code, Janrain) as
+//!   one typed state machine, and its public input/output types.
+//! - `outcome`: the machine's typed ends (`Refusal`, `Unavailable`, `Outcome`).
+//! - `redeem`: the entry points of redemption and the one driver of the machine (limits,
+//!   confirmation, refusal count, audit for every mode).
+//! - [`live_check`]: the read-only live password check of a link.
+//! - `policy_check`: the tenant's policy as a step on the blocking pool.
+//! - `tokens`: hosted token and flow rows (digests, sealed email, consume/release).
 //! - [`outbox`]: sealed mail rows, the sending worker, backoff and dead letters.
-//! - [`rate_limit`]: database-backed limits per IP, account and tenant.
+//! - [`rate_limit`]: database-backed limits per IP, account, credential and tenant.
 //! - `history`: argon2id password history on a bounded blocking pool.
 //! - [`audit`]: audit events and the `passgate::security` tracing target.
-//! - `at_rest`: email addresses sealed (token rows) or digested (outbox) at rest.
+//! - `at_rest`: sealed values at rest (token emails, outbox recipients' digests, blobs).
+//! - `guarded`: the provider directory the steps use: the tenant's circuit checked on
+//!   hand-out and fed by every call, with one outage rule.
 //! - `breaker`: a circuit breaker per tenant around its identity provider.
 //! - `settle`: retries the "done"/"sent" mark of finished work through a database blip.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
 //!   themes.
 //! - [`settings`]: platform settings; [`error`]: [`EngineError`] and the step outcomes.
 //! - [`client_ip`], [`clock`], [`email_address`], [`mail`], [`sealing`], [`secret_token`]:
-//!   the building blocks (trusted-proxy client IP, time as input, the strict email grammar,
-//!   SMTP and dev transports, AES-256-GCM keyring, tokens and codes with keyed digests).
+//!   the building blocks (trusted-proxy client IP, time as input (`passgate-clock`), the
+//!   strict email grammar, SMTP and dev transports, AES-256-GCM keyring, tokens and codes
+//!   with keyed digests).
+//! - `fakes` (tests only): a scripted provider, a plain renderer and a kit of components.
 
 mod at_rest;
 pub mod audit;
