@@ -243,7 +243,7 @@ pub(crate) struct JanrainCredential {
 /// What was verified.
 pub(crate) enum Usable {
     /// A hosted token or flow row (its email opened).
-    Row(ResetToken),
+    Row(Box<ResetToken>),
     /// A Janrain code.
     Janrain(JanrainCredential),
 }
@@ -339,7 +339,7 @@ impl Acceptable {
     ) -> Step {
         let Verified { tenant, usable } = self.verified;
         match usable {
-            Usable::Row(row) => hosted::recheck(tenant, row, providers, tokens).await,
+            Usable::Row(row) => hosted::recheck(tenant, *row, providers, tokens).await,
             Usable::Janrain(code) => janrain::authorize(tenant, code, providers, janrain).await,
         }
     }

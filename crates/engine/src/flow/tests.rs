@@ -185,11 +185,11 @@ async fn consume_lets_exactly_one_attempt_win_the_row() {
         user: user.clone(),
     };
     assert!(matches!(
-        current(row.clone()).consume(&e.tokens).await,
+        current((*row).clone()).consume(&e.tokens).await,
         Step::Consumed(_)
     ));
     assert!(matches!(
-        current(row).consume(&e.tokens).await,
+        current(*row).consume(&e.tokens).await,
         Step::Done(Outcome::Refused(Refusal::Used))
     ));
 }

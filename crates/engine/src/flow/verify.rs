@@ -83,7 +83,7 @@ impl Presented {
         }
         Ok(Verified {
             tenant,
-            usable: Usable::Row(row),
+            usable: Usable::Row(Box::new(row)),
         })
     }
 }
