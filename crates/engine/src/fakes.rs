@@ -220,6 +220,29 @@ pub(crate) fn tenant_yaml(mode: &str, delivery: &str) -> String {
     )
 }
 
+/// A reset request for `email` through `acme-ios`.
+pub(crate) fn request_input(email: &str) -> crate::request::RequestInput {
+    crate::request::RequestInput {
+        client_id: "acme-ios".into(),
+        email_raw: email.into(),
+        locale: None,
+        redirect_uri: None,
+        client_ip: "203.0.113.7".parse().unwrap(),
+        request_id: "req-1".into(),
+    }
+}
+
+/// A migrated store in a SQLite file under `dir`.
+pub(crate) async fn store(dir: &tempfile::TempDir) -> Store {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("kit.sqlite").display()
+    );
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
 /// Stores the tenant's row (token, job and mail rows refer to it).
 pub(crate) async fn import(
     store: &Store,
@@ -266,12 +289,7 @@ impl Kit {
         tweak: impl FnOnce(&mut EngineSettings),
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("kit.sqlite").display()
-        );
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
+        let store = store(&dir).await;
         let yaml = tenant_yaml(mode, delivery);
         let tenant = parse_tenant_yaml("acme.yaml", &yaml).unwrap();
         let start = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
@@ -325,14 +343,7 @@ impl Kit {
     pub(crate) async fn request(&self, email: &str) -> String {
         let accepted = self
             .engine
-            .request_reset(crate::request::RequestInput {
-                client_id: "acme-ios".into(),
-                email_raw: email.into(),
-                locale: None,
-                redirect_uri: None,
-                client_ip: "203.0.113.7".parse().unwrap(),
-                request_id: "req-1".into(),
-            })
+            .request_reset(request_input(email))
             .await
             .unwrap();
         self.engine.run_jobs_once().await.unwrap();

@@ -167,11 +167,22 @@ impl Limits {
         tenant: &TenantId,
         row: &Sha256Digest,
     ) -> Result<bool, EngineError> {
+        let limit = self.redeem_max_refusals.saturating_mul(5);
+        self.hit_per_row("redeem", tenant, row, limit).await
+    }
+
+    /// Counts one hit on `row`'s hourly bucket of `step`; `false` when over `limit`.
+    async fn hit_per_row(
+        &self,
+        step: &str,
+        tenant: &TenantId,
+        row: &Sha256Digest,
+        limit: u32,
+    ) -> Result<bool, EngineError> {
         let bucket = RateBucket {
             tenant_id: Some(tenant.clone()),
-            key: format!("redeem:token:{}", row.to_hex()),
+            key: format!("{step}:token:{}", row.to_hex()),
         };
-        let limit = self.redeem_max_refusals.saturating_mul(5);
         self.hit(bucket, TimeDelta::hours(1), limit).await
     }
 
@@ -199,11 +210,7 @@ impl Limits {
         tenant: &TenantId,
         row: &Sha256Digest,
     ) -> Result<bool, EngineError> {
-        let bucket = RateBucket {
-            tenant_id: Some(tenant.clone()),
-            key: format!("check:token:{}", row.to_hex()),
-        };
-        self.hit(bucket, TimeDelta::hours(1), CHECKS_PER_TOKEN_PER_HOUR)
+        self.hit_per_row("check", tenant, row, CHECKS_PER_TOKEN_PER_HOUR)
             .await
     }
 }

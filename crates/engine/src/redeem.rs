@@ -53,23 +53,15 @@ impl Engine {
         what: &str,
     ) -> Result<Verified, InvalidLink> {
         let presented = Presented::Link(LinkToken::parse(token_text));
-        let verified = presented
-            .verify(
-                &self.tokens,
-                self.tenants.as_ref(),
-                &self.janrain,
-                self.settings.code_max_attempts,
-            )
-            .await
-            .map_err(|stopped| {
-                tracing::info!(
-                    target: SECURITY_TARGET,
-                    tenant = stopped.tenant.as_ref().map(|t| t.as_str()),
-                    outcome = stopped.outcome.as_str(),
-                    "{what}"
-                );
-                InvalidLink
-            })?;
+        let verified = self.verify(presented).await.map_err(|stopped| {
+            tracing::info!(
+                target: SECURITY_TARGET,
+                tenant = stopped.tenant.as_ref().map(|t| t.as_str()),
+                outcome = stopped.outcome.as_str(),
+                "{what}"
+            );
+            InvalidLink
+        })?;
         if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
             return Err(InvalidLink);
         }
@@ -84,15 +76,7 @@ impl Engine {
             client: client_id.to_owned(),
             code: SecretString::from(code.to_owned()),
         };
-        match presented
-            .verify(
-                &self.tokens,
-                self.tenants.as_ref(),
-                &self.janrain,
-                self.settings.code_max_attempts,
-            )
-            .await
-        {
+        match self.verify(presented).await {
             Ok(_) => Ok(()),
             Err(stopped) => {
                 tracing::info!(target: SECURITY_TARGET, outcome = stopped.outcome.as_str(), "janrain landing refused");
@@ -124,15 +108,7 @@ impl Engine {
             Err(_) => return Err(CodeCheckError::TryAgainLater),
         }
         let presented = Presented::Code(FlowId::parse(flow_id), ResetCode::parse(code));
-        let stopped = match presented
-            .verify(
-                &self.tokens,
-                self.tenants.as_ref(),
-                &self.janrain,
-                self.settings.code_max_attempts,
-            )
-            .await
-        {
+        let stopped = match self.verify(presented).await {
             Ok(_) => return Ok(()),
             Err(stopped) => stopped,
         };
@@ -167,6 +143,18 @@ impl Engine {
         self.audit_end(&trace, &outcome, &attempt.request_id, "complete")
             .await;
         outcome.into_result()
+    }
+
+    /// `Presented` → `Verified` with the engine's components.
+    async fn verify(&self, presented: Presented) -> Result<Verified, crate::outcome::Stopped> {
+        presented
+            .verify(
+                &self.tokens,
+                self.tenants.as_ref(),
+                &self.janrain,
+                self.settings.code_max_attempts,
+            )
+            .await
     }
 
     /// Runs the machine to its end.

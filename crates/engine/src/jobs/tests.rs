@@ -5,18 +5,14 @@
 use chrono::TimeDelta;
 use passgate_idp::IdpError;
 
-use crate::{error::EngineError, fakes::Kit, request::RequestInput};
+use crate::{
+    error::EngineError,
+    fakes::{Kit, request_input},
+};
 
 async fn submit(kit: &Kit, email: &str) {
     kit.engine
-        .request_reset(RequestInput {
-            client_id: "acme-ios".into(),
-            email_raw: email.into(),
-            locale: None,
-            redirect_uri: None,
-            client_ip: "203.0.113.7".parse().unwrap(),
-            request_id: "req-1".into(),
-        })
+        .request_reset(request_input(email))
         .await
         .unwrap();
 }

@@ -40,12 +40,7 @@ impl MailTransport for Scripted {
 
 async fn outbox(transport: Arc<Scripted>) -> (Outbox, FixedClock, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("o.sqlite").display()
-    );
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
+    let store = crate::fakes::store(&dir).await;
     let clock = FixedClock::new(chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap());
     let yaml = crate::fakes::tenant_yaml("hosted", "link");
     let tenant = passgate_tenant::parse_tenant_yaml("acme.yaml", &yaml).unwrap();

@@ -1,18 +1,10 @@
 //! The request step with the fakes of `crate::fakes`: the same answer whatever the account,
 //! refusals only for what is not about the account, and no provider call before the answer.
 
-use crate::{error::RequestError, fakes::Kit, request::RequestInput};
-
-fn input(email: &str) -> RequestInput {
-    RequestInput {
-        client_id: "acme-ios".into(),
-        email_raw: email.into(),
-        locale: None,
-        redirect_uri: None,
-        client_ip: "203.0.113.7".parse().unwrap(),
-        request_id: "req-1".into(),
-    }
-}
+use crate::{
+    error::RequestError,
+    fakes::{Kit, request_input as input},
+};
 
 #[tokio::test]
 async fn every_account_gets_the_same_answer_and_no_provider_call_happens_before_it() {

@@ -191,33 +191,41 @@ async fn a_malformed_or_unknown_credential_of_every_form_is_audited_as_refused()
     }
 }
 
-#[tokio::test]
-async fn the_per_tenant_redemption_limit_holds_for_every_form() {
-    for form in FORMS {
-        let issued = Issued::new(form, |s| s.redeem_per_tenant_per_minute = 2).await;
-        // Three refused passwords from three clients: the tenant's bucket takes two.
-        for (i, client) in ["198.51.100.1", "198.51.100.2"].iter().enumerate() {
-            let answer = issued.submit("short", "short", client).await;
+impl Issued {
+    /// Two refused passwords from `clients[0]` and `clients[1]`, then a good one from
+    /// `clients[2]`, which a limit of two refuses; audited as `third` after two "policy".
+    async fn third_is_throttled(&self, clients: [&str; 3], third: (String, String)) {
+        let form = self.form;
+        for (i, client) in clients[..2].iter().enumerate() {
+            let answer = self.submit("short", "short", client).await;
             assert!(
                 matches!(answer, Err(CompleteError::PolicyViolations(_))),
                 "{form:?} #{i}: {answer:?}"
             );
         }
-        let third = issued.submit(PASSWORD, PASSWORD, "198.51.100.3").await;
+        let answer = self.submit(PASSWORD, PASSWORD, clients[2]).await;
         assert!(
-            matches!(third, Err(CompleteError::Throttled)),
-            "{form:?}: {third:?}"
+            matches!(answer, Err(CompleteError::Throttled)),
+            "{form:?}: {answer:?}"
         );
         assert_eq!(
-            issued.redemption_events().await,
-            [
-                completed("policy"),
-                completed("policy"),
-                completed("throttled")
-            ],
+            self.redemption_events().await,
+            [completed("policy"), completed("policy"), third],
             "{form:?}"
         );
-        assert_eq!(issued.password_sets(), 0, "{form:?}");
+        assert_eq!(self.password_sets(), 0, "{form:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_per_tenant_redemption_limit_holds_for_every_form() {
+    for form in FORMS {
+        let issued = Issued::new(form, |s| s.redeem_per_tenant_per_minute = 2).await;
+        // Three clients, one credential: the tenant's bucket takes two.
+        let clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3"];
+        issued
+            .third_is_throttled(clients, completed("throttled"))
+            .await;
         // The next minute the credential still works.
         issued.h.advance(TimeDelta::minutes(1));
         issued
@@ -231,27 +239,10 @@ async fn the_per_tenant_redemption_limit_holds_for_every_form() {
 async fn the_per_client_redemption_limit_holds_for_every_form() {
     for form in FORMS {
         let issued = Issued::new(form, |s| s.redeem_per_ip_per_hour = 2).await;
-        for i in 0..2 {
-            let answer = issued.submit("short", "short", "203.0.113.9").await;
-            assert!(
-                matches!(answer, Err(CompleteError::PolicyViolations(_))),
-                "{form:?} #{i}: {answer:?}"
-            );
-        }
-        let third = issued.submit(PASSWORD, PASSWORD, "203.0.113.9").await;
-        assert!(
-            matches!(third, Err(CompleteError::Throttled)),
-            "{form:?}: {third:?}"
-        );
-        assert_eq!(
-            issued.redemption_events().await,
-            [
-                completed("policy"),
-                completed("policy"),
-                refused("throttled")
-            ],
-            "{form:?}"
-        );
+        let client = "203.0.113.9";
+        issued
+            .third_is_throttled([client; 3], refused("throttled"))
+            .await;
         // Another client is not locked out.
         issued
             .complete(PASSWORD)
