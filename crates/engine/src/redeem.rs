@@ -173,15 +173,7 @@ impl Engine {
         let mut step = Step::Presented(presented);
         loop {
             step = match step {
-                Step::Presented(presented) => match presented
-                    .verify(
-                        &self.tokens,
-                        self.tenants.as_ref(),
-                        &self.janrain,
-                        self.settings.code_max_attempts,
-                    )
-                    .await
-                {
+                Step::Presented(presented) => match self.verify(presented).await {
                     Ok(verified) => {
                         trace.verified_as(&verified);
                         match self.admit(trace, attempt).await {
