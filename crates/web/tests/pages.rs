@@ -731,3 +731,6 @@ async fn the_request_answer_is_the_same_for_known_and_unknown_accounts() {
 /// Issue 13: the reset cookie, the masked account, tenant binding (a04) and the Host check.
 #[path = "pages/links.rs"]
 mod links;
+
+#[path = "pages/wording.rs"]
+mod wording;
