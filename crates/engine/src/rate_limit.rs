@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 
 use chrono::TimeDelta;
-use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest};
+use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest, Timestamp};
 use passgate_tenant::{RateLimits, TenantId};
 
 use crate::{client_ip::rate_key, engine::Inner, error::EngineError};
@@ -31,6 +31,13 @@ pub enum LimitHit {
 }
 
 impl LimitHit {
+    /// Whether telling the client about this limit reveals nothing about the account: the
+    /// client-address and whole-tenant buckets count what was sent, whoever it names; the
+    /// per-address bucket would tell a stranger that someone asked for that address lately.
+    pub fn says_nothing_about_the_account(self) -> bool {
+        matches!(self, Self::Ip | Self::Tenant)
+    }
+
     /// Stable name for audit outcomes.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,7 +48,8 @@ impl LimitHit {
     }
 }
 
-/// Counts one reset request and reports the first bucket that is over its limit. The client
+/// Counts one reset request and reports the first bucket that is over its limit, with when
+/// its window ends. The client
 /// (IP /64) and account buckets are always both counted (the work never depends on which of
 /// them is full, nor on the account); the tenant's bucket only counts a request that both let
 /// through, so one client or one address flooding cannot silence the tenant's mail.
@@ -51,7 +59,7 @@ pub(crate) async fn hit_request(
     limits: &RateLimits,
     ip: IpAddr,
     account_key: &str,
-) -> Result<Option<LimitHit>, EngineError> {
+) -> Result<Option<(LimitHit, Timestamp)>, EngineError> {
     let now = inner.clock.now();
     let hour = TimeDelta::hours(1);
     let account = inner.hasher.account(account_key).to_hex();
@@ -77,7 +85,7 @@ pub(crate) async fn hit_request(
     for (which, bucket, limit) in narrow {
         let decision = inner.store.hit(&bucket, hour, limit, now).await?;
         if !decision.allowed && first.is_none() {
-            first = Some(which);
+            first = Some((which, decision.resets_at));
         }
     }
     if first.is_some() {
@@ -96,7 +104,7 @@ pub(crate) async fn hit_request(
             now,
         )
         .await?;
-    Ok((!decision.allowed).then_some(LimitHit::Tenant))
+    Ok((!decision.allowed).then_some((LimitHit::Tenant, decision.resets_at)))
 }
 
 /// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.

@@ -112,6 +112,7 @@ impl Themes {
             errors: Vec::new(),
             policy: None,
             request_id: None,
+            retry_at: None,
             ..full.clone()
         };
         for page in Page::ALL {
@@ -185,6 +186,7 @@ fn sample_page(messages: &Messages, display_name: &str) -> PageContext {
                 "policy.personal_info": "No personal info", "policy.blocklist": "Not a common password"}
         })),
         request_id: Some("req-check".to_owned()),
+        retry_at: Some("23:45 UTC".to_owned()),
     }
 }
 

@@ -168,7 +168,11 @@ impl ResetStrategy for HostedLink {
             config,
             request.locale,
             &MailContent::ResetLink {
-                url: inner.settings.reset_link(token.expose()),
+                url: inner.settings.reset_link_for(
+                    token.expose(),
+                    request.client.as_str(),
+                    request.locale.as_str(),
+                ),
                 expires_in_minutes: minutes(config.reset.token_ttl.duration()),
             },
             Some(request.request_id),

@@ -425,7 +425,8 @@ pub fn link_in(text: &str) -> Option<String> {
 
 /// The token of a reset link.
 pub fn token_of(link: &str) -> String {
-    link.split("token=").nth(1).unwrap_or_default().to_owned()
+    let after = link.split("token=").nth(1).unwrap_or_default();
+    after.split('&').next().unwrap_or_default().to_owned()
 }
 
 /// The 8-digit code in a text.
