@@ -327,9 +327,11 @@ mod tests {
     fn the_rule_list_names_the_required_strength_in_words() {
         let themes = Themes::builtin().unwrap();
         let m = Messages::new(&themes, "default", "fr", BTreeMap::new()).unwrap();
-        let mut spec = PolicySpec::default();
-        spec.min_strength = Some(3);
-        spec.max_length = 128;
+        let spec = PolicySpec {
+            min_strength: Some(3),
+            max_length: 128,
+            ..PolicySpec::default()
+        };
         let payload = payload(&spec, &m, "t", None);
         let strength = &payload.messages["policy.strength"];
         assert!(

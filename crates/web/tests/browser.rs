@@ -113,11 +113,11 @@ impl Served {
             let engine = h.engine.clone();
             let stopped = stopped.clone();
             tasks.push(tokio::spawn(async move {
-                let _ = if outbox {
-                    engine.run_outbox_worker(stopped).await
+                if outbox {
+                    engine.run_outbox_worker(stopped).await;
                 } else {
-                    engine.run_job_worker(stopped).await
-                };
+                    engine.run_job_worker(stopped).await;
+                }
             }));
         }
         let app_server = Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())

@@ -416,57 +416,6 @@ async fn a_reset_completes_with_plain_forms_and_the_token_leaves_the_address_bar
 }
 
 #[tokio::test]
-async fn without_a_redirect_uri_the_success_page_is_shown() {
-    let (h, mut b) = setup().await;
-    let link = request_link(
-        &h,
-        &mut b,
-        "client_id=northbank-mobile&locale=en",
-        "grace@example.com",
-    )
-    .await;
-    b.get(&link.replacen(BASE, "", 1)).await;
-    let page = b.get("/reset/confirm").await;
-    assert_eq!(page.lang(), Some("en"));
-    let strong = "Violet-Kestrel-Harbour-1987";
-    let done = b
-        .submit(
-            &page,
-            "/reset/confirm",
-            &[("password", strong), ("password_confirm", strong)],
-        )
-        .await;
-    assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(done.header("location"), Some("/reset/done"));
-    let shown = follow(&mut b, done).await;
-    assert_eq!(shown.status, 200, "{}", shown.body);
-    assert!(shown.body.contains("pg-page-success"), "{}", shown.body);
-    assert_eq!(shown.lang(), Some("en"));
-    // No redirect_uri was given: the button goes to the app's default return URI.
-    assert!(
-        shown
-            .body
-            .contains("href=\"northbank://security/password-updated\""),
-        "{}",
-        shown.body
-    );
-    // Reload, Back and a re-sent POST all find the success page, not "link no longer usable".
-    for again in [b.get("/reset/done").await, b.get("/reset/confirm").await] {
-        assert_eq!(again.status, 200, "{}", again.body);
-        assert!(again.body.contains("pg-page-success"), "{}", again.body);
-    }
-    let resent = b
-        .submit(
-            &page,
-            "/reset/confirm",
-            &[("password", strong), ("password_confirm", strong)],
-        )
-        .await;
-    assert!(resent.body.contains("pg-page-success"), "{}", resent.body);
-    assert_eq!(h.password_patches(), 1);
-}
-
-#[tokio::test]
 async fn a_mismatched_confirmation_is_shown_and_nothing_is_sent() {
     let (h, mut b) = setup().await;
     let link = request_link(&h, &mut b, "client_id=fitlife-web", "ada@example.com").await;

@@ -62,10 +62,8 @@ pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
         return see_other(CONFIRM_PATH, vec![cookie]);
     }
     let Some(held) = Held::from_request(req) else {
-        if let Some(done) = Done::from_request(req) {
-            if let Ok(Some(active)) = tenant(state, &done.c).await {
-                return dead_end::success(state, &env, &done, &active);
-            }
+        if let Some(page) = dead_end::success_again(state, &env, req).await {
+            return page;
         }
         let app = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await;
         return invalid_link(state, &env, app.as_ref(), None, Vec::new());
@@ -335,10 +333,8 @@ pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> 
     };
     let Some(held) = Held::from_request(req) else {
         // Reloading the POST after "Password changed" finds that page again.
-        if let Some(done) = Done::from_request(req) {
-            if let Ok(Some(active)) = tenant(state, &done.c).await {
-                return dead_end::success(state, &env, &done, &active);
-            }
+        if let Some(page) = dead_end::success_again(state, &env, req).await {
+            return page;
         }
         return invalid_link(state, &env, None, None, Vec::new());
     };

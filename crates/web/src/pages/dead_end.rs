@@ -44,6 +44,14 @@ impl Named {
     fn request_form(&self, locale: &str) -> String {
         restart_url(&self.client_id, locale)
     }
+
+    /// `page` in this app's theme and the page locale, its way out the app's request form.
+    fn spec(&self, env: &Env, page: Page, status: StatusCode) -> PageSpec<'_> {
+        let locale = self.page_locale(env);
+        let mut spec = PageSpec::new(page, status, Some(&self.active.config), locale.clone());
+        spec.restart_url = Some(self.request_form(&locale));
+        spec
+    }
 }
 
 /// The app named by the request's custom host, else by `client_id`; `None` when neither
@@ -79,17 +87,7 @@ pub fn invalid_link(
     cookies: Vec<String>,
 ) -> Response {
     let mut spec = match app {
-        Some(app) => {
-            let locale = app.page_locale(env);
-            let mut spec = PageSpec::new(
-                Page::InvalidLink,
-                StatusCode::GONE,
-                Some(&app.active.config),
-                locale.clone(),
-            );
-            spec.restart_url = Some(app.request_form(&locale));
-            spec
-        }
+        Some(app) => app.spec(env, Page::InvalidLink, StatusCode::GONE),
         None => PageSpec::new(
             Page::InvalidLink,
             StatusCode::GONE,
@@ -105,14 +103,7 @@ pub fn invalid_link(
 /// "Too many requests, try again after …" (429 with `Retry-After`), for a limit that says
 /// nothing about the account (the engine sets `retry_at` only for those).
 pub fn rate_limited(state: &AppState, env: &Env, app: &Named, until: Timestamp) -> Response {
-    let locale = app.page_locale(env);
-    let mut spec = PageSpec::new(
-        Page::RateLimited,
-        StatusCode::TOO_MANY_REQUESTS,
-        Some(&app.active.config),
-        locale.clone(),
-    );
-    spec.restart_url = Some(app.request_form(&locale));
+    let mut spec = app.spec(env, Page::RateLimited, StatusCode::TOO_MANY_REQUESTS);
     spec.retry_at = Some(until.format("%H:%M UTC").to_string());
     let mut resp = view::render(state, env, spec);
     // An HTTP-date, so no clock is read here.
@@ -127,15 +118,11 @@ pub fn rate_limited(state: &AppState, env: &Env, app: &Named, until: Timestamp) 
 /// The page for a `redirect_uri` the app has not allowlisted (400): says so, never links
 /// to it, and offers the same reset without the return.
 pub fn bad_redirect(state: &AppState, env: &Env, app: &Named) -> Response {
-    let locale = app.page_locale(env);
-    let mut spec = PageSpec::new(
-        Page::BadRedirect,
-        StatusCode::BAD_REQUEST,
-        Some(&app.active.config),
-        locale.clone(),
-    );
-    spec.restart_url = Some(app.request_form(&locale));
-    view::render(state, env, spec)
+    view::render(
+        state,
+        env,
+        app.spec(env, Page::BadRedirect, StatusCode::BAD_REQUEST),
+    )
 }
 
 /// The page for a form whose CSRF token no longer matches (403): nothing happened; the
@@ -154,18 +141,10 @@ pub async fn stale_form(state: &AppState, env: &Env, req: &Request, form: &Form)
     let Some(app) = app else {
         return error_page(state, env, None, StatusCode::FORBIDDEN);
     };
-    let locale = app.page_locale(env);
-    let mut spec = PageSpec::new(
-        Page::StaleForm,
-        StatusCode::FORBIDDEN,
-        Some(&app.active.config),
-        locale.clone(),
-    );
-    spec.restart_url = Some(if path == super::confirm::CONFIRM_PATH && held.is_some() {
-        super::confirm::CONFIRM_PATH.to_owned()
-    } else {
-        app.request_form(&locale)
-    });
+    let mut spec = app.spec(env, Page::StaleForm, StatusCode::FORBIDDEN);
+    if path == super::confirm::CONFIRM_PATH && held.is_some() {
+        spec.restart_url = Some(super::confirm::CONFIRM_PATH.to_owned());
+    }
     view::render(state, env, spec)
 }
 
@@ -188,17 +167,23 @@ pub fn success(state: &AppState, env: &Env, done: &Done, active: &TenantRuntime)
     view::render(state, env, spec)
 }
 
+/// The success page of the reset this browser finished in the last minutes (the done
+/// cookie), if any: what Reload, Back and a re-sent POST find after "Password changed".
+pub async fn success_again(state: &AppState, env: &Env, req: &Request) -> Option<Response> {
+    let done = Done::from_request(req)?;
+    let active = tenant(state, &done.c).await.ok().flatten()?;
+    Some(success(state, env, &done, &active))
+}
+
 /// `GET /reset/done`: the success page of the reset this browser just finished (Reload
 /// finds it again); without one, the request is sent to the neutral invalid-link page.
 #[handler]
 pub async fn show_done(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
-    if let Some(done) = Done::from_request(req) {
-        if let Ok(Some(active)) = tenant(state, &done.c).await {
-            return success(state, &env, &done, &active);
-        }
+    match success_again(state, &env, req).await {
+        Some(page) => page,
+        None => invalid_link(state, &env, None, None, Vec::new()),
     }
-    invalid_link(state, &env, None, None, Vec::new())
 }
 
 /// The answer to a finished reset: 303 to the allowlisted redirect URI, else to the success

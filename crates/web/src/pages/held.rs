@@ -73,19 +73,12 @@ impl std::fmt::Debug for Held {
 impl Held {
     /// The credential in the request's reset cookie, if any and well-formed.
     pub fn from_request(req: &Request) -> Option<Self> {
-        let raw = cookies::get(req, RESET_COOKIE)?;
-        if raw.len() > 4 * MAX_CREDENTIAL_LEN {
-            return None;
-        }
-        let json = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&json).ok()
+        read_json_cookie(req, RESET_COOKIE)
     }
 
     /// `Set-Cookie` holding this credential for `max_age` seconds.
     pub fn set_cookie(&self, max_age: u64) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let value = URL_SAFE_NO_PAD.encode(json);
-        format!("{RESET_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+        json_cookie(RESET_COOKIE, self, max_age)
     }
 
     /// `Set-Cookie` that deletes the reset cookie.
@@ -149,22 +142,30 @@ pub struct Done {
 impl Done {
     /// The finished reset in the request's cookie, if any and well-formed.
     pub fn from_request(req: &Request) -> Option<Self> {
-        let raw = cookies::get(req, DONE_COOKIE)?;
-        if raw.len() > 4 * MAX_CREDENTIAL_LEN {
-            return None;
-        }
-        let json = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&json).ok()
+        read_json_cookie(req, DONE_COOKIE)
     }
 
     /// `Set-Cookie` remembering this finished reset.
     pub fn set_cookie(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let value = URL_SAFE_NO_PAD.encode(json);
-        format!(
-            "{DONE_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={DONE_MAX_AGE_SECS}"
-        )
+        json_cookie(DONE_COOKIE, self, DONE_MAX_AGE_SECS)
     }
+}
+
+/// The value of cookie `name` (base64url JSON), if present, not oversized and well-formed.
+fn read_json_cookie<T: serde::de::DeserializeOwned>(req: &Request, name: &str) -> Option<T> {
+    let raw = cookies::get(req, name)?;
+    if raw.len() > 4 * MAX_CREDENTIAL_LEN {
+        return None;
+    }
+    let json = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// `Set-Cookie` for `value` as base64url JSON: `HttpOnly`, `Secure`, `SameSite=Lax`.
+fn json_cookie<T: Serialize>(name: &str, value: &T, max_age: u64) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let value = URL_SAFE_NO_PAD.encode(json);
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 /// The cookie holding a code-mode request's flow id between "we sent a code" (a 303 after

@@ -172,11 +172,7 @@ fn next_page(client_id: &str, locale: &str, delivery: Delivery) -> String {
         Delivery::Code => "/reset/code",
         Delivery::Link => "/reset/sent",
     };
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", client_id)
-        .append_pair("locale", locale)
-        .finish();
-    format!("{path}?{query}")
+    app_url(path, client_id, locale)
 }
 
 /// The app a `GET` after the request form names (`?client_id=…&locale=…`, or a custom host),
@@ -235,9 +231,14 @@ pub async fn show_code(req: &Request, Data(state): Data<&AppState>) -> Response 
 
 /// The request form of `client_id` in `locale`.
 pub fn restart_url(client_id: &str, locale: &str) -> String {
+    app_url("/reset", client_id, locale)
+}
+
+/// `path?client_id=…&locale=…`.
+fn app_url(path: &str, client_id: &str, locale: &str) -> String {
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", client_id)
         .append_pair("locale", locale)
         .finish();
-    format!("/reset?{query}")
+    format!("{path}?{query}")
 }

@@ -1,7 +1,7 @@
 //! Issue 16's dead ends, each with a way out: Post/Redirect/Get on the request form, an
 //! older link that leaves a newer reset alone, an honest rate-limited page only where it
 //! reveals nothing about the account, the bad-redirect and stale-form pages, and the hidden
-//! username field for password managers.
+//! username field for password managers, and "Password changed" found again by Back and Reload.
 
 use super::*;
 
@@ -54,7 +54,7 @@ async fn an_older_link_leaves_the_newer_reset_of_this_browser_alone() {
 
 #[tokio::test]
 async fn too_many_requests_from_one_client_are_told_when_to_try_again() {
-    let (h, mut b) = setup().await;
+    let (_h, mut b) = setup().await;
     // FitLife keeps the defaults: 20 requests per client address per hour.
     let mut last = None;
     for i in 0..21 {
@@ -200,4 +200,55 @@ async fn password_managers_get_the_account_as_username() {
     assert!(field.contains("value=\"a••@example.com\""), "{field}");
     assert!(field.contains(" hidden"), "{field}");
     assert!(!field.contains("name="), "the username is posted: {field}");
+}
+
+#[tokio::test]
+async fn without_a_redirect_uri_the_success_page_is_shown() {
+    let (h, mut b) = setup().await;
+    let link = request_link(
+        &h,
+        &mut b,
+        "client_id=northbank-mobile&locale=en",
+        "grace@example.com",
+    )
+    .await;
+    b.get(&link.replacen(BASE, "", 1)).await;
+    let page = b.get("/reset/confirm").await;
+    assert_eq!(page.lang(), Some("en"));
+    let strong = "Violet-Kestrel-Harbour-1987";
+    let done = b
+        .submit(
+            &page,
+            "/reset/confirm",
+            &[("password", strong), ("password_confirm", strong)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some("/reset/done"));
+    let shown = follow(&mut b, done).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("pg-page-success"), "{}", shown.body);
+    assert_eq!(shown.lang(), Some("en"));
+    // No redirect_uri was given: the button goes to the app's default return URI.
+    assert!(
+        shown
+            .body
+            .contains("href=\"northbank://security/password-updated\""),
+        "{}",
+        shown.body
+    );
+    // Reload, Back and a re-sent POST all find the success page, not "link no longer usable".
+    for again in [b.get("/reset/done").await, b.get("/reset/confirm").await] {
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert!(again.body.contains("pg-page-success"), "{}", again.body);
+    }
+    let resent = b
+        .submit(
+            &page,
+            "/reset/confirm",
+            &[("password", strong), ("password_confirm", strong)],
+        )
+        .await;
+    assert!(resent.body.contains("pg-page-success"), "{}", resent.body);
+    assert_eq!(h.password_patches(), 1);
 }
