@@ -377,18 +377,19 @@ impl Harness {
 
 /// Decodes the text/plain part of a received message.
 pub fn plain_text(mail: &ReceivedMail) -> String {
-    decoded_parts(&mail.data)
-        .into_iter()
-        .find(|(ct, _)| ct.starts_with("text/plain"))
-        .map(|(_, body)| body)
-        .unwrap_or_default()
+    part_of(mail, "text/plain")
 }
 
 /// The HTML body of a mail.
 pub fn html_of(mail: &ReceivedMail) -> String {
+    part_of(mail, "text/html")
+}
+
+/// The decoded body of the mail's first part of type `content_type`.
+fn part_of(mail: &ReceivedMail, content_type: &str) -> String {
     decoded_parts(&mail.data)
         .into_iter()
-        .find(|(ct, _)| ct.starts_with("text/html"))
+        .find(|(ct, _)| ct.starts_with(content_type))
         .map(|(_, body)| body)
         .unwrap_or_default()
 }
