@@ -2,7 +2,7 @@
 // crates/web/tests/browser.rs, which starts the server, the provider simulator and the
 // SMTP sink). For two tenants with different themes and locales: request a reset, read
 // the mailed link, open it, watch the live rule feedback change while typing, submit,
-// land on the app's redirect. Then the same without JavaScript. Every page gets a
+// land on the app's redirect. Then the same without JavaScript (FitLife and Acme). Every page gets a
 // screenshot and an axe-core run (no serious or critical violation allowed), and no page
 // may log a CSP violation or touch another origin. Acme's page, in English and with
 // `?locale=fr`, shows every rule (regex, strength, blocklist) met/unmet before any submit.
@@ -102,7 +102,7 @@ async function resetFlow(browser, t, withJs) {
   const link = await lastLink(t.email, before);
   check(link.startsWith(`${BASE}/reset/confirm?token=`), `${tag}: link from the configured origin: ${link}`);
   // After the first request, the token appears in no request line and no Referer.
-  const token = link.split('token=')[1];
+  const token = link.split('token=')[1].split('&')[0];
   const later = [];
   page.on('request', (req) => {
     if (req.url() !== link) { later.push(req.url() + ' ' + (req.headers()['referer'] || '')); }
@@ -137,9 +137,9 @@ async function resetFlow(browser, t, withJs) {
     if (t.script) { check(await waitRule(page, t.script, null), `${tag}: script rule cleared`); }
     await audit(page, `${tag}-6-feedback-ok`, withJs);
   } else {
-    await page.fill('#password', PASSWORD);
+    await page.fill('#password', t.password || PASSWORD);
   }
-  await page.fill('#password_confirm', PASSWORD);
+  await page.fill('#password_confirm', t.password || PASSWORD);
   await Promise.all([page.waitForURL(t.redirect, { timeout: 15000 }), page.click('button[type=submit]')]);
   check(page.url() === t.redirect, `${tag}: landed on ${t.redirect} (at ${page.url()})`);
   await page.screenshot({ path: path.join(OUT, `${tag}-7-landed.png`) });
@@ -147,7 +147,7 @@ async function resetFlow(browser, t, withJs) {
   for (const line of later) { check(!line.includes(token), `${tag}: token leaked into ${line}`); }
   check(later.length > 3, `${tag}: requests after the link were recorded`);
   const storage = await page.evaluate(() => JSON.stringify(Object.assign({}, window.localStorage))).catch(() => '{}');
-  check(!storage.includes(link.split('token=')[1]), `${tag}: no token in localStorage`);
+  check(!storage.includes(token), `${tag}: no token in localStorage`);
   for (const p of problems) { check(false, p); }
   await context.close();
 }
@@ -238,6 +238,9 @@ const browser = await chromium.launch({
 try {
   for (const t of tenants) { await resetFlow(browser, t, true); }
   await resetFlow(browser, { ...tenants[0], name: 'fitlife-en', acceptLocale: 'en-US', lang: 'en', email: 'linus@example.com' }, false);
+  // Acme (regex rule, strength, blocklist, history) without JavaScript: everything on submit.
+  await resetFlow(browser, { name: 'acme', client: 'acme-shop-ios', lang: 'en', acceptLocale: 'en-US', email: 'linus@example.com',
+    redirect: `${LANDING}/acme-shop`, query: '&locale=en', password: 'amber Lantern orchid 2044 meadow' }, false);
   await acmeLiveRules(browser, { lang: 'en', acceptLocale: 'en-US', query: '', email: 'ada@example.com', redirect: `${LANDING}/acme-shop` });
   await acmeLiveRules(browser, { lang: 'fr', acceptLocale: 'en-US', query: '&locale=fr', email: 'grace@example.com', redirect: `${LANDING}/acme-shop` });
   await invalidLinkPage(browser);

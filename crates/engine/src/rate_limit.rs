@@ -14,7 +14,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use chrono::TimeDelta;
-use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest, Store};
+use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest, Store, Timestamp};
 use passgate_tenant::{RateLimits, TenantId};
 
 use crate::{
@@ -34,6 +34,13 @@ pub enum LimitHit {
 }
 
 impl LimitHit {
+    /// Whether telling the client about this limit reveals nothing about the account: the
+    /// client-address and whole-tenant buckets count what was sent, whoever it names; the
+    /// per-address bucket would tell a stranger that someone asked for that address lately.
+    pub fn says_nothing_about_the_account(self) -> bool {
+        matches!(self, Self::Ip | Self::Tenant)
+    }
+
     /// Stable name for audit outcomes.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,14 +91,25 @@ impl Limits {
         window: TimeDelta,
         limit: u32,
     ) -> Result<bool, EngineError> {
+        Ok(self.hit_until(bucket, window, limit).await?.is_none())
+    }
+
+    /// Counts one hit; when over `limit`, says when the bucket's window ends.
+    async fn hit_until(
+        &self,
+        bucket: RateBucket,
+        window: TimeDelta,
+        limit: u32,
+    ) -> Result<Option<Timestamp>, EngineError> {
         let decision = self
             .store
             .hit(&bucket, window, limit, self.clock.now())
             .await?;
-        Ok(decision.allowed)
+        Ok((!decision.allowed).then_some(decision.resets_at))
     }
 
-    /// Counts one reset request and reports the first bucket that is over its limit. The client
+    /// Counts one reset request and reports the first bucket that is over its limit, with when
+    /// its window ends. The client
     /// (IP /64) and account buckets are always both counted (the work never depends on which of
     /// them is full, nor on the account); the tenant's bucket only counts a request that both let
     /// through, so one client or one address flooding cannot silence the tenant's mail.
@@ -101,7 +119,7 @@ impl Limits {
         limits: &RateLimits,
         ip: IpAddr,
         account_key: &str,
-    ) -> Result<Option<LimitHit>, EngineError> {
+    ) -> Result<Option<(LimitHit, Timestamp)>, EngineError> {
         let hour = TimeDelta::hours(1);
         let account = self.hasher.account(account_key).to_hex();
         let narrow = [
@@ -124,9 +142,9 @@ impl Limits {
         ];
         let mut first = None;
         for (which, bucket, limit) in narrow {
-            let allowed = self.hit(bucket, hour, limit).await?;
-            if !allowed && first.is_none() {
-                first = Some(which);
+            let over = self.hit_until(bucket, hour, limit).await?;
+            if let (Some(until), None) = (over, &first) {
+                first = Some((which, until));
             }
         }
         if first.is_some() {
@@ -136,14 +154,14 @@ impl Limits {
             tenant_id: Some(tenant.clone()),
             key: "request:tenant".into(),
         };
-        let allowed = self
-            .hit(
+        let over = self
+            .hit_until(
                 bucket,
                 TimeDelta::minutes(1),
                 limits.requests_per_tenant_per_minute,
             )
             .await?;
-        Ok((!allowed).then_some(LimitHit::Tenant))
+        Ok(over.map(|until| (LimitHit::Tenant, until)))
     }
 
     /// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.

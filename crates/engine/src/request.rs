@@ -50,6 +50,10 @@ pub struct RequestAccepted {
     /// A fresh random id for this request (code mode types the code against it). Equally
     /// random whether or not the account exists.
     pub flow_id: String,
+    /// Set when a limit that says nothing about the account (client address, whole tenant;
+    /// never the per-address one) refused this request: when that limit lifts, for an honest
+    /// "too many requests, try again at …". No mail is sent then.
+    pub retry_at: Option<passgate_store::Timestamp>,
 }
 
 impl Engine {
@@ -105,8 +109,11 @@ impl Engine {
             )
             .await
             .map_err(RequestError::Unavailable)?;
+        let retry_at = limited
+            .filter(|(which, _)| which.says_nothing_about_the_account())
+            .map(|(_, until)| until);
         let (verdict, sealed_email) = match (limited, email) {
-            (Some(which), _) => (Verdict::RateLimited(which.as_str().to_owned()), None),
+            (Some((which, _)), _) => (Verdict::RateLimited(which.as_str().to_owned()), None),
             (None, None) => (Verdict::MalformedEmail, None),
             (None, Some(email)) => (
                 Verdict::Proceed,
@@ -133,6 +140,7 @@ impl Engine {
             .map_err(RequestError::Unavailable)?;
         Ok(RequestAccepted {
             flow_id: flow_id.as_str().to_owned(),
+            retry_at,
         })
     }
 }

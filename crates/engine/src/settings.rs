@@ -103,6 +103,17 @@ impl EngineSettings {
         format!("{}/reset/confirm?token={token}", self.public_base_url)
     }
 
+    /// [`Self::reset_link`] naming the app and the reset's locale too, so a link that no
+    /// longer works still gets that app's branded page, in the reset's language, with a way
+    /// to request a new one (the token alone says nothing once it is spent or expired).
+    pub fn reset_link_for(&self, token: &str, client_id: &str, locale: &str) -> String {
+        // Client ids and locale tags are validated to URL-safe characters (ids.rs).
+        format!(
+            "{}&client_id={client_id}&locale={locale}",
+            self.reset_link(token)
+        )
+    }
+
     /// The page Janrain's email links to for `client_id` (Janrain appends `code=…`).
     pub fn janrain_landing(&self, client_id: &str) -> String {
         format!(

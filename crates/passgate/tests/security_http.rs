@@ -193,7 +193,10 @@ fn code_mode_answers_a_wrong_code_the_same_for_a_real_and_an_unknown_account() {
         let mut visitor = Visitor::new(d.base(), &format!("198.51.100.{}", 20 + i));
         let form = visitor.get("/reset?client_id=northbank-mobile");
         assert_eq!(form.status, 200, "{}", form.body);
-        let code_page = visitor.submit(&form, "/reset", &[("email", email)]);
+        // Post/Redirect/Get: the POST answers 303 to the code form (flow id in a cookie).
+        let posted = visitor.submit(&form, "/reset", &[("email", email)]);
+        assert_eq!(posted.status, 303, "{}", posted.body);
+        let code_page = visitor.get("/reset/code?client_id=northbank-mobile");
         assert_eq!(code_page.status, 200, "{}", code_page.body);
         visitors.push((visitor, code_page));
     }

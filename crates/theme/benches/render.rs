@@ -33,6 +33,7 @@ fn bench(c: &mut Criterion) {
         errors: Vec::new(),
         policy: Some(policy),
         request_id: None,
+        retry_at: None,
     };
     let email = EmailContext {
         messages,

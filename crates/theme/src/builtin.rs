@@ -129,6 +129,18 @@ pub(crate) const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../themes/default/templates/invalid_link.html"),
     ),
     (
+        "default/templates/bad_redirect.html",
+        include_bytes!("../../../themes/default/templates/bad_redirect.html"),
+    ),
+    (
+        "default/templates/rate_limited.html",
+        include_bytes!("../../../themes/default/templates/rate_limited.html"),
+    ),
+    (
+        "default/templates/stale_form.html",
+        include_bytes!("../../../themes/default/templates/stale_form.html"),
+    ),
+    (
         "default/templates/new_password.html",
         include_bytes!("../../../themes/default/templates/new_password.html"),
     ),

@@ -14,7 +14,7 @@ use crate::themes::Themes;
 /// Message keys the policy crate's violations use (`policy.rule` is its fallback for a
 /// regex or script rule whose own key is missing, with `{rule}`); every supported locale
 /// must resolve them.
-pub const POLICY_KEYS: [&str; 14] = [
+pub const POLICY_KEYS: [&str; 22] = [
     "policy.min_length",
     "policy.max_length",
     "policy.max_bytes",
@@ -24,7 +24,15 @@ pub const POLICY_KEYS: [&str; 14] = [
     "policy.class.digit",
     "policy.class.symbol",
     "policy.strength",
+    "policy.strength.level.0",
+    "policy.strength.level.1",
+    "policy.strength.level.2",
+    "policy.strength.level.3",
+    "policy.strength.level.4",
+    "policy.strength.now",
     "policy.personal_info",
+    "policy.personal_info.account",
+    "policy.personal_info.brand",
     "policy.blocklist",
     "policy.script_unavailable",
     "policy.mismatch",
@@ -104,6 +112,7 @@ impl Themes {
             errors: Vec::new(),
             policy: None,
             request_id: None,
+            retry_at: None,
             ..full.clone()
         };
         for page in Page::ALL {
@@ -177,6 +186,7 @@ fn sample_page(messages: &Messages, display_name: &str) -> PageContext {
                 "policy.personal_info": "No personal info", "policy.blocklist": "Not a common password"}
         })),
         request_id: Some("req-check".to_owned()),
+        retry_at: Some("23:45 UTC".to_owned()),
     }
 }
 

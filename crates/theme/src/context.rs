@@ -24,11 +24,18 @@ pub enum Page {
     Error,
     /// Unknown app or path.
     NotFound,
+    /// Too many requests from this client or for the whole app, with when to try again
+    /// (only for limits that say nothing about the account).
+    RateLimited,
+    /// The app asked to return to an address it has not allowlisted.
+    BadRedirect,
+    /// A form whose CSRF token no longer matches (left open too long, cookies cleared).
+    StaleForm,
 }
 
 impl Page {
     /// Every page, for startup checks and docs.
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 11] = [
         Page::Request,
         Page::Sent,
         Page::NewPassword,
@@ -37,6 +44,9 @@ impl Page {
         Page::InvalidLink,
         Page::Error,
         Page::NotFound,
+        Page::RateLimited,
+        Page::BadRedirect,
+        Page::StaleForm,
     ];
 
     /// The template file name inside `templates/`.
@@ -50,6 +60,9 @@ impl Page {
             Page::InvalidLink => "invalid_link.html",
             Page::Error => "error.html",
             Page::NotFound => "not_found.html",
+            Page::RateLimited => "rate_limited.html",
+            Page::BadRedirect => "bad_redirect.html",
+            Page::StaleForm => "stale_form.html",
         }
     }
 }
@@ -149,6 +162,8 @@ pub struct PageContext {
     pub policy: Option<serde_json::Value>,
     /// The request id shown on the error page for support.
     pub request_id: Option<String>,
+    /// The rate-limited page: when the limit lifts, already formatted (`23:45 UTC`).
+    pub retry_at: Option<String>,
 }
 
 impl fmt::Debug for PageContext {

@@ -39,6 +39,11 @@ pub(crate) fn policy_json(policy: &Json) -> String {
     out
 }
 
+/// The longest upper length bound listed as a rule. Above it nobody reaches the limit by
+/// typing (password managers generate at most 64 characters), so "At most 128 characters"
+/// would be noise; the page's script still shows the rule if a paste goes past it.
+pub(crate) const LISTED_MAX_LENGTH: u64 = 64;
+
 /// The rules the payload turns on, in a stable order, each with its localized text.
 /// A rule whose text is absent from `messages` is left out rather than shown as a key.
 pub(crate) fn rule_hints(policy: &Json) -> Vec<RuleHint> {
@@ -59,7 +64,11 @@ pub(crate) fn rule_hints(policy: &Json) -> Vec<RuleHint> {
         ("max_length", "policy.max_length"),
         ("character_classes", "policy.character_classes"),
     ] {
-        if !policy[field].is_null() {
+        let unreachable = field == "max_length"
+            && policy[field]
+                .as_u64()
+                .is_some_and(|max| max > LISTED_MAX_LENGTH);
+        if !policy[field].is_null() && !unreachable {
             push(code.to_owned(), text(code), false);
         }
     }

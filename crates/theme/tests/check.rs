@@ -94,5 +94,5 @@ fn message_keys_lists_what_each_template_needs() {
         "fitness layout keys count too"
     );
     assert!(keys["email/reset_link"].contains("email.reset_link.subject"));
-    assert_eq!(keys.len(), 12);
+    assert_eq!(keys.len(), 15, "11 pages and 4 emails");
 }

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use passgate_policy::{CharacterClass, PolicySpec, Violation, spec::PROVIDER_MAX_BYTES};
+use passgate_policy::{
+    CharacterClass, PersonalInfoField, PolicySpec, Violation, spec::PROVIDER_MAX_BYTES,
+};
 use passgate_theme::Messages;
 use poem_openapi::Object;
 use serde::Serialize;
@@ -31,6 +33,27 @@ fn class_names<'a>(
         .join(", ")
 }
 
+/// The strength score `score` (zxcvbn, 0–4) in words: `policy.strength.level.<score>`
+/// ("weak", "fair", "strong", …); the number when the catalog lacks the word.
+pub fn strength_word(messages: &Messages, score: u8) -> String {
+    text(messages, &format!("policy.strength.level.{score}"), &[])
+        .unwrap_or_else(|| score.to_string())
+}
+
+/// The catalog key that names what a violation actually found, when it has a more precise
+/// text than its rule's: the current strength in words, and the brand name told apart from
+/// the user's own name or address.
+fn precise_key(violation: &Violation) -> Option<&'static str> {
+    match violation {
+        Violation::TooWeak { .. } => Some("policy.strength.now"),
+        Violation::PersonalInfo {
+            field: PersonalInfoField::Tenant,
+        } => Some("policy.personal_info.brand"),
+        Violation::PersonalInfo { .. } => Some("policy.personal_info.account"),
+        _ => None,
+    }
+}
+
 /// The localized text of one violation (the rule's own key, else `policy.rule` naming it).
 pub fn violation_text(messages: &Messages, violation: &Violation) -> String {
     let key = violation.message_key();
@@ -50,7 +73,19 @@ pub fn violation_text(messages: &Messages, violation: &Violation) -> String {
         params.retain(|(k, _)| *k != "classes");
         params.push(("classes", localized_classes.as_str()));
     }
-    text(messages, &key, &params)
+    // Strength is said in words ("fair", "strong"), never as "3 of 4".
+    let words;
+    if let Violation::TooWeak { min_score, score } = violation {
+        words = (
+            strength_word(messages, *score),
+            strength_word(messages, *min_score),
+        );
+        params.push(("strength", words.0.as_str()));
+        params.push(("min_strength", words.1.as_str()));
+    }
+    precise_key(violation)
+        .and_then(|precise| text(messages, precise, &params))
+        .or_else(|| text(messages, &key, &params))
         .or_else(|| text(messages, "policy.rule", &[("rule", &key)]))
         .unwrap_or_else(|| violation.english())
 }
@@ -161,7 +196,11 @@ pub fn payload(
         }
     });
     if let Some(score) = spec.min_strength {
-        put("policy.strength", &[("min_score", &score.to_string())]);
+        let word = strength_word(messages, score);
+        put(
+            "policy.strength",
+            &[("min_score", &score.to_string()), ("min_strength", &word)],
+        );
     }
     if spec.ban_personal_info {
         put("policy.personal_info", &[]);
@@ -203,5 +242,101 @@ pub fn payload(
             locale: messages.locale().to_owned(),
         },
         messages: texts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use passgate_theme::Themes;
+
+    use super::*;
+
+    /// Every built-in theme in every locale it ships.
+    fn catalogs() -> Vec<Messages> {
+        let themes = Themes::builtin().unwrap();
+        let names: Vec<String> = themes.names().map(str::to_owned).collect();
+        names
+            .iter()
+            .flat_map(|theme| {
+                themes
+                    .locales(theme)
+                    .into_iter()
+                    .map(|locale| Messages::new(&themes, theme, &locale, BTreeMap::new()).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_brand_name_and_personal_information_have_their_own_texts_in_every_locale() {
+        for m in catalogs() {
+            let brand = violation_text(
+                &m,
+                &Violation::PersonalInfo {
+                    field: PersonalInfoField::Tenant,
+                },
+            );
+            let email = violation_text(
+                &m,
+                &Violation::PersonalInfo {
+                    field: PersonalInfoField::Email,
+                },
+            );
+            let rule = m.get("policy.personal_info").unwrap();
+            assert_ne!(brand, email, "{}", m.locale());
+            assert_ne!(brand, rule, "{}: the brand text is the rule's", m.locale());
+            assert_ne!(
+                email,
+                rule,
+                "{}: the account text is the rule's",
+                m.locale()
+            );
+        }
+    }
+
+    #[test]
+    fn strength_is_said_in_words_in_every_locale() {
+        for m in catalogs() {
+            let weak = violation_text(
+                &m,
+                &Violation::TooWeak {
+                    min_score: 3,
+                    score: 1,
+                },
+            );
+            assert!(!weak.contains(['1', '3', '4']), "{}: {weak}", m.locale());
+            assert!(
+                weak.contains(&strength_word(&m, 1)),
+                "{}: {weak}",
+                m.locale()
+            );
+            assert!(
+                weak.contains(&strength_word(&m, 3)),
+                "{}: {weak}",
+                m.locale()
+            );
+            let words: std::collections::BTreeSet<String> =
+                (0..=4).map(|s| strength_word(&m, s)).collect();
+            assert_eq!(words.len(), 5, "{}: {words:?}", m.locale());
+        }
+    }
+
+    #[test]
+    fn the_rule_list_names_the_required_strength_in_words() {
+        let themes = Themes::builtin().unwrap();
+        let m = Messages::new(&themes, "default", "fr", BTreeMap::new()).unwrap();
+        let spec = PolicySpec {
+            min_strength: Some(3),
+            max_length: 128,
+            ..PolicySpec::default()
+        };
+        let payload = payload(&spec, &m, "t", None);
+        let strength = &payload.messages["policy.strength"];
+        assert!(
+            strength.contains("fort") && !strength.contains('3'),
+            "{strength}"
+        );
     }
 }

@@ -1,18 +1,20 @@
 //! The hosted pages in headless Chromium: the real server on `127.0.0.1:0` over the real
-//! engine, provider simulator and SMTP sink; `tests/browser/flow.mjs` (playwright-core +
-//! axe-core) walks two tenants through a whole reset, with and without JavaScript, checks
-//! Acme's rules live as you type (English and `?locale=fr`), and saves a screenshot of
-//! every page under `target/screenshots/`.
+//! engine, provider simulator and SMTP sink. `tests/browser/flow.mjs` (playwright-core +
+//! axe-core) walks two tenants through a whole reset, with and without JavaScript (and
+//! Acme without JavaScript), checks Acme's rules live as you type (English and
+//! `?locale=fr`), and saves a screenshot of every page under `target/screenshots/`.
+//! `tests/browser/sweep.mjs` sweeps every example tenant's pages, states, viewports,
+//! locales and mails through axe-core, screenshots in `target/screens/`.
 //!
-//! Skips (saying so) when Chromium, Node or the npm packages are missing; CI installs them
-//! with `.ci/install.d/browser`.
+//! Skips (saying so) only when Chromium is missing; with Chromium present, missing Node or
+//! npm packages fail the test. CI installs all three with `.ci/install.d/browser`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::{path::PathBuf, process::Command};
 
-use common::{Harness, link_in, plain_text};
+use common::{Harness, html_of, link_in, plain_text};
 use passgate_web::app;
 use poem::{
     Route, Server, handler,
@@ -26,18 +28,23 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// `Some(why)` when Chromium is absent (the tests then skip). With Chromium present, Node
+/// and the npm packages must be there too: `.ci/install.d/browser` installs all three.
 fn missing_tools() -> Option<String> {
     if !std::path::Path::new(CHROMIUM).exists() {
         return Some(format!("{CHROMIUM} is missing"));
     }
     let modules = workspace().join("tests/browser/node_modules");
-    if !modules.join("playwright-core").exists() || !modules.join("axe-core").exists() {
-        return Some("tests/browser/node_modules is missing (npm install)".into());
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => None,
-        _ => Some("node is missing".into()),
-    }
+    assert!(
+        modules.join("playwright-core").exists() && modules.join("axe-core").exists(),
+        "Chromium is installed but tests/browser/node_modules is not: run .ci/install.d/browser"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|out| out.status.success()),
+        "Chromium is installed but node is not: run .ci/install.d/browser"
+    );
+    None
 }
 
 #[derive(serde::Deserialize)]
@@ -67,76 +74,150 @@ fn landed(poem::web::Path(tenant): poem::web::Path<String>) -> poem::web::Html<S
     ))
 }
 
+/// Test-only: every mail received for `to`, oldest first, as `{subject, html, text}`.
+#[handler]
+fn mails_of(
+    Query(q): Query<To>,
+    Data(sink): Data<&std::sync::Arc<passgate_smtp_sink::SmtpSink>>,
+) -> poem::web::Json<serde_json::Value> {
+    let list: Vec<serde_json::Value> = sink
+        .received()
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(&q.to)))
+        .map(|m| serde_json::json!({ "html": html_of(m), "text": plain_text(m) }))
+        .collect();
+    poem::web::Json(serde_json::Value::Array(list))
+}
+
+/// The real server, its workers and the test's helper server (mail look-ups, the app's
+/// landing page), all on `127.0.0.1:0`.
+struct Served {
+    h: Harness,
+    base: String,
+    helper: String,
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    async fn start(tenants: impl FnOnce(&str) -> Vec<passgate_tenant::ValidatedTenant>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mail_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let helper = format!("http://{}", mail_listener.local_addr().unwrap());
+        let landing = format!("{helper}/landed");
+        let h = Harness::with_tenants(&base, tenants(&landing)).await;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for outbox in [false, true] {
+            let engine = h.engine.clone();
+            let stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                if outbox {
+                    engine.run_outbox_worker(stopped).await;
+                } else {
+                    engine.run_job_worker(stopped).await;
+                }
+            }));
+        }
+        let app_server = Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())
+            .run(app(h.state.clone()));
+        tasks.push(tokio::spawn(async move {
+            let _ = app_server.await;
+        }));
+        let helper_server = Server::new_with_acceptor(
+            TcpAcceptor::from_tokio(mail_listener).unwrap(),
+        )
+        .run(poem::EndpointExt::data(
+            Route::new()
+                .at("/last-link", last_link)
+                .at("/mails", mails_of)
+                .at("/landed/:tenant", landed),
+            std::sync::Arc::clone(&h.sink),
+        ));
+        tasks.push(tokio::spawn(async move {
+            let _ = helper_server.await;
+        }));
+        Self {
+            h,
+            base,
+            helper,
+            stop,
+            tasks,
+        }
+    }
+
+    /// Runs `tests/browser/<script>` against this server; its output is printed.
+    async fn run(&self, script: &str, shots: &str) -> bool {
+        let shots = workspace().join(shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        let script = workspace().join("tests/browser").join(script);
+        let envs = [
+            ("BASE_URL", self.base.clone()),
+            ("MAIL_URL", format!("{}/last-link", self.helper)),
+            ("MAILS_URL", format!("{}/mails", self.helper)),
+            ("LANDING_URL", format!("{}/landed", self.helper)),
+            ("SCREENSHOT_DIR", shots.display().to_string()),
+            ("CHROMIUM", CHROMIUM.to_owned()),
+        ];
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg(script)
+                .envs(envs)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        println!("{}", String::from_utf8_lossy(&output.stdout));
+        eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        output.status.success()
+    }
+
+    async fn stop(self) -> Harness {
+        self.stop.send(true).unwrap();
+        for task in self.tasks {
+            task.abort();
+            let _ = task.await;
+        }
+        self.h
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_reset_in_a_real_browser_with_and_without_javascript() {
     if let Some(why) = missing_tools() {
-        println!("skipped: browser test needs Chromium, Node and npm packages: {why}");
+        println!("skipped: browser test needs Chromium: {why}");
         return;
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mail_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let helper = format!("http://{}", mail_listener.local_addr().unwrap());
-    let landing = format!("{helper}/landed");
-    let h = Harness::with_landing(&base, Some(&landing)).await;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn({
-        let engine = h.engine.clone();
-        let stopped = stopped.clone();
-        async move { engine.run_job_worker(stopped).await }
-    });
-    let outbox = tokio::spawn({
-        let engine = h.engine.clone();
-        let stopped = stopped.clone();
-        async move { engine.run_outbox_worker(stopped).await }
-    });
-    let server = tokio::spawn(
-        Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())
-            .run(app(h.state.clone())),
-    );
-    let mail_url = format!("{helper}/last-link");
-    let sink = std::sync::Arc::clone(&h.sink);
-    let mail_server = tokio::spawn(
-        Server::new_with_acceptor(TcpAcceptor::from_tokio(mail_listener).unwrap()).run(
-            poem::EndpointExt::data(
-                Route::new()
-                    .at("/last-link", last_link)
-                    .at("/landed/:tenant", landed),
-                sink,
-            ),
-        ),
-    );
-
-    let shots = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let script = workspace().join("tests/browser/flow.mjs");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .env("BASE_URL", &base)
-            .env("MAIL_URL", &mail_url)
-            .env("LANDING_URL", &landing)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", CHROMIUM)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-
-    stop.send(true).unwrap();
-    server.abort();
-    mail_server.abort();
-    let _ = tokio::join!(jobs, outbox);
-    assert!(
-        output.status.success(),
-        "the browser flow failed (output above)"
-    );
+    let served = Served::start(|landing| common::fixtures_with(Some(landing))).await;
+    let ok = served.run("flow.mjs", "target/screenshots").await;
+    let h = served.stop().await;
+    assert!(ok, "the browser flow failed (output above)");
     assert_eq!(
         h.password_patches(),
-        5,
-        "two JS resets, one without JavaScript, two on Acme's live-rules page"
+        6,
+        "two JS resets, two without JavaScript (FitLife, Acme), two on Acme's live-rules page"
+    );
+}
+
+/// Issue 16's sweep: every example tenant × page × state × viewport (390×844, 1280×800) ×
+/// locale, and every mail, through axe-core (0 violations on pages, nothing serious or
+/// critical in mails), no horizontal overflow, no broken image; screenshots in
+/// `target/screens/<tenant>-<page>-<state>-<viewport>-<locale>.png` for CI artefacts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_screen_and_mail_passes_axe_at_both_viewports() {
+    if let Some(why) = missing_tools() {
+        println!("skipped: browser sweep needs Chromium: {why}");
+        return;
+    }
+    let served = Served::start(|landing| common::examples_with(Some(landing))).await;
+    let ok = served.run("sweep.mjs", "target/screens").await;
+    let h = served.stop().await;
+    assert!(ok, "the browser sweep failed (output above)");
+    assert_eq!(
+        h.password_patches(),
+        3,
+        "a reset per locale of Acme (fr, en) and Northbank (en); FitLife's link is an Auth0 ticket"
     );
 }

@@ -14,6 +14,15 @@ async fn setup() -> (Harness, Browser<poem::endpoint::BoxEndpoint<'static>>) {
     (h, browser)
 }
 
+/// Follows a 303 to a page of the gateway like a browser (a GET of its `Location`); any
+/// other answer is returned as is.
+async fn follow<E: poem::Endpoint>(b: &mut Browser<E>, got: Got) -> Got {
+    match (got.status, got.header("location").map(str::to_owned)) {
+        (303, Some(to)) if to.starts_with('/') => b.get(&to).await,
+        _ => got,
+    }
+}
+
 /// Requests a reset for `email` through the form and returns the mailed link.
 async fn request_link<E: poem::Endpoint>(
     h: &Harness,
@@ -23,7 +32,9 @@ async fn request_link<E: poem::Endpoint>(
 ) -> String {
     let form = b.get(&format!("/reset?{query}")).await;
     assert_eq!(form.status, 200, "{}", form.body);
-    let sent = b.submit(&form, "/reset", &[("email", email)]).await;
+    let posted = b.submit(&form, "/reset", &[("email", email)]).await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let sent = follow(b, posted).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     h.drain().await;
     let mail = h.mails().into_iter().last().expect("a reset mail");
@@ -395,36 +406,13 @@ async fn a_reset_completes_with_plain_forms_and_the_token_leaves_the_address_bar
         "the reset cookie outlived the reset"
     );
 
-    // The same link again: the generic page, and no cookie for it.
+    // The same link again: the invalid-link page, and no cookie for it.
     let again = b.get(&link.replacen(BASE, "", 1)).await;
     assert_eq!(again.status, 410);
-    assert_eq!(b.get("/reset/confirm").await.status, 410);
-}
-
-#[tokio::test]
-async fn without_a_redirect_uri_the_success_page_is_shown() {
-    let (h, mut b) = setup().await;
-    let link = request_link(
-        &h,
-        &mut b,
-        "client_id=northbank-mobile&locale=en",
-        "grace@example.com",
-    )
-    .await;
-    b.get(&link.replacen(BASE, "", 1)).await;
-    let page = b.get("/reset/confirm").await;
-    assert_eq!(page.lang(), Some("en"));
-    let strong = "Violet-Kestrel-Harbour-1987";
-    let done = b
-        .submit(
-            &page,
-            "/reset/confirm",
-            &[("password", strong), ("password_confirm", strong)],
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("pg-page-success"), "{}", done.body);
-    assert_eq!(h.password_patches(), 1);
+    // Back to the new-password page after the app took over: "Password changed" again.
+    let back = b.get("/reset/confirm").await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert!(back.body.contains("pg-page-success"), "{}", back.body);
 }
 
 #[tokio::test]
@@ -471,40 +459,66 @@ async fn every_unusable_link_gives_the_same_page() {
     let expired = request_link(&h, &mut b, "client_id=fitlife-web", "grace@example.com").await;
     h.clock.advance(chrono::TimeDelta::hours(2));
 
-    let mut pages = Vec::new();
+    // Mailed links name their app and the reset's locale; the page for every unusable
+    // token with those parameters is the same, in that app's branding and the reset's
+    // locale (German) even for an English browser, with a way to request a new link.
+    let params = &used[used.find('&').expect("app parameters")..];
+    assert_eq!(params, "&client_id=fitlife-web&locale=de");
     let cases = [
-        ("malformed", "/reset/confirm?token=%%%".to_owned()),
+        ("odd", format!("/reset/confirm?token=%2A%2A%2A{params}")),
         (
             "unknown",
-            "/reset/confirm?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+            format!("/reset/confirm?token={}{params}", "A".repeat(43)),
         ),
         ("used", used.replacen(BASE, "", 1)),
         ("superseded", superseded.replacen(BASE, "", 1)),
         ("expired", expired.replacen(BASE, "", 1)),
         (
             "too long",
-            format!("/reset/confirm?token={}", "A".repeat(600)),
+            format!("/reset/confirm?token={}{params}", "A".repeat(600)),
         ),
     ];
+    let mut pages = Vec::new();
     for (what, uri) in cases {
         let mut fresh = Browser::new(app(h.state.clone()));
-        let first = fresh.get(&uri).await;
-        let got = if first.status == 303 {
-            fresh.get("/reset/confirm").await
-        } else {
-            first
-        };
+        let got = fresh.get_with(&uri, &[("accept-language", "en")]).await;
         assert_eq!(got.status, 410, "{what}");
+        assert!(
+            got.header("set-cookie")
+                .is_none_or(|c| !c.contains("pg-reset")),
+            "{what}"
+        );
         pages.push((what, without_nonce(&got)));
     }
-    let mut direct = Browser::new(app(h.state.clone()));
-    let got = direct.get("/reset/confirm").await;
-    pages.push(("no cookie", without_nonce(&got)));
     let (_, first) = &pages[0];
     for (what, page) in &pages {
         assert_eq!(page, first, "the page for a {what} link differs");
     }
-    assert!(!first.contains("FitLife"), "the generic page names the app");
+    assert!(first.contains("<html lang=\"de\""), "{first}");
+    assert!(first.contains("FitLife"), "{first}");
+    assert!(
+        first.contains("class=\"pg-button\" href=\"/reset?client_id=fitlife-web&amp;locale=de\""),
+        "no request-a-new-link button: {first}"
+    );
+    assert!(first.contains("Neuen Link anfordern"), "{first}");
+
+    // Without app parameters (or with a query that does not parse): the neutral page.
+    let mut neutral = Vec::new();
+    for uri in [
+        "/reset/confirm?token=%%%".to_owned(),
+        format!("/reset/confirm?token={}", "A".repeat(43)),
+        "/reset/confirm".to_owned(),
+    ] {
+        let mut fresh = Browser::new(app(h.state.clone()));
+        let got = fresh.get(&uri).await;
+        assert_eq!(got.status, 410, "{uri}");
+        neutral.push(without_nonce(&got));
+    }
+    assert!(neutral.iter().all(|page| page == &neutral[0]));
+    assert!(
+        !neutral[0].contains("FitLife"),
+        "the neutral page names the app"
+    );
     assert_eq!(h.password_patches(), 1);
 }
 
@@ -588,9 +602,20 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
             &[("email", "linus@example.com")],
         )
         .await;
+    assert_eq!(code_page.status, 303, "{}", code_page.body);
+    let code_page = follow(&mut b, code_page).await;
     assert_eq!(code_page.status, 200, "{}", code_page.body);
     assert!(code_page.body.contains("autocomplete=\"one-time-code\""));
+    // Reloading the code page sends no second mail.
+    let reloaded = b.get("/reset/code?client_id=vault-app&locale=en").await;
+    assert_eq!(reloaded.status, 200, "{}", reloaded.body);
+    assert_eq!(reloaded.hidden("flow_id"), code_page.hidden("flow_id"));
     h.drain().await;
+    assert_eq!(
+        h.mails().len(),
+        1,
+        "reloading the code page sent another code"
+    );
     let mail = h.mails().into_iter().last().unwrap();
     let code = code_in(&plain_text(&mail)).expect("a code");
     let moved = b
@@ -606,7 +631,7 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
             &[("password", PASSWORD), ("password_confirm", PASSWORD)],
         )
         .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(h.password_patches(), 1);
 }
 
@@ -628,6 +653,7 @@ async fn code_flow() -> (
             &[("email", "linus@example.com")],
         )
         .await;
+    let code_page = follow(&mut b, code_page).await;
     h.drain().await;
     let mail = h.mails().into_iter().last().unwrap();
     let code = code_in(&plain_text(&mail)).expect("a code");
@@ -664,7 +690,7 @@ async fn a_wrong_code_asks_again_and_the_right_one_still_works() {
             &[("password", PASSWORD), ("password_confirm", PASSWORD)],
         )
         .await;
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(h.password_patches(), 1);
 }
 
@@ -701,7 +727,7 @@ async fn forged_host_headers_never_reach_the_mailed_link() {
             ],
         )
         .await;
-    assert_eq!(got.status, 200);
+    assert_eq!(got.status, 303);
     h.drain().await;
     let text = plain_text(&h.mails().into_iter().last().unwrap());
     assert!(
@@ -719,6 +745,12 @@ async fn the_request_answer_is_the_same_for_known_and_unknown_accounts() {
     for email in ["ada@example.com", "nobody@example.com", "not an email"] {
         let form = b.get("/reset?client_id=fitlife-web").await;
         let got = b.submit(&form, "/reset", &[("email", email)]).await;
+        assert_eq!(got.status, 303);
+        assert_eq!(
+            got.header("location"),
+            Some("/reset/sent?client_id=fitlife-web&locale=de")
+        );
+        let got = follow(&mut b, got).await;
         assert_eq!(got.status, 200);
         bodies.push(without_nonce(&got));
     }
@@ -731,3 +763,9 @@ async fn the_request_answer_is_the_same_for_known_and_unknown_accounts() {
 /// Issue 13: the reset cookie, the masked account, tenant binding (a04) and the Host check.
 #[path = "pages/links.rs"]
 mod links;
+
+#[path = "pages/wording.rs"]
+mod wording;
+
+#[path = "pages/dead_ends.rs"]
+mod dead_ends;

@@ -133,7 +133,16 @@
   function checkLocal(pw) {
     var length = Array.from(pw).length;
     if (policy.min_length != null) { setState('policy.min_length', length >= policy.min_length ? 'met' : 'unmet'); }
-    if (policy.max_length != null) { setState('policy.max_length', length <= policy.max_length ? 'met' : 'unmet'); }
+    if (policy.max_length != null) {
+      // A bound nobody reaches by typing is not listed (see LISTED_MAX_LENGTH); it shows
+      // up only once a paste goes past it.
+      var tooLong = length > policy.max_length;
+      if (item('policy.max_length') && item('policy.max_length').getAttribute('data-dynamic') !== 'true') {
+        setState('policy.max_length', tooLong ? 'unmet' : 'met');
+      } else {
+        setDynamic('policy.max_length', format(messages['policy.max_length'] || '', { max: policy.max_length }), tooLong);
+      }
+    }
     if (policy.max_bytes != null) {
       var tooMany = new TextEncoder().encode(pw).length > policy.max_bytes;
       setDynamic('policy.max_bytes', list.getAttribute('data-max-bytes'), tooMany);
@@ -203,7 +212,12 @@
   var serverItems = Array.prototype.slice.call(list.querySelectorAll('li[data-state="server"]'));
   var checkSequence = 0;
 
-  function showServerState(li, state) {
+  // A broken server rule shows what the server found ("Contains the name of this service",
+  // "Too easy to guess: fair, it needs to be strong"); a met one its rule text again.
+  function showServerState(li, state, found) {
+    var textEl = li.querySelector('.pg-rule-text');
+    if (textEl && !li.hasAttribute('data-text')) { li.setAttribute('data-text', textEl.textContent); }
+    if (textEl) { textEl.textContent = state === 'unmet' && found ? found : li.getAttribute('data-text'); }
     li.setAttribute('data-state', state);
     var note = li.querySelector('.pg-rule-note');
     if (note) { note.hidden = state !== 'server'; }
@@ -228,9 +242,13 @@
     }).then(function (answer) {
       if (id !== checkSequence || !answer || !Array.isArray(answer.violations)) { return; }
       var broken = {};
-      answer.violations.forEach(function (v) { broken[v.code] = true; broken[v.message_key] = true; });
+      answer.violations.forEach(function (v) {
+        var message = typeof v.message === 'string' ? v.message : '';
+        broken[v.code] = message || true; broken[v.message_key] = message || true;
+      });
       serverItems.forEach(function (li) {
-        showServerState(li, broken[li.getAttribute('data-rule')] ? 'unmet' : 'met');
+        var found = broken[li.getAttribute('data-rule')];
+        showServerState(li, found ? 'unmet' : 'met', typeof found === 'string' ? found : null);
       });
     }).catch(function () {
       // Unavailable or limited: the rules stay "checked when you submit".

@@ -124,7 +124,11 @@ impl ResetStrategy for HostedLink {
         // The token is persisted before any mail exists (item 69).
         issuer.tokens.insert(row).await?;
         let content = MailContent::ResetLink {
-            url: issuer.settings.reset_link(token.expose()),
+            url: issuer.settings.reset_link_for(
+                token.expose(),
+                request.client.as_str(),
+                request.locale.as_str(),
+            ),
             expires_in_minutes: minutes(request.tenant.config.reset.token_ttl.duration()),
         };
         issuer.mail(request, &user.email, &content).await?;

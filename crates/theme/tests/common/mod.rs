@@ -61,6 +61,7 @@ pub fn page(themes: &Themes, theme: &str, locale: &str) -> PageContext {
         errors: Vec::new(),
         policy: Some(policy()),
         request_id: Some("req-42".to_owned()),
+        retry_at: None,
     }
 }
 

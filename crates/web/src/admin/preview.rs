@@ -296,6 +296,7 @@ fn render_page(
         errors: Vec::new(),
         policy: None,
         request_id: Some("preview".into()),
+        retry_at: Some("23:45 UTC".into()),
     };
     themes
         .render_page(theme, page, &ctx)

@@ -10,9 +10,11 @@ use passgate_theme::{FieldError, Page};
 use poem::{Body, Request, Response, handler, http::StatusCode, web::Data};
 
 use super::{
-    client_for_host, client_ip, error_page, field_error,
-    held::{Held, MAX_CREDENTIAL_LEN},
-    invalid_link, read_error, read_form,
+    client_for_host, client_ip,
+    dead_end::{self, invalid_link},
+    error_page, field_error,
+    held::{Done, Held, MAX_CREDENTIAL_LEN},
+    read_error, read_form,
     request::restart_url,
     see_other, tenant,
     view::{self, Env, PageSpec},
@@ -20,43 +22,71 @@ use super::{
 use crate::{form::Form, policy_view, state::AppState};
 
 /// Where the tokenless new-password page lives.
-const CONFIRM_PATH: &str = "/reset/confirm";
+pub const CONFIRM_PATH: &str = "/reset/confirm";
 
 /// `GET /reset/confirm[?token=…]`: with a token that works right now (and belongs to the
 /// tenant a custom host or `client_id` names, if any), moves it into the reset cookie and
 /// redirects to the tokenless URL; any other token gets the invalid-link page and no
-/// cookie. Without a token, shows the new-password page for the held credential, or the
-/// invalid-link page.
+/// cookie, and leaves a newer reset this browser holds alone (an older, superseded link
+/// opened later must not end it). Without a token, shows the new-password page for the
+/// held credential, the success page of a reset just finished here, or the invalid-link
+/// page.
 #[handler]
 pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
-    let query = match Form::from_query(req.uri().query()) {
-        Ok(query) => query,
-        Err(_) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
+    let Ok(query) = Form::from_query(req.uri().query()) else {
+        return invalid_link(state, &env, None, None, Vec::new());
     };
     if let Some(token) = query.get("token") {
-        if token.is_empty() || token.len() > MAX_CREDENTIAL_LEN {
-            return invalid_link(state, &env, vec![Held::clear_cookie()]);
-        }
+        let usable = !token.is_empty() && token.len() <= MAX_CREDENTIAL_LEN;
         // Only a link that works now goes into the cookie: no planting arbitrary values.
-        let Ok(view) = state.backend.view_token(token).await else {
-            return invalid_link(state, &env, vec![Held::clear_cookie()]);
+        let view = match usable {
+            true => state.backend.view_token(token).await.ok(),
+            false => None,
         };
-        match same_tenant(state, req, query.get("client_id"), &view.tenant_id).await {
-            Ok(true) => {}
-            Ok(false) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
-            Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
-        }
+        let owned = match &view {
+            Some(view) => same_tenant(state, req, query.get("client_id"), &view.tenant_id).await,
+            None => Ok(false),
+        };
+        let view = match (owned, view) {
+            (Ok(true), Some(view)) => view,
+            (Err(()), _) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
+            _ => return unusable_link(state, req, &env, &query).await,
+        };
         let held = Held::Link {
             t: token.to_owned(),
+            c: Some(view.client_id.as_str().to_owned()),
+            l: Some(view.locale),
         };
         let cookie = held.set_cookie(state.settings.reset_cookie_max_age_secs);
         return see_other(CONFIRM_PATH, vec![cookie]);
     }
     let Some(held) = Held::from_request(req) else {
-        return invalid_link(state, &env, vec![]);
+        if let Some(page) = dead_end::success_again(state, &env, req).await {
+            return page;
+        }
+        let app = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await;
+        return invalid_link(state, &env, app.as_ref(), None, Vec::new());
     };
     new_password_page(state, req, &env, &held, StatusCode::OK, Vec::new()).await
+}
+
+/// The invalid-link page for a token that cannot be used, branded by the app the link
+/// names; when this browser still holds a working (newer) reset, a button continues it.
+async fn unusable_link(state: &AppState, req: &Request, env: &Env, query: &Form) -> Response {
+    let app = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await;
+    let newer = match Held::from_request(req) {
+        Some(held) => matches!(resolve(state, req, &held).await, Ok(Some(_))),
+        None => false,
+    };
+    let continue_url = newer.then(|| CONFIRM_PATH.to_owned());
+    invalid_link(state, env, app.as_ref(), continue_url, Vec::new())
+}
+
+/// The invalid-link page for a held credential that no longer works: the cookie goes.
+async fn dead_held(state: &AppState, req: &Request, env: &Env, held: &Held) -> Response {
+    let app = dead_end::named_by_held(state, req, held).await;
+    invalid_link(state, env, app.as_ref(), None, vec![Held::clear_cookie()])
 }
 
 /// Whether a credential of tenant `owner` may be used through this request: a custom host
@@ -86,17 +116,22 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
     let env = Env::from_request(state, req);
     let form = match read_form(state, req, body).await {
         Ok(form) => form,
-        Err(err) => return read_error(state, &env, err),
+        Err(err) => return read_error(state, &env, req, err).await,
     };
     let field = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let (client_id, flow_id) = (field("client_id"), field("flow_id"));
     let code: String = field("code").chars().filter(char::is_ascii_digit).collect();
     let active = match tenant(state, &client_id).await {
         Ok(Some(active)) => active,
-        Ok(None) => return invalid_link(state, &env, vec![]),
+        Ok(None) => return invalid_link(state, &env, None, None, Vec::new()),
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
     let locale = env.locale_for(&active.config, form.get("locale"));
+    let app = dead_end::Named {
+        active: active.clone(),
+        client_id: client_id.clone(),
+        locale: Some(locale.clone()),
+    };
     let well_formed = code.len() == 8 && !flow_id.is_empty() && flow_id.len() <= MAX_CREDENTIAL_LEN;
     let problem = if well_formed {
         let ip = client_ip(state, req);
@@ -111,7 +146,7 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
                 Some(("error.throttled", StatusCode::TOO_MANY_REQUESTS))
             }
             Err(CodeCheckError::InvalidLink(_)) => {
-                return invalid_link(state, &env, vec![Held::clear_cookie()]);
+                return invalid_link(state, &env, Some(&app), None, vec![Held::clear_cookie()]);
             }
             Err(CodeCheckError::TryAgainLater) => {
                 return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE);
@@ -153,22 +188,24 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
 pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
     let Ok(query) = Form::from_query(req.uri().query()) else {
-        return invalid_link(state, &env, vec![]);
+        return invalid_link(state, &env, None, None, Vec::new());
     };
+    let app = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await;
+    let dead = |app: Option<&dead_end::Named>| invalid_link(state, &env, app, None, Vec::new());
     let (Some(client_id), Some(code)) = (query.get("client_id"), query.get("code")) else {
-        return invalid_link(state, &env, vec![]);
+        return dead(app.as_ref());
     };
     if code.is_empty() || code.len() > MAX_CREDENTIAL_LEN {
-        return invalid_link(state, &env, vec![]);
+        return dead(app.as_ref());
     }
     let active = match tenant(state, client_id).await {
         Ok(Some(active)) => active,
-        Ok(None) => return invalid_link(state, &env, vec![]),
+        Ok(None) => return dead(None),
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
     match same_tenant(state, req, None, &active.config.id).await {
         Ok(true) => {}
-        Ok(false) => return invalid_link(state, &env, vec![]),
+        Ok(false) => return dead(app.as_ref()),
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     }
     // A spent code, or one another tenant redeemed, never goes into the cookie.
@@ -178,7 +215,7 @@ pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Res
         .await
         .is_err()
     {
-        return invalid_link(state, &env, vec![]);
+        return dead(app.as_ref());
     }
     let locale = env.locale_for(&active.config, None);
     let held = Held::Janrain {
@@ -206,7 +243,7 @@ struct Resolved {
 /// tenant this request came through; `None` means "invalid link".
 async fn resolve(state: &AppState, req: &Request, held: &Held) -> Result<Option<Resolved>, ()> {
     let (client_id, locale, account) = match held {
-        Held::Link { t } => match state.backend.view_token(t).await {
+        Held::Link { t, .. } => match state.backend.view_token(t).await {
             Ok(view) => (
                 view.client_id.as_str().to_owned(),
                 view.locale,
@@ -264,7 +301,7 @@ async fn new_password_page(
         account,
     } = match resolve(state, req, held).await {
         Ok(Some(found)) => found,
-        Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
+        Ok(None) => return dead_held(state, req, env, held).await,
         Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
     let config = &active.config;
@@ -292,15 +329,19 @@ pub async fn submit(req: &Request, body: Body, Data(state): Data<&AppState>) -> 
     let env = Env::from_request(state, req);
     let form = match read_form(state, req, body).await {
         Ok(form) => form,
-        Err(err) => return read_error(state, &env, err),
+        Err(err) => return read_error(state, &env, req, err).await,
     };
     let Some(held) = Held::from_request(req) else {
-        return invalid_link(state, &env, vec![]);
+        // Reloading the POST after "Password changed" finds that page again.
+        if let Some(page) = dead_end::success_again(state, &env, req).await {
+            return page;
+        }
+        return invalid_link(state, &env, None, None, Vec::new());
     };
     // The credential must belong to the tenant this request came through (custom host).
     match resolve(state, req, &held).await {
         Ok(Some(_)) => {}
-        Ok(None) => return invalid_link(state, &env, vec![Held::clear_cookie()]),
+        Ok(None) => return dead_held(state, req, &env, &held).await,
         Err(()) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
     }
     let input = CompleteInput {
@@ -323,20 +364,22 @@ async fn completed(state: &AppState, env: &Env, held: &Held, done: Completed) ->
         Some(client_id) => tenant(state, client_id).await.ok().flatten(),
         None => None,
     };
-    if let (Some(active), Some(uri)) = (&active, &done.redirect_uri) {
-        // Checked against the allowlist again: the engine stored it at request time.
-        if active.config.reset.redirect_uri(uri).is_some() {
-            return see_other(uri, clear);
+    match (active, client_id) {
+        (Some(active), Some(client_id)) => {
+            let finished = Done {
+                c: client_id.to_owned(),
+                l: done.locale.clone(),
+                r: done.redirect_uri.clone(),
+            };
+            dead_end::finished(&finished, &active, clear)
+        }
+        _ => {
+            let locale = env.neutral_locale(state);
+            let mut spec = PageSpec::new(Page::Success, StatusCode::OK, None, locale);
+            spec.cookies = clear;
+            view::render(state, env, spec)
         }
     }
-    let config = active.as_ref().map(|a| &a.config);
-    let locale = match config {
-        Some(c) => env.locale_for(c, Some(&done.locale)),
-        None => env.neutral_locale(state),
-    };
-    let mut spec = PageSpec::new(Page::Success, StatusCode::OK, config, locale);
-    spec.cookies = clear;
-    view::render(state, env, spec)
 }
 
 /// A message key with its placeholder values.
@@ -360,7 +403,7 @@ async fn failed(
     };
     let (status, problems): (StatusCode, Vec<Problem>) = match &err {
         CompleteError::InvalidLink(_) => {
-            return invalid_link(state, env, vec![Held::clear_cookie()]);
+            return dead_held(state, req, env, held).await;
         }
         CompleteError::Unconfirmed { likely_applied } => {
             tracing::warn!(likely_applied, request_id = %env.request_id, "password change unconfirmed");
@@ -394,7 +437,7 @@ async fn failed(
     // Localize in the page's locale: resolve tenant and locale as the page will.
     let Resolved { active, locale, .. } = match resolve(state, req, held).await {
         Ok(Some(found)) => found,
-        Ok(None) => return invalid_link(state, env, vec![Held::clear_cookie()]),
+        Ok(None) => return dead_held(state, req, env, held).await,
         Err(()) => return error_page(state, env, None, StatusCode::SERVICE_UNAVAILABLE),
     };
     let locale = env.locale_for(&active.config, Some(&locale));

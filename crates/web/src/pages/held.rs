@@ -28,6 +28,13 @@ pub enum Held {
     Link {
         /// The token.
         t: String,
+        /// Client id of the app the link was issued for, so the page for a link that died
+        /// while held still wears that app's branding and offers its request form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        c: Option<String>,
+        /// The reset's locale, for the same page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        l: Option<String>,
     },
     /// Code mode: the flow id and the typed code.
     #[serde(rename = "c")]
@@ -66,19 +73,12 @@ impl std::fmt::Debug for Held {
 impl Held {
     /// The credential in the request's reset cookie, if any and well-formed.
     pub fn from_request(req: &Request) -> Option<Self> {
-        let raw = cookies::get(req, RESET_COOKIE)?;
-        if raw.len() > 4 * MAX_CREDENTIAL_LEN {
-            return None;
-        }
-        let json = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&json).ok()
+        read_json_cookie(req, RESET_COOKIE)
     }
 
     /// `Set-Cookie` holding this credential for `max_age` seconds.
     pub fn set_cookie(&self, max_age: u64) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let value = URL_SAFE_NO_PAD.encode(json);
-        format!("{RESET_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+        json_cookie(RESET_COOKIE, self, max_age)
     }
 
     /// `Set-Cookie` that deletes the reset cookie.
@@ -86,19 +86,27 @@ impl Held {
         format!("{RESET_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
     }
 
-    /// The client id this credential names, when it names one (codes do; links do not
-    /// until the engine has looked the token up).
+    /// The client id this credential names, when it names one (codes do; links since
+    /// the engine looked the token up when it went into the cookie).
     pub fn client_id(&self) -> Option<&str> {
         match self {
-            Self::Link { .. } => None,
+            Self::Link { c, .. } => c.as_deref(),
             Self::Code { c, .. } | Self::Janrain { c, .. } => Some(c),
+        }
+    }
+
+    /// The reset's locale, when the cookie carries it.
+    pub fn locale(&self) -> Option<&str> {
+        match self {
+            Self::Link { l, .. } => l.as_deref(),
+            Self::Code { l, .. } | Self::Janrain { l, .. } => Some(l),
         }
     }
 
     /// The engine's form of the credential.
     pub fn credential(&self) -> Credential {
         match self {
-            Self::Link { t } => Credential::Link { token: t.clone() },
+            Self::Link { t, .. } => Credential::Link { token: t.clone() },
             Self::Code { f, d, .. } => Credential::Code {
                 flow_id: f.clone(),
                 code: d.clone(),
@@ -109,4 +117,74 @@ impl Held {
             },
         }
     }
+}
+
+/// The cookie that remembers a finished reset for a few minutes, so that Back or Reload
+/// after "Password changed" shows that page again instead of "This link can no longer be
+/// used". It holds no secret: forging it only shows oneself a success page.
+pub const DONE_COOKIE: &str = "__Host-pg-done";
+
+/// How long [`DONE_COOKIE`] lives, in seconds.
+const DONE_MAX_AGE_SECS: u64 = 15 * 60;
+
+/// A finished reset, as [`DONE_COOKIE`] remembers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Done {
+    /// Client id of the app.
+    pub c: String,
+    /// The reset's locale.
+    pub l: String,
+    /// The redirect URI the request named, if any (checked against the allowlist again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<String>,
+}
+
+impl Done {
+    /// The finished reset in the request's cookie, if any and well-formed.
+    pub fn from_request(req: &Request) -> Option<Self> {
+        read_json_cookie(req, DONE_COOKIE)
+    }
+
+    /// `Set-Cookie` remembering this finished reset.
+    pub fn set_cookie(&self) -> String {
+        json_cookie(DONE_COOKIE, self, DONE_MAX_AGE_SECS)
+    }
+}
+
+/// The value of cookie `name` (base64url JSON), if present, not oversized and well-formed.
+fn read_json_cookie<T: serde::de::DeserializeOwned>(req: &Request, name: &str) -> Option<T> {
+    let raw = cookies::get(req, name)?;
+    if raw.len() > 4 * MAX_CREDENTIAL_LEN {
+        return None;
+    }
+    let json = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// `Set-Cookie` for `value` as base64url JSON: `HttpOnly`, `Secure`, `SameSite=Lax`.
+fn json_cookie<T: Serialize>(name: &str, value: &T, max_age: u64) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let value = URL_SAFE_NO_PAD.encode(json);
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+}
+
+/// The cookie holding a code-mode request's flow id between "we sent a code" (a 303 after
+/// the POST) and the code form, so the address bar never carries it and reloading the
+/// code page sends no second mail.
+pub const FLOW_COOKIE: &str = "__Host-pg-flow";
+
+/// `Set-Cookie` holding `flow_id` for `max_age` seconds.
+pub fn flow_cookie(flow_id: &str, max_age: u64) -> String {
+    format!("{FLOW_COOKIE}={flow_id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+}
+
+/// The flow id in the request's flow cookie, if well-formed (URL-safe base64).
+pub fn flow_from_request(req: &Request) -> Option<String> {
+    let raw = cookies::get(req, FLOW_COOKIE)?;
+    let well_formed = !raw.is_empty()
+        && raw.len() <= MAX_CREDENTIAL_LEN
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    well_formed.then_some(raw)
 }

@@ -50,7 +50,7 @@ pub async fn check(req: &Request, body: Body, Data(state): Data<&AppState>) -> R
     let Some(held @ Held::Link { .. }) = Held::from_request(req) else {
         return status(StatusCode::GONE);
     };
-    let Held::Link { t: token } = &held else {
+    let Held::Link { t: token, .. } = &held else {
         return status(StatusCode::GONE);
     };
     let Ok(Some(messages)) = confirm::held_messages(state, req, &held).await else {

@@ -4,12 +4,15 @@
 //! | route | page |
 //! |---|---|
 //! | `GET /reset?client_id=…`, `GET /a/{client_id}/reset` | request form |
-//! | `POST` to either | "check your inbox" (link mode) or code entry (code mode) |
+//! | `POST` to either | 303 to `/reset/sent` (link mode) or `/reset/code` (code mode; the flow id in a cookie), or the rate-limited page |
+//! | `GET /reset/sent?client_id=…` | "check your inbox" (Reload posts nothing again) |
+//! | `GET /reset/code?client_id=…` | code entry for the flow in the flow cookie |
 //! | `POST /reset/code` | moves flow + code into the reset cookie, 303 to `/reset/confirm` |
 //! | `GET /reset/confirm?token=…` | moves the token into the reset cookie, 303 to `/reset/confirm` |
 //! | `GET /reset/janrain?client_id=…&code=…` | the same for a Janrain code |
 //! | `GET /reset/confirm` | new password (or the one invalid-link page) |
-//! | `POST /reset/confirm` | 303 to the allowlisted redirect URI, or the success page |
+//! | `POST /reset/confirm` | 303 to the allowlisted redirect URI, or to `/reset/done` |
+//! | `GET /reset/done` | the success page of the reset this browser just finished |
 //! | `POST /reset/confirm/check` | the live check of the held link (JSON), consumes nothing |
 //! | `GET /static/{version}/{theme}/{file}` | theme assets, cached for a year |
 //!
@@ -17,11 +20,14 @@
 //! - [`view`]: rendering a page (theme, messages, nonce, CSRF token).
 //! - [`request`]: the request form and its POST.
 //! - [`confirm`]: token/code intake, the new-password page and its POST.
-//! - [`held`]: the reset credential held in the `__Host-pg-reset` cookie.
+//! - [`held`]: the reset credential held in the `__Host-pg-reset` cookie, the finished
+//!   reset and the pending code flow.
+//! - [`dead_end`]: invalid link, rate limited, bad redirect, stale form, success.
 //! - [`assets`]: static files.
 
 pub mod assets;
 pub mod confirm;
+pub mod dead_end;
 pub mod held;
 pub mod live_check;
 pub mod request;
@@ -45,7 +51,12 @@ pub fn routes() -> Route {
             "/a/:client_id/reset",
             get(request::show_path).post(request::submit_path),
         )
-        .at("/reset/code", post(confirm::submit_code))
+        .at("/reset/sent", get(request::show_sent))
+        .at(
+            "/reset/code",
+            get(request::show_code).post(confirm::submit_code),
+        )
+        .at(dead_end::DONE_PATH, get(dead_end::show_done))
         .at("/reset/janrain", get(confirm::janrain_landing))
         .at("/reset/confirm", get(confirm::show).post(confirm::submit))
         .at("/reset/confirm/check", post(live_check::check))
@@ -75,15 +86,6 @@ pub fn not_found(state: &AppState, env: &Env) -> Response {
         env,
         PageSpec::new(Page::NotFound, StatusCode::NOT_FOUND, None, locale),
     )
-}
-
-/// The one invalid-link page, identical for every failure (security.md item 11): default
-/// theme, no app name, no link back to any app, status 410.
-pub fn invalid_link(state: &AppState, env: &Env, cookies: Vec<String>) -> Response {
-    let locale = env.neutral_locale(state);
-    let mut spec = PageSpec::new(Page::InvalidLink, StatusCode::GONE, None, locale);
-    spec.cookies = cookies;
-    view::render(state, env, spec)
 }
 
 /// The generic error page with `status`, in the tenant's theme when known.
@@ -151,8 +153,11 @@ pub fn client_ip(state: &AppState, req: &Request) -> IpAddr {
 pub enum ReadError {
     /// Too big, not a form, or a repeated field: 400.
     Malformed,
-    /// CSRF refusal: 403.
+    /// CSRF refusal of where the POST came from: 403.
     Refused(csrf::CsrfRefusal),
+    /// Same-site, but the form's token no longer matches its cookie (left open too long,
+    /// cookies cleared): the stale-form page with a way back.
+    Stale(Form),
 }
 
 /// Reads a form POST: size limit, strict parsing, then both CSRF layers.
@@ -168,15 +173,22 @@ pub async fn read_form(state: &AppState, req: &Request, body: Body) -> Result<Fo
     // Provenance first: a cross-site POST is refused however it is shaped.
     csrf::check_provenance(&state.settings, req).map_err(ReadError::Refused)?;
     let form = Form::parse(content_type, &bytes).map_err(|_| ReadError::Malformed)?;
-    csrf::verify_token(&state.csrf_key, req, form.get("csrf_token")).map_err(ReadError::Refused)?;
-    Ok(form)
+    match csrf::verify_token(&state.csrf_key, req, form.get("csrf_token")) {
+        Ok(()) => Ok(form),
+        Err(reason @ csrf::CsrfRefusal::BadToken) => {
+            tracing::warn!(target: passgate_engine::SECURITY_TARGET, reason = reason.as_str(), "form POST refused (CSRF)");
+            Err(ReadError::Stale(form))
+        }
+        Err(reason) => Err(ReadError::Refused(reason)),
+    }
 }
 
 /// The answer to a form that could not be read.
-pub fn read_error(state: &AppState, env: &Env, err: ReadError) -> Response {
+pub async fn read_error(state: &AppState, env: &Env, req: &Request, err: ReadError) -> Response {
     match err {
         ReadError::Malformed => error_page(state, env, None, StatusCode::BAD_REQUEST),
         ReadError::Refused(reason) => forbidden(state, env, reason),
+        ReadError::Stale(form) => dead_end::stale_form(state, env, req, &form).await,
     }
 }
 

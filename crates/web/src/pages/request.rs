@@ -1,5 +1,8 @@
 //! The request form (`/reset?client_id=…` or `/a/{client_id}/reset`) and its POST, which
-//! answers "check your inbox" (or the code form in code mode) whatever the account.
+//! answers the same 303 whatever the account: to "check your inbox" (`/reset/sent`) or, in
+//! code mode, to the code form (`/reset/code`, the flow id in a cookie). Post/Redirect/Get,
+//! so reloading that page neither posts again nor sends a second mail (which would end the
+//! first link). Only a limit that says nothing about the account gets its own answer.
 
 use passgate_engine::{RequestError, RequestInput};
 use passgate_tenant::Delivery;
@@ -11,7 +14,11 @@ use poem::{
 };
 
 use super::{
-    client_for_host, client_ip, error_page, not_found, read_error, read_form, tenant,
+    client_for_host, client_ip,
+    dead_end::{self, Named},
+    error_page,
+    held::{flow_cookie, flow_from_request},
+    not_found, read_error, read_form, see_other, tenant,
     view::{self, Env, PageSpec},
 };
 use crate::{form::Form, state::AppState};
@@ -67,11 +74,16 @@ async fn show_form(state: &AppState, req: &Request, path_client: Option<String>)
     };
     let config = &active.config;
     let redirect_uri = query.get("redirect_uri");
+    let locale = env.locale_for(config, None);
     if redirect_uri.is_some_and(|requested| config.reset.redirect_uri(requested).is_none()) {
         // Exact match only (security.md item 43): refused, and never echoed as a link.
-        return error_page(state, &env, Some(&active), StatusCode::BAD_REQUEST);
+        let app = Named {
+            active: active.clone(),
+            client_id,
+            locale: Some(locale),
+        };
+        return dead_end::bad_redirect(state, &env, &app);
     }
-    let locale = env.locale_for(config, None);
     let mut spec = PageSpec::new(Page::Request, StatusCode::OK, Some(config), locale.clone());
     spec.form_action = req.uri().path().to_owned();
     spec.hidden = hidden(&client_id, &locale, redirect_uri);
@@ -98,7 +110,7 @@ async fn submit_form(
     let env = Env::from_request(state, req);
     let form = match read_form(state, req, body).await {
         Ok(form) => form,
-        Err(err) => return read_error(state, &env, err),
+        Err(err) => return read_error(state, &env, req, err).await,
     };
     let client_id = path_client
         .or_else(|| form.get("client_id").map(str::to_owned))
@@ -125,32 +137,108 @@ async fn submit_form(
         Ok(accepted) => accepted,
         Err(RequestError::UnknownClient) => return not_found(state, &env),
         Err(RequestError::RedirectNotAllowed) => {
-            return error_page(state, &env, Some(&active), StatusCode::BAD_REQUEST);
+            let app = Named {
+                active: active.clone(),
+                client_id,
+                locale: Some(locale),
+            };
+            return dead_end::bad_redirect(state, &env, &app);
         }
         Err(RequestError::Unavailable(err)) => {
             tracing::error!(error = %err, request_id = %env.request_id, "reset request not recorded");
             return error_page(state, &env, Some(&active), StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let restart = restart_url(&client_id, &locale);
-    if config.reset.delivery == Delivery::Code {
-        let mut spec = PageSpec::new(Page::Code, StatusCode::OK, Some(config), locale.clone());
-        spec.form_action = "/reset/code".to_owned();
-        spec.hidden = hidden(&client_id, &locale, None);
-        spec.hidden.push(("flow_id".to_owned(), accepted.flow_id));
-        spec.restart_url = Some(restart);
-        return view::render(state, &env, spec);
+    if let Some(until) = accepted.retry_at {
+        let app = Named {
+            active: active.clone(),
+            client_id,
+            locale: Some(locale),
+        };
+        return dead_end::rate_limited(state, &env, &app, until);
     }
-    let mut spec = PageSpec::new(Page::Sent, StatusCode::OK, Some(config), locale);
+    let next = next_page(&client_id, &locale, config.reset.delivery);
+    if config.reset.delivery == Delivery::Code {
+        let cookie = flow_cookie(&accepted.flow_id, state.settings.reset_cookie_max_age_secs);
+        return see_other(&next, vec![cookie]);
+    }
+    see_other(&next, Vec::new())
+}
+
+/// Where the request form's POST sends the browser: the "check your inbox" page, or the
+/// code form in code mode.
+fn next_page(client_id: &str, locale: &str, delivery: Delivery) -> String {
+    let path = match delivery {
+        Delivery::Code => "/reset/code",
+        Delivery::Link => "/reset/sent",
+    };
+    app_url(path, client_id, locale)
+}
+
+/// The app a `GET` after the request form names (`?client_id=…&locale=…`, or a custom host),
+/// with the page locale.
+async fn after_request(
+    state: &AppState,
+    req: &Request,
+    env: &Env,
+) -> Result<(Named, String), Response> {
+    let Ok(query) = Form::from_query(req.uri().query()) else {
+        return Err(error_page(state, env, None, StatusCode::BAD_REQUEST));
+    };
+    let Some(app) = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await
+    else {
+        return Err(not_found(state, env));
+    };
+    let locale = env.locale_for(&app.active.config, app.locale.as_deref());
+    Ok((app, locale))
+}
+
+/// `GET /reset/sent?client_id=…&locale=…`: "check your inbox" (the same for every account).
+#[handler]
+pub async fn show_sent(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let (app, locale) = match after_request(state, req, &env).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
+    };
+    let config = &app.active.config;
+    let mut spec = PageSpec::new(Page::Sent, StatusCode::OK, Some(config), locale.clone());
+    spec.restart_url = Some(restart_url(&app.client_id, &locale));
+    view::render(state, &env, spec)
+}
+
+/// `GET /reset/code?client_id=…&locale=…`: the code form for the flow in the flow cookie;
+/// without one (cookie gone), back to the request form.
+#[handler]
+pub async fn show_code(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let env = Env::from_request(state, req);
+    let (app, locale) = match after_request(state, req, &env).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
+    };
+    let restart = restart_url(&app.client_id, &locale);
+    let Some(flow_id) = flow_from_request(req) else {
+        return see_other(&restart, Vec::new());
+    };
+    let config = &app.active.config;
+    let mut spec = PageSpec::new(Page::Code, StatusCode::OK, Some(config), locale.clone());
+    spec.form_action = "/reset/code".to_owned();
+    spec.hidden = hidden(&app.client_id, &locale, None);
+    spec.hidden.push(("flow_id".to_owned(), flow_id));
     spec.restart_url = Some(restart);
     view::render(state, &env, spec)
 }
 
 /// The request form of `client_id` in `locale`.
 pub fn restart_url(client_id: &str, locale: &str) -> String {
+    app_url("/reset", client_id, locale)
+}
+
+/// `path?client_id=…&locale=…`.
+fn app_url(path: &str, client_id: &str, locale: &str) -> String {
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", client_id)
         .append_pair("locale", locale)
         .finish();
-    format!("/reset?{query}")
+    format!("{path}?{query}")
 }

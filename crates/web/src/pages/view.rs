@@ -150,6 +150,8 @@ pub struct PageSpec<'a> {
     pub policy: Option<serde_json::Value>,
     /// Extra `Set-Cookie` values (the reset cookie).
     pub cookies: Vec<String>,
+    /// When a rate limit lifts, as shown (rate-limited page).
+    pub retry_at: Option<String>,
 }
 
 impl<'a> PageSpec<'a> {
@@ -173,6 +175,7 @@ impl<'a> PageSpec<'a> {
             email: None,
             policy: None,
             cookies: Vec::new(),
+            retry_at: None,
         }
     }
 }
@@ -216,6 +219,7 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
         errors: spec.errors,
         policy: spec.policy,
         request_id: Some(env.request_id.clone()),
+        retry_at: spec.retry_at,
     };
     let html = match state.themes.render_page(theme, spec.page, &ctx) {
         Ok(html) => html,

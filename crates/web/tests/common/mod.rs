@@ -117,6 +117,42 @@ reset:
 /// strength and a blocklist), for the live-rule tests.
 pub const ACME: &str = include_str!("../../../../tenants/acme-shop.yaml");
 
+/// The example tenants as shipped (`tenants/*.yaml`), for the browser sweep; with
+/// `landing`, each also allows `{landing}/{tenant id}` as a redirect URI.
+pub fn examples_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
+    [
+        ("acme-shop", ACME),
+        ("fitlife", include_str!("../../../../tenants/fitlife.yaml")),
+        (
+            "northbank",
+            include_str!("../../../../tenants/northbank.yaml"),
+        ),
+    ]
+    .iter()
+    .map(|(id, yaml)| parse_with_landing(id, yaml, landing))
+    .collect()
+}
+
+/// `yaml` parsed, `{landing}/{id}` added to its redirect URIs (at the end: the first stays
+/// the tenant's default return URI).
+fn parse_with_landing(id: &str, yaml: &str, landing: Option<&str>) -> ValidatedTenant {
+    let yaml = match landing {
+        Some(base) if yaml.contains("redirect_uris:\n") => {
+            let start = yaml.find("redirect_uris:\n").unwrap_or(0);
+            let list_end = yaml[start..]
+                .find("\n\n")
+                .map_or(yaml.len(), |end| start + end);
+            format!(
+                "{}\n    - {base}/{id}{}",
+                &yaml[..list_end],
+                &yaml[list_end..]
+            )
+        }
+        _ => yaml.to_owned(),
+    };
+    parse_tenant_yaml("fixture.yaml", &yaml).expect("fixture tenant")
+}
+
 /// Every fixture tenant.
 pub fn fixtures() -> Vec<ValidatedTenant> {
     fixtures_with(None)
@@ -132,16 +168,7 @@ pub fn fixtures_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
         ("acme-shop", ACME),
     ]
     .iter()
-    .map(|(id, yaml)| {
-        let yaml = match landing {
-            Some(base) if yaml.contains("redirect_uris:") => yaml.replace(
-                "redirect_uris:\n",
-                &format!("redirect_uris:\n    - {base}/{id}\n"),
-            ),
-            _ => (*yaml).to_owned(),
-        };
-        parse_tenant_yaml("fixture.yaml", &yaml).expect("fixture tenant")
-    })
+    .map(|(id, yaml)| parse_with_landing(id, yaml, landing))
     .collect()
 }
 
@@ -208,8 +235,12 @@ impl Harness {
 
     /// Like [`Harness::new`], with `{landing}/{tenant}` allowed as redirect URIs.
     pub async fn with_landing(base: &str, landing: Option<&str>) -> Self {
+        Self::with_tenants(base, fixtures_with(landing)).await
+    }
+
+    /// The real stack serving `validated`, links built from `base`.
+    pub async fn with_tenants(base: &str, validated: Vec<ValidatedTenant>) -> Self {
         passgate_idp::install_crypto_provider();
-        let validated = fixtures_with(landing);
         let sim = passgate_idp_sim::start(SimConfig {
             // Tenants revoke sessions by default (Enterprise plans only) and tickets carry
             // result_url (honoured by Classic Universal Login only).
@@ -346,9 +377,19 @@ impl Harness {
 
 /// Decodes the text/plain part of a received message.
 pub fn plain_text(mail: &ReceivedMail) -> String {
+    part_of(mail, "text/plain")
+}
+
+/// The HTML body of a mail.
+pub fn html_of(mail: &ReceivedMail) -> String {
+    part_of(mail, "text/html")
+}
+
+/// The decoded body of the mail's first part of type `content_type`.
+fn part_of(mail: &ReceivedMail, content_type: &str) -> String {
     decoded_parts(&mail.data)
         .into_iter()
-        .find(|(ct, _)| ct.starts_with("text/plain"))
+        .find(|(ct, _)| ct.starts_with(content_type))
         .map(|(_, body)| body)
         .unwrap_or_default()
 }
@@ -425,7 +466,8 @@ pub fn link_in(text: &str) -> Option<String> {
 
 /// The token of a reset link.
 pub fn token_of(link: &str) -> String {
-    link.split("token=").nth(1).unwrap_or_default().to_owned()
+    let after = link.split("token=").nth(1).unwrap_or_default();
+    after.split('&').next().unwrap_or_default().to_owned()
 }
 
 /// The 8-digit code in a text.
