@@ -2,6 +2,8 @@
 //! simulator, a real SMTP sink and a migrated SQLite store.
 
 mod common;
+#[path = "modes/stored_binding.rs"]
+mod stored_binding;
 
 use common::*;
 use passgate_engine::{CompleteError, Credential};

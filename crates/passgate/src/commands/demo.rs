@@ -29,7 +29,10 @@ use passgate_engine::mail::DevMailbox;
 use passgate_engine::{Clock as _, Keyring, SystemClock, seal_provider_secret};
 use passgate_idp::HostPolicy;
 use passgate_idp_sim::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimHandle};
-use passgate_store::{ApiRole, MailGrantRepo, ProviderBinding, Store, TenantImport, TenantRepo};
+use passgate_store::{
+    ApiRole, Auth0Binding, JanrainBinding, MailGrantRepo, ProviderBinding, Store, TenantImport,
+    TenantRepo,
+};
 use passgate_tenant::{ResetMode, TenantConfig, parse_tenant_yaml};
 use poem::EndpointExt as _;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -440,23 +443,15 @@ async fn bind_provider(
 ) -> anyhow::Result<()> {
     let id = &tenant.config.id;
     let janrain = is_janrain(&tenant.config);
-    let binding = ProviderBinding {
-        kind: Some(if janrain { "janrain" } else { "auth0" }.into()),
-        domain: Some(if janrain {
-            sim.janrain_base_url.clone()
-        } else {
-            sim.base_url.clone()
-        }),
-        connection: Some(
-            if janrain {
-                "standard"
-            } else {
-                AUTH0_CONNECTION
-            }
-            .into(),
-        ),
-        mode: None,
-        client_id: Some(format!("demo-{id}")),
+    let client_id = format!("demo-{id}");
+    let binding = if janrain {
+        ProviderBinding::Janrain(JanrainBinding::new(sim.janrain_base_url.clone(), client_id))
+    } else {
+        ProviderBinding::Auth0(Auth0Binding::new(
+            sim.base_url.clone(),
+            AUTH0_CONNECTION,
+            client_id,
+        ))
     };
     store.set_provider(id, binding, now).await?;
     let sealed = seal_provider_secret(keyring, id, &SecretString::from(secret.to_owned()))
