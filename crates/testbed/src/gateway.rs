@@ -346,7 +346,19 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             }
         })
         .collect();
-    let janrain = JanrainSettings::default();
+    // Each Janrain tenant's Capture client mails Passgate's landing page for its app.
+    let client_password_recover_urls = tenants
+        .iter()
+        .filter(|t| is_janrain(&t.config))
+        .map(|t| {
+            let landing = format!("{PUBLIC_URL}/reset/janrain?client_id={}", t.client_id);
+            (sim_credentials(&t.config).0, landing)
+        })
+        .collect();
+    let janrain = JanrainSettings {
+        client_password_recover_urls,
+        ..JanrainSettings::default()
+    };
     let users = tenants
         .iter()
         .flat_map(|tenant| {

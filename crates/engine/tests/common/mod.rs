@@ -207,6 +207,11 @@ impl Harness {
                 universal_login: passgate_idp_sim::UniversalLogin::Classic,
                 ..passgate_idp_sim::Auth0Settings::default()
             },
+            // The Capture client mails Passgate's landing page (its password_recover_url).
+            janrain: passgate_idp_sim::JanrainSettings {
+                password_recover_url: Some(format!("{BASE}/reset/janrain?client_id={client}")),
+                ..passgate_idp_sim::JanrainSettings::default()
+            },
             users: users(),
             ..SimConfig::default()
         })
