@@ -178,7 +178,7 @@ fn a_reset_mode_that_does_not_fit_its_provider_stops_the_start() {
                 .set_provider(
                     &fitlife,
                     ProviderBinding::Janrain(binding),
-                    chrono::Utc::now(),
+                    chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
                 )
                 .await
                 .unwrap();

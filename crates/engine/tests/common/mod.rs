@@ -213,7 +213,6 @@ impl Harness {
                 ..passgate_idp_sim::JanrainSettings::default()
             },
             users: users(),
-            ..SimConfig::default()
         })
         .await
         .unwrap();

@@ -2,6 +2,8 @@
 //! client configured in code does: the stored custom domain, app client id and New
 //! Universal Login setting reach the provider client (issue 15; they used to be dropped).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use chrono::TimeDelta;

@@ -3,6 +3,8 @@
 //! reset mode that cannot run on the bound provider is refused on both sides (binding
 //! writes and config writes).
 
+#![allow(clippy::panic)]
+
 use serde_json::{Value, json};
 
 use super::admin_common::{Harness, bearer, harness};
