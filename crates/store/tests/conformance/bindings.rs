@@ -46,16 +46,7 @@ pub(crate) async fn bindings_round_trip_and_rebinding_leaves_nothing_behind(stor
     }
     // Auth0 with every option, then a bare one: no option of the first survives.
     store.set_provider(&a, auth0_full(), t0()).await.unwrap();
-    let bare = ProviderBinding::Auth0(Auth0Binding {
-        domain: "acme.auth0.com".into(),
-        canonical_domain: None,
-        custom_domain: None,
-        connection: "db".into(),
-        client_id: "mgmt".into(),
-        app_client_id: None,
-        new_universal_login: false,
-        audience: None,
-    });
+    let bare = ProviderBinding::Auth0(Auth0Binding::new("acme.auth0.com", "db", "mgmt"));
     store.set_provider(&a, bare.clone(), t0()).await.unwrap();
     let listed = store.list_tenants().await.unwrap();
     assert_eq!(listed[0].tenant.provider, bare);
