@@ -10,6 +10,9 @@
 //!   Janrain codes shared through the database.
 //! - [`m20261201_000030_sender_domains`]: each tenant's mail grants (sender domains, test
 //!   recipients) and the hash of an API key holder's own address.
+//! - [`m20261201_000040_auth0_binding`]: typed provider bindings (Auth0 canonical/custom
+//!   domains, app client id, New Universal Login, audience; Janrain flow version and
+//!   `password_recover_url`); half-filled old bindings become unbound.
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -17,6 +20,7 @@ use sea_orm_migration::prelude::*;
 pub mod m20261126_000001_initial;
 pub mod m20261201_000020_email_at_rest;
 pub mod m20261201_000030_sender_domains;
+pub mod m20261201_000040_auth0_binding;
 
 /// The ordered list of Passgate's migrations.
 #[derive(Debug)]
@@ -29,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261201_000020_email_at_rest::Migration),
             Box::new(m20261201_000030_sender_domains::Migration),
+            Box::new(m20261201_000040_auth0_binding::Migration),
         ]
     }
 }

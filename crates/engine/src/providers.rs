@@ -9,7 +9,7 @@ use passgate_idp::{
     Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, JanrainClient,
     JanrainConfig,
 };
-use passgate_store::{EncryptedBlob, Store, TenantRepo};
+use passgate_store::{EncryptedBlob, ProviderBinding, Store, TenantRepo};
 use passgate_tenant::{TenantConfig, TenantId};
 use secrecy::SecretString;
 
@@ -109,45 +109,41 @@ impl StoredProviders {
         let secret = open_blob(&self.keyring, &blob, &provider_secret_context(&config.id))?;
         let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
         let secret = SecretString::from(secret);
-        let domain = binding.domain.ok_or_else(|| binding_error("no domain"))?;
-        let client_id = binding
-            .client_id
-            .ok_or_else(|| binding_error("no client id"))?;
-        let client: Arc<dyn IdentityProvider> = match binding.kind.as_deref() {
-            Some("auth0") => Arc::new(Auth0Client::new(Auth0Config {
-                domain,
-                client_id,
+        let client: Arc<dyn IdentityProvider> = match binding {
+            ProviderBinding::Unbound => return Err(binding_error("no provider binding")),
+            ProviderBinding::Auth0(auth0) => Arc::new(Auth0Client::new(Auth0Config {
+                domain: auth0.domain,
+                canonical_domain: auth0.canonical_domain,
+                custom_domain: auth0.custom_domain,
+                client_id: auth0.client_id,
+                app_client_id: auth0.app_client_id,
+                new_universal_login: auth0.new_universal_login,
                 client_secret: secret,
-                connection: binding
-                    .connection
-                    .ok_or_else(|| binding_error("no connection"))?,
-                audience: None,
-                canonical_domain: None,
-                custom_domain: None,
-                app_client_id: None,
-                new_universal_login: false,
+                connection: auth0.connection,
+                audience: auth0.audience,
                 hosts: self.hosts.clone(),
                 http: self.http.clone(),
             })?),
-            Some("janrain") => {
+            ProviderBinding::Janrain(janrain) => {
                 let landing_client = config
                     .client_ids
                     .first()
                     .ok_or_else(|| binding_error("tenant has no client id"))?;
-                let mut janrain = JanrainConfig::new(
-                    domain,
-                    client_id,
-                    secret,
-                    self.settings.janrain_landing(landing_client.as_str()),
-                );
-                if let Some(flow) = binding.connection {
-                    janrain.flow = flow;
+                // Capture mails its `password_recover_url` setting; the same URL goes as
+                // `redirect_uri` on both calls (spec B1/B2).
+                let recover_url = janrain
+                    .password_recover_url
+                    .unwrap_or_else(|| self.settings.janrain_landing(landing_client.as_str()));
+                let mut client =
+                    JanrainConfig::new(janrain.domain, janrain.client_id, secret, recover_url);
+                client.flow = janrain.flow;
+                if let Some(version) = janrain.flow_version {
+                    client.flow_version = version;
                 }
-                janrain.hosts = self.hosts.clone();
-                janrain.http = self.http.clone();
-                Arc::new(JanrainClient::new(janrain)?)
+                client.hosts = self.hosts.clone();
+                client.http = self.http.clone();
+                Arc::new(JanrainClient::new(client)?)
             }
-            _ => return Err(binding_error("unknown provider kind")),
         };
         Ok(client)
     }

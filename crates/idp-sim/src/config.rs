@@ -215,11 +215,16 @@ pub struct JanrainSettings {
     /// Reset-by-link form name.
     #[serde(default = "default_change_form")]
     pub change_password_form: String,
-    /// The client setting `password_recover_url`: Capture builds the mailed link from it
-    /// and appends `code=`. `None` models a client without the setting (the link falls back
-    /// to the request's `redirect_uri`; a real Capture client has it set).
+    /// The app-wide `password_recover_url` setting: Capture builds the mailed link from it
+    /// and appends `code=`, whatever `redirect_uri` the request carries (spec J-D1). A client
+    /// with neither this nor an entry in `client_password_recover_urls` cannot send the mail
+    /// (the simulator answers an error rather than inventing a link).
     #[serde(default)]
     pub password_recover_url: Option<String>,
+    /// Per-client overrides of `password_recover_url`, by `client_id` (Capture settings are
+    /// app-wide with per-client overrides).
+    #[serde(default)]
+    pub client_password_recover_urls: std::collections::BTreeMap<String, String>,
     /// The flow name `flow` must carry (required on the native endpoints).
     #[serde(default = "default_janrain_flow")]
     pub flow: String,
@@ -255,6 +260,7 @@ impl Default for JanrainSettings {
             email_field: default_email_field(),
             change_password_form: default_change_form(),
             password_recover_url: None,
+            client_password_recover_urls: std::collections::BTreeMap::new(),
             flow: default_janrain_flow(),
             flow_version: default_janrain_flow_version(),
             accept_head_flow_version: true,

@@ -137,6 +137,21 @@ pub(crate) fn forgot_password(state: &SimState, input: &Input) -> Reply {
         });
         return Reply::json(200, &body);
     }
+    let Some(recover_url) = settings
+        .client_password_recover_urls
+        .get(&client_id)
+        .or(settings.password_recover_url.as_ref())
+        .cloned()
+    else {
+        // [UNCONFIRMED] shape: without the setting Capture has no link to mail.
+        let body = error_body(
+            &mut world,
+            500,
+            "unexpected_error",
+            "the API client has no password_recover_url setting",
+        );
+        return Reply::json(200, &body);
+    };
     let redirect_uri = input.param("redirect_uri").unwrap_or_default();
     let code = world.random_id(14);
     let now = world.now();
@@ -146,15 +161,11 @@ pub(crate) fn forgot_password(state: &SimState, input: &Input) -> Reply {
         ResetCode {
             email: email.clone(),
             client_id,
-            redirect_uri: redirect_uri.clone(),
+            redirect_uri,
             expires_at: now + ttl,
             used: false,
         },
     );
-    let recover_url = settings
-        .password_recover_url
-        .clone()
-        .unwrap_or(redirect_uri);
     let separator = if recover_url.contains('?') { '&' } else { '?' };
     world.mailbox.push(Mail {
         to: email,

@@ -32,7 +32,15 @@ fn users() -> Vec<SeedUser> {
     ]
 }
 
-async fn start(auth0: Auth0Settings, janrain: JanrainSettings) -> SimHandle {
+/// The gateway page a Capture client's `password_recover_url` names in these tests.
+const LANDING: &str = "https://gateway.example.com/janrain/landing";
+
+/// A simulator; a Janrain app without `password_recover_url` gets [`LANDING`] (every real
+/// Capture client that mails reset links has the setting).
+async fn start(auth0: Auth0Settings, mut janrain: JanrainSettings) -> SimHandle {
+    janrain
+        .password_recover_url
+        .get_or_insert_with(|| LANDING.into());
     passgate_idp_sim::start(SimConfig {
         auth0,
         janrain,
@@ -440,6 +448,45 @@ async fn janrain_mails_the_clients_password_recover_url() {
         (200, json!("ok")),
         "{reply}"
     );
+}
+
+#[tokio::test]
+async fn janrain_mails_a_clients_own_setting_and_nothing_without_one() {
+    let mut janrain = JanrainSettings::default();
+    janrain.client_password_recover_urls.insert(
+        "sim-janrain-client".into(),
+        "https://gateway.example.com/reset/janrain?client_id=app-one".into(),
+    );
+    let sim = start(Auth0Settings::default(), janrain).await;
+    assert_eq!(
+        forgot(&sim, Some("standard"), Some("HEAD")).await["stat"],
+        "ok"
+    );
+    let mail = sim.mailbox().pop().unwrap();
+    assert!(
+        mail.link
+            .starts_with("https://gateway.example.com/reset/janrain?client_id=app-one&code="),
+        "the client's override wins: {}",
+        mail.link
+    );
+
+    // No setting at all: no mail, and never a link built from the request's redirect_uri.
+    let bare = passgate_idp_sim::start(SimConfig {
+        users: users(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let reply = forgot(&bare, Some("standard"), Some("HEAD")).await;
+    assert_eq!(reply["stat"], "error", "{reply}");
+    assert!(
+        reply["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("password_recover_url"),
+        "{reply}"
+    );
+    assert!(bare.mailbox().is_empty());
 }
 
 async fn redeem_unknown_code(sim: &SimHandle) -> (u16, Value) {

@@ -300,25 +300,61 @@ impl Gateway {
     }
 }
 
-/// Renders every stored tenant's templates (see [`Gateway::build`]); all problems at once.
+/// Renders every stored tenant's templates (see [`Gateway::build`]) and checks that each
+/// tenant's `reset.mode` runs on the provider it is bound to; all problems at once.
 async fn check_stored_tenants(store: &Store, themes: &Themes) -> anyhow::Result<()> {
     let mut configs: Vec<TenantConfig> = Vec::new();
+    let mut misfits: Vec<String> = Vec::new();
     for summary in store.list_tenants().await? {
-        let id = summary.tenant.id;
+        let id = summary.tenant.id.clone();
         let Some(version) = store.active_version(&id).await? else {
             continue;
         };
         match parse_tenant_yaml(&format!("{id} v{}", version.info.version), &version.yaml) {
-            Ok(valid) => configs.push(valid.config),
+            Ok(valid) => {
+                misfits.extend(mode_misfit(&summary.tenant, valid.config.reset.mode));
+                configs.push(valid.config);
+            }
             Err(errors) => {
                 // Routing refuses such a tenant per request; the others keep serving.
                 tracing::error!(tenant = %id, problems = errors.problems.len(), "stored configuration is invalid");
             }
         }
     }
+    if !misfits.is_empty() {
+        let lines: Vec<String> = misfits.iter().map(|e| format!("  - {e}")).collect();
+        anyhow::bail!(
+            "tenant reset modes do not fit their providers:\n{}",
+            lines.join("\n")
+        );
+    }
     if let Err(errors) = passgate_web::startup::check_tenants(themes, &configs) {
         let lines: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
         anyhow::bail!("tenant templates do not render:\n{}", lines.join("\n"));
     }
     Ok(())
+}
+
+/// Why `tenant` cannot run `mode` on its binding, if it cannot. A mode stored with an old
+/// binding is deprecated: it is reported and otherwise ignored (the YAML decides).
+fn mode_misfit(
+    tenant: &passgate_store::Tenant,
+    mode: passgate_tenant::ResetMode,
+) -> Option<String> {
+    if let Some(legacy) = &tenant.legacy_mode {
+        tracing::warn!(
+            tenant = %tenant.id,
+            binding_mode = %legacy,
+            yaml_mode = mode.as_str(),
+            "the provider binding's `mode` is deprecated and ignored: the YAML's reset.mode \
+             decides; rebind the provider (PATCH /admin/v1/tenants/{{id}}) to clear it"
+        );
+    }
+    let family = tenant
+        .provider
+        .kind()
+        .and_then(passgate_tenant::ProviderFamily::parse)?;
+    passgate_tenant::check_mode_fits(mode, family)
+        .err()
+        .map(|mismatch| format!("{}: {mismatch}", tenant.id))
 }

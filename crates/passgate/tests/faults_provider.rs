@@ -353,3 +353,56 @@ fn applied_then_timed_out_is_unconfirmed_and_never_retried() {
     assert_eq!(changes, 1);
     assert_eq!(writes, 1);
 }
+
+/// Issue 15: N resets for N users queued at once against a free-plan simulator (Management
+/// API 2 requests/s, real 429s): every mail goes out exactly once and pacing keeps 429s at
+/// most 1 % of the Management calls. `PASSGATE_BURST_RESETS` sets N (default 200, about
+/// 100 s of provider time; 500 takes over 4 minutes at 2 rps).
+#[test]
+fn a_burst_of_resets_on_a_free_plan_drains_without_loss_or_doubles() {
+    if !fault_suite_enabled("free_plan_burst") {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let n: usize = std::env::var("PASSGATE_BURST_RESETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let db = TestDatabase::sqlite().unwrap();
+    let root = passgate_testbed::provider_faults::workspace_root();
+    let mut options = passgate_testbed::DeploymentOptions::new(PASSGATE, &root, db.url());
+    options.tenant_files = vec![root.join("tenants/acme-shop.yaml")];
+    options.users_per_tenant = n;
+    options.sim_plan = Some(passgate_idp_sim::Plan::Free);
+    let d = Deployment::start(options).unwrap();
+    let client = ResetClient::new(d.base()).unwrap();
+    let users = d.tenant("acme-shop").unwrap().users.clone();
+    let started = Instant::now();
+    for (i, email) in users.iter().enumerate() {
+        let ip = format!("198.51.{}.{}", 100 + i / 200, 1 + i % 200);
+        let answer = client
+            .clone()
+            .from_ip(&ip)
+            .request_reset(ACME_CLIENT, email)
+            .unwrap();
+        assert_eq!(answer.status, 202, "request for {email}: {}", answer.text);
+    }
+    let queued = started.elapsed();
+    let limit = Duration::from_secs(u64::try_from(n).unwrap() + 120);
+    let tally = wait_for_reset_mails(&d.mail, &users, limit, Duration::from_secs(2));
+    let drained = started.elapsed();
+    assert!(tally.lost.is_empty(), "lost: {} of {n}", tally.lost.len());
+    assert!(tally.extra.is_empty(), "doubled: {:?}", tally.extra);
+    assert_eq!(tally.repeated_message_ids, 0);
+    let calls = d.sim.calls().unwrap();
+    let management = calls_to(&calls, "/api/v2/");
+    let throttled = calls.iter().filter(|c| c["status"] == 429).count();
+    println!(
+        "free-plan burst: {n} resets queued in {queued:.1?}, every mail out after {drained:.1?}; \
+         {management} Management API calls, {throttled} answered 429"
+    );
+    assert!(
+        throttled * 100 <= management.max(1),
+        "{throttled} 429s in {management} Management calls"
+    );
+}

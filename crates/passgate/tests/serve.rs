@@ -152,3 +152,60 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
         );
     }
 }
+
+/// A tenant whose `reset.mode` cannot run on the provider it is bound to is a boot error
+/// naming the tenant, the mode and what fits (issue 14 item 5).
+#[test]
+fn a_reset_mode_that_does_not_fit_its_provider_stops_the_start() {
+    use passgate_store::{JanrainBinding, ProviderBinding, Store, TenantRepo};
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    for args in [&["migrate"][..], &["tenant", "import", "tenants/"][..]] {
+        let mut command = passgate();
+        command.env("PASSGATE_DATABASE_URL", &url).args(args);
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = Store::connect(&url).await.unwrap();
+            let fitlife = passgate_tenant::TenantId::parse("fitlife").unwrap();
+            let binding = JanrainBinding::new("fitlife.us.janraincapture.com", "capture");
+            store
+                .set_provider(
+                    &fitlife,
+                    ProviderBinding::Janrain(binding),
+                    chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+                )
+                .await
+                .unwrap();
+        });
+    let mut command = passgate();
+    full_env(&mut command, &url);
+    let mut child = command
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the gateway started although a tenant's mode does not fit its provider");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "fitlife: reset.mode `auth0_ticket` does not fit the tenant's Janrain binding"
+        ),
+        "{stderr}"
+    );
+}

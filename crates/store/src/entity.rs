@@ -21,6 +21,13 @@ pub mod tenants {
         pub provider_secret_ciphertext: Option<Vec<u8>>,
         pub provider_secret_nonce: Option<Vec<u8>>,
         pub provider_secret_key_id: Option<String>,
+        pub provider_canonical_domain: Option<String>,
+        pub provider_custom_domain: Option<String>,
+        pub provider_app_client_id: Option<String>,
+        pub provider_new_universal_login: bool,
+        pub provider_audience: Option<String>,
+        pub provider_flow_version: Option<String>,
+        pub provider_password_recover_url: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

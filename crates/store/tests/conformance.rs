@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+#[path = "conformance/bindings.rs"]
+mod bindings;
 mod common;
 #[path = "conformance/engine_rows.rs"]
 mod engine_rows;
@@ -16,6 +18,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use passgate_store::*;
 use passgate_tenant::{ClientId, TenantId};
 
+use bindings::*;
 use engine_rows::*;
 use mail_grants::*;
 
@@ -670,13 +673,16 @@ async fn tenants_keep_provider_binding_and_secret(store: &Store) {
             .await,
         Err(StoreError::TenantExists(_))
     ));
-    let binding = ProviderBinding {
-        kind: Some("auth0".into()),
-        domain: Some("acme.eu.auth0.com".into()),
-        connection: Some("Username-Password-Authentication".into()),
-        mode: Some("hosted".into()),
-        client_id: Some("mgmt".into()),
-    };
+    let binding = ProviderBinding::Auth0(Auth0Binding {
+        domain: "acme.eu.auth0.com".into(),
+        canonical_domain: None,
+        custom_domain: None,
+        connection: "Username-Password-Authentication".into(),
+        client_id: "mgmt".into(),
+        app_client_id: None,
+        new_universal_login: false,
+        audience: None,
+    });
     store.set_provider(&a, binding.clone(), t0()).await.unwrap();
     store
         .set_provider_secret(&a, Some(blob()), t0())
@@ -734,4 +740,5 @@ conformance!(
     history_keeps_the_newest_hashes,
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,
+    bindings_round_trip_and_rebinding_leaves_nothing_behind,
 );

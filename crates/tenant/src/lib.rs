@@ -12,6 +12,7 @@
 //! - [`config`]: the validated [`TenantConfig`] other crates read.
 //! - [`error`]: [`Problem`] (path, line, column, message, severity) and [`ConfigErrors`].
 //! - [`limits`]: every platform bound and parser cap, in one place.
+//! - [`provider_fit`]: which reset modes run on which provider ([`check_mode_fits`]).
 //! - `raw`: the YAML as written (`deny_unknown_fields`); also the source of the JSON Schema.
 //! - `positions`: key path → `line:column`, from a second walk over the YAML events.
 //! - `keys`: every unknown key at once, checked against the JSON Schema; `suggest` offers
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod provider_fit;
 pub mod values;
 
 mod compile;
@@ -43,5 +45,6 @@ pub use config::{
 pub use error::{ConfigErrors, Problem, Severity, ValueError};
 pub use ids::{ClientId, IdError, TenantId};
 pub use parse::{ValidatedTenant, parse_tenant_yaml, parse_tenant_yaml_for};
+pub use provider_fit::{ModeMismatch, ProviderFamily, check_mode_fits, declared_reset_mode};
 pub use schema::{json_schema, json_schema_string};
 pub use values::{HexColor, LocaleTag, LogoUrl, Mailbox, RedirectUri, ThemeName, TokenTtl};

@@ -138,7 +138,7 @@ fn is_error(p: &Problem) -> bool {
 }
 
 /// The parser settings: safe by default, and stricter than YAML where YAML surprises.
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = limits::MAX_DEPTH;
     budget.flow_nesting_limit = limits::MAX_DEPTH;

@@ -110,6 +110,8 @@ pub struct DeploymentOptions {
     pub replicas: usize,
     /// Extra `PASSGATE_*` settings for every replica (override the defaults below).
     pub env: Vec<(String, String)>,
+    /// The simulated Auth0 plan (its rate limits); `None`: Enterprise (session endpoints).
+    pub sim_plan: Option<passgate_idp_sim::Plan>,
 }
 
 impl DeploymentOptions {
@@ -127,6 +129,7 @@ impl DeploymentOptions {
             users_per_tenant: 5,
             replicas: 1,
             env: Vec::new(),
+            sim_plan: None,
         }
     }
 }
@@ -198,7 +201,7 @@ impl Deployment {
         .trim()
         .to_owned();
 
-        let sim = SimProcess::start(passgate, &sim_seed(&tenants))?;
+        let sim = SimProcess::start(passgate, &sim_seed(&tenants, options.sim_plan))?;
         let mail = MailSink::start()?;
         let env = replica_env(&options, &mail);
         let mut gateways = Vec::new();
@@ -331,7 +334,7 @@ fn is_janrain(config: &TenantConfig) -> bool {
     matches!(config.reset.mode, ResetMode::Janrain)
 }
 
-fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
+fn sim_seed(tenants: &[DeployedTenant], plan: Option<passgate_idp_sim::Plan>) -> SimConfig {
     let clients: Vec<SimClient> = tenants
         .iter()
         .map(|t| {
@@ -346,7 +349,19 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             }
         })
         .collect();
-    let janrain = JanrainSettings::default();
+    // Each Janrain tenant's Capture client mails Passgate's landing page for its app.
+    let client_password_recover_urls = tenants
+        .iter()
+        .filter(|t| is_janrain(&t.config))
+        .map(|t| {
+            let landing = format!("{PUBLIC_URL}/reset/janrain?client_id={}", t.client_id);
+            (sim_credentials(&t.config).0, landing)
+        })
+        .collect();
+    let janrain = JanrainSettings {
+        client_password_recover_urls,
+        ..JanrainSettings::default()
+    };
     let users = tenants
         .iter()
         .flat_map(|tenant| {
@@ -367,7 +382,7 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             clients: clients.clone(),
             // Tenants revoke sessions by default (Enterprise only); tickets use result_url
             // (Classic Universal Login only).
-            plan: passgate_idp_sim::Plan::Enterprise,
+            plan: plan.unwrap_or(passgate_idp_sim::Plan::Enterprise),
             universal_login: passgate_idp_sim::UniversalLogin::Classic,
             ..Auth0Settings::default()
         },

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_common;
+#[path = "admin_config/binding.rs"]
+mod binding;
 
 use admin_common::{bearer, harness};
 use passgate_tenant::ClientId;

@@ -18,7 +18,9 @@ use passgate_idp::{
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
 use passgate_routing::{Router, RouterOptions};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
-use passgate_store::{ProviderBinding, Store, TenantImport, TenantRepo};
+use passgate_store::{
+    Auth0Binding, JanrainBinding, ProviderBinding, Store, TenantImport, TenantRepo,
+};
 use passgate_tenant::{TenantId, parse_tenant_yaml};
 use passgate_theme::Themes;
 use secrecy::SecretString;
@@ -205,8 +207,12 @@ impl Harness {
                 universal_login: passgate_idp_sim::UniversalLogin::Classic,
                 ..passgate_idp_sim::Auth0Settings::default()
             },
+            // The Capture client mails Passgate's landing page (its password_recover_url).
+            janrain: passgate_idp_sim::JanrainSettings {
+                password_recover_url: Some(format!("{BASE}/reset/janrain?client_id={client}")),
+                ..passgate_idp_sim::JanrainSettings::default()
+            },
             users: users(),
-            ..SimConfig::default()
         })
         .await
         .unwrap();
@@ -241,37 +247,16 @@ impl Harness {
         for v in &validated {
             let id = v.config.id.clone();
             let janrain = matches!(v.config.reset.mode, passgate_tenant::ResetMode::Janrain);
-            let (kind, domain, provider_client, secret, connection) = if janrain {
-                (
-                    "janrain",
-                    sim.janrain_base_url.clone(),
-                    "sim-janrain-client",
-                    "sim-janrain-secret",
-                    "standard",
-                )
+            let (binding, secret) = if janrain {
+                let binding =
+                    JanrainBinding::new(sim.janrain_base_url.clone(), "sim-janrain-client");
+                (ProviderBinding::Janrain(binding), "sim-janrain-secret")
             } else {
-                (
-                    "auth0",
-                    sim.base_url.clone(),
-                    "sim-client",
-                    "sim-secret",
-                    AUTH0_CONNECTION,
-                )
+                let binding =
+                    Auth0Binding::new(sim.base_url.clone(), AUTH0_CONNECTION, "sim-client");
+                (ProviderBinding::Auth0(binding), "sim-secret")
             };
-            store
-                .set_provider(
-                    &id,
-                    ProviderBinding {
-                        kind: Some(kind.into()),
-                        domain: Some(domain),
-                        connection: Some(connection.into()),
-                        mode: None,
-                        client_id: Some(provider_client.into()),
-                    },
-                    t0(),
-                )
-                .await
-                .unwrap();
+            store.set_provider(&id, binding, t0()).await.unwrap();
             let sealed = seal_provider_secret(&keyring, &id, &SecretString::from(secret)).unwrap();
             store
                 .set_provider_secret(&id, Some(sealed), t0())

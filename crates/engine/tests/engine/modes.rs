@@ -1,6 +1,9 @@
 //! Every reset mode end to end, in English and one other locale, against the provider
 //! simulator, a real SMTP sink and a migrated SQLite store.
 
+#[path = "modes/stored_binding.rs"]
+mod stored_binding;
+
 use crate::common::*;
 use passgate_engine::{CompleteError, Credential};
 use secrecy::SecretString;

@@ -56,6 +56,28 @@ pub struct Auth0Config {
     pub http: HttpConfig,
 }
 
+impl Auth0Config {
+    /// Refuses what a real tenant would refuse (host not allowed, empty ids, custom domain
+    /// as audience, New UL without an application, …) without building a client: the admin
+    /// API runs it on every binding write, so a stored binding builds.
+    pub fn check(&self) -> Result<(), IdpError> {
+        self.checked().map(|_| ())
+    }
+
+    /// The checked base URL and audience.
+    fn checked(&self) -> Result<(url::Url, String), IdpError> {
+        let base = check_provider_host(&self.domain, AUTH0_PLATFORM_SUFFIXES, &self.hosts)?;
+        if self.client_id.trim().is_empty() || self.connection.trim().is_empty() {
+            return Err(IdpError::InvalidConfig {
+                reason: "Auth0 client_id and connection must not be empty".into(),
+            });
+        }
+        let audience = binding::audience(self, &base)?;
+        binding::check_combination(self)?;
+        Ok((base, audience))
+    }
+}
+
 /// Auth0 as an [`IdentityProvider`]. Cheap to share behind an `Arc`; the token cache lives
 /// inside, so use one client per tenant.
 #[derive(Debug)]
@@ -86,14 +108,7 @@ impl Auth0Client {
 
     /// As [`Auth0Client::new`], reading wall-clock time (rate-limit resets) from `clock`.
     pub fn with_clock(config: Auth0Config, clock: Arc<dyn Clock>) -> Result<Self, IdpError> {
-        let base = check_provider_host(&config.domain, AUTH0_PLATFORM_SUFFIXES, &config.hosts)?;
-        if config.client_id.trim().is_empty() || config.connection.trim().is_empty() {
-            return Err(IdpError::InvalidConfig {
-                reason: "Auth0 client_id and connection must not be empty".into(),
-            });
-        }
-        let audience = binding::audience(&config, &base)?;
-        binding::check_combination(&config)?;
+        let (base, audience) = config.checked()?;
         Ok(Self {
             client_id: config.client_id,
             app_client_id: config.app_client_id,

@@ -91,6 +91,8 @@ pub fn sim_config() -> SimConfig {
                 login_uri: None,
             }],
             password_history_size: 2,
+            // The API client's setting: the link Capture mails (spec J-D1).
+            password_recover_url: Some(REDIRECT_URI.into()),
             ..JanrainSettings::default()
         },
         users: vec![

@@ -29,7 +29,10 @@ use passgate_engine::mail::DevMailbox;
 use passgate_engine::{Clock as _, Keyring, SystemClock, seal_provider_secret};
 use passgate_idp::HostPolicy;
 use passgate_idp_sim::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimHandle};
-use passgate_store::{ApiRole, MailGrantRepo, ProviderBinding, Store, TenantImport, TenantRepo};
+use passgate_store::{
+    ApiRole, Auth0Binding, JanrainBinding, MailGrantRepo, ProviderBinding, Store, TenantImport,
+    TenantRepo,
+};
 use passgate_tenant::{ResetMode, TenantConfig, parse_tenant_yaml};
 use poem::EndpointExt as _;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -145,7 +148,7 @@ impl Demo {
                 None => random_secret(),
             })
             .collect::<anyhow::Result<_>>()?;
-        let sim = passgate_idp_sim::start(sim_config(&tenants, &secrets))
+        let sim = passgate_idp_sim::start(sim_config(&tenants, &secrets, &base))
             .await
             .context("cannot start the provider simulator")?;
         let now = SystemClock.now();
@@ -377,17 +380,43 @@ async fn import_tenants(
 }
 
 /// One Auth0 and one Janrain client per tenant (secret freshly generated), one user each.
-fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
+/// The Auth0 application (with the database connection) of a demo tenant: the binding's
+/// `app_client_id`, as production tenants have one besides the M2M client.
+fn app_client_id(tenant: &TenantConfig) -> String {
+    format!("demo-{}-app", tenant.id)
+}
+
+fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConfig {
+    // The M2M client reads and writes users; like a production one it has no connection.
     let client = |tenant: &DemoTenant, secret: &String| SimClient {
         client_id: format!("demo-{}", tenant.config.id),
         client_secret: secret.clone(),
         scopes: passgate_idp_sim::passgate_scopes(),
-        // The binding has no application client id yet, so the M2M client sends
-        // change_password and needs the connection.
+        enabled_connections: Vec::new(),
+        login_uri: None,
+    };
+    // The app's own application sends change_password (auth0_email mode).
+    let app = |tenant: &DemoTenant| SimClient {
+        client_id: app_client_id(&tenant.config),
+        client_secret: format!("unused-{}", tenant.config.id),
+        scopes: Vec::new(),
         enabled_connections: vec![passgate_idp_sim::DEFAULT_CONNECTION.into()],
         login_uri: None,
     };
-    let janrain = JanrainSettings::default();
+    // Each Janrain tenant's Capture client mails the demo's landing page for its app.
+    let client_password_recover_urls = tenants
+        .iter()
+        .filter(|t| is_janrain(&t.config))
+        .filter_map(|t| {
+            let app = t.config.client_ids.first()?;
+            let landing = format!("{base}/reset/janrain?client_id={app}");
+            Some((format!("demo-{}", t.config.id), landing))
+        })
+        .collect();
+    let janrain = JanrainSettings {
+        client_password_recover_urls,
+        ..JanrainSettings::default()
+    };
     let users = tenants
         .iter()
         .map(|tenant| SeedUser {
@@ -406,6 +435,7 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String]) -> SimConfig {
                 .iter()
                 .zip(secrets)
                 .map(|(t, s)| client(t, s))
+                .chain(tenants.iter().map(app))
                 .collect(),
             // Tenants revoke sessions by default: an Enterprise-plan tenant; the demo's
             // tickets carry result_url, which only Classic Universal Login honours.
@@ -440,23 +470,14 @@ async fn bind_provider(
 ) -> anyhow::Result<()> {
     let id = &tenant.config.id;
     let janrain = is_janrain(&tenant.config);
-    let binding = ProviderBinding {
-        kind: Some(if janrain { "janrain" } else { "auth0" }.into()),
-        domain: Some(if janrain {
-            sim.janrain_base_url.clone()
-        } else {
-            sim.base_url.clone()
-        }),
-        connection: Some(
-            if janrain {
-                "standard"
-            } else {
-                AUTH0_CONNECTION
-            }
-            .into(),
-        ),
-        mode: None,
-        client_id: Some(format!("demo-{id}")),
+    let client_id = format!("demo-{id}");
+    let binding = if janrain {
+        ProviderBinding::Janrain(JanrainBinding::new(sim.janrain_base_url.clone(), client_id))
+    } else {
+        ProviderBinding::Auth0(Auth0Binding {
+            app_client_id: Some(app_client_id(&tenant.config)),
+            ..Auth0Binding::new(sim.base_url.clone(), AUTH0_CONNECTION, client_id)
+        })
     };
     store.set_provider(id, binding, now).await?;
     let sealed = seal_provider_secret(keyring, id, &SecretString::from(secret.to_owned()))

@@ -34,19 +34,101 @@ impl TenantStatus {
 }
 
 /// Which identity provider a tenant uses and how to reach it. Set by platform admins (never by
-/// product-owner YAML); every field is optional until onboarding completes.
+/// product-owner YAML). The reset mode is not here: the YAML's `reset.mode` decides it (see
+/// docs/identity-providers.md, "Where the mode lives").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProviderBinding {
-    /// `auth0` or `janrain`.
-    pub kind: Option<String>,
-    /// The provider's domain, e.g. `acme.eu.auth0.com`.
-    pub domain: Option<String>,
-    /// The database connection (Auth0) or flow (Janrain) users live in.
-    pub connection: Option<String>,
-    /// The reset mode (`hosted`, `auth0_ticket`, `auth0_email`, `janrain`).
-    pub mode: Option<String>,
-    /// The management API client id (the secret is stored apart, encrypted).
-    pub client_id: Option<String>,
+pub enum ProviderBinding {
+    /// Mid-onboarding: no provider yet, so the tenant cannot run a reset.
+    #[default]
+    Unbound,
+    /// An Auth0 tenant.
+    Auth0(Auth0Binding),
+    /// A Janrain / Akamai Identity Cloud app.
+    Janrain(JanrainBinding),
+}
+
+impl ProviderBinding {
+    /// `auth0` or `janrain`, the stored spelling; `None` when unbound.
+    pub fn kind(&self) -> Option<&'static str> {
+        match self {
+            Self::Unbound => None,
+            Self::Auth0(_) => Some("auth0"),
+            Self::Janrain(_) => Some("janrain"),
+        }
+    }
+}
+
+/// How to reach one Auth0 tenant's database connection, as production tenants are set up
+/// (issue 15): the canonical domain for tokens, an optional custom domain users see, and the
+/// app's own application for `change_password` and New Universal Login tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth0Binding {
+    /// Where API calls go, e.g. `acme.eu.auth0.com` (or the simulator's URL in tests).
+    pub domain: String,
+    /// The canonical `{tenant}.{region}.auth0.com` when `domain` is not it: the audience.
+    pub canonical_domain: Option<String>,
+    /// The custom login domain (`login.acme.com`), sent as `auth0-custom-domain` on tickets.
+    pub custom_domain: Option<String>,
+    /// The database connection users live in.
+    pub connection: String,
+    /// The machine-to-machine client id (its secret is stored apart, sealed).
+    pub client_id: String,
+    /// The product's own application, which has the connection enabled.
+    pub app_client_id: Option<String>,
+    /// The tenant uses New Universal Login (tickets return through `app_client_id`).
+    pub new_universal_login: bool,
+    /// Management API audience override; `None`: `https://{canonical}/api/v2/`.
+    pub audience: Option<String>,
+}
+
+impl Auth0Binding {
+    /// A binding of the plain shape: API calls and audience on `domain`, no custom domain,
+    /// Classic Universal Login, the M2M client also used for `change_password`.
+    pub fn new(
+        domain: impl Into<String>,
+        connection: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            domain: domain.into(),
+            canonical_domain: None,
+            custom_domain: None,
+            connection: connection.into(),
+            client_id: client_id.into(),
+            app_client_id: None,
+            new_universal_login: false,
+            audience: None,
+        }
+    }
+}
+
+/// How to reach one Janrain Capture app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JanrainBinding {
+    /// Capture domain, e.g. `acme.us.janraincapture.com`.
+    pub domain: String,
+    /// The API client that requests and redeems codes (its secret is stored apart, sealed).
+    pub client_id: String,
+    /// The Capture flow, e.g. `standard`.
+    pub flow: String,
+    /// The flow version; `None`: `HEAD` (whether real Capture accepts it is unconfirmed).
+    pub flow_version: Option<String>,
+    /// The API client's `password_recover_url` setting, the link Capture mails (plus
+    /// `code=`); `None`: Passgate's own landing page, which the setting must then name.
+    pub password_recover_url: Option<String>,
+}
+
+impl JanrainBinding {
+    /// A binding on the `standard` flow at `HEAD`, mailing Passgate's landing page.
+    pub fn new(domain: impl Into<String>, client_id: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            client_id: client_id.into(),
+            flow: "standard".into(),
+            flow_version: None,
+            password_recover_url: None,
+        }
+    }
 }
 
 /// A tenant row.
@@ -60,6 +142,9 @@ pub struct Tenant {
     pub status: TenantStatus,
     /// How to reach its identity provider.
     pub provider: ProviderBinding,
+    /// The reset mode an old binding carried (deprecated: the YAML's `reset.mode` decides;
+    /// kept so startup can warn when the two disagree). Cleared by the next binding write.
+    pub legacy_mode: Option<String>,
     /// Whether a provider secret is stored (the secret itself is read only on purpose).
     pub has_provider_secret: bool,
     /// When the tenant was created.

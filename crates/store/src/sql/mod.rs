@@ -2,6 +2,7 @@
 //! plus the row ↔ domain conversions they share.
 
 mod admin;
+mod binding;
 mod grants;
 mod import;
 mod janrain;

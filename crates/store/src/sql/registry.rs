@@ -8,6 +8,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use super::binding::{binding_from_row, set_binding_columns};
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::{client_ids, config_versions, tenants};
 use crate::error::{StoreError, StoreResult};
@@ -20,15 +21,10 @@ fn tenant_from_row(row: tenants::Model) -> StoreResult<Tenant> {
         .ok_or_else(|| StoreError::corrupt("tenants", "unknown status"))?;
     Ok(Tenant {
         id: tenant_id("tenants", &row.id)?,
+        provider: binding_from_row(&row)?,
+        legacy_mode: row.provider_mode,
         display_name: row.display_name,
         status,
-        provider: ProviderBinding {
-            kind: row.provider_kind,
-            domain: row.provider_domain,
-            connection: row.provider_connection,
-            mode: row.provider_mode,
-            client_id: row.provider_client_id,
-        },
         has_provider_secret: row.provider_secret_ciphertext.is_some(),
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -336,14 +332,8 @@ impl TenantRepo for Store {
         binding: ProviderBinding,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.update_tenant_row(id, now, |row| {
-            row.provider_kind = Set(binding.kind);
-            row.provider_domain = Set(binding.domain);
-            row.provider_connection = Set(binding.connection);
-            row.provider_mode = Set(binding.mode);
-            row.provider_client_id = Set(binding.client_id);
-        })
-        .await
+        self.update_tenant_row(id, now, |row| set_binding_columns(row, binding))
+            .await
     }
 
     async fn set_provider_secret(

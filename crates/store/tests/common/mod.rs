@@ -17,13 +17,19 @@ pub struct TestDb {
 impl TestDb {
     /// A migrated store on a new SQLite file.
     pub async fn sqlite() -> Self {
+        let db = Self::sqlite_unmigrated().await;
+        db.store.migrate().await.unwrap();
+        db
+    }
+
+    /// A store on a new SQLite file with no migration applied (migration tests).
+    pub async fn sqlite_unmigrated() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("passgate.sqlite").display()
         );
         let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
         Self {
             store,
             url,
@@ -35,6 +41,13 @@ impl TestDb {
     /// A migrated store in a new PostgreSQL schema, or `None` (printing why) when no server is
     /// configured.
     pub async fn postgres() -> Option<Self> {
+        let db = Self::postgres_unmigrated().await?;
+        db.store.migrate().await.unwrap();
+        Some(db)
+    }
+
+    /// As [`TestDb::postgres`], with no migration applied (migration tests).
+    pub async fn postgres_unmigrated() -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
@@ -51,7 +64,6 @@ impl TestDb {
             .unwrap();
         admin.close().await.unwrap();
         let store = Self::connect_schema(&url, &schema).await;
-        store.migrate().await.unwrap();
         Some(Self {
             store,
             url,

@@ -114,9 +114,20 @@ pub async fn check_for_tenant(
         tenant: tenant.clone(),
         registered,
         senders,
-        yaml,
+        yaml: yaml.clone(),
     };
-    check_off_executor(state, document).await
+    let outcome = check_off_executor(state, document).await?;
+    // The YAML's mode must run on the provider the tenant is bound to.
+    Ok(match outcome {
+        Ok((validated, warnings)) => {
+            let mode = validated.config.reset.mode;
+            match super::binding::mode_problem(state, tenant, mode, &yaml).await? {
+                None => Ok((validated, warnings)),
+                Some(problem) => Err(std::iter::once(problem).chain(warnings).collect()),
+            }
+        }
+        Err(problems) => Err(problems),
+    })
 }
 
 /// [`check_for_tenant`] as an API answer: 422 `invalid-config` with every problem.

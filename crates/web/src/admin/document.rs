@@ -26,7 +26,7 @@ fn position_of(yaml: &str, key: &str) -> (u32, u32) {
 
 /// Line and column of `parent.key` in block style (`email:` then an indented `from:`); the
 /// parent's position when the key is not found that way (flow style), 1:1 when neither is.
-fn position_in(yaml: &str, parent: &str, key: &str) -> (u32, u32) {
+pub(super) fn position_in(yaml: &str, parent: &str, key: &str) -> (u32, u32) {
     let (parent_line, _) = position_of(yaml, parent);
     let line_no = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
     let start = parent_line as usize;

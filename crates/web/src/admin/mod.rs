@@ -14,6 +14,8 @@
 //!   [`problem::AdminError`] (causes), mapped in one place.
 //! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
 //!   and its request bodies.
+//! - `binding`: provider-binding bodies → typed bindings, checked like the provider client
+//!   checks them; the reset mode / provider fit.
 //! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
 //! - [`document`]: every check of one tenant document.
 //! - [`checks`]: document checks on the blocking pool, in bounded slots.
@@ -29,6 +31,7 @@
 
 pub mod audit;
 pub mod auth;
+mod binding;
 pub mod checks;
 pub mod config;
 mod docs;

@@ -17,15 +17,6 @@ pub enum ProviderKind {
     Janrain,
 }
 
-impl ProviderKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Auth0 => "auth0",
-            Self::Janrain => "janrain",
-        }
-    }
-}
-
 /// Reset mode of the tenant (mirrors the YAML's `reset.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -38,17 +29,6 @@ pub enum ResetModeName {
     Auth0Email,
     /// Janrain emails a code link to Passgate's page.
     Janrain,
-}
-
-impl ResetModeName {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Hosted => "hosted",
-            Self::Auth0Ticket => "auth0_ticket",
-            Self::Auth0Email => "auth0_email",
-            Self::Janrain => "janrain",
-        }
-    }
 }
 
 /// How to reach the tenant's identity provider. The secret is write-only.
@@ -66,11 +46,38 @@ pub struct ProviderInput {
     /// Management API client secret: stored sealed (AES-256-GCM), never returned.
     #[oai(write_only, validator(min_length = 1, max_length = 512))]
     pub management_client_secret: Option<Text>,
-    /// Auth0 database connection or Janrain flow.
+    /// Auth0 database connection (required for Auth0) or Janrain flow (default `standard`).
     #[oai(validator(min_length = 1, max_length = 128))]
     pub connection: Option<Text>,
-    /// Reset mode.
+    /// Deprecated: the tenant YAML's `reset.mode` decides. Still read: it must fit the
+    /// provider, and it is the mode of the default YAML when a tenant is created without one.
+    #[oai(deprecated)]
     pub mode: Option<ResetModeName>,
+    /// Auth0: the canonical `{tenant}.{region}.auth0.com` when `domain` is not it; the
+    /// Management API audience is `https://{canonical_domain}/api/v2/`.
+    #[oai(validator(min_length = 1, max_length = 253))]
+    pub canonical_domain: Option<Text>,
+    /// Auth0: the custom login domain (`login.acme.com`), sent as `auth0-custom-domain` on
+    /// tickets. Never the audience.
+    #[oai(validator(min_length = 1, max_length = 253))]
+    pub custom_domain: Option<Text>,
+    /// Auth0: the app's own application (with the connection enabled), the `client_id` of
+    /// `change_password` and of New Universal Login tickets.
+    #[oai(validator(min_length = 1, max_length = 128))]
+    pub app_client_id: Option<Text>,
+    /// Auth0: the tenant uses New Universal Login (needs `app_client_id`). Default false.
+    pub new_universal_login: Option<bool>,
+    /// Auth0: Management API audience override (never the custom domain).
+    #[oai(validator(min_length = 1, max_length = 512))]
+    pub audience: Option<Text>,
+    /// Janrain: the flow version (default `HEAD`).
+    #[oai(validator(min_length = 1, max_length = 64))]
+    pub flow_version: Option<Text>,
+    /// Janrain: the API client's `password_recover_url` setting, the link Capture mails;
+    /// must be Passgate's `/reset/janrain?client_id=…` page (default: that page for the
+    /// tenant's first client id).
+    #[oai(validator(min_length = 1, max_length = 2048))]
+    pub password_recover_url: Option<Text>,
 }
 
 impl fmt::Debug for ProviderInput {
@@ -85,6 +92,13 @@ impl fmt::Debug for ProviderInput {
             )
             .field("connection", &self.connection)
             .field("mode", &self.mode)
+            .field("canonical_domain", &self.canonical_domain)
+            .field("custom_domain", &self.custom_domain)
+            .field("app_client_id", &self.app_client_id)
+            .field("new_universal_login", &self.new_universal_login)
+            .field("audience", &self.audience)
+            .field("flow_version", &self.flow_version)
+            .field("password_recover_url", &self.password_recover_url)
             .finish()
     }
 }

@@ -4,12 +4,9 @@
 //! [`super::grants`]. The provider secret is write-only: no response carries
 //! it, only `has_secret`.
 
-use passgate_idp::domain::{
-    AUTH0_PLATFORM_SUFFIXES, JANRAIN_PLATFORM_SUFFIXES, check_provider_host,
-};
 use passgate_store::{
-    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, ProviderBinding, TenantImport,
-    TenantRepo, TenantStatus,
+    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, TenantImport, TenantRepo,
+    TenantStatus,
 };
 use passgate_tenant::{ClientId, TenantId};
 use poem::http::StatusCode;
@@ -20,6 +17,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
+use super::binding::{CheckedBinding, binding_of, family_of, fit, fit_active_config};
 use super::checks::{Document, check_off_executor};
 use super::grants::{SenderRule, normalize_domain};
 use super::problem::{AdminError, ApiProblem};
@@ -94,39 +92,6 @@ fn parse_client_id(raw: &str) -> Result<ClientId, ApiProblem> {
     })
 }
 
-/// Checks the binding (domain against the allowed hosts) and returns it with the secret.
-fn binding_of(
-    state: &AdminState,
-    input: ProviderInput,
-) -> Result<(ProviderBinding, Option<SecretString>), ApiProblem> {
-    let suffixes = match input.kind {
-        ProviderKind::Auth0 => AUTH0_PLATFORM_SUFFIXES,
-        ProviderKind::Janrain => JANRAIN_PLATFORM_SUFFIXES,
-    };
-    check_provider_host(&input.domain, suffixes, &state.settings().provider_hosts).map_err(
-        |_| {
-            unprocessable(
-                "provider-domain-refused",
-                "Provider domain not allowed",
-                "the domain is not a known provider domain or an allowed custom domain".into(),
-            )
-        },
-    )?;
-    let binding = ProviderBinding {
-        kind: Some(input.kind.as_str().into()),
-        domain: Some(input.domain.into_string()),
-        connection: input.connection.map(Text::into_string),
-        mode: input.mode.map(|m| m.as_str().into()),
-        client_id: Some(input.management_client_id.into_string()),
-    };
-    Ok((
-        binding,
-        input
-            .management_client_secret
-            .map(|s| SecretString::from(s.into_string())),
-    ))
-}
-
 /// Seals and stores a provider secret.
 async fn store_secret(
     state: &AdminState,
@@ -198,21 +163,26 @@ impl TenantsApi {
             .iter()
             .map(|c| parse_client_id(c))
             .collect::<Result<Vec<_>, _>>()?;
-        let (binding, secret) = match body.provider {
+        let (binding, secret, legacy_mode) = match body.provider {
             Some(input) => {
-                let (binding, secret) = binding_of(state, input)?;
-                (Some(binding), secret)
+                let CheckedBinding {
+                    binding,
+                    secret,
+                    legacy_mode,
+                } = binding_of(state, input)?;
+                (Some(binding), secret, legacy_mode)
             }
-            None => (None, None),
+            None => (None, None, None),
         };
-        let mode = binding
-            .as_ref()
-            .and_then(|b| b.mode.clone())
-            .unwrap_or_else(|| "hosted".into());
+        let family = binding.as_ref().and_then(family_of);
+        // The default document's mode: the deprecated binding mode, else one that fits.
+        let mode = legacy_mode
+            .or_else(|| family.and_then(|f| f.modes().first().copied()))
+            .unwrap_or_default();
         let yaml = body
             .yaml
             .map(Text::into_string)
-            .unwrap_or_else(|| default_yaml(&id, &body.display_name, &client_ids, &mode));
+            .unwrap_or_else(|| default_yaml(&id, &body.display_name, &client_ids, mode.as_str()));
         let sender_domains = body
             .sender_domains
             .iter()
@@ -224,9 +194,12 @@ impl TenantsApi {
             senders: SenderRule::new(sender_domains.clone(), &state.settings().mail_from),
             yaml: yaml.clone(),
         };
-        check_off_executor(state, document)
+        let (validated, _) = check_off_executor(state, document)
             .await?
             .map_err(ApiProblem::invalid_config)?;
+        if let Some(family) = family {
+            fit(validated.config.reset.mode, family)?;
+        }
         let store = state.store();
         if store.tenant(&id).await?.is_some() {
             return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
@@ -332,13 +305,19 @@ impl TenantsApi {
         load_view(state, &id).await?;
         let body = body.0;
         let binding = body.provider.map(|p| binding_of(state, p)).transpose()?;
+        if let Some(checked) = &binding {
+            fit_active_config(state, &id, &checked.binding).await?;
+        }
         let now = state.now();
         let mut changed = Vec::new();
         if let Some(name) = &body.display_name {
             state.store().set_display_name(&id, name, now).await?;
             changed.push("display_name");
         }
-        if let Some((binding, secret)) = binding {
+        if let Some(CheckedBinding {
+            binding, secret, ..
+        }) = binding
+        {
             state.store().set_provider(&id, binding, now).await?;
             changed.push("provider");
             if let Some(secret) = secret {

@@ -15,11 +15,12 @@ pub enum StatusName {
     Disabled,
 }
 
-/// The provider binding as shown: never the secret, only whether one is stored.
-#[derive(Debug, Clone, Object)]
+/// The provider binding as shown: never the secret, only whether one is stored. Fields of
+/// the other provider are absent.
+#[derive(Debug, Clone, Default, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ProviderView {
-    /// `auth0` or `janrain`.
+    /// `auth0` or `janrain`; absent while the tenant is unbound (mid-onboarding).
     pub kind: Option<String>,
     /// Provider domain.
     pub domain: Option<String>,
@@ -27,10 +28,59 @@ pub struct ProviderView {
     pub management_client_id: Option<String>,
     /// Connection (Auth0) or flow (Janrain).
     pub connection: Option<String>,
-    /// Reset mode.
+    /// Deprecated: the reset mode an old binding stored. The tenant YAML's `reset.mode` is
+    /// what runs.
+    #[oai(deprecated)]
     pub mode: Option<String>,
+    /// Auth0: the canonical tenant domain, when `domain` is not it.
+    pub canonical_domain: Option<String>,
+    /// Auth0: the custom login domain.
+    pub custom_domain: Option<String>,
+    /// Auth0: the app's own application client id.
+    pub app_client_id: Option<String>,
+    /// Auth0: whether the tenant uses New Universal Login.
+    pub new_universal_login: Option<bool>,
+    /// Auth0: the Management API audience override.
+    pub audience: Option<String>,
+    /// Janrain: the flow version.
+    pub flow_version: Option<String>,
+    /// Janrain: the API client's `password_recover_url` setting.
+    pub password_recover_url: Option<String>,
     /// Whether a management client secret is stored (sealed).
     pub has_secret: bool,
+}
+
+impl ProviderView {
+    /// The view of a stored binding.
+    pub fn new(binding: ProviderBinding, legacy_mode: Option<String>, has_secret: bool) -> Self {
+        let mut view = Self {
+            kind: binding.kind().map(str::to_owned),
+            mode: legacy_mode,
+            has_secret,
+            ..Self::default()
+        };
+        match binding {
+            ProviderBinding::Unbound => {}
+            ProviderBinding::Auth0(b) => {
+                view.domain = Some(b.domain);
+                view.management_client_id = Some(b.client_id);
+                view.connection = Some(b.connection);
+                view.canonical_domain = b.canonical_domain;
+                view.custom_domain = b.custom_domain;
+                view.app_client_id = b.app_client_id;
+                view.new_universal_login = Some(b.new_universal_login);
+                view.audience = b.audience;
+            }
+            ProviderBinding::Janrain(b) => {
+                view.domain = Some(b.domain);
+                view.management_client_id = Some(b.client_id);
+                view.connection = Some(b.flow);
+                view.flow_version = b.flow_version;
+                view.password_recover_url = b.password_recover_url;
+            }
+        }
+        view
+    }
 }
 
 /// A tenant.
@@ -58,13 +108,6 @@ pub struct TenantView {
 impl TenantView {
     /// The view of a tenant row.
     pub fn new(tenant: Tenant, client_ids: Vec<ClientId>, active_version: Option<u32>) -> Self {
-        let ProviderBinding {
-            kind,
-            domain,
-            connection,
-            mode,
-            client_id,
-        } = tenant.provider;
         Self {
             id: tenant.id.as_str().to_owned(),
             display_name: tenant.display_name,
@@ -73,14 +116,11 @@ impl TenantView {
                 TenantStatus::Disabled => StatusName::Disabled,
             },
             client_ids: client_ids.iter().map(|c| c.as_str().to_owned()).collect(),
-            provider: ProviderView {
-                kind,
-                domain,
-                management_client_id: client_id,
-                connection,
-                mode,
-                has_secret: tenant.has_provider_secret,
-            },
+            provider: ProviderView::new(
+                tenant.provider,
+                tenant.legacy_mode,
+                tenant.has_provider_secret,
+            ),
             active_version,
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,

@@ -13,7 +13,7 @@ use passgate_engine::{
 use passgate_idp::{HostPolicy, HttpConfig, RetryPolicy};
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
-use passgate_store::{NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
+use passgate_store::{Auth0Binding, NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
 use passgate_tenant::{ValidatedTenant, parse_tenant_yaml};
 use passgate_theme::Themes;
 use passgate_web::{AppState, CsrfKey, WebSettings};
@@ -281,13 +281,11 @@ impl Harness {
             store
                 .set_provider(
                     &id,
-                    ProviderBinding {
-                        kind: Some("auth0".into()),
-                        domain: Some(sim.base_url.clone()),
-                        connection: Some(AUTH0_CONNECTION.into()),
-                        mode: None,
-                        client_id: Some("sim-client".into()),
-                    },
+                    ProviderBinding::Auth0(Auth0Binding::new(
+                        sim.base_url.clone(),
+                        AUTH0_CONNECTION,
+                        "sim-client",
+                    )),
                     now,
                 )
                 .await

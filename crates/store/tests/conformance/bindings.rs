@@ -1,0 +1,117 @@
+//! Provider bindings: every field of each provider's binding survives a round trip, a
+//! rebinding leaves nothing of the previous one, and rows written before migration
+//! `m20261201_000040_auth0_binding` read as the binding they meant.
+
+use passgate_migrations::MigratorTrait;
+use passgate_store::*;
+use sea_orm::ConnectionTrait;
+
+use super::{t0, tenant, tid};
+use crate::common::TestDb;
+
+fn auth0_full() -> ProviderBinding {
+    ProviderBinding::Auth0(Auth0Binding {
+        domain: "acme.eu.auth0.com".into(),
+        canonical_domain: Some("acme.eu.auth0.com".into()),
+        custom_domain: Some("login.acme.com".into()),
+        connection: "Username-Password-Authentication".into(),
+        client_id: "mgmt".into(),
+        app_client_id: Some("app-client".into()),
+        new_universal_login: true,
+        audience: Some("https://acme.eu.auth0.com/api/v2/".into()),
+    })
+}
+
+fn janrain_full() -> ProviderBinding {
+    ProviderBinding::Janrain(JanrainBinding {
+        domain: "acme.us.janraincapture.com".into(),
+        client_id: "capture-client".into(),
+        flow: "standard".into(),
+        flow_version: Some("20190618143040022299".into()),
+        password_recover_url: Some(
+            "https://reset.example.test/reset/janrain?client_id=acme".into(),
+        ),
+    })
+}
+
+pub(crate) async fn bindings_round_trip_and_rebinding_leaves_nothing_behind(store: &Store) {
+    let a = tenant(store, "acme").await;
+    assert_eq!(
+        store.tenant(&a).await.unwrap().unwrap().provider,
+        ProviderBinding::Unbound
+    );
+    for binding in [auth0_full(), janrain_full(), ProviderBinding::Unbound] {
+        store.set_provider(&a, binding.clone(), t0()).await.unwrap();
+        assert_eq!(store.tenant(&a).await.unwrap().unwrap().provider, binding);
+    }
+    // Auth0 with every option, then a bare one: no option of the first survives.
+    store.set_provider(&a, auth0_full(), t0()).await.unwrap();
+    let bare = ProviderBinding::Auth0(Auth0Binding::new("acme.auth0.com", "db", "mgmt"));
+    store.set_provider(&a, bare.clone(), t0()).await.unwrap();
+    let listed = store.list_tenants().await.unwrap();
+    assert_eq!(listed[0].tenant.provider, bare);
+}
+
+async fn old_rows_read_as_the_binding_they_meant(db: TestDb) {
+    let conn = db.store.connection();
+    passgate_migrations::Migrator::up(conn, Some(3))
+        .await
+        .unwrap();
+    // (id, kind, domain, connection, mode, client id) as the first release wrote them.
+    let rows = [
+        // A complete Auth0 binding, with its (now deprecated) mode.
+        "'auth0-old', 'auth0', 'acme.eu.auth0.com', 'db', 'auth0_ticket', 'mgmt'",
+        // A Janrain binding that never named a flow: the client used `standard`.
+        "'janrain-old', 'janrain', 'acme.us.janraincapture.com', NULL, 'janrain', 'cap'",
+        // Half-filled (no connection): it could never serve, so it becomes unbound.
+        "'half-old', 'auth0', 'acme.eu.auth0.com', NULL, 'hosted', 'mgmt'",
+    ];
+    for values in rows {
+        let sql = format!(
+            "INSERT INTO tenants (id, provider_kind, provider_domain, provider_connection, \
+             provider_mode, provider_client_id, display_name, status, created_at, updated_at) \
+             VALUES ({values}, 'Old', 'active', '2026-11-26T00:00:00+00:00', \
+             '2026-11-26T00:00:00+00:00')"
+        );
+        conn.execute_unprepared(&sql).await.unwrap();
+    }
+    db.store.migrate().await.unwrap();
+    let store = &db.store;
+    let old = store.tenant(&tid("auth0-old")).await.unwrap().unwrap();
+    assert_eq!(
+        old.provider,
+        ProviderBinding::Auth0(Auth0Binding {
+            domain: "acme.eu.auth0.com".into(),
+            canonical_domain: None,
+            custom_domain: None,
+            connection: "db".into(),
+            client_id: "mgmt".into(),
+            app_client_id: None,
+            new_universal_login: false,
+            audience: None,
+        })
+    );
+    assert_eq!(old.legacy_mode.as_deref(), Some("auth0_ticket"));
+    let janrain = store.tenant(&tid("janrain-old")).await.unwrap().unwrap();
+    assert!(
+        matches!(&janrain.provider, ProviderBinding::Janrain(b) if b.flow == "standard"),
+        "{:?}",
+        janrain.provider
+    );
+    let half = store.tenant(&tid("half-old")).await.unwrap().unwrap();
+    assert_eq!(half.provider, ProviderBinding::Unbound);
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_old_rows_read_as_the_binding_they_meant() {
+    old_rows_read_as_the_binding_they_meant(TestDb::sqlite_unmigrated().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_old_rows_read_as_the_binding_they_meant() {
+    let Some(db) = TestDb::postgres_unmigrated().await else {
+        return;
+    };
+    old_rows_read_as_the_binding_they_meant(db).await;
+}
