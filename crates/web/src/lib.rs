@@ -12,7 +12,10 @@
 //! - [`security`]: headers with a CSP nonce, CSRF, `__Host-` cookies.
 //! - [`pages`]: the hosted pages (request, inbox, code, new password, success, invalid
 //!   link, errors) and static theme assets.
-//! - [`api`]: the public JSON API, its OpenAPI document and problem+json errors.
+//! - [`api`]: the public JSON API and its OpenAPI document.
+//! - [`problem`]: every problem type ([`problem::Code`]) and the one RFC 9457 document
+//!   shape, for `/v1`, the admin API and the statuses of the hosted pages.
+//! - [`strict`]: request hardening of both APIs (strings-only fields, duplicate JSON keys).
 //! - [`policy_view`]: a tenant's password rules as data for browsers and apps.
 //! - [`locale`], [`form`]: locale negotiation; strict form and query parsing.
 //! - [`startup`]: render every template for every tenant and locale before serving.
@@ -27,10 +30,12 @@ pub mod form;
 pub mod locale;
 pub mod pages;
 pub mod policy_view;
+pub mod problem;
 pub mod security;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod strict;
 
 use std::sync::Arc;
 

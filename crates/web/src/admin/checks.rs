@@ -11,13 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passgate_tenant::{ClientId, TenantId, ValidatedTenant};
-use poem::http::StatusCode;
 use tokio::sync::Semaphore;
 
 use super::document::check_document;
 use super::grants::{SenderRule, sender_rule};
-use super::problem::{ApiProblem, ConfigProblem};
 use super::state::AdminState;
+use crate::problem::{AdminProblem, Code, ConfigProblem};
 
 /// What a document check answers: the validated tenant with its warnings, or every problem.
 pub type CheckOutcome = Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>>;
@@ -67,25 +66,21 @@ pub struct Document {
 pub async fn check_off_executor(
     state: &AdminState,
     document: Document,
-) -> Result<CheckOutcome, ApiProblem> {
+) -> Result<CheckOutcome, AdminProblem> {
     let checks = state.document_checks();
-    let permit = match tokio::time::timeout(checks.wait, checks.permits.clone().acquire_owned())
-        .await
-    {
-        Ok(Ok(permit)) => permit,
-        _ => {
-            return Err(ApiProblem::retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "checks-busy",
-                "Every document check slot is busy",
-                format!(
+    let permit =
+        match tokio::time::timeout(checks.wait, checks.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(Code::ChecksBusy
+                .detail(format!(
                     "other tenant documents are being checked; nothing was changed, retry after \
                      {BUSY_RETRY_SECS} s"
-                ),
-                BUSY_RETRY_SECS,
-            ));
-        }
-    };
+                ))
+                .retry_after(BUSY_RETRY_SECS)
+                .into());
+            }
+        };
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let _slot = permit;
@@ -98,7 +93,7 @@ pub async fn check_off_executor(
         )
     })
     .await
-    .map_err(|err| ApiProblem::internal(&err))
+    .map_err(|err| AdminProblem::internal(&err))
 }
 
 /// Checks `yaml` as `tenant`'s document against its registered client ids and granted
@@ -108,7 +103,7 @@ pub async fn check_for_tenant(
     tenant: &TenantId,
     registered: Vec<ClientId>,
     yaml: String,
-) -> Result<CheckOutcome, ApiProblem> {
+) -> Result<CheckOutcome, AdminProblem> {
     let senders = sender_rule(state, tenant).await?;
     let document = Document {
         tenant: tenant.clone(),
@@ -125,8 +120,8 @@ pub async fn validate_for_tenant(
     tenant: &TenantId,
     registered: Vec<ClientId>,
     yaml: String,
-) -> Result<(ValidatedTenant, Vec<ConfigProblem>), ApiProblem> {
+) -> Result<(ValidatedTenant, Vec<ConfigProblem>), AdminProblem> {
     check_for_tenant(state, tenant, registered, yaml)
         .await?
-        .map_err(ApiProblem::invalid_config)
+        .map_err(AdminProblem::invalid_config)
 }

@@ -10,8 +10,8 @@ use passgate_tenant::{
 use passgate_theme::ThemeError;
 
 use super::grants::SenderRule;
-use super::problem::ConfigProblem;
 use super::state::AdminState;
+use crate::problem::ConfigProblem;
 
 /// Line and column of a top-level key in `yaml` (1:1 when absent), for problems this
 /// layer finds after the parse.

@@ -10,7 +10,7 @@
 //! # Layout
 //! - [`state`]: [`AdminState`], [`AdminParts`], [`AdminSettings`]: what handlers share.
 //! - [`auth`]: API keys (mint, hash, check), [`auth::Principal`], role and tenant checks.
-//! - [`problem`]: [`problem::ApiProblem`] (the documented error responses) and
+//! - [`problem`]: [`problem::AdminProblem`] (the documented error responses) and
 //!   [`problem::AdminError`] (causes), mapped in one place.
 //! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
 //!   and its request bodies.
@@ -22,10 +22,12 @@
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`audit`]: audit log and per-day reset statistics.
-//! - [`tags`], [`views`], [`yaml_body`], [`strict`]: OpenAPI tags, shared bodies, the YAML
-//!   payload, strict JSON strings.
+//! - [`tags`], [`views`], [`yaml_body`]: OpenAPI tags, shared bodies, the YAML payload.
+//!   Errors are [`crate::problem::AdminProblem`]s; strings-only fields are
+//!   [`crate::strict::Text`] (re-exported here as `strict`).
 //! - `docs`: Swagger UI, self-hosted under its own CSP.
-//! - `guard`: the middleware that turns every error into problem+json and audits 401s.
+//! - `guard`: the middleware that turns every error into problem+json, refuses repeated
+//!   JSON keys, and audits 401s.
 
 pub mod audit;
 pub mod auth;
@@ -38,9 +40,8 @@ mod guard;
 pub mod keys;
 mod limits;
 pub mod preview;
-pub mod problem;
 pub mod state;
-pub mod strict;
+pub use crate::strict;
 pub mod tags;
 pub mod tenant_input;
 pub mod tenants;

@@ -12,7 +12,6 @@ use passgate_store::{
     TenantRepo, TenantStatus,
 };
 use passgate_tenant::{ClientId, TenantId};
-use poem::http::StatusCode;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -22,7 +21,6 @@ use serde_json::json;
 use super::auth::{AdminAuth, require_platform_admin};
 use super::checks::{Document, check_off_executor};
 use super::grants::{SenderRule, normalize_domain};
-use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
@@ -31,6 +29,7 @@ pub use super::tenant_input::{
     UpdateTenant,
 };
 use super::views::TenantView;
+use crate::problem::{AdminError, AdminProblem, Code};
 
 /// Answer of tenant creation.
 #[derive(Debug, ApiResponse)]
@@ -76,21 +75,16 @@ pub enum ClientIdAdded {
 #[derive(Debug)]
 pub struct TenantsApi;
 
-fn parse_tenant(raw: &str) -> Result<TenantId, ApiProblem> {
-    TenantId::parse(raw).map_err(|_| ApiProblem::not_found("tenant"))
+fn parse_tenant(raw: &str) -> Result<TenantId, AdminProblem> {
+    TenantId::parse(raw).map_err(|_| AdminProblem::not_found("tenant"))
 }
 
-fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
-    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
-}
-
-fn parse_client_id(raw: &str) -> Result<ClientId, ApiProblem> {
+fn parse_client_id(raw: &str) -> Result<ClientId, AdminProblem> {
     ClientId::parse(raw).map_err(|e| {
-        unprocessable(
-            "invalid-client-id",
-            "Invalid client id",
-            format!("client id `{}` is invalid: {e}", raw.escape_default()),
-        )
+        AdminProblem::from(Code::InvalidClientId.detail(format!(
+            "client id `{}` is invalid: {e}",
+            raw.escape_default()
+        )))
     })
 }
 
@@ -98,17 +92,17 @@ fn parse_client_id(raw: &str) -> Result<ClientId, ApiProblem> {
 fn binding_of(
     state: &AdminState,
     input: ProviderInput,
-) -> Result<(ProviderBinding, Option<SecretString>), ApiProblem> {
+) -> Result<(ProviderBinding, Option<SecretString>), AdminProblem> {
     let suffixes = match input.kind {
         ProviderKind::Auth0 => AUTH0_PLATFORM_SUFFIXES,
         ProviderKind::Janrain => JANRAIN_PLATFORM_SUFFIXES,
     };
     check_provider_host(&input.domain, suffixes, &state.settings().provider_hosts).map_err(
         |_| {
-            unprocessable(
-                "provider-domain-refused",
-                "Provider domain not allowed",
-                "the domain is not a known provider domain or an allowed custom domain".into(),
+            AdminProblem::from(
+                Code::ProviderDomainRefused.detail(
+                    "the domain is not a known provider domain or an allowed custom domain",
+                ),
             )
         },
     )?;
@@ -132,7 +126,7 @@ async fn store_secret(
     state: &AdminState,
     tenant: &TenantId,
     secret: &SecretString,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     let sealed = passgate_engine::seal_provider_secret(state.keyring(), tenant, secret)
         .map_err(|e| AdminError::Sealing(e.to_string()))?;
     state
@@ -164,12 +158,15 @@ pub fn default_yaml(
 }
 
 /// Loads the view of one tenant, or 404.
-pub(crate) async fn load_view(state: &AdminState, id: &TenantId) -> Result<TenantView, ApiProblem> {
+pub(crate) async fn load_view(
+    state: &AdminState,
+    id: &TenantId,
+) -> Result<TenantView, AdminProblem> {
     let store = state.store();
     let tenant = store
         .tenant(id)
         .await?
-        .ok_or_else(|| ApiProblem::not_found("tenant"))?;
+        .ok_or_else(|| AdminProblem::not_found("tenant"))?;
     let client_ids = store.client_ids(id).await?;
     let active = store.active_version(id).await?.map(|v| v.info.version);
     Ok(TenantView::new(tenant, client_ids, active))
@@ -187,12 +184,12 @@ impl TenantsApi {
         auth: AdminAuth,
         state: poem::web::Data<&AdminState>,
         body: Json<CreateTenant>,
-    ) -> Result<CreatedTenant, ApiProblem> {
+    ) -> Result<CreatedTenant, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "createTenant").await?;
         let body = body.0;
         let id = TenantId::parse(&body.id)
-            .map_err(|e| unprocessable("invalid-tenant-id", "Invalid tenant id", e.to_string()))?;
+            .map_err(|e| AdminProblem::from(Code::InvalidTenantId.detail(e.to_string())))?;
         let client_ids = body
             .client_ids
             .iter()
@@ -226,7 +223,7 @@ impl TenantsApi {
         };
         check_off_executor(state, document)
             .await?
-            .map_err(ApiProblem::invalid_config)?;
+            .map_err(AdminProblem::invalid_config)?;
         let store = state.store();
         if store.tenant(&id).await?.is_some() {
             return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
@@ -289,7 +286,7 @@ impl TenantsApi {
         &self,
         auth: AdminAuth,
         state: poem::web::Data<&AdminState>,
-    ) -> Result<TenantList, ApiProblem> {
+    ) -> Result<TenantList, AdminProblem> {
         require_platform_admin(*state, &auth.0, "listTenants").await?;
         let all = state.store().list_tenants().await?;
         Ok(TenantList::Ok(Json(
@@ -307,7 +304,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         require_platform_admin(*state, &auth.0, "getTenant").await?;
         let id = parse_tenant(&tenant.0)?;
         Ok(TenantResponse::Ok(Json(load_view(*state, &id).await?)))
@@ -325,7 +322,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<UpdateTenant>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "updateTenant").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -372,7 +369,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         set_status(*state, &auth, &tenant.0, TenantStatus::Disabled).await
     }
 
@@ -388,7 +385,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         set_status(*state, &auth, &tenant.0, TenantStatus::Active).await
     }
 
@@ -402,12 +399,12 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "deleteTenant").await?;
         let id = parse_tenant(&tenant.0)?;
         if !state.store().delete_tenant(&id).await? {
-            return Err(ApiProblem::not_found("tenant"));
+            return Err(AdminProblem::not_found("tenant"));
         }
         state.invalidate(&id);
         state
@@ -429,7 +426,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<ClientIdInput>,
-    ) -> Result<ClientIdAdded, ApiProblem> {
+    ) -> Result<ClientIdAdded, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "addClientId").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -465,14 +462,14 @@ impl TenantsApi {
         tenant: Path<String>,
         /// The client id to remove.
         client_id: Path<String>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "removeClientId").await?;
         let id = parse_tenant(&tenant.0)?;
         let client =
-            ClientId::parse(&client_id.0).map_err(|_| ApiProblem::not_found("client id"))?;
+            ClientId::parse(&client_id.0).map_err(|_| AdminProblem::not_found("client id"))?;
         if !state.store().remove_client_id(&id, &client).await? {
-            return Err(ApiProblem::not_found("client id"));
+            return Err(AdminProblem::not_found("client id"));
         }
         // The removed id may be cached as pointing at this tenant.
         state.invalidate(&id);
@@ -503,7 +500,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<SecretInput>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "rotateProviderSecret").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -528,7 +525,7 @@ async fn set_status(
     auth: &AdminAuth,
     tenant: &str,
     status: TenantStatus,
-) -> Result<TenantResponse, ApiProblem> {
+) -> Result<TenantResponse, AdminProblem> {
     let operation = match status {
         TenantStatus::Active => "enableTenant",
         TenantStatus::Disabled => "disableTenant",
