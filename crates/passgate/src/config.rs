@@ -3,12 +3,12 @@
 //! [`ServerConfig`]. Every problem is reported at once, each naming its key and where the
 //! value came from; the process refuses to start on any (security item 70).
 //!
-//! [`KEYS`] lists every key with its environment variable; docs/server-config.md documents
+//! `keys::KEYS` lists every key with its environment variable; docs/server-config.md documents
 //! each one, and a test keeps the two in step.
 //!
 //! # Layout
 //! - this file: [`ServerConfig`], [`ConfigProblems`], [`load`].
-//! - `keys`: [`KEYS`], every key and its environment variable.
+//! - `keys`: `KEYS`, every key and its environment variable.
 //! - `raw`: the file as written, and reading it.
 //! - `merge`: the environment over the file, validated key by key.
 
@@ -28,7 +28,8 @@ use passgate_engine::mail::SmtpSettings;
 use secrecy::SecretString;
 
 use crate::telemetry::LogFormat;
-pub use keys::KEYS;
+#[cfg(test)]
+use keys::KEYS;
 use merge::Merged;
 use raw::{RawConfig, read_file};
 

@@ -18,7 +18,10 @@
 //! - [`strict`]: request hardening of both APIs (strings-only fields, duplicate JSON keys).
 //! - [`policy_view`]: a tenant's password rules as data for browsers and apps.
 //! - [`locale`], [`form`]: locale negotiation; strict form and query parsing.
-//! - [`startup`]: render every template for every tenant and locale before serving.
+//! - [`tenant_check`]: the one tenant check (theme installed, every template renders in
+//!   every locale, every message resolves): at startup, on admin writes, and by
+//!   `passgate tenant validate`.
+//! - [`startup`]: [`tenant_check`] over every tenant before serving.
 //! - [`error`]: the crate's error type, [`WebError`].
 //! - [`admin`]: the admin API under `/admin/v1`.
 
@@ -36,6 +39,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod strict;
+pub mod tenant_check;
 
 use std::sync::Arc;
 
