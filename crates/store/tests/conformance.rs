@@ -8,6 +8,8 @@ mod common;
 mod engine_rows;
 #[path = "conformance/mail_grants.rs"]
 mod mail_grants;
+#[path = "conformance/onboarding.rs"]
+mod onboarding;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +20,7 @@ use passgate_tenant::{ClientId, TenantId};
 
 use engine_rows::*;
 use mail_grants::*;
+use onboarding::*;
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap()
@@ -734,4 +737,6 @@ conformance!(
     history_keeps_the_newest_hashes,
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,
+    onboarding_stores_everything_or_nothing,
+    concurrent_onboardings_of_one_id_let_exactly_one_win,
 );

@@ -6,6 +6,7 @@ mod grants;
 mod import;
 mod janrain;
 mod limits;
+mod onboard;
 mod queue;
 mod registry;
 mod tokens;

@@ -206,6 +206,26 @@ pub(super) async fn add_client_in<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The provider binding's columns of a tenant row (tenant update and onboarding).
+pub(super) fn set_binding(row: &mut tenants::ActiveModel, binding: ProviderBinding) {
+    row.provider_kind = Set(binding.kind);
+    row.provider_domain = Set(binding.domain);
+    row.provider_connection = Set(binding.connection);
+    row.provider_mode = Set(binding.mode);
+    row.provider_client_id = Set(binding.client_id);
+}
+
+/// The sealed provider secret's columns of a tenant row (`None` clears them).
+pub(super) fn set_secret(row: &mut tenants::ActiveModel, secret: Option<EncryptedBlob>) {
+    let (ciphertext, nonce, key_id) = match secret {
+        Some(s) => (Some(s.ciphertext), Some(s.nonce), Some(s.key_id)),
+        None => (None, None, None),
+    };
+    row.provider_secret_ciphertext = Set(ciphertext);
+    row.provider_secret_nonce = Set(nonce);
+    row.provider_secret_key_id = Set(key_id);
+}
+
 impl Store {
     /// Runs one tenant-scoped write in a transaction that first touches the tenant row, then
     /// notifies and commits.
@@ -336,14 +356,8 @@ impl TenantRepo for Store {
         binding: ProviderBinding,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.update_tenant_row(id, now, |row| {
-            row.provider_kind = Set(binding.kind);
-            row.provider_domain = Set(binding.domain);
-            row.provider_connection = Set(binding.connection);
-            row.provider_mode = Set(binding.mode);
-            row.provider_client_id = Set(binding.client_id);
-        })
-        .await
+        self.update_tenant_row(id, now, |row| set_binding(row, binding))
+            .await
     }
 
     async fn set_provider_secret(
@@ -352,19 +366,8 @@ impl TenantRepo for Store {
         secret: Option<EncryptedBlob>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.update_tenant_row(id, now, |row| match secret {
-            Some(s) => {
-                row.provider_secret_ciphertext = Set(Some(s.ciphertext));
-                row.provider_secret_nonce = Set(Some(s.nonce));
-                row.provider_secret_key_id = Set(Some(s.key_id));
-            }
-            None => {
-                row.provider_secret_ciphertext = Set(None);
-                row.provider_secret_nonce = Set(None);
-                row.provider_secret_key_id = Set(None);
-            }
-        })
-        .await
+        self.update_tenant_row(id, now, |row| set_secret(row, secret))
+            .await
     }
 
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {
@@ -401,6 +404,10 @@ impl TenantRepo for Store {
         self.commit_tenant_write(txn, std::slice::from_ref(id))
             .await?;
         Ok(true)
+    }
+
+    async fn onboard_tenant(&self, new: TenantOnboarding, now: Timestamp) -> StoreResult<()> {
+        super::onboard::onboard_tenant(self, new, now).await
     }
 
     async fn import_tenants(

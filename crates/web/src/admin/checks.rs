@@ -16,13 +16,13 @@ use tokio::sync::Semaphore;
 use super::document::check_document;
 use super::grants::{SenderRule, sender_rule};
 use super::state::AdminState;
-use crate::problem::{AdminProblem, Code, ConfigProblem};
+use crate::problem::{AdminError, AdminProblem, ConfigProblem};
 
 /// What a document check answers: the validated tenant with its warnings, or every problem.
 pub type CheckOutcome = Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>>;
 
 /// `Retry-After` of a 503 `checks-busy`.
-const BUSY_RETRY_SECS: u64 = 5;
+pub const BUSY_RETRY_SECS: u64 = 5;
 
 /// Concurrent document checks when the settings leave it to the machine: cores − 1, ≥ 1.
 pub fn default_slots() -> usize {
@@ -66,19 +66,15 @@ pub struct Document {
 pub async fn check_off_executor(
     state: &AdminState,
     document: Document,
-) -> Result<CheckOutcome, AdminProblem> {
+) -> Result<CheckOutcome, AdminError> {
     let checks = state.document_checks();
     let permit =
         match tokio::time::timeout(checks.wait, checks.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             _ => {
-                return Err(Code::ChecksBusy
-                .detail(format!(
-                    "other tenant documents are being checked; nothing was changed, retry after \
-                     {BUSY_RETRY_SECS} s"
-                ))
-                .retry_after(BUSY_RETRY_SECS)
-                .into());
+                return Err(AdminError::ChecksBusy {
+                    retry_after: BUSY_RETRY_SECS,
+                });
             }
         };
     let state = state.clone();
@@ -93,7 +89,7 @@ pub async fn check_off_executor(
         )
     })
     .await
-    .map_err(|err| AdminProblem::internal(&err))
+    .map_err(|err| AdminError::Task(err.to_string()))
 }
 
 /// Checks `yaml` as `tenant`'s document against its registered client ids and granted
@@ -111,7 +107,7 @@ pub async fn check_for_tenant(
         senders,
         yaml,
     };
-    check_off_executor(state, document).await
+    Ok(check_off_executor(state, document).await?)
 }
 
 /// [`check_for_tenant`] as an API answer: 422 `invalid-config` with every problem.

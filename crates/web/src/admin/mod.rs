@@ -14,6 +14,7 @@
 //!   [`problem::AdminError`] (causes), mapped in one place.
 //! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
 //!   and its request bodies.
+//! - [`cases`]: the use cases handlers call (plain functions, one transaction each).
 //! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
 //! - [`document`]: every check of one tenant document.
 //! - [`checks`]: document checks on the blocking pool, in bounded slots.
@@ -31,6 +32,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod checks;
 pub mod config;
 mod docs;

@@ -7,10 +7,7 @@
 use passgate_idp::domain::{
     AUTH0_PLATFORM_SUFFIXES, JANRAIN_PLATFORM_SUFFIXES, check_provider_host,
 };
-use passgate_store::{
-    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, ProviderBinding, TenantImport,
-    TenantRepo, TenantStatus,
-};
+use passgate_store::{ClientIdRepo, ConfigVersionRepo, ProviderBinding, TenantRepo, TenantStatus};
 use passgate_tenant::{ClientId, TenantId};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -19,8 +16,8 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
-use super::checks::{Document, check_off_executor};
-use super::grants::{SenderRule, normalize_domain};
+use super::cases::create_tenant::{NewTenant, create_tenant};
+use super::grants::normalize_domain;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
@@ -215,68 +212,16 @@ impl TenantsApi {
             .iter()
             .map(|d| normalize_domain(d))
             .collect::<Result<Vec<_>, _>>()?;
-        let document = Document {
-            tenant: id.clone(),
-            registered: client_ids.clone(),
-            senders: SenderRule::new(sender_domains.clone(), &state.settings().mail_from),
-            yaml: yaml.clone(),
+        let new = NewTenant {
+            id: id.clone(),
+            display_name: body.display_name.into_string(),
+            client_ids,
+            provider: binding,
+            secret,
+            yaml,
+            sender_domains,
         };
-        check_off_executor(state, document)
-            .await?
-            .map_err(AdminProblem::invalid_config)?;
-        let store = state.store();
-        if store.tenant(&id).await?.is_some() {
-            return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
-        }
-        for client in &client_ids {
-            if store.tenant_of(client).await?.is_some() {
-                return Err(
-                    AdminError::Store(passgate_store::StoreError::DuplicateClientId {
-                        client_id: client.clone(),
-                        owner: id.clone(),
-                    })
-                    .into(),
-                );
-            }
-        }
-        let now = state.now();
-        store
-            .import_tenants(
-                vec![TenantImport {
-                    id: id.clone(),
-                    display_name: body.display_name.to_string(),
-                    client_ids: client_ids.clone(),
-                    yaml,
-                }],
-                &auth.0.actor(),
-                now,
-            )
-            .await?;
-        if !sender_domains.is_empty() {
-            store
-                .set_mail_grants(&id, MailGrant::SenderDomain, &sender_domains, now)
-                .await?;
-        }
-        if let Some(binding) = binding {
-            store.set_provider(&id, binding, now).await?;
-        }
-        if let Some(secret) = &secret {
-            store_secret(state, &id, secret).await?;
-        }
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.create",
-                json!({
-                    "display_name": body.display_name.as_str(),
-                    "client_ids": client_ids.iter().map(ClientId::as_str).collect::<Vec<_>>(),
-                    "provider_secret": if secret.is_some() { "set" } else { "none" },
-                    "sender_domains": sender_domains,
-                }),
-            )
-            .await;
+        create_tenant(state, &auth.0, new).await?;
         Ok(CreatedTenant::Created(Json(load_view(state, &id).await?)))
     }
 

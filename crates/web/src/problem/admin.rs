@@ -186,6 +186,18 @@ pub enum AdminError {
     /// The mail server refused or could not be reached.
     #[error("mail not sent: {0}")]
     Mail(String),
+    /// A tenant document was refused; every problem (errors and warnings).
+    #[error("the tenant document is invalid")]
+    InvalidConfig(Vec<ConfigProblem>),
+    /// Every document check slot stayed busy; retry after this many seconds.
+    #[error("every document check slot is busy")]
+    ChecksBusy {
+        /// Seconds until a retry may find a free slot.
+        retry_after: u64,
+    },
+    /// A blocking task failed (panicked or was cancelled).
+    #[error("blocking task failed: {0}")]
+    Task(String),
 }
 
 impl From<AdminError> for AdminProblem {
@@ -207,6 +219,14 @@ impl From<AdminError> for AdminProblem {
             AdminError::Store(StoreError::NotFound { what }) => Self::not_found(what),
             AdminError::Render(detail) => Code::RenderFailed.detail(detail).into(),
             AdminError::Mail(detail) => Code::MailFailed.detail(detail).into(),
+            AdminError::InvalidConfig(problems) => Self::invalid_config(problems),
+            AdminError::ChecksBusy { retry_after } => Code::ChecksBusy
+                .detail(format!(
+                    "other tenant documents are being checked; nothing was changed, retry after \
+                     {retry_after} s"
+                ))
+                .retry_after(retry_after)
+                .into(),
             other => Self::internal(&other),
         }
     }
