@@ -9,6 +9,7 @@ mod limits;
 mod onboard;
 mod queue;
 mod registry;
+mod tenant_row;
 mod tokens;
 
 use chrono::SubsecRound;

@@ -3,11 +3,12 @@
 //! grants, in one transaction, so a refused or failed creation leaves nothing behind.
 
 use passgate_tenant::TenantId;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 
+use super::count_u32;
 use super::grants::insert_missing;
-use super::registry::{activate_in, add_client_in, insert_version, set_binding, set_secret};
-use super::{at, count_u32};
+use super::registry::{activate_in, add_client_in, insert_version};
+use super::tenant_row::{new_tenant_row, set_binding, set_secret};
 use crate::entity::tenants;
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
@@ -49,14 +50,7 @@ async fn onboard_in(
     {
         return Err(StoreError::TenantExists(new.id.clone()));
     }
-    let mut row = tenants::ActiveModel {
-        id: Set(new.id.as_str().to_owned()),
-        display_name: Set(new.display_name.clone()),
-        status: Set(TenantStatus::Active.as_str().to_owned()),
-        created_at: Set(at(now)),
-        updated_at: Set(at(now)),
-        ..Default::default()
-    };
+    let mut row = new_tenant_row(&new.id, &new.display_name, now);
     if let Some(binding) = &new.provider {
         set_binding(&mut row, binding.clone());
     }

@@ -8,6 +8,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use super::tenant_row::{new_tenant_row, set_binding, set_secret};
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::{client_ids, config_versions, tenants};
 use crate::error::{StoreError, StoreResult};
@@ -206,26 +207,6 @@ pub(super) async fn add_client_in<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The provider binding's columns of a tenant row (tenant update and onboarding).
-pub(super) fn set_binding(row: &mut tenants::ActiveModel, binding: ProviderBinding) {
-    row.provider_kind = Set(binding.kind);
-    row.provider_domain = Set(binding.domain);
-    row.provider_connection = Set(binding.connection);
-    row.provider_mode = Set(binding.mode);
-    row.provider_client_id = Set(binding.client_id);
-}
-
-/// The sealed provider secret's columns of a tenant row (`None` clears them).
-pub(super) fn set_secret(row: &mut tenants::ActiveModel, secret: Option<EncryptedBlob>) {
-    let (ciphertext, nonce, key_id) = match secret {
-        Some(s) => (Some(s.ciphertext), Some(s.nonce), Some(s.key_id)),
-        None => (None, None, None),
-    };
-    row.provider_secret_ciphertext = Set(ciphertext);
-    row.provider_secret_nonce = Set(nonce);
-    row.provider_secret_key_id = Set(key_id);
-}
-
 impl Store {
     /// Runs one tenant-scoped write in a transaction that first touches the tenant row, then
     /// notifies and commits.
@@ -261,17 +242,9 @@ impl TenantRepo for Store {
         {
             return Err(StoreError::TenantExists(new.id));
         }
-        let row = tenants::ActiveModel {
-            id: Set(new.id.as_str().to_owned()),
-            display_name: Set(new.display_name),
-            status: Set(new.status.as_str().to_owned()),
-            created_at: Set(at(now)),
-            updated_at: Set(at(now)),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        let mut row = new_tenant_row(&new.id, &new.display_name, now);
+        row.status = Set(new.status.as_str().to_owned());
+        let row = row.insert(&txn).await.map_err(|e| {
             if StoreError::is_unique_violation(&e) {
                 StoreError::TenantExists(new.id.clone())
             } else {
