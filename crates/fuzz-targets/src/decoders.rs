@@ -2,8 +2,8 @@
 //! fields (security.md item 15), checked against the plain parsers they guard.
 
 use passgate_web::api::resets::{CompleteReset, CreateReset};
-use passgate_web::api::strict_json::has_duplicate_keys;
 use passgate_web::form::{Form, FormError};
+use passgate_web::strict::json::has_duplicate_keys;
 use poem_openapi::types::ParseFromJSON;
 use serde_json::Value;
 

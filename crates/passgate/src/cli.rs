@@ -78,12 +78,18 @@ pub struct CreateKeyArgs {
 /// `passgate tenant …`
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
-    /// Validate tenant YAML files; prints `FILE:LINE:COL: key.path: message` per problem and
-    /// exits 1 when any file is invalid.
+    /// Validate tenant YAML files (schema, rules, and the theme check the server runs);
+    /// prints `FILE:LINE:COL: key.path: message` per problem and exits 1 when any file is
+    /// invalid.
     Validate {
         /// Tenant YAML files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The folder of theme folders the server lays over the built-in themes (its
+        /// `themes_dir`): each tenant's theme, templates and messages are checked against
+        /// it exactly as the server checks them at startup and on admin writes.
+        #[arg(long, env = "PASSGATE_THEMES_DIR", value_name = "DIR")]
+        themes: Option<PathBuf>,
     },
     /// Import tenant YAML files or directories, all-or-nothing.
     Import {

@@ -114,6 +114,58 @@ fn validate_reports_a_syntax_error_with_its_position() {
     assert!(text.starts_with(&format!("{}:", bad.display())), "{text}");
 }
 
+/// What the server refuses at startup and on admin writes, the command refuses too: a
+/// theme that is not installed, or a rule message with no text in a supported locale.
+#[test]
+fn validate_runs_the_servers_theme_check() {
+    let original = std::fs::read_to_string(workspace().join("tenants/fitlife.yaml")).unwrap();
+    let line = original
+        .lines()
+        .position(|l| l.starts_with("theme:"))
+        .unwrap()
+        + 1;
+    let unknown: String = original
+        .lines()
+        .map(|l| {
+            if l.starts_with("theme:") {
+                "theme: no-such-theme\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let path = temp_file("unknown-theme.yaml", &unknown);
+    let name = path.display().to_string();
+    let out = passgate(&["tenant", "validate", &name], None);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{name}:{line}:1: theme: unknown theme `no-such-theme`"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{name}: invalid (1 error)")),
+        "{text}"
+    );
+
+    // A regex rule whose message key no catalog has.
+    let rule = "password_policy:\n  regex_rules:\n    - { name: no_fit, pattern: '(?i)fit', \
+                must_match: false, message: fitlife.no_fit }\n";
+    let missing = original.replacen("password_policy:\n", rule, 1);
+    assert_ne!(missing, original, "the fixture has a password_policy block");
+    let path = temp_file("missing-message.yaml", &missing);
+    let name = path.display().to_string();
+    let out = passgate(&["tenant", "validate", &name], None);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("messages.en.fitlife.no_fit: the password rule message `fitlife.no_fit` has no text in locale en"),
+        "{text}"
+    );
+}
+
 #[test]
 fn validate_refuses_two_files_claiming_the_same_client_id() {
     let copy = temp_file(

@@ -47,6 +47,12 @@ pub trait TenantRepo: Send + Sync {
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>>;
     /// Deletes a tenant and every row that belongs to it (audit events stay). `false` if absent.
     async fn delete_tenant(&self, id: &TenantId) -> StoreResult<bool>;
+    /// Creates a tenant with everything it starts with in one transaction: the tenant row
+    /// with its provider binding and sealed secret, version 1 of its YAML (active), its
+    /// client ids and sender-domain grants. [`crate::StoreError::TenantExists`] or
+    /// [`crate::StoreError::DuplicateClientId`] (also when another replica won a race)
+    /// leave nothing behind.
+    async fn onboard_tenant(&self, new: TenantOnboarding, now: Timestamp) -> StoreResult<()>;
     /// Imports validated tenants all-or-nothing in one transaction: creates missing tenants,
     /// stores and activates a new version when the YAML's SHA-256 differs from the active one,
     /// and sets each tenant's client ids to exactly the given list. Any error (e.g. a client id

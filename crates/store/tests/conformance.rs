@@ -10,6 +10,8 @@ mod common;
 mod engine_rows;
 #[path = "conformance/mail_grants.rs"]
 mod mail_grants;
+#[path = "conformance/onboarding.rs"]
+mod onboarding;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +23,7 @@ use passgate_tenant::{ClientId, TenantId};
 use bindings::*;
 use engine_rows::*;
 use mail_grants::*;
+use onboarding::*;
 
 fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap()
@@ -741,4 +744,6 @@ conformance!(
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,
     bindings_round_trip_and_rebinding_leaves_nothing_behind,
+    onboarding_stores_everything_or_nothing,
+    concurrent_onboardings_of_one_id_let_exactly_one_win,
 );

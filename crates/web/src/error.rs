@@ -1,5 +1,5 @@
 //! [`WebError`]: the web crate's one error type (startup and wiring; request-time failures
-//! become pages or problem+json documents in [`crate::pages`] and [`crate::api::problem`]).
+//! become pages or problem+json documents in [`crate::pages`] and [`crate::problem`]).
 
 /// Why the HTTP layer cannot start.
 #[derive(Debug, thiserror::Error)]

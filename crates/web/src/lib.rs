@@ -12,10 +12,16 @@
 //! - [`security`]: headers with a CSP nonce, CSRF, `__Host-` cookies.
 //! - [`pages`]: the hosted pages (request, inbox, code, new password, success, invalid
 //!   link, errors) and static theme assets.
-//! - [`api`]: the public JSON API, its OpenAPI document and problem+json errors.
+//! - [`api`]: the public JSON API and its OpenAPI document.
+//! - [`problem`]: every problem type ([`problem::Code`]) and the one RFC 9457 document
+//!   shape, for `/v1`, the admin API and the statuses of the hosted pages.
+//! - [`strict`]: request hardening of both APIs (strings-only fields, duplicate JSON keys).
 //! - [`policy_view`]: a tenant's password rules as data for browsers and apps.
 //! - [`locale`], [`form`]: locale negotiation; strict form and query parsing.
-//! - [`startup`]: render every template for every tenant and locale before serving.
+//! - [`tenant_check`]: the one tenant check (theme installed, every template renders in
+//!   every locale, every message resolves): at startup, on admin writes, and by
+//!   `passgate tenant validate`.
+//! - [`startup`]: [`tenant_check`] over every tenant before serving.
 //! - [`error`]: the crate's error type, [`WebError`].
 //! - [`admin`]: the admin API under `/admin/v1`.
 
@@ -27,10 +33,13 @@ pub mod form;
 pub mod locale;
 pub mod pages;
 pub mod policy_view;
+pub mod problem;
 pub mod security;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod strict;
+pub mod tenant_check;
 
 use std::sync::Arc;
 

@@ -1,79 +1,35 @@
-//! The startup check (style.md item 9): every page and email template of every tenant's
-//! theme renders in every locale the tenant supports, with the tenant's own messages, and
-//! every message key resolves. A miss stops the server with an error naming tenant, locale
-//! and key.
-
-use std::collections::BTreeMap;
+//! The startup check: every tenant passes [`crate::tenant_check`] (its theme is installed,
+//! every page and email template renders in every locale it supports with its own
+//! messages, and every message key resolves). A miss stops the server with an error
+//! naming tenant, locale and key.
 
 use passgate_tenant::TenantConfig;
-use passgate_theme::{ThemeError, Themes};
+use passgate_theme::Themes;
 
 use crate::error::WebError;
-
-/// A tenant's supported locales and its own messages per locale, in the shape
-/// [`Themes::check_tenant`] takes (shared by the startup check and the admin API's write
-/// validation).
-pub(crate) struct TenantCatalogs {
-    /// Supported locale tags.
-    pub(crate) locales: Vec<String>,
-    /// The tenant's message overrides by locale tag.
-    pub(crate) overrides: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl TenantCatalogs {
-    /// Reads them off `config`.
-    pub(crate) fn of(config: &TenantConfig) -> Self {
-        Self {
-            locales: config
-                .locales
-                .supported
-                .iter()
-                .map(|l| l.as_str().to_owned())
-                .collect(),
-            overrides: config
-                .messages
-                .iter()
-                .map(|(locale, messages)| (locale.as_str().to_owned(), messages.clone()))
-                .collect(),
-        }
-    }
-}
+use crate::tenant_check::{theme_problems, unknown_theme};
 
 /// Checks one tenant; see the module doc.
 pub fn check_tenant(themes: &Themes, config: &TenantConfig) -> Result<(), WebError> {
     let tenant = config.id.as_str().to_owned();
-    let theme = config.theme.as_str();
-    if !themes.has_theme(theme) {
+    if unknown_theme(themes, config) {
         return Err(WebError::UnknownTheme {
             tenant,
-            theme: theme.to_owned(),
+            theme: config.theme.as_str().to_owned(),
         });
     }
-    let TenantCatalogs { locales, overrides } = TenantCatalogs::of(config);
-    let mut problems = Vec::new();
-    if let Err(err) = themes.check_tenant(theme, &config.display_name, &locales, &overrides) {
-        problems.push(describe(&err));
-    }
-    // Keys the config itself uses (regex rule messages) must resolve too.
-    for locale in &locales {
-        for key in config.referenced_message_keys() {
-            let own = overrides.get(locale).is_some_and(|m| m.contains_key(key));
-            let found = own
-                || passgate_theme::Messages::new(themes, theme, locale, BTreeMap::new())
-                    .is_ok_and(|m| m.get(key).is_some());
-            if !found {
-                problems.push(format!("missing message key `{key}` in locale {locale}"));
-            }
-        }
-    }
+    let problems = theme_problems(themes, config, None);
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(WebError::TenantTheme {
-            tenant,
-            message: problems.join("; "),
-        })
+        return Ok(());
     }
+    Err(WebError::TenantTheme {
+        tenant,
+        message: problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
 }
 
 /// Checks every tenant; all failures are reported together.
@@ -89,21 +45,5 @@ pub fn check_tenants<'a>(
         Ok(())
     } else {
         Err(errors)
-    }
-}
-
-fn describe(err: &ThemeError) -> String {
-    match err {
-        ThemeError::MissingMessages(missing) => missing
-            .iter()
-            .map(|m| {
-                format!(
-                    "missing message key `{}` in locale {} (theme {})",
-                    m.key, m.locale, m.theme
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
     }
 }

@@ -253,8 +253,54 @@ async fn wrong_content_types_get_415_and_unknown_fields_get_400() {
             .await;
         resp.assert_status(poem::http::StatusCode::BAD_REQUEST);
         let problem = body_json(resp).await;
-        assert_eq!(problem["code"], "bad-request", "{path}: {problem}");
+        assert_eq!(problem["code"], "invalid-request", "{path}: {problem}");
     }
+}
+
+/// The `/v1` hardening holds on the admin API too: a repeated JSON key is a 400
+/// `duplicate-field` (once the key is known; strangers still get 401), and a number where a
+/// string belongs is not turned into one.
+#[tokio::test]
+async fn admin_bodies_refuse_repeated_keys_and_juggled_types() {
+    let h = harness().await;
+    let repeated = r#"{"id":"delta","display_name":"D","client_ids":[],"id":"alpha"}"#;
+    let resp = h
+        .client
+        .post("/admin/v1/tenants")
+        .header("Authorization", bearer(&h.admin))
+        .content_type("application/json")
+        .body(repeated)
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::BAD_REQUEST);
+    let problem = body_json(resp).await;
+    assert_eq!(problem["code"], "duplicate-field", "{problem}");
+    assert_eq!(problem["type"], "urn:passgate:problem:duplicate-field");
+    let stranger = h
+        .client
+        .post("/admin/v1/tenants")
+        .content_type("application/json")
+        .body(repeated)
+        .send()
+        .await;
+    stranger.assert_status(poem::http::StatusCode::UNAUTHORIZED);
+    let listed = h
+        .client
+        .get("/admin/v1/tenants/delta")
+        .header("Authorization", bearer(&h.admin))
+        .send()
+        .await;
+    listed.assert_status(poem::http::StatusCode::NOT_FOUND);
+
+    let juggled = h
+        .client
+        .post("/admin/v1/tenants")
+        .header("Authorization", bearer(&h.admin))
+        .body_json(&json!({"id": "delta", "display_name": 42, "client_ids": []}))
+        .send()
+        .await;
+    juggled.assert_status(poem::http::StatusCode::BAD_REQUEST);
+    assert_eq!(body_json(juggled).await["code"], "invalid-request");
 }
 
 #[tokio::test]

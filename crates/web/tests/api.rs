@@ -148,7 +148,7 @@ async fn a_native_app_resets_a_password_through_the_api() {
 async fn request_errors_are_problem_documents_with_stable_types() {
     let h = Harness::new(BASE).await;
     let c = TestClient::new(app(h.state.clone())).default_header("host", common::HOST);
-    let cases: [(&str, u16, &str); 8] = [
+    let cases: [(&str, u16, &str); 10] = [
         (
             r#"{"client_id":"fitlife-ios","email":["ada@example.com","eve@evil.example"]}"#,
             400,
@@ -165,6 +165,17 @@ async fn request_errors_are_problem_documents_with_stable_types() {
             "invalid-request",
         ),
         (r#"{"client_id":"fitlife-ios"}"#, 400, "invalid-request"),
+        // Strings only: a number or boolean is not turned into text.
+        (
+            r#"{"client_id":"fitlife-ios","email":"ada@example.com","locale":42}"#,
+            400,
+            "invalid-request",
+        ),
+        (
+            r#"{"client_id":true,"email":"ada@example.com"}"#,
+            400,
+            "invalid-request",
+        ),
         (r#"not json"#, 400, "invalid-request"),
         (
             r#"{"client_id":"nope","email":"ada@example.com"}"#,

@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Schema => schema::run(),
-        Command::Tenant(TenantCommand::Validate { files }) => validate::run(&files),
+        Command::Tenant(TenantCommand::Validate { files, themes }) => {
+            validate::run(&files, themes.as_deref())
+        }
         Command::Tenant(TenantCommand::Import { paths, db }) => registry::import(&paths, &db),
         Command::Tenant(TenantCommand::Export { id, db }) => registry::export(&id, &db),
         Command::Tenant(TenantCommand::List { db }) => registry::list(&db),

@@ -1,7 +1,10 @@
-//! `passgate tenant validate FILE...`: checks tenant YAML files (or every `*.yaml`/`*.yml`
-//! in a directory) and prints each problem as `FILE:LINE:COL: key.path: message`, warnings
-//! as `…: warning: message`, and `FILE: ok` for each valid file. Exit 1 when any file is
-//! invalid; two files claiming the same tenant id or client id also make the set invalid.
+//! `passgate tenant validate FILE... [--themes DIR]`: checks tenant YAML files (or every
+//! `*.yaml`/`*.yml` in a directory) — the parse, then the server's own tenant check
+//! ([`passgate_web::tenant_check`]: theme installed, templates and messages resolve) against
+//! the built-in themes with `DIR` laid over them — and prints each problem as
+//! `FILE:LINE:COL: key.path: message`, warnings as `…: warning: message`, and `FILE: ok`
+//! for each valid file. Exit 1 when any file is invalid; two files claiming the same tenant
+//! id or client id also make the set invalid.
 
 use std::{
     collections::BTreeMap,
@@ -12,9 +15,16 @@ use std::{
 
 use anyhow::Context;
 use passgate_tenant::{Problem, Severity, ValidatedTenant, parse_tenant_yaml};
+use passgate_theme::Themes;
+use passgate_web::tenant_check::theme_problems;
 
 /// Validates every file; the exit code is the verdict.
-pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+pub fn run(paths: &[PathBuf], themes_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let themes = match themes_dir {
+        Some(dir) => Themes::builtin_with_overrides(dir)
+            .with_context(|| format!("cannot load the themes in {}", dir.display()))?,
+        None => Themes::builtin().context("cannot load the built-in themes")?,
+    };
     let files = expand(paths)?;
     // Written with `?`, not `println!`: a closed pipe (`| head`) ends the command quietly
     // instead of panicking.
@@ -24,7 +34,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
     for file in &files {
         let name = file.display().to_string();
-        match validate_file(file, &name)? {
+        match validate_file(&themes, file, &name)? {
             Ok(tenant) => {
                 let mut clashes = Vec::new();
                 let id = format!("tenant id {}", tenant.config.id);
@@ -78,7 +88,11 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads and validates one file. The outer error is I/O (exit 2), the inner the verdict.
-fn validate_file(path: &Path, name: &str) -> anyhow::Result<Result<ValidatedTenant, Vec<Problem>>> {
+fn validate_file(
+    themes: &Themes,
+    path: &Path,
+    name: &str,
+) -> anyhow::Result<Result<ValidatedTenant, Vec<Problem>>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let Ok(text) = String::from_utf8(bytes) else {
         return Ok(Err(vec![Problem {
@@ -89,7 +103,16 @@ fn validate_file(path: &Path, name: &str) -> anyhow::Result<Result<ValidatedTena
             severity: Severity::Error,
         }]));
     };
-    Ok(parse_tenant_yaml(name, &text).map_err(|e| e.problems))
+    let tenant = match parse_tenant_yaml(name, &text) {
+        Ok(tenant) => tenant,
+        Err(errors) => return Ok(Err(errors.problems)),
+    };
+    let mut problems = theme_problems(themes, &tenant.config, Some(&text));
+    if problems.is_empty() {
+        return Ok(Ok(tenant));
+    }
+    problems.extend(tenant.warnings);
+    Ok(Err(problems))
 }
 
 fn print_problems(out: &mut impl Write, name: &str, problems: &[Problem]) -> std::io::Result<()> {

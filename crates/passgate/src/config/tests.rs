@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
+use passgate_engine::mail::SmtpSecurity;
+
 use super::*;
 
 const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

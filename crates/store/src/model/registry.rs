@@ -240,6 +240,28 @@ pub struct TenantImport {
     pub yaml: String,
 }
 
+/// Everything a tenant starts with (the admin API's tenant creation), stored by
+/// [`crate::TenantRepo::onboard_tenant`] in one transaction.
+#[derive(Debug, Clone)]
+pub struct TenantOnboarding {
+    /// The new tenant's id.
+    pub id: TenantId,
+    /// Its display name.
+    pub display_name: String,
+    /// Its client ids (none may belong to any tenant yet).
+    pub client_ids: Vec<ClientId>,
+    /// Version 1 of its YAML, validated by the caller; active at once.
+    pub yaml: String,
+    /// Who created it (stored as the version's author).
+    pub author: String,
+    /// Its identity provider, if bound already.
+    pub provider: Option<ProviderBinding>,
+    /// The provider secret, sealed by the caller.
+    pub provider_secret: Option<EncryptedBlob>,
+    /// Sender domains granted to it.
+    pub sender_domains: Vec<String>,
+}
+
 /// What an import did to one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {

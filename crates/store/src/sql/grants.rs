@@ -14,7 +14,7 @@ use crate::repo::MailGrantRepo;
 use crate::store::Store;
 
 /// Inserts `values` for the tenant, leaving rows that already exist as they are.
-async fn insert_missing<C: ConnectionTrait>(
+pub(super) async fn insert_missing<C: ConnectionTrait>(
     db: &C,
     tenant: &TenantId,
     kind: MailGrant,

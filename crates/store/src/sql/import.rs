@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use passgate_tenant::{ClientId, TenantId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
+use super::count_u32;
 use super::registry::{
     activate_in, active_row, add_client_in, client_ids_of, insert_version, touch_tenant,
 };
-use super::{at, count_u32};
+use super::tenant_row::new_tenant_row;
 use crate::entity::{client_ids, tenants};
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
@@ -38,16 +39,9 @@ impl Store {
                 .await?;
             let mut outcome = match existing {
                 None => {
-                    tenants::ActiveModel {
-                        id: Set(item.id.as_str().to_owned()),
-                        display_name: Set(item.display_name.clone()),
-                        status: Set(TenantStatus::Active.as_str().to_owned()),
-                        created_at: Set(at(now)),
-                        updated_at: Set(at(now)),
-                        ..Default::default()
-                    }
-                    .insert(txn)
-                    .await?;
+                    new_tenant_row(&item.id, &item.display_name, now)
+                        .insert(txn)
+                        .await?;
                     let row = insert_version(txn, &item.id, new_version(), now).await?;
                     activate_in(txn, &item.id, count_u32(row.version)).await?;
                     ImportOutcome::Created

@@ -7,8 +7,10 @@ mod grants;
 mod import;
 mod janrain;
 mod limits;
+mod onboard;
 mod queue;
 mod registry;
+mod tenant_row;
 mod tokens;
 
 use chrono::SubsecRound;

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::binding::{binding_from_row, set_binding_columns};
+use super::tenant_row::{new_tenant_row, set_secret};
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::{client_ids, config_versions, tenants};
 use crate::error::{StoreError, StoreResult};
@@ -237,17 +238,9 @@ impl TenantRepo for Store {
         {
             return Err(StoreError::TenantExists(new.id));
         }
-        let row = tenants::ActiveModel {
-            id: Set(new.id.as_str().to_owned()),
-            display_name: Set(new.display_name),
-            status: Set(new.status.as_str().to_owned()),
-            created_at: Set(at(now)),
-            updated_at: Set(at(now)),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| {
+        let mut row = new_tenant_row(&new.id, &new.display_name, now);
+        row.status = Set(new.status.as_str().to_owned());
+        let row = row.insert(&txn).await.map_err(|e| {
             if StoreError::is_unique_violation(&e) {
                 StoreError::TenantExists(new.id.clone())
             } else {
@@ -342,19 +335,8 @@ impl TenantRepo for Store {
         secret: Option<EncryptedBlob>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.update_tenant_row(id, now, |row| match secret {
-            Some(s) => {
-                row.provider_secret_ciphertext = Set(Some(s.ciphertext));
-                row.provider_secret_nonce = Set(Some(s.nonce));
-                row.provider_secret_key_id = Set(Some(s.key_id));
-            }
-            None => {
-                row.provider_secret_ciphertext = Set(None);
-                row.provider_secret_nonce = Set(None);
-                row.provider_secret_key_id = Set(None);
-            }
-        })
-        .await
+        self.update_tenant_row(id, now, |row| set_secret(row, secret))
+            .await
     }
 
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {
@@ -391,6 +373,10 @@ impl TenantRepo for Store {
         self.commit_tenant_write(txn, std::slice::from_ref(id))
             .await?;
         Ok(true)
+    }
+
+    async fn onboard_tenant(&self, new: TenantOnboarding, now: Timestamp) -> StoreResult<()> {
+        super::onboard::onboard_tenant(self, new, now).await
     }
 
     async fn import_tenants(

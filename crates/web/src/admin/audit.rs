@@ -11,9 +11,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{AdminAuth, require_platform_admin, require_tenant};
-use super::problem::ApiProblem;
 use super::state::AdminState;
 use super::tags::Tags;
+use crate::problem::AdminProblem;
 
 /// Events fetched per store read while computing statistics.
 const STATS_PAGE: u32 = 500;
@@ -160,7 +160,7 @@ impl AuditApi {
         limit: Query<Option<u32>>,
         /// Only events older than this id (from `next_before`).
         before: Query<Option<i64>>,
-    ) -> Result<AuditResponse, ApiProblem> {
+    ) -> Result<AuditResponse, AdminProblem> {
         require_platform_admin(*state, &auth.0, "listAudit").await?;
         let limit = limit.0.unwrap_or(100);
         let events = state
@@ -187,7 +187,7 @@ impl AuditApi {
         limit: Query<Option<u32>>,
         /// Only events older than this id (from `next_before`).
         before: Query<Option<i64>>,
-    ) -> Result<AuditResponse, ApiProblem> {
+    ) -> Result<AuditResponse, AdminProblem> {
         let id = require_tenant(*state, &auth.0, &tenant.0, "listTenantAudit").await?;
         let limit = limit.0.unwrap_or(100);
         let events = state
@@ -215,7 +215,7 @@ impl AuditApi {
         /// Period in days (default 30, at most 366).
         #[oai(validator(minimum(value = "1"), maximum(value = "366")))]
         days: Query<Option<u32>>,
-    ) -> Result<StatsResponse, ApiProblem> {
+    ) -> Result<StatsResponse, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "tenantStats").await?;
         let since = state.now() - TimeDelta::days(i64::from(days.0.unwrap_or(30)));

@@ -24,8 +24,8 @@ use rand::{TryRng, rngs::SysRng};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
+use crate::problem::{AdminError, AdminProblem, Code, Problem};
 
 /// Every key starts with this, so secret scanners and humans recognise it.
 pub const KEY_PREFIX: &str = "pgk_";
@@ -219,6 +219,14 @@ async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
             super::limits::charge(state, principal.key_id, expensive)
                 .await
                 .map_err(|problem| poem::Error::from_response(problem.into_response()))?;
+            if req
+                .extensions()
+                .get::<super::guard::RepeatedJsonKey>()
+                .is_some()
+            {
+                let problem = Problem::new(Code::DuplicateField);
+                return Err(poem::Error::from_response(problem.into_response()));
+            }
             Ok(principal)
         }
         Err(reason) => {
@@ -271,7 +279,7 @@ async fn deny(
     principal: &Principal,
     tenant: Option<&str>,
     operation: &str,
-) -> ApiProblem {
+) -> AdminProblem {
     let tenant_id = tenant.and_then(|t| TenantId::parse(t).ok());
     tracing::info!(
         target: passgate_engine::SECURITY_TARGET,
@@ -293,7 +301,7 @@ async fn deny(
     if let Err(err) = state.store().append_audit(event).await {
         tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
     }
-    ApiProblem::forbidden()
+    AdminProblem::forbidden()
 }
 
 /// Allows platform admins only.
@@ -301,7 +309,7 @@ pub async fn require_platform_admin(
     state: &AdminState,
     principal: &Principal,
     operation: &str,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     match principal.role {
         ApiRole::PlatformAdmin => Ok(()),
         ApiRole::TenantEditor => Err(deny(state, principal, None, operation).await),
@@ -316,9 +324,9 @@ pub async fn require_tenant(
     principal: &Principal,
     tenant: &str,
     operation: &str,
-) -> Result<TenantId, ApiProblem> {
+) -> Result<TenantId, AdminProblem> {
     if !principal.may_edit(tenant) {
         return Err(deny(state, principal, Some(tenant), operation).await);
     }
-    TenantId::parse(tenant).map_err(|_| ApiProblem::not_found("tenant"))
+    TenantId::parse(tenant).map_err(|_| AdminProblem::not_found("tenant"))
 }

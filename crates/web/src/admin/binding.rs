@@ -12,33 +12,22 @@ use passgate_store::{
     Auth0Binding, ConfigVersionRepo, JanrainBinding, ProviderBinding, TenantRepo,
 };
 use passgate_tenant::{ProviderFamily, ResetMode, TenantId, check_mode_fits, declared_reset_mode};
-use poem::http::StatusCode;
 use secrecy::SecretString;
 
 use super::document::position_in;
-use super::problem::{ApiProblem, ConfigProblem};
 use super::state::AdminState;
 use super::strict::Text;
 use super::tenant_input::{ProviderInput, ProviderKind, ResetModeName};
+use crate::problem::{AdminProblem, Code, ConfigProblem};
 
-fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
-    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
+fn invalid_binding(detail: impl Into<String>) -> AdminProblem {
+    Code::ProviderBindingInvalid.detail(detail).into()
 }
 
-fn invalid_binding(detail: impl Into<String>) -> ApiProblem {
-    unprocessable(
-        "provider-binding-invalid",
-        "Provider binding cannot work",
-        detail.into(),
-    )
-}
-
-fn domain_refused() -> ApiProblem {
-    unprocessable(
-        "provider-domain-refused",
-        "Provider domain not allowed",
-        "the domain is not a known provider domain or an allowed custom domain".into(),
-    )
+fn domain_refused() -> AdminProblem {
+    Code::ProviderDomainRefused
+        .detail("the domain is not a known provider domain or an allowed custom domain")
+        .into()
 }
 
 /// A binding body, checked.
@@ -75,7 +64,7 @@ fn mode_of(name: ResetModeName) -> ResetMode {
 pub(crate) fn binding_of(
     state: &AdminState,
     input: ProviderInput,
-) -> Result<CheckedBinding, ApiProblem> {
+) -> Result<CheckedBinding, AdminProblem> {
     let family = match input.kind {
         ProviderKind::Auth0 => ProviderFamily::Auth0,
         ProviderKind::Janrain => ProviderFamily::Janrain,
@@ -153,7 +142,7 @@ pub(crate) fn binding_of(
 
 /// What [`passgate_idp::Auth0Client::new`] would refuse, refused now (no secret is needed
 /// for the check, so a placeholder stands in).
-fn check_auth0(binding: &Auth0Binding, hosts: &passgate_idp::HostPolicy) -> Result<(), ApiProblem> {
+fn check_auth0(binding: &Auth0Binding, hosts: &passgate_idp::HostPolicy) -> Result<(), AdminProblem> {
     check_provider_host(&binding.domain, AUTH0_PLATFORM_SUFFIXES, hosts)
         .map_err(|_| domain_refused())?;
     let config = Auth0Config {
@@ -179,7 +168,7 @@ fn check_auth0(binding: &Auth0Binding, hosts: &passgate_idp::HostPolicy) -> Resu
 
 /// Capture mails the client's `password_recover_url`; for the code to reach Passgate it must
 /// be Passgate's Janrain landing page.
-fn check_recover_url(state: &AdminState, url: &str) -> Result<(), ApiProblem> {
+fn check_recover_url(state: &AdminState, url: &str) -> Result<(), AdminProblem> {
     let landing = format!(
         "{}/reset/janrain?",
         state.settings().public_origin.trim_end_matches('/')
@@ -195,14 +184,9 @@ fn check_recover_url(state: &AdminState, url: &str) -> Result<(), ApiProblem> {
 }
 
 /// 422 `mode-provider-mismatch` when `mode` cannot run on `family`.
-pub(crate) fn fit(mode: ResetMode, family: ProviderFamily) -> Result<(), ApiProblem> {
-    check_mode_fits(mode, family).map_err(|mismatch| {
-        unprocessable(
-            "mode-provider-mismatch",
-            "Reset mode does not fit the provider",
-            mismatch.to_string(),
-        )
-    })
+pub(crate) fn fit(mode: ResetMode, family: ProviderFamily) -> Result<(), AdminProblem> {
+    check_mode_fits(mode, family)
+        .map_err(|mismatch| Code::ModeProviderMismatch.detail(mismatch.to_string()).into())
 }
 
 /// Checks a new binding against the tenant's active YAML (a rebinding to another provider
@@ -211,7 +195,7 @@ pub(crate) async fn fit_active_config(
     state: &AdminState,
     tenant: &TenantId,
     binding: &ProviderBinding,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     let Some(family) = family_of(binding) else {
         return Ok(());
     };
@@ -231,7 +215,7 @@ pub(crate) async fn mode_problem(
     tenant: &TenantId,
     mode: ResetMode,
     yaml: &str,
-) -> Result<Option<ConfigProblem>, ApiProblem> {
+) -> Result<Option<ConfigProblem>, AdminProblem> {
     let Some(row) = state.store().tenant(tenant).await? else {
         return Ok(None);
     };

@@ -11,19 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passgate_tenant::{ClientId, TenantId, ValidatedTenant};
-use poem::http::StatusCode;
 use tokio::sync::Semaphore;
 
 use super::document::check_document;
 use super::grants::{SenderRule, sender_rule};
-use super::problem::{ApiProblem, ConfigProblem};
 use super::state::AdminState;
+use crate::problem::{AdminError, AdminProblem, ConfigProblem};
 
 /// What a document check answers: the validated tenant with its warnings, or every problem.
 pub type CheckOutcome = Result<(ValidatedTenant, Vec<ConfigProblem>), Vec<ConfigProblem>>;
 
 /// `Retry-After` of a 503 `checks-busy`.
-const BUSY_RETRY_SECS: u64 = 5;
+pub const BUSY_RETRY_SECS: u64 = 5;
 
 /// Concurrent document checks when the settings leave it to the machine: cores − 1, ≥ 1.
 pub fn default_slots() -> usize {
@@ -67,25 +66,17 @@ pub struct Document {
 pub async fn check_off_executor(
     state: &AdminState,
     document: Document,
-) -> Result<CheckOutcome, ApiProblem> {
+) -> Result<CheckOutcome, AdminError> {
     let checks = state.document_checks();
-    let permit = match tokio::time::timeout(checks.wait, checks.permits.clone().acquire_owned())
-        .await
-    {
-        Ok(Ok(permit)) => permit,
-        _ => {
-            return Err(ApiProblem::retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "checks-busy",
-                "Every document check slot is busy",
-                format!(
-                    "other tenant documents are being checked; nothing was changed, retry after \
-                     {BUSY_RETRY_SECS} s"
-                ),
-                BUSY_RETRY_SECS,
-            ));
-        }
-    };
+    let permit =
+        match tokio::time::timeout(checks.wait, checks.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(AdminError::ChecksBusy {
+                    retry_after: BUSY_RETRY_SECS,
+                });
+            }
+        };
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let _slot = permit;
@@ -98,7 +89,7 @@ pub async fn check_off_executor(
         )
     })
     .await
-    .map_err(|err| ApiProblem::internal(&err))
+    .map_err(|err| AdminError::Task(err.to_string()))
 }
 
 /// Checks `yaml` as `tenant`'s document against its registered client ids and granted
@@ -108,7 +99,7 @@ pub async fn check_for_tenant(
     tenant: &TenantId,
     registered: Vec<ClientId>,
     yaml: String,
-) -> Result<CheckOutcome, ApiProblem> {
+) -> Result<CheckOutcome, AdminProblem> {
     let senders = sender_rule(state, tenant).await?;
     let document = Document {
         tenant: tenant.clone(),
@@ -136,8 +127,8 @@ pub async fn validate_for_tenant(
     tenant: &TenantId,
     registered: Vec<ClientId>,
     yaml: String,
-) -> Result<(ValidatedTenant, Vec<ConfigProblem>), ApiProblem> {
+) -> Result<(ValidatedTenant, Vec<ConfigProblem>), AdminProblem> {
     check_for_tenant(state, tenant, registered, yaml)
         .await?
-        .map_err(ApiProblem::invalid_config)
+        .map_err(AdminProblem::invalid_config)
 }

@@ -13,7 +13,6 @@
 use chrono::{DateTime, Utc};
 use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
 use passgate_tenant::{ClientId, TenantId};
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -23,10 +22,10 @@ use similar::TextDiff;
 
 use super::auth::{AdminAuth, require_tenant};
 use super::checks::{check_for_tenant, validate_for_tenant};
-use super::problem::{ApiProblem, ConfigProblem};
 use super::state::AdminState;
 use super::tags::Tags;
 use super::yaml_body::YamlText;
+use crate::problem::{AdminProblem, Code, ConfigProblem};
 
 /// Most versions one listing returns.
 const MAX_VERSIONS_LISTED: u32 = 100;
@@ -137,27 +136,24 @@ fn if_match_ok(header: &str, active: u32) -> bool {
 async fn registered_client_ids(
     state: &AdminState,
     tenant: &TenantId,
-) -> Result<Vec<ClientId>, ApiProblem> {
+) -> Result<Vec<ClientId>, AdminProblem> {
     use passgate_store::TenantRepo;
     if state.store().tenant(tenant).await?.is_none() {
-        return Err(ApiProblem::not_found("tenant"));
+        return Err(AdminProblem::not_found("tenant"));
     }
     Ok(state.store().client_ids(tenant).await?)
 }
 
-fn precondition_failed(active: u32) -> ApiProblem {
-    ApiProblem::new(
-        StatusCode::PRECONDITION_FAILED,
-        "version-conflict",
-        "The configuration changed meanwhile",
-        Some(format!(
+fn precondition_failed(active: u32) -> AdminProblem {
+    Code::VersionConflict
+        .detail(format!(
             "version {active} is active now; GET the config, merge, and retry with If-Match: \"{active}\""
-        )),
-    )
+        ))
+        .into()
 }
 
 /// A conditional write that lost a race becomes the same 412 as a stale `If-Match`.
-fn conflict_as_precondition(err: StoreError) -> ApiProblem {
+fn conflict_as_precondition(err: StoreError) -> AdminProblem {
     match err {
         StoreError::VersionConflict { active, .. } => precondition_failed(active),
         other => other.into(),
@@ -178,13 +174,13 @@ impl ConfigApi {
         state: Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<ActiveConfig, ApiProblem> {
+    ) -> Result<ActiveConfig, AdminProblem> {
         let id = require_tenant(*state, &auth.0, &tenant.0, "getConfig").await?;
         let active = state
             .store()
             .active_version(&id)
             .await?
-            .ok_or_else(|| ApiProblem::not_found("tenant or active config"))?;
+            .ok_or_else(|| AdminProblem::not_found("tenant or active config"))?;
         Ok(ActiveConfig::Ok(
             YamlText(active.yaml),
             etag(active.info.version),
@@ -214,17 +210,14 @@ impl ConfigApi {
         #[oai(validator(max_length = 500))]
         comment: Query<Option<String>>,
         body: YamlText,
-    ) -> Result<ConfigWritten, ApiProblem> {
+    ) -> Result<ConfigWritten, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "putConfig").await?;
         let registered = registered_client_ids(state, &id).await?;
         let Some(if_match) = if_match.0 else {
-            return Err(ApiProblem::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "if-match-required",
-                "If-Match required",
-                Some("send If-Match with the ETag of GET …/config".into()),
-            ));
+            return Err(Code::IfMatchRequired
+                .detail("send If-Match with the ETag of GET …/config")
+                .into());
         };
         let (_, warnings) = validate_for_tenant(state, &id, registered, body.0.clone()).await?;
         let active = state
@@ -284,7 +277,7 @@ impl ConfigApi {
         /// Tenant id.
         tenant: Path<String>,
         body: YamlText,
-    ) -> Result<Validated, ApiProblem> {
+    ) -> Result<Validated, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "validateConfig").await?;
         let registered = registered_client_ids(state, &id).await?;
@@ -318,7 +311,7 @@ impl ConfigApi {
         /// How many versions (default 20, at most 100).
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-    ) -> Result<VersionList, ApiProblem> {
+    ) -> Result<VersionList, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "listVersions").await?;
         registered_client_ids(state, &id).await?;
@@ -374,13 +367,13 @@ impl ConfigApi {
         tenant: Path<String>,
         /// Version number.
         version: Path<u32>,
-    ) -> Result<VersionText, ApiProblem> {
+    ) -> Result<VersionText, AdminProblem> {
         let id = require_tenant(*state, &auth.0, &tenant.0, "getVersion").await?;
         let stored = state
             .store()
             .version(&id, version.0)
             .await?
-            .ok_or_else(|| ApiProblem::not_found("config version"))?;
+            .ok_or_else(|| AdminProblem::not_found("config version"))?;
         Ok(VersionText::Ok(YamlText(stored.yaml)))
     }
 
@@ -404,7 +397,7 @@ impl ConfigApi {
         /// The active version's `ETag`; optional here.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-    ) -> Result<Activated, ApiProblem> {
+    ) -> Result<Activated, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "activateVersion").await?;
         let registered = registered_client_ids(state, &id).await?;
@@ -412,7 +405,7 @@ impl ConfigApi {
             .store()
             .version(&id, version.0)
             .await?
-            .ok_or_else(|| ApiProblem::not_found("config version"))?;
+            .ok_or_else(|| AdminProblem::not_found("config version"))?;
         let (_, warnings) = validate_for_tenant(state, &id, registered, stored.yaml).await?;
         let active = state
             .store()

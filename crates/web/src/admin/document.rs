@@ -1,16 +1,14 @@
 //! The checks of one tenant document: the tenant crate's parse (schema, bounds, regexes,
 //! script and its examples), then what only the admin layer knows: the document's `id` is
 //! the tenant in the path, its `client_ids` are registered to this tenant, its sender is on
-//! a domain a platform admin granted, its theme exists and every message the theme and the
-//! rules use resolves in every supported locale.
+//! a domain a platform admin granted; then [`crate::tenant_check`], the check the server
+//! runs at startup and `passgate tenant validate` runs too (theme, templates, messages).
 
 use passgate_tenant::{
     ClientId, Problem, Severity, TenantId, ValidatedTenant, parse_tenant_yaml_for,
 };
-use passgate_theme::ThemeError;
 
 use super::grants::SenderRule;
-use super::problem::ConfigProblem;
 use super::state::AdminState;
 
 /// Line and column of a top-level key in `yaml` (1:1 when absent), for problems this
@@ -45,16 +43,11 @@ pub(super) fn position_in(yaml: &str, parent: &str, key: &str) -> (u32, u32) {
     }
     (parent_line, 1)
 }
+use crate::problem::ConfigProblem;
+use crate::tenant_check;
 
 fn problem_at(yaml: &str, key: &str, path: &str, message: String) -> ConfigProblem {
-    let (line, column) = position_of(yaml, key);
-    ConfigProblem {
-        path: path.to_owned(),
-        line,
-        column,
-        message,
-        severity: "error".into(),
-    }
+    ConfigProblem::from_problem(&tenant_check::problem_at(yaml, key, path, message))
 }
 
 /// Validates `yaml` as the document of `tenant`, whose registered client ids are
@@ -102,72 +95,20 @@ pub fn check_document(
         }
     }
     if let Some(message) = senders.refusal(config) {
-        let (line, column) = position_in(yaml, "email", "from");
-        problems.push(ConfigProblem {
+        let (line, column) = tenant_check::position_in(yaml, "email", "from");
+        problems.push(ConfigProblem::from_problem(&Problem {
             path: "email.from".into(),
             line,
             column,
             message,
-            severity: "error".into(),
-        });
+            severity: Severity::Error,
+        }));
     }
-    let themes = state.themes();
-    let theme = config.theme.as_str();
-    if themes.has_theme(theme) {
-        let crate::startup::TenantCatalogs {
-            locales: supported,
-            overrides,
-        } = crate::startup::TenantCatalogs::of(config);
-        match themes.check_tenant(theme, &config.display_name, &supported, &overrides) {
-            Ok(()) => {}
-            Err(ThemeError::MissingMessages(missing)) => {
-                for m in missing {
-                    problems.push(problem_at(
-                        yaml,
-                        "messages",
-                        &format!("messages.{}.{}", m.locale, m.key),
-                        format!(
-                            "no message `{}` in locale `{}` (theme `{}`): add it under messages.{}",
-                            m.key, m.locale, m.theme, m.locale
-                        ),
-                    ));
-                }
-            }
-            Err(other) => problems.push(problem_at(yaml, "theme", "theme", other.to_string())),
-        }
-        for locale in &supported {
-            let catalog = passgate_theme::Messages::new(
-                themes,
-                theme,
-                locale,
-                overrides.get(locale).cloned().unwrap_or_default(),
-            );
-            if let Ok(catalog) = catalog {
-                for key in config.referenced_message_keys() {
-                    if catalog.get(key).is_none() {
-                        problems.push(problem_at(
-                            yaml,
-                            "messages",
-                            &format!("messages.{locale}.{key}"),
-                            format!(
-                                "the password rule message `{key}` has no text in locale `{locale}`"
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    } else {
-        problems.push(problem_at(
-            yaml,
-            "theme",
-            "theme",
-            format!(
-                "unknown theme `{theme}`; installed themes: {}",
-                themes.names().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
+    problems.extend(
+        tenant_check::theme_problems(state.themes(), config, Some(yaml))
+            .iter()
+            .map(ConfigProblem::from_problem),
+    );
     let warnings: Vec<ConfigProblem> = validated
         .warnings
         .iter()
@@ -179,26 +120,5 @@ pub fn check_document(
     } else {
         problems.extend(warnings);
         Err(problems)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_point_at_top_level_keys() {
-        let yaml = "# c\nid: a\nclient_ids: [x]\n";
-        assert_eq!(position_of(yaml, "id"), (2, 1));
-        assert_eq!(position_of(yaml, "client_ids"), (3, 1));
-        assert_eq!(position_of(yaml, "theme"), (1, 1));
-    }
-
-    #[test]
-    fn nested_positions_point_at_the_key_inside_its_block() {
-        let yaml = "id: a\nfrom: x\nemail:\n  # sender\n  subject: {}\n  from: A <a@b.example>\nreset: {}\n";
-        assert_eq!(position_in(yaml, "email", "from"), (6, 3));
-        let flow = "id: a\nemail: {from: a@b.example}\nfrom: x\n";
-        assert_eq!(position_in(flow, "email", "from"), (2, 1));
     }
 }

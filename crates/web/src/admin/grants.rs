@@ -9,7 +9,6 @@
 use passgate_engine::email_address::{SubmittedEmail, mask};
 use passgate_store::{MailGrant, MailGrantRepo, TenantRepo};
 use passgate_tenant::{TenantConfig, TenantId};
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -17,10 +16,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
-use super::problem::ApiProblem;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
+use crate::problem::{AdminProblem, Code};
 
 /// Most values one grant list may hold.
 const MAX_GRANTS: usize = 50;
@@ -85,7 +84,10 @@ pub fn domain_of(mailbox: &str) -> String {
 }
 
 /// Loads the sender rule of `tenant`.
-pub async fn sender_rule(state: &AdminState, tenant: &TenantId) -> Result<SenderRule, ApiProblem> {
+pub async fn sender_rule(
+    state: &AdminState,
+    tenant: &TenantId,
+) -> Result<SenderRule, AdminProblem> {
     let granted = state
         .store()
         .mail_grants(tenant, MailGrant::SenderDomain)
@@ -93,27 +95,17 @@ pub async fn sender_rule(state: &AdminState, tenant: &TenantId) -> Result<Sender
     Ok(SenderRule::new(granted, &state.settings().mail_from))
 }
 
-fn invalid(code: &str, detail: String) -> ApiProblem {
-    ApiProblem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        code,
-        "Invalid grant",
-        Some(detail),
-    )
-}
-
 /// A domain as granted: lowercase, a plain host name (no wildcard, no address), or why not.
-pub fn normalize_domain(raw: &str) -> Result<String, ApiProblem> {
+pub fn normalize_domain(raw: &str) -> Result<String, AdminProblem> {
     let domain = raw.trim().to_ascii_lowercase();
     // The address parser's domain grammar: letters, digits, `-`, at least two labels.
     if SubmittedEmail::parse(&format!("x@{domain}")).is_none() || domain.contains('@') {
-        return Err(invalid(
-            "invalid-sender-domain",
+        return Err(AdminProblem::from(Code::InvalidSenderDomain.detail(
             format!(
                 "`{}` is not a domain name such as mail.example.com (no wildcards, no addresses)",
                 raw.escape_default()
             ),
-        ));
+        )));
     }
     Ok(domain)
 }
@@ -121,12 +113,11 @@ pub fn normalize_domain(raw: &str) -> Result<String, ApiProblem> {
 /// Normalises a list of grants (lowercase, sorted, duplicates removed).
 fn normalize_all(
     raw: &[Text],
-    one: impl Fn(&str) -> Result<String, ApiProblem>,
-) -> Result<Vec<String>, ApiProblem> {
+    one: impl Fn(&str) -> Result<String, AdminProblem>,
+) -> Result<Vec<String>, AdminProblem> {
     if raw.len() > MAX_GRANTS {
-        return Err(invalid(
-            "too-many-grants",
-            format!("at most {MAX_GRANTS} values"),
+        return Err(AdminProblem::from(
+            Code::TooManyGrants.detail(format!("at most {MAX_GRANTS} values")),
         ));
     }
     let mut out = raw.iter().map(|v| one(v)).collect::<Result<Vec<_>, _>>()?;
@@ -135,13 +126,12 @@ fn normalize_all(
     Ok(out)
 }
 
-fn normalize_recipient(raw: &str) -> Result<String, ApiProblem> {
+fn normalize_recipient(raw: &str) -> Result<String, AdminProblem> {
     SubmittedEmail::parse(raw)
         .map(|e| e.lookup_key())
         .ok_or_else(|| {
-            invalid(
-                "invalid-email",
-                "every recipient must be one plain email address".into(),
+            AdminProblem::from(
+                Code::InvalidEmail.detail("every recipient must be one plain email address"),
             )
         })
 }
@@ -191,10 +181,10 @@ fn texts(values: Vec<String>) -> Vec<Text> {
 }
 
 /// The tenant's id, or 404 when it does not exist.
-async fn existing(state: &AdminState, raw: &str) -> Result<TenantId, ApiProblem> {
-    let id = TenantId::parse(raw).map_err(|_| ApiProblem::not_found("tenant"))?;
+async fn existing(state: &AdminState, raw: &str) -> Result<TenantId, AdminProblem> {
+    let id = TenantId::parse(raw).map_err(|_| AdminProblem::not_found("tenant"))?;
     if state.store().tenant(&id).await?.is_none() {
-        return Err(ApiProblem::not_found("tenant"));
+        return Err(AdminProblem::not_found("tenant"));
     }
     Ok(id)
 }
@@ -213,7 +203,7 @@ impl GrantsApi {
         state: Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<SenderDomainsResponse, ApiProblem> {
+    ) -> Result<SenderDomainsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "getSenderDomains").await?;
         let id = existing(state, &tenant.0).await?;
@@ -242,7 +232,7 @@ impl GrantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<SenderDomains>,
-    ) -> Result<SenderDomainsResponse, ApiProblem> {
+    ) -> Result<SenderDomainsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "setSenderDomains").await?;
         let id = existing(state, &tenant.0).await?;
@@ -276,7 +266,7 @@ impl GrantsApi {
         state: Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TestRecipientsResponse, ApiProblem> {
+    ) -> Result<TestRecipientsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "getTestRecipients").await?;
         let id = existing(state, &tenant.0).await?;
@@ -305,7 +295,7 @@ impl GrantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<TestRecipients>,
-    ) -> Result<TestRecipientsResponse, ApiProblem> {
+    ) -> Result<TestRecipientsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "setTestRecipients").await?;
         let id = existing(state, &tenant.0).await?;

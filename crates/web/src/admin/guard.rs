@@ -2,22 +2,29 @@
 //! error (including those poem and poem-openapi raise before a handler runs: bad JSON,
 //! wrong content type, unknown route or method, missing credentials) into problem+json,
 //! marks every answer `Cache-Control: no-store`, caps request bodies at
-//! [`super::MAX_BODY_BYTES`] (declared or streamed), and writes one audit event per 401.
+//! [`super::MAX_BODY_BYTES`] (declared or streamed), marks JSON bodies that repeat a key
+//! (refused as `duplicate-field` once authenticated), and writes one audit event per 401.
 
 use passgate_store::{AuditRepo, NewAuditEvent};
 use poem::error::ResponseError;
-use poem::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use poem::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH};
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use serde_json::json;
 
 use super::MAX_BODY_BYTES;
 use super::auth::{ACTION_DENIED, AuthNote};
-use super::problem::{PROBLEM_JSON, details_for_status};
 use super::state::AdminState;
+use crate::problem::admin::UNAUTHORIZED_DETAIL;
+use crate::problem::{Code, Problem, is_problem};
 
 /// Longest request path kept in an audit event.
 const MAX_AUDITED_PATH: usize = 200;
+
+/// Marks a request whose JSON body repeats a key; [`super::auth`] refuses it with 400
+/// `duplicate-field` after authenticating the key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RepeatedJsonKey;
 
 /// See the module doc.
 pub(crate) struct Guard<E> {
@@ -83,31 +90,15 @@ fn allowed_methods() -> Vec<(Vec<Option<String>>, String)> {
         .collect()
 }
 
+/// The problem document for a status raised outside a handler, keeping that status.
 fn problem_response(status: StatusCode, detail: Option<String>) -> Response {
-    let body = details_for_status(status, detail);
-    let value = json!({
-        "type": body.problem_type,
-        "title": body.title,
-        "status": body.status,
-        "detail": body.detail,
-        "code": body.code,
-    });
-    let mut value = value;
-    if let Some(map) = value.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
-    }
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, PROBLEM_JSON)
-        .body(value.to_string())
-}
-
-fn is_problem(response: &Response) -> bool {
-    response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+    let mut problem = Problem::new(Code::from_status(status));
+    problem.detail = match status {
+        StatusCode::UNAUTHORIZED => Some(UNAUTHORIZED_DETAIL.to_owned()),
+        _ if status.is_server_error() => None,
+        _ => detail,
+    };
+    problem.into_response()
 }
 
 /// Parser messages may quote what was sent (`found ["…"]`), and what was sent may be a
@@ -163,6 +154,12 @@ impl<E: Endpoint> Endpoint for Guard<E> {
             Ok(bytes) => bytes,
             Err(err) => return Ok(problem_response(err.status(), None)),
         };
+        if crate::strict::json::is_json(&req)
+            && crate::strict::json::has_duplicate_keys(&bytes) == Some(true)
+        {
+            // Refused once the key is known (401 stays the first answer to strangers).
+            req.extensions_mut().insert(RepeatedJsonKey);
+        }
         req.set_body(bytes.clone());
         let note = AuthNote::default();
         req.extensions_mut().insert(note.clone());

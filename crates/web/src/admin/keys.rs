@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use passgate_engine::email_address::SubmittedEmail;
 use passgate_store::{ApiKey, ApiKeyId, ApiKeyRepo, ApiRole};
 use passgate_tenant::TenantId;
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -17,10 +16,10 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::auth::{AdminAuth, create_key_with_email, require_platform_admin};
-use super::problem::ApiProblem;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
+use crate::problem::{AdminProblem, Code};
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -166,7 +165,7 @@ impl KeysApi {
         auth: AdminAuth,
         state: Data<&AdminState>,
         body: Json<CreateKey>,
-    ) -> Result<KeyCreated, ApiProblem> {
+    ) -> Result<KeyCreated, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "createKey").await?;
         let body = body.0;
@@ -175,35 +174,19 @@ impl KeysApi {
             .iter()
             .map(|t| TenantId::parse(t))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| {
-                ApiProblem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-tenant-id",
-                    "Invalid tenant id",
-                    Some(e.to_string()),
-                )
-            })?;
+            .map_err(|e| AdminProblem::from(Code::InvalidTenantId.detail(e.to_string())))?;
         let scope_ok = match body.role {
             RoleName::PlatformAdmin => tenants.is_empty(),
             RoleName::TenantEditor => !tenants.is_empty(),
         };
         if !scope_ok {
-            return Err(ApiProblem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-scope",
-                "Invalid key scope",
-                Some(
-                    "a tenant-editor key needs at least one tenant; a platform-admin key none"
-                        .into(),
-                ),
-            ));
+            return Err(Code::InvalidScope
+                .detail("a tenant-editor key needs at least one tenant; a platform-admin key none")
+                .into());
         }
         let invalid_email = || {
-            ApiProblem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-email",
-                "Invalid email address",
-                Some("`email` must be one plain email address, or left out".into()),
+            AdminProblem::from(
+                Code::InvalidEmail.detail("`email` must be one plain email address, or left out"),
             )
         };
         if body.email.is_null() {
@@ -264,7 +247,11 @@ impl KeysApi {
 
     /// List API keys
     #[oai(path = "/", method = "get", operation_id = "listKeys")]
-    async fn list(&self, auth: AdminAuth, state: Data<&AdminState>) -> Result<KeyList, ApiProblem> {
+    async fn list(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AdminState>,
+    ) -> Result<KeyList, AdminProblem> {
         require_platform_admin(*state, &auth.0, "listKeys").await?;
         let keys = state.store().list_api_keys().await?;
         Ok(KeyList::Ok(Json(
@@ -282,24 +269,21 @@ impl KeysApi {
         state: Data<&AdminState>,
         /// Key id.
         key_id: Path<i64>,
-    ) -> Result<KeyRevoked, ApiProblem> {
+    ) -> Result<KeyRevoked, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "revokeKey").await?;
         if key_id.0 == auth.0.key_id.0 {
             // No lock-out by accident: another admin (or the CLI) revokes this key.
-            return Err(ApiProblem::new(
-                StatusCode::CONFLICT,
-                "cannot-revoke-own-key",
-                "A key cannot revoke itself",
-                Some("revoke it with another platform-admin key".into()),
-            ));
+            return Err(Code::CannotRevokeOwnKey
+                .detail("revoke it with another platform-admin key")
+                .into());
         }
         if !state
             .store()
             .revoke_api_key(ApiKeyId(key_id.0), state.now())
             .await?
         {
-            return Err(ApiProblem::not_found("active API key"));
+            return Err(AdminProblem::not_found("active API key"));
         }
         state
             .audit(&auth.0, None, "key.revoke", json!({ "key_id": key_id.0 }))

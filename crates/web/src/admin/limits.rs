@@ -7,10 +7,10 @@
 
 use chrono::TimeDelta;
 use passgate_store::{ApiKeyId, RateBucket, RateLimitRepo};
-use poem::http::{Method, StatusCode};
+use poem::http::Method;
 
-use super::problem::ApiProblem;
 use super::state::AdminState;
+use crate::problem::{AdminProblem, Code};
 
 /// Whether the operation at `method path` does document or mail work.
 pub(crate) fn is_expensive(method: &Method, path: &str) -> bool {
@@ -33,7 +33,7 @@ pub(crate) async fn charge(
     state: &AdminState,
     key: ApiKeyId,
     expensive: bool,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     let settings = state.settings();
     let mut buckets = vec![("", settings.requests_per_minute)];
     if expensive {
@@ -51,11 +51,8 @@ pub(crate) async fn charge(
             .await
             .map_err(|err| {
                 tracing::error!(target: "passgate::admin", error = %err, "admin rate limit not counted");
-                ApiProblem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "Temporarily unavailable",
-                    Some("the request could not be counted; retry shortly".into()),
+                AdminProblem::from(
+                    Code::Unavailable.detail("the request could not be counted; retry shortly"),
                 )
             })?;
         if !decision.allowed {
@@ -74,14 +71,12 @@ pub(crate) async fn charge(
                 expensive = !suffix.is_empty(),
                 "admin rate limit hit"
             );
-            return Err(ApiProblem::retry_later(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many requests",
-                format!(
-                    "this API key may make {limit} {which} per minute; retry after {seconds} s"
-                ),
-                seconds,
+            return Err(AdminProblem::from(
+                Code::RateLimited
+                    .detail(format!(
+                        "this API key may make {limit} {which} per minute; retry after {seconds} s"
+                    ))
+                    .retry_after(seconds),
             ));
         }
     }

@@ -10,12 +10,13 @@
 //! # Layout
 //! - [`state`]: [`AdminState`], [`AdminParts`], [`AdminSettings`]: what handlers share.
 //! - [`auth`]: API keys (mint, hash, check), [`auth::Principal`], role and tenant checks.
-//! - [`problem`]: [`problem::ApiProblem`] (the documented error responses) and
+//! - [`problem`]: [`problem::AdminProblem`] (the documented error responses) and
 //!   [`problem::AdminError`] (causes), mapped in one place.
 //! - [`tenants`], [`tenant_input`]: tenant onboarding and management (platform admins),
 //!   and its request bodies.
 //! - `binding`: provider-binding bodies → typed bindings, checked like the provider client
 //!   checks them; the reset mode / provider fit.
+//! - [`cases`]: the use cases handlers call (plain functions, one transaction each).
 //! - [`config`]: YAML read/validate/write, versions with diffs, rollback (editors).
 //! - [`document`]: every check of one tenant document.
 //! - [`checks`]: document checks on the blocking pool, in bounded slots.
@@ -24,14 +25,17 @@
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`audit`]: audit log and per-day reset statistics.
-//! - [`tags`], [`views`], [`yaml_body`], [`strict`]: OpenAPI tags, shared bodies, the YAML
-//!   payload, strict JSON strings.
+//! - [`tags`], [`views`], [`yaml_body`]: OpenAPI tags, shared bodies, the YAML payload.
+//!   Errors are [`crate::problem::AdminProblem`]s; strings-only fields are
+//!   [`crate::strict::Text`] (re-exported here as `strict`).
 //! - `docs`: Swagger UI, self-hosted under its own CSP.
-//! - `guard`: the middleware that turns every error into problem+json and audits 401s.
+//! - `guard`: the middleware that turns every error into problem+json, refuses repeated
+//!   JSON keys, and audits 401s.
 
 pub mod audit;
 pub mod auth;
 mod binding;
+pub mod cases;
 pub mod checks;
 pub mod config;
 mod docs;
@@ -41,9 +45,8 @@ mod guard;
 pub mod keys;
 mod limits;
 pub mod preview;
-pub mod problem;
 pub mod state;
-pub mod strict;
+pub use crate::strict;
 pub mod tags;
 pub mod tenant_input;
 pub mod tenants;

@@ -18,7 +18,6 @@ use passgate_store::{
 };
 use passgate_tenant::{LocaleTag, TenantConfig, TenantId};
 use passgate_theme::{Branding, Messages, Page, PageContext};
-use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Html, Json};
@@ -28,10 +27,10 @@ use serde_json::json;
 
 use super::auth::{AdminAuth, Principal, owner_email_hash, require_tenant};
 use super::checks::validate_for_tenant;
-use super::problem::{AdminError, ApiProblem};
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
+use crate::problem::{AdminError, AdminProblem, Code};
 
 /// The CSP of preview responses: styles and images only, in a sandbox.
 pub const PREVIEW_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline' https:; img-src https: data:; font-src https:";
@@ -183,24 +182,20 @@ pub enum TestEmailResponse {
 #[derive(Debug)]
 pub struct PreviewApi;
 
-fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
-    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
-}
-
 /// The document to render: a draft (validated), a stored version, or the active one.
 async fn source_config(
     state: &AdminState,
     tenant: &TenantId,
     version: Option<u32>,
     yaml: Option<String>,
-) -> Result<TenantConfig, ApiProblem> {
+) -> Result<TenantConfig, AdminProblem> {
     let store = state.store();
     if store.tenant(tenant).await?.is_none() {
-        return Err(ApiProblem::not_found("tenant"));
+        return Err(AdminProblem::not_found("tenant"));
     }
     let text = match (version, yaml) {
         (Some(_), Some(_)) => {
-            return Err(ApiProblem::bad_request(
+            return Err(AdminProblem::bad_request(
                 "give `version` or `yaml`, not both",
             ));
         }
@@ -209,14 +204,14 @@ async fn source_config(
             store
                 .version(tenant, v)
                 .await?
-                .ok_or_else(|| ApiProblem::not_found("config version"))?
+                .ok_or_else(|| AdminProblem::not_found("config version"))?
                 .yaml
         }
         (None, None) => {
             store
                 .active_version(tenant)
                 .await?
-                .ok_or_else(|| ApiProblem::not_found("active config"))?
+                .ok_or_else(|| AdminProblem::not_found("active config"))?
                 .yaml
         }
     };
@@ -225,7 +220,7 @@ async fn source_config(
     Ok(validated.config)
 }
 
-fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag, ApiProblem> {
+fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag, AdminProblem> {
     let Some(requested) = requested else {
         return Ok(config.locales.default.clone());
     };
@@ -236,10 +231,7 @@ fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag
         .find(|l| l.as_str() == requested)
         .cloned()
         .ok_or_else(|| {
-            unprocessable(
-                "unsupported-locale",
-                "Locale not supported",
-                format!(
+            AdminProblem::from(Code::UnsupportedLocale.detail(format!(
                     "supported locales: {}",
                     config
                         .locales
@@ -248,8 +240,7 @@ fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag
                         .map(LocaleTag::as_str)
                         .collect::<Vec<_>>()
                         .join(", ")
-                ),
-            )
+                )))
         })
 }
 
@@ -337,7 +328,7 @@ impl PreviewApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<PreviewRequest>,
-    ) -> Result<PreviewResponse, ApiProblem> {
+    ) -> Result<PreviewResponse, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "preview").await?;
         let body = body.0;
@@ -351,7 +342,7 @@ impl PreviewApi {
                 (mail.html, Some(mail.subject))
             }
             _ => {
-                return Err(ApiProblem::bad_request(
+                return Err(AdminProblem::bad_request(
                     "give exactly one of `page` and `email`",
                 ));
             }
@@ -376,16 +367,12 @@ impl PreviewApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<TestEmailRequest>,
-    ) -> Result<TestEmailResponse, ApiProblem> {
+    ) -> Result<TestEmailResponse, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "sendTestEmail").await?;
         let body = body.0;
         let to = SubmittedEmail::parse(&body.to).ok_or_else(|| {
-            unprocessable(
-                "invalid-email",
-                "Invalid email address",
-                "`to` must be one plain email address".into(),
-            )
+            AdminProblem::from(Code::InvalidEmail.detail("`to` must be one plain email address"))
         })?;
         let recipient = to.lookup_key();
         allowed_recipient(state, &auth.0, &id, &recipient).await?;
@@ -408,13 +395,13 @@ impl PreviewApi {
             .await?;
         if !decision.allowed {
             let wait = decision.resets_at.signed_duration_since(state.now());
-            return Err(ApiProblem::retry_later(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many test emails",
-                format!("try again after {}", decision.resets_at.to_rfc3339()),
-                u64::try_from(wait.num_seconds()).unwrap_or(1),
-            ));
+            return Err(Code::RateLimited
+                .detail(format!(
+                    "too many test emails for this tenant; try again after {}",
+                    decision.resets_at.to_rfc3339()
+                ))
+                .retry_after(u64::try_from(wait.num_seconds()).unwrap_or(1))
+                .into());
         }
         let mut nonce = [0u8; 16];
         SysRng
@@ -467,7 +454,7 @@ async fn allowed_recipient(
     principal: &Principal,
     tenant: &TenantId,
     recipient: &str,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     if principal.owner_email_hash == Some(owner_email_hash(recipient)) {
         return Ok(());
     }
@@ -478,16 +465,12 @@ async fn allowed_recipient(
     if allowed.iter().any(|a| a == recipient) {
         return Ok(());
     }
-    Err(ApiProblem::new(
-        StatusCode::FORBIDDEN,
-        "recipient-not-allowed",
-        "Recipient not allowed",
-        Some(
+    Err(Code::RecipientNotAllowed
+        .detail(
             "test emails go only to the tenant's allowed test recipients (set by a platform \
-             admin with PUT …/test-recipients) or to the address registered with this API key"
-                .into(),
-        ),
-    ))
+             admin with PUT …/test-recipients) or to the address registered with this API key",
+        )
+        .into())
 }
 
 fn hex_of(bytes: &[u8]) -> String {

@@ -4,12 +4,8 @@
 //! [`super::grants`]. The provider secret is write-only: no response carries
 //! it, only `has_secret`.
 
-use passgate_store::{
-    ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, TenantImport, TenantRepo,
-    TenantStatus,
-};
+use passgate_store::{ClientIdRepo, ConfigVersionRepo, TenantRepo, TenantStatus};
 use passgate_tenant::{ClientId, TenantId};
-use poem::http::StatusCode;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -17,10 +13,9 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
-use super::binding::{CheckedBinding, binding_of, family_of, fit, fit_active_config};
-use super::checks::{Document, check_off_executor};
-use super::grants::{SenderRule, normalize_domain};
-use super::problem::{AdminError, ApiProblem};
+use super::binding::{CheckedBinding, binding_of, family_of, fit_active_config};
+use super::cases::create_tenant::{NewTenant, create_tenant};
+use super::grants::normalize_domain;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
@@ -29,6 +24,7 @@ pub use super::tenant_input::{
     UpdateTenant,
 };
 use super::views::TenantView;
+use crate::problem::{AdminError, AdminProblem, Code};
 
 /// Answer of tenant creation.
 #[derive(Debug, ApiResponse)]
@@ -74,21 +70,16 @@ pub enum ClientIdAdded {
 #[derive(Debug)]
 pub struct TenantsApi;
 
-fn parse_tenant(raw: &str) -> Result<TenantId, ApiProblem> {
-    TenantId::parse(raw).map_err(|_| ApiProblem::not_found("tenant"))
+fn parse_tenant(raw: &str) -> Result<TenantId, AdminProblem> {
+    TenantId::parse(raw).map_err(|_| AdminProblem::not_found("tenant"))
 }
 
-fn unprocessable(code: &str, title: &str, detail: String) -> ApiProblem {
-    ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, Some(detail))
-}
-
-fn parse_client_id(raw: &str) -> Result<ClientId, ApiProblem> {
+fn parse_client_id(raw: &str) -> Result<ClientId, AdminProblem> {
     ClientId::parse(raw).map_err(|e| {
-        unprocessable(
-            "invalid-client-id",
-            "Invalid client id",
-            format!("client id `{}` is invalid: {e}", raw.escape_default()),
-        )
+        AdminProblem::from(Code::InvalidClientId.detail(format!(
+            "client id `{}` is invalid: {e}",
+            raw.escape_default()
+        )))
     })
 }
 
@@ -97,7 +88,7 @@ async fn store_secret(
     state: &AdminState,
     tenant: &TenantId,
     secret: &SecretString,
-) -> Result<(), ApiProblem> {
+) -> Result<(), AdminProblem> {
     let sealed = passgate_engine::seal_provider_secret(state.keyring(), tenant, secret)
         .map_err(|e| AdminError::Sealing(e.to_string()))?;
     state
@@ -129,12 +120,15 @@ pub fn default_yaml(
 }
 
 /// Loads the view of one tenant, or 404.
-pub(crate) async fn load_view(state: &AdminState, id: &TenantId) -> Result<TenantView, ApiProblem> {
+pub(crate) async fn load_view(
+    state: &AdminState,
+    id: &TenantId,
+) -> Result<TenantView, AdminProblem> {
     let store = state.store();
     let tenant = store
         .tenant(id)
         .await?
-        .ok_or_else(|| ApiProblem::not_found("tenant"))?;
+        .ok_or_else(|| AdminProblem::not_found("tenant"))?;
     let client_ids = store.client_ids(id).await?;
     let active = store.active_version(id).await?.map(|v| v.info.version);
     Ok(TenantView::new(tenant, client_ids, active))
@@ -152,12 +146,12 @@ impl TenantsApi {
         auth: AdminAuth,
         state: poem::web::Data<&AdminState>,
         body: Json<CreateTenant>,
-    ) -> Result<CreatedTenant, ApiProblem> {
+    ) -> Result<CreatedTenant, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "createTenant").await?;
         let body = body.0;
         let id = TenantId::parse(&body.id)
-            .map_err(|e| unprocessable("invalid-tenant-id", "Invalid tenant id", e.to_string()))?;
+            .map_err(|e| AdminProblem::from(Code::InvalidTenantId.detail(e.to_string())))?;
         let client_ids = body
             .client_ids
             .iter()
@@ -188,71 +182,16 @@ impl TenantsApi {
             .iter()
             .map(|d| normalize_domain(d))
             .collect::<Result<Vec<_>, _>>()?;
-        let document = Document {
-            tenant: id.clone(),
-            registered: client_ids.clone(),
-            senders: SenderRule::new(sender_domains.clone(), &state.settings().mail_from),
-            yaml: yaml.clone(),
+        let new = NewTenant {
+            id: id.clone(),
+            display_name: body.display_name.into_string(),
+            client_ids,
+            provider: binding,
+            secret,
+            yaml,
+            sender_domains,
         };
-        let (validated, _) = check_off_executor(state, document)
-            .await?
-            .map_err(ApiProblem::invalid_config)?;
-        if let Some(family) = family {
-            fit(validated.config.reset.mode, family)?;
-        }
-        let store = state.store();
-        if store.tenant(&id).await?.is_some() {
-            return Err(AdminError::Store(passgate_store::StoreError::TenantExists(id)).into());
-        }
-        for client in &client_ids {
-            if store.tenant_of(client).await?.is_some() {
-                return Err(
-                    AdminError::Store(passgate_store::StoreError::DuplicateClientId {
-                        client_id: client.clone(),
-                        owner: id.clone(),
-                    })
-                    .into(),
-                );
-            }
-        }
-        let now = state.now();
-        store
-            .import_tenants(
-                vec![TenantImport {
-                    id: id.clone(),
-                    display_name: body.display_name.to_string(),
-                    client_ids: client_ids.clone(),
-                    yaml,
-                }],
-                &auth.0.actor(),
-                now,
-            )
-            .await?;
-        if !sender_domains.is_empty() {
-            store
-                .set_mail_grants(&id, MailGrant::SenderDomain, &sender_domains, now)
-                .await?;
-        }
-        if let Some(binding) = binding {
-            store.set_provider(&id, binding, now).await?;
-        }
-        if let Some(secret) = &secret {
-            store_secret(state, &id, secret).await?;
-        }
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.create",
-                json!({
-                    "display_name": body.display_name.as_str(),
-                    "client_ids": client_ids.iter().map(ClientId::as_str).collect::<Vec<_>>(),
-                    "provider_secret": if secret.is_some() { "set" } else { "none" },
-                    "sender_domains": sender_domains,
-                }),
-            )
-            .await;
+        create_tenant(state, &auth.0, new).await?;
         Ok(CreatedTenant::Created(Json(load_view(state, &id).await?)))
     }
 
@@ -262,7 +201,7 @@ impl TenantsApi {
         &self,
         auth: AdminAuth,
         state: poem::web::Data<&AdminState>,
-    ) -> Result<TenantList, ApiProblem> {
+    ) -> Result<TenantList, AdminProblem> {
         require_platform_admin(*state, &auth.0, "listTenants").await?;
         let all = state.store().list_tenants().await?;
         Ok(TenantList::Ok(Json(
@@ -280,7 +219,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         require_platform_admin(*state, &auth.0, "getTenant").await?;
         let id = parse_tenant(&tenant.0)?;
         Ok(TenantResponse::Ok(Json(load_view(*state, &id).await?)))
@@ -298,7 +237,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<UpdateTenant>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "updateTenant").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -351,7 +290,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         set_status(*state, &auth, &tenant.0, TenantStatus::Disabled).await
     }
 
@@ -367,7 +306,7 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<TenantResponse, ApiProblem> {
+    ) -> Result<TenantResponse, AdminProblem> {
         set_status(*state, &auth, &tenant.0, TenantStatus::Active).await
     }
 
@@ -381,12 +320,12 @@ impl TenantsApi {
         state: poem::web::Data<&AdminState>,
         /// Tenant id.
         tenant: Path<String>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "deleteTenant").await?;
         let id = parse_tenant(&tenant.0)?;
         if !state.store().delete_tenant(&id).await? {
-            return Err(ApiProblem::not_found("tenant"));
+            return Err(AdminProblem::not_found("tenant"));
         }
         state.invalidate(&id);
         state
@@ -408,7 +347,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<ClientIdInput>,
-    ) -> Result<ClientIdAdded, ApiProblem> {
+    ) -> Result<ClientIdAdded, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "addClientId").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -444,14 +383,14 @@ impl TenantsApi {
         tenant: Path<String>,
         /// The client id to remove.
         client_id: Path<String>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "removeClientId").await?;
         let id = parse_tenant(&tenant.0)?;
         let client =
-            ClientId::parse(&client_id.0).map_err(|_| ApiProblem::not_found("client id"))?;
+            ClientId::parse(&client_id.0).map_err(|_| AdminProblem::not_found("client id"))?;
         if !state.store().remove_client_id(&id, &client).await? {
-            return Err(ApiProblem::not_found("client id"));
+            return Err(AdminProblem::not_found("client id"));
         }
         // The removed id may be cached as pointing at this tenant.
         state.invalidate(&id);
@@ -482,7 +421,7 @@ impl TenantsApi {
         /// Tenant id.
         tenant: Path<String>,
         body: Json<SecretInput>,
-    ) -> Result<Done, ApiProblem> {
+    ) -> Result<Done, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "rotateProviderSecret").await?;
         let id = parse_tenant(&tenant.0)?;
@@ -507,7 +446,7 @@ async fn set_status(
     auth: &AdminAuth,
     tenant: &str,
     status: TenantStatus,
-) -> Result<TenantResponse, ApiProblem> {
+) -> Result<TenantResponse, AdminProblem> {
     let operation = match status {
         TenantStatus::Active => "enableTenant",
         TenantStatus::Disabled => "disableTenant",

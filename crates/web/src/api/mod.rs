@@ -9,24 +9,23 @@
 //! | `POST /v1/password-resets/{token}/check` | 200 `{met, violations}`; consumes nothing |
 //! | `GET /v1/apps/{client_id}/password-policy` | 200 rules, messages, script |
 //!
-//! Every error is `application/problem+json` ([`problem`]); JSON bodies with a repeated
-//! key are refused before parsing ([`strict_json`]), and arrays where one value is
-//! expected fail the schema.
+//! Every error is `application/problem+json` ([`crate::problem`]); JSON bodies with a
+//! repeated key are refused before parsing ([`crate::strict::json`]), string fields take
+//! JSON strings only ([`crate::strict::Text`]), and arrays where one value is expected
+//! fail the schema.
 //!
 //! # Layout
 //! - [`resets`]: the password-reset resource; [`policy`]: the app policy resource.
-//! - [`problem`]: problem documents and the one error mapping.
-//! - [`strict_json`]: the duplicate-key guard.
 
 pub mod policy;
-pub mod problem;
 pub mod resets;
-pub mod strict_json;
 
-use poem::{Endpoint, EndpointExt, Route, http::header};
+use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::problem::{Code, Problem, is_problem};
 use crate::state::AppState;
+use crate::strict;
 
 /// The API's tags.
 #[derive(Debug, Tags)]
@@ -59,18 +58,13 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
     Route::new()
         .at("/openapi.json", spec)
         .nest("/", service)
-        .around(move |next, req| strict_json::guard(limit, next, req))
+        .around(move |next, req| strict::json::guard(limit, next, req))
         .catch_all_error(|err| async move {
             let resp = err.into_response();
-            let is_problem = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/problem+json"));
-            if is_problem {
+            if is_problem(&resp) {
                 resp
             } else {
-                problem::response(problem::ProblemKind::from_status(resp.status()))
+                Problem::new(Code::from_status(resp.status())).into_response()
             }
         })
 }

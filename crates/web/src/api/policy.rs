@@ -8,13 +8,11 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{
-    ApiTags,
-    problem::{ApiProblem, ProblemKind},
-};
+use super::ApiTags;
 use crate::{
     pages::{tenant, view},
     policy_view::{self, PolicyPayload},
+    problem::{Code, PublicProblem},
     state::AppState,
 };
 
@@ -53,17 +51,17 @@ impl PolicyApi {
         client_id: Path<String>,
         /// Preferred locale (BCP 47); falls back to `Accept-Language`, then the app's default.
         locale: Query<Option<String>>,
-    ) -> Result<PolicyResponse, ApiProblem> {
+    ) -> Result<PolicyResponse, PublicProblem> {
         let active = match tenant(state, &client_id).await {
             Ok(Some(active)) => active,
-            Ok(None) => return Err(ProblemKind::UnknownClient.into()),
-            Err(()) => return Err(ProblemKind::Unavailable.into()),
+            Ok(None) => return Err(Code::UnknownClient.into()),
+            Err(()) => return Err(Code::Unavailable.into()),
         };
         let config = &active.config;
         let env = view::Env::from_request(state, req);
         let locale = env.locale_for(config, locale.0.as_deref());
-        let messages =
-            view::messages(state, Some(config), &locale).ok_or(ProblemKind::Unavailable)?;
+        let messages = view::messages(state, Some(config), &locale)
+            .ok_or(PublicProblem::from(Code::Unavailable))?;
         let own = config
             .messages
             .iter()

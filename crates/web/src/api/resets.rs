@@ -9,15 +9,14 @@ use poem_openapi::{
 };
 use secrecy::SecretString;
 
-use super::{
-    ApiTags,
-    problem::{ApiProblem, ProblemKind, ViolationView},
-};
+use super::ApiTags;
 use crate::{
     pages::{client_ip, tenant, view},
     policy_view::{self, PolicyPayload},
+    problem::{Code, PublicProblem, ViolationView, public::completion},
     security::random_b64,
     state::AppState,
+    strict::Text,
 };
 
 /// The password-reset resource.
@@ -30,16 +29,16 @@ pub struct ResetsApi;
 pub struct CreateReset {
     /// The app's client id.
     #[oai(validator(min_length = 1, max_length = 128))]
-    pub client_id: String,
+    pub client_id: Text,
     /// The account's email address, exactly one string.
     #[oai(validator(max_length = 320))]
-    pub email: String,
+    pub email: Text,
     /// Preferred locale of the email (BCP 47).
     #[oai(validator(max_length = 35))]
-    pub locale: Option<String>,
+    pub locale: Option<Text>,
     /// Where to send the user after success; must exactly match one of the app's URIs.
     #[oai(validator(max_length = 2048))]
-    pub redirect_uri: Option<String>,
+    pub redirect_uri: Option<Text>,
 }
 
 /// The one answer to a reset request, whether or not the account exists.
@@ -73,13 +72,13 @@ pub struct ResetState {
 pub struct CompleteReset {
     /// The new password, byte for byte (never trimmed or normalised).
     #[oai(validator(max_length = 1024))]
-    pub password: String,
+    pub password: Text,
     /// The same password again.
     #[oai(validator(max_length = 1024))]
-    pub password_confirmation: String,
+    pub password_confirmation: Text,
     /// Code mode: the mailed code; the path then carries the `flow_id`.
     #[oai(validator(max_length = 32))]
-    pub code: Option<String>,
+    pub code: Option<Text>,
 }
 
 impl std::fmt::Debug for CompleteReset {
@@ -94,7 +93,7 @@ impl std::fmt::Debug for CompleteReset {
 pub struct CheckPassword {
     /// The candidate, byte for byte; neither stored nor logged.
     #[oai(validator(max_length = 1024))]
-    pub password: String,
+    pub password: Text,
 }
 
 impl std::fmt::Debug for CheckPassword {
@@ -166,13 +165,13 @@ impl ResetsApi {
         req: &Request,
         Data(state): Data<&AppState>,
         body: Json<CreateReset>,
-    ) -> Result<CreateResponse, ApiProblem> {
+    ) -> Result<CreateResponse, PublicProblem> {
         let body = body.0;
         let input = RequestInput {
-            client_id: body.client_id,
-            email_raw: body.email,
-            locale: body.locale,
-            redirect_uri: body.redirect_uri,
+            client_id: body.client_id.into_string(),
+            email_raw: body.email.into_string(),
+            locale: body.locale.map(Text::into_string),
+            redirect_uri: body.redirect_uri.map(Text::into_string),
             client_ip: client_ip(state, req),
             request_id: request_id(),
         };
@@ -180,7 +179,7 @@ impl ResetsApi {
             .backend
             .request_reset(input)
             .await
-            .map_err(ProblemKind::from)?;
+            .map_err(PublicProblem::from)?;
         Ok(CreateResponse::Accepted(Json(ResetAccepted {
             flow_id: accepted.flow_id,
         })))
@@ -197,23 +196,23 @@ impl ResetsApi {
         token: Path<String>,
         /// Locale of the policy texts; defaults to the link's.
         locale: Query<Option<String>>,
-    ) -> Result<ReadResponse, ApiProblem> {
+    ) -> Result<ReadResponse, PublicProblem> {
         let view = state
             .backend
             .view_token(&token)
             .await
-            .map_err(ProblemKind::from)?;
+            .map_err(PublicProblem::from)?;
         let active = match tenant(state, view.client_id.as_str()).await {
             Ok(Some(active)) => active,
-            Ok(None) => return Err(ProblemKind::InvalidLink.into()),
-            Err(()) => return Err(ProblemKind::Unavailable.into()),
+            Ok(None) => return Err(Code::InvalidLink.into()),
+            Err(()) => return Err(Code::Unavailable.into()),
         };
         let config = &active.config;
         let env = view::Env::from_request(state, req);
         let wanted = locale.0.unwrap_or_else(|| view.locale.clone());
         let locale = env.locale_for(config, Some(&wanted));
-        let messages =
-            view::messages(state, Some(config), &locale).ok_or(ProblemKind::Unavailable)?;
+        let messages = view::messages(state, Some(config), &locale)
+            .ok_or(PublicProblem::from(Code::Unavailable))?;
         let own = config
             .messages
             .iter()
@@ -241,16 +240,16 @@ impl ResetsApi {
         /// The token from the reset link.
         token: Path<String>,
         body: Json<CheckPassword>,
-    ) -> Result<CheckResponse, ApiProblem> {
-        let password = SecretString::from(body.0.password);
+    ) -> Result<CheckResponse, PublicProblem> {
+        let password = SecretString::from(body.0.password.into_string());
         let violations = state
             .backend
             .check_password(&token, &password)
             .await
             .map_err(|err| match err {
-                PasswordCheckError::InvalidLink(_) => ProblemKind::InvalidLink,
-                PasswordCheckError::Throttled => ProblemKind::Throttled,
-                PasswordCheckError::TryAgainLater => ProblemKind::Unavailable,
+                PasswordCheckError::InvalidLink(_) => PublicProblem::from(Code::InvalidLink),
+                PasswordCheckError::Throttled => Code::Throttled.into(),
+                PasswordCheckError::TryAgainLater => Code::Unavailable.into(),
             })?;
         let messages = match state.backend.view_token(&token).await {
             Ok(view) => match tenant(state, view.client_id.as_str()).await {
@@ -281,12 +280,12 @@ impl ResetsApi {
         /// The link's token, or the `flow_id` in code mode.
         token: Path<String>,
         body: Json<CompleteReset>,
-    ) -> Result<CompleteResponse, ApiProblem> {
+    ) -> Result<CompleteResponse, PublicProblem> {
         let body = body.0;
         let credential = match body.code {
             Some(code) => Credential::Code {
                 flow_id: token.0.clone(),
-                code,
+                code: code.into_string(),
             },
             None => Credential::Link {
                 token: token.0.clone(),
@@ -294,8 +293,8 @@ impl ResetsApi {
         };
         let input = CompleteInput {
             credential,
-            password: SecretString::from(body.password),
-            confirmation: SecretString::from(body.password_confirmation),
+            password: SecretString::from(body.password.into_string()),
+            confirmation: SecretString::from(body.password_confirmation.into_string()),
             client_ip: client_ip(state, req),
             request_id: request_id(),
         };
@@ -319,7 +318,7 @@ impl ResetsApi {
                     },
                     None => None,
                 };
-                Err(ProblemKind::from_complete(err, messages.as_ref()).into())
+                Err(completion(&err, messages.as_ref()).into())
             }
         }
     }

@@ -19,7 +19,7 @@ use super::{
     see_other, tenant,
     view::{self, Env, PageSpec},
 };
-use crate::{form::Form, policy_view, state::AppState};
+use crate::{form::Form, policy_view, problem::Code, state::AppState};
 
 /// Where the tokenless new-password page lives.
 pub const CONFIRM_PATH: &str = "/reset/confirm";
@@ -142,9 +142,7 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
         {
             Ok(()) => None,
             Err(CodeCheckError::Wrong) => Some(("code.wrong", StatusCode::UNPROCESSABLE_ENTITY)),
-            Err(CodeCheckError::Throttled) => {
-                Some(("error.throttled", StatusCode::TOO_MANY_REQUESTS))
-            }
+            Err(CodeCheckError::Throttled) => Some(("error.throttled", Code::Throttled.status())),
             Err(CodeCheckError::InvalidLink(_)) => {
                 return invalid_link(state, &env, Some(&app), None, vec![Held::clear_cookie()]);
             }
@@ -401,38 +399,25 @@ async fn failed(
                 .collect::<Vec<_>>(),
         )
     };
-    let (status, problems): (StatusCode, Vec<Problem>) = match &err {
+    // The status is the problem type's, as on `/v1`.
+    let status = Code::from(&err).status();
+    let problems: Vec<Problem> = match &err {
         CompleteError::InvalidLink(_) => {
             return dead_held(state, req, env, held).await;
         }
         CompleteError::Unconfirmed { likely_applied } => {
             tracing::warn!(likely_applied, request_id = %env.request_id, "password change unconfirmed");
-            return super::error_page(state, env, None, StatusCode::BAD_GATEWAY);
+            return super::error_page(state, env, None, status);
         }
-        CompleteError::Mismatch => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![messages_for("policy.mismatch", &[])],
-        ),
-        CompleteError::PolicyViolations(_) => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
+        CompleteError::Mismatch => vec![messages_for("policy.mismatch", &[])],
+        CompleteError::PolicyViolations(_) => Vec::new(),
         CompleteError::PasswordReused { depth } => {
             let depth = depth.to_string();
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![messages_for("policy.history", &[("depth", &depth)])],
-            )
+            vec![messages_for("policy.history", &[("depth", &depth)])]
         }
-        CompleteError::ProviderRejected { message_key } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![messages_for(message_key, &[])],
-        ),
-        CompleteError::TryAgainLater => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            vec![messages_for("error.body", &[])],
-        ),
-        CompleteError::Throttled => (
-            StatusCode::TOO_MANY_REQUESTS,
-            vec![messages_for("error.throttled", &[])],
-        ),
+        CompleteError::ProviderRejected { message_key } => vec![messages_for(message_key, &[])],
+        CompleteError::TryAgainLater => vec![messages_for("error.body", &[])],
+        CompleteError::Throttled => vec![messages_for("error.throttled", &[])],
     };
     // Localize in the page's locale: resolve tenant and locale as the page will.
     let Resolved { active, locale, .. } = match resolve(state, req, held).await {

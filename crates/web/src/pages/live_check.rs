@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::{confirm, held::Held};
-use crate::{api::problem::ViolationView, state::AppState};
+use crate::{problem::ViolationView, state::AppState};
 
 /// The body the page posts.
 #[derive(Deserialize)]

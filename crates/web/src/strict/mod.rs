@@ -1,6 +1,13 @@
-//! [`Text`]: a JSON string field that accepts only JSON strings. poem-openapi's `String`
-//! turns `false` or `42` into `"false"`/`"42"`; request bodies of the admin API refuse such
-//! type juggling with a 400 instead.
+//! Request hardening shared by `/v1` and the admin API: [`Text`], a JSON string field that
+//! accepts only JSON strings (poem-openapi's `String` turns `false` or `42` into
+//! `"false"`/`"42"`; request bodies refuse such type juggling with a 400 instead), and
+//! [`json`], the guard that refuses JSON bodies repeating a key.
+//!
+//! # Layout
+//! - this file: [`Text`].
+//! - [`json`]: the duplicate-key check and the `/v1` middleware around it.
+
+pub mod json;
 
 use std::borrow::Cow;
 use std::fmt;

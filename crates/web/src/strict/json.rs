@@ -1,13 +1,15 @@
 //! Refuses JSON bodies in which an object repeats a key. serde (and poem-openapi through
 //! `serde_json::Value`) would keep the last value silently; here the whole request is a
-//! `duplicate-field` problem (security.md item 15, parameter pollution).
+//! `duplicate-field` problem (security.md item 15, parameter pollution), on `/v1` (by
+//! [`guard`]) and on the admin API (its guard buffers the body and calls
+//! [`has_duplicate_keys`]).
 
 use std::fmt;
 
 use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::problem::{ProblemKind, response};
+use crate::problem::{Code, Problem};
 
 /// Whether `body` is JSON whose objects never repeat a key (`None`: not JSON at all, left
 /// to the schema check).
@@ -25,22 +27,26 @@ const DUPLICATE: &str = "duplicate key";
 
 /// Wraps the API: reads JSON bodies (bounded), refuses repeated keys, passes the rest on.
 pub async fn guard<E: Endpoint>(limit: usize, next: E, mut req: Request) -> Result<Response> {
-    let is_json = req.content_type().is_some_and(|c| {
-        c.split(';')
-            .next()
-            .is_some_and(|m| m.trim().ends_with("json"))
-    });
-    if is_json {
+    if is_json(&req) {
         let body = req.take_body();
         let Ok(bytes) = body.into_bytes_limit(limit).await else {
-            return Ok(response(ProblemKind::TooLarge));
+            return Ok(Problem::new(Code::TooLarge).into_response());
         };
         if has_duplicate_keys(&bytes) == Some(true) {
-            return Ok(response(ProblemKind::DuplicateField));
+            return Ok(Problem::new(Code::DuplicateField).into_response());
         }
         req.set_body(Body::from(bytes));
     }
     next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Whether the request declares a JSON body (`application/json`, `…+json`).
+pub fn is_json(req: &Request) -> bool {
+    req.content_type().is_some_and(|c| {
+        c.split(';')
+            .next()
+            .is_some_and(|m| m.trim().ends_with("json"))
+    })
 }
 
 /// Visits any JSON value and fails on a repeated object key.

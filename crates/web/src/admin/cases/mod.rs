@@ -1,0 +1,10 @@
+//! The admin API's use cases: plain functions over the [`super::AdminState`] (store,
+//! keyring, clock, document checks) that take and return domain types and
+//! [`crate::problem::AdminError`], no HTTP types. Each stores its writes in one store
+//! transaction. Handlers extract the request, call one, and map the result.
+//!
+//! # Layout
+//! - [`create_tenant`]: onboard a tenant (row, provider binding, sealed secret, version 1
+//!   of its YAML, client ids, sender domains) after checking its document.
+
+pub mod create_tenant;
