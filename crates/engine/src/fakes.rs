@@ -359,6 +359,8 @@ impl Kit {
     /// The token of the last link mail.
     pub(crate) fn last_token(&self) -> String {
         let text = self.last_mail();
-        text.split("token=").nth(1).expect("a link").to_owned()
+        let rest = text.split("token=").nth(1).expect("a link");
+        // The link goes on with `&client_id=…&locale=…` (the dead-end page's app and language).
+        rest.split(['&', ' ', '\n']).next().unwrap_or(rest).to_owned()
     }
 }
