@@ -8,7 +8,7 @@
 use std::{fmt, sync::Arc};
 
 use passgate_store::{JanrainCodeRepo, RateLimitRepo, Store, TokenRepo};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::{
     audit::Audit,
@@ -197,30 +197,37 @@ impl Engine {
         Ok(tokens + windows + codes)
     }
 
-    /// The job worker: rounds until `shutdown` turns `true`, sleeping the poll interval when
-    /// idle. Stops after the item in hand; unfinished claims come back when their lease ends.
+    /// The job worker: rounds until `shutdown` turns `true`. A full batch claims again at
+    /// once; otherwise it waits for a submit in this process or, as the fallback (other
+    /// replicas, retries that come due), the poll interval. Stops after the item in hand;
+    /// unfinished claims come back when their lease ends.
     pub async fn run_job_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.jobs.poll_interval;
-        worker_loop("jobs", poll, shutdown, || async {
-            self.run_jobs_once().await.map(|r| r.is_idle())
+        worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
+            self.run_jobs_once().await.map(|r| self.jobs.was_full(&r))
         })
         .await;
     }
 
-    /// The outbox worker, like [`Engine::run_job_worker`].
+    /// The outbox worker, like [`Engine::run_job_worker`]; woken by every queued mail.
     pub async fn run_outbox_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.outbox.poll_interval;
-        worker_loop("outbox", poll, shutdown, || async {
-            self.run_outbox_once().await.map(|r| r.is_idle())
+        worker_loop("outbox", poll, self.outbox.wake(), shutdown, || async {
+            self.run_outbox_once()
+                .await
+                .map(|r| self.outbox.was_full(&r))
         })
         .await;
     }
 }
 
-/// Runs `round` until shutdown; sleeps `poll` after an idle or failed round.
+/// Runs `round` (which answers whether its batch was full) until shutdown. After a full
+/// batch it goes again at once; after a partial one it waits for `wake` or `poll`; after a
+/// failed one only for `poll`, so an outage is not retried in a hot loop.
 async fn worker_loop<F, Fut>(
     name: &'static str,
     poll: std::time::Duration,
+    wake: &Notify,
     mut shutdown: watch::Receiver<bool>,
     mut round: F,
 ) where
@@ -228,20 +235,28 @@ async fn worker_loop<F, Fut>(
     Fut: std::future::Future<Output = Result<bool, EngineError>>,
 {
     while !*shutdown.borrow() {
-        let idle = match round().await {
-            Ok(idle) => idle,
+        let woken = match round().await {
+            Ok(true) => continue,
+            Ok(false) => wake.notified(),
             Err(err) => {
                 tracing::warn!(worker = name, error = %err, "worker round failed");
-                true
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    changed = shutdown.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
+                }
+                continue;
             }
         };
-        if idle {
-            tokio::select! {
-                _ = tokio::time::sleep(poll) => {}
-                changed = shutdown.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep(poll) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
                 }
             }
         }

@@ -11,6 +11,7 @@ use chrono::TimeDelta;
 use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, Store};
 use passgate_tenant::{TenantConfig, TenantId};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::{
     at_rest::{self, open_blob, seal_blob},
@@ -42,6 +43,8 @@ pub(crate) struct Outbox {
     default_from: String,
     /// The right-hand side of every Message-ID.
     message_id_domain: String,
+    /// Rung by every queued mail so an idle worker sends at once instead of after its poll.
+    wake: Arc<Notify>,
 }
 
 /// What is sealed: the message as the transport needs it.
@@ -97,7 +100,18 @@ impl Outbox {
             worker: settings.outbox,
             default_from: settings.default_from.clone(),
             message_id_domain: settings.message_id_domain.clone(),
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// What the worker waits on between rounds: rung by every mail queued in this process.
+    pub(crate) fn wake(&self) -> &Notify {
+        &self.wake
+    }
+
+    /// Whether `round` used the whole batch, so more may be due right now.
+    pub(crate) fn was_full(&self, round: &OutboxRound) -> bool {
+        round.sent + round.retried + round.dead >= self.worker.batch
     }
 
     /// The sender of a tenant's mails.
@@ -151,6 +165,8 @@ impl Outbox {
                 created_at: self.clock.now(),
             })
             .await?;
+        // A permit is kept when no worker waits, so a mail queued during a round is not lost.
+        self.wake.notify_one();
         Ok(id)
     }
 

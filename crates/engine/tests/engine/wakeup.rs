@@ -1,0 +1,100 @@
+//! Workers that wake up: an enqueue wakes the job and outbox workers at once, a full batch
+//! claims again at once, and the poll interval (60 s here) is only the fallback. Each test
+//! bounds its wait at 10 s, far below the poll, so a lost wake-up fails instead of waiting.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use tokio::{sync::watch, task::JoinHandle};
+
+/// Longer than any test waits: a worker that only polls delivers nothing in time.
+const SLOW_POLL: Duration = Duration::from_secs(60);
+/// Generous for a loaded 2-core box, and still six times shorter than the poll.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A harness whose workers poll every 60 s and claim `batch` items per round.
+async fn slow_polling(batch: u32) -> Harness {
+    Harness::build(&[tenant_yaml("acme", "hosted", "link", "en", "")], |s| {
+        s.jobs.poll_interval = SLOW_POLL;
+        s.outbox.poll_interval = SLOW_POLL;
+        s.jobs.batch = batch;
+        s.outbox.batch = batch;
+    })
+    .await
+}
+
+/// Both worker loops, spawned; send `true` to stop them.
+fn spawn_workers(h: &Harness) -> (watch::Sender<bool>, [JoinHandle<()>; 2]) {
+    let (stop, shutdown) = watch::channel(false);
+    let jobs = tokio::spawn({
+        let engine = h.engine.clone();
+        let shutdown = shutdown.clone();
+        async move { engine.run_job_worker(shutdown).await }
+    });
+    let outbox = tokio::spawn({
+        let engine = h.engine.clone();
+        async move { engine.run_outbox_worker(shutdown).await }
+    });
+    (stop, [jobs, outbox])
+}
+
+async fn stop_workers(stop: watch::Sender<bool>, workers: [JoinHandle<()>; 2]) {
+    stop.send(true).unwrap();
+    for worker in workers {
+        tokio::time::timeout(PATIENCE, worker)
+            .await
+            .expect("a woken-up worker still stops on shutdown")
+            .unwrap();
+    }
+}
+
+/// `count` distinct existing users at the provider (one account's limit would stop repeats).
+fn seed_users(h: &Harness, count: usize) -> Vec<String> {
+    let template = users().into_iter().next().unwrap();
+    (0..count)
+        .map(|i| {
+            let mut user = template.clone();
+            user.email = format!("user{i}@example.com");
+            h.sim.seed_user(&user);
+            user.email
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_request_wakes_both_idle_workers_long_before_their_poll() {
+    let h = slow_polling(16).await;
+    let (stop, workers) = spawn_workers(&h);
+    // Let both loops finish their first, empty round and go to sleep on the 60 s poll.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let started = Instant::now();
+    h.request("ada@example.com").await;
+    let mails = tokio::time::timeout(PATIENCE, h.sink.wait_for(1))
+        .await
+        .expect("the request woke the job worker, whose mail woke the outbox worker");
+    let took = started.elapsed();
+    println!("request → mail at the relay with a 60 s poll: {took:?}");
+    assert_eq!(mails.len(), 1);
+    assert!(token_in(&plain_text(&mails[0])).is_some());
+    stop_workers(stop, workers).await;
+}
+
+#[tokio::test]
+async fn a_full_batch_claims_again_at_once_instead_of_waiting_for_the_poll() {
+    let h = slow_polling(2).await;
+    let emails = seed_users(&h, 5);
+    // Queued before any worker runs: five jobs, at most one stored wake-up, batches of two.
+    for email in &emails {
+        h.request(email).await;
+    }
+    let (stop, workers) = spawn_workers(&h);
+    let mails = tokio::time::timeout(PATIENCE, h.sink.wait_for(emails.len()))
+        .await
+        .expect("full batches were followed by another claim, not by the 60 s poll");
+    let mut recipients: Vec<_> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    recipients.sort();
+    assert_eq!(recipients, emails);
+    stop_workers(stop, workers).await;
+}
