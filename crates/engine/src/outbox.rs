@@ -170,47 +170,75 @@ impl Outbox {
         Ok(id)
     }
 
-    /// Claims and sends one batch of due mails.
+    /// Claims and sends one batch of due mails, as many at once as the transport allows
+    /// (the SMTP transport: one per pooled connection).
     pub(crate) async fn run_round(&self) -> Result<OutboxRound, EngineError> {
+        use futures::StreamExt as _;
+
         let settings = self.worker;
         let now = self.clock.now();
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
         let claimed = self.store.claim_mail(now, lease, settings.batch).await?;
         let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
+        // By value: a stream of borrowed rows makes the worker's future not `Send`.
+        let mut outcomes = futures::stream::iter(claimed)
+            .map(|mail| async move { self.send_claimed(&mail, settle_by).await })
+            .buffer_unordered(self.transport.concurrency().max(1));
         let mut round = OutboxRound::default();
-        for mail in claimed {
-            match self.deliver(&mail).await {
-                Ok(()) => {
-                    // The relay has it: a lost "sent" mark would send it again after the lease.
-                    settle::settle(settle_by, || {
-                        self.store.mark_mail_sent(mail.id, self.clock.now())
-                    })
-                    .await?;
-                    self.audit
-                        .mail_sent(&mail.tenant_id, &mail.message_id)
-                        .await;
-                    round.sent += 1;
-                }
-                Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
-                    let delay = settings.backoff(mail.attempts, settings::jitter());
-                    let next = self.clock.now()
-                        + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                    self.store.reschedule_mail(mail.id, &reason, next).await?;
-                    self.audit
-                        .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
-                        .await;
-                    round.retried += 1;
-                }
-                Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
-                    self.store.mark_mail_dead(mail.id, &reason).await?;
-                    self.audit
-                        .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
-                        .await;
-                    round.dead += 1;
+        let mut first_error = None;
+        while let Some(outcome) = outcomes.next().await {
+            match outcome {
+                Ok(MailOutcome::Sent) => round.sent += 1,
+                Ok(MailOutcome::Retried) => round.retried += 1,
+                Ok(MailOutcome::Dead) => round.dead += 1,
+                Err(err) => {
+                    first_error.get_or_insert(err);
                 }
             }
         }
-        Ok(round)
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(round),
+        }
+    }
+
+    /// Sends one claimed mail and records what became of it.
+    async fn send_claimed(
+        &self,
+        mail: &OutboxMail,
+        settle_by: tokio::time::Instant,
+    ) -> Result<MailOutcome, EngineError> {
+        let settings = self.worker;
+        match self.deliver(mail).await {
+            Ok(()) => {
+                // The relay has it: a lost "sent" mark would send it again after the lease.
+                settle::settle(settle_by, || {
+                    self.store.mark_mail_sent(mail.id, self.clock.now())
+                })
+                .await?;
+                self.audit
+                    .mail_sent(&mail.tenant_id, &mail.message_id)
+                    .await;
+                Ok(MailOutcome::Sent)
+            }
+            Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
+                let delay = settings.backoff(mail.attempts, settings::jitter());
+                let next =
+                    self.clock.now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
+                self.store.reschedule_mail(mail.id, &reason, next).await?;
+                self.audit
+                    .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
+                    .await;
+                Ok(MailOutcome::Retried)
+            }
+            Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
+                self.store.mark_mail_dead(mail.id, &reason).await?;
+                self.audit
+                    .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
+                    .await;
+                Ok(MailOutcome::Dead)
+            }
+        }
     }
 
     async fn deliver(&self, mail: &OutboxMail) -> Result<(), Failure> {
@@ -241,6 +269,13 @@ impl Outbox {
 enum Failure {
     Retry(String),
     GiveUp(String),
+}
+
+/// What happened to one claimed mail.
+enum MailOutcome {
+    Sent,
+    Retried,
+    Dead,
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //!
 //! It can be switched "down" (connections are answered `421` and closed) or made to refuse
 //! messages with a transient `451`, to test outbox retries, and counts what it accepted so a
-//! test can assert "delivered exactly once".
+//! test can assert "delivered exactly once", and the connections it was opened, so a test can
+//! assert that a client reuses them.
 //!
 //! # Layout
 //! - [`SmtpSink`]: start, inspect, and inject faults.
@@ -14,7 +15,7 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc, Mutex, PoisonError,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU8, AtomicUsize, Ordering},
     },
 };
 
@@ -79,6 +80,8 @@ pub enum Mode {
 struct Shared {
     received: Mutex<Vec<ReceivedMail>>,
     arrived: Notify,
+    /// TCP connections accepted so far.
+    connections: AtomicUsize,
 }
 
 /// A running SMTP sink. Dropping it stops the server.
@@ -125,6 +128,11 @@ impl SmtpSink {
             .clone()
     }
 
+    /// How many TCP connections clients have opened so far (open or closed).
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
     /// Waits until at least `count` messages have arrived (callers bound it with a timeout).
     pub async fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
         loop {
@@ -149,6 +157,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mode: Arc<Atomi
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        shared.connections.fetch_add(1, Ordering::SeqCst);
         let current = mode.load(Ordering::SeqCst);
         let shared = shared.clone();
         tokio::spawn(async move {

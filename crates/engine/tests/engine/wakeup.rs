@@ -1,11 +1,13 @@
 //! Workers that wake up: an enqueue wakes the job and outbox workers at once, a full batch
 //! claims again at once, and the poll interval (60 s here) is only the fallback. Each test
 //! bounds its wait at 10 s, far below the poll, so a lost wake-up fails instead of waiting.
+//! And the outbox sends a batch over a few reused SMTP connections.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use passgate_engine::mail::SMTP_CONNECTIONS_PER_RELAY;
 use tokio::{sync::watch, task::JoinHandle};
 
 /// Longer than any test waits: a worker that only polls delivers nothing in time.
@@ -97,4 +99,29 @@ async fn a_full_batch_claims_again_at_once_instead_of_waiting_for_the_poll() {
     recipients.sort();
     assert_eq!(recipients, emails);
     stop_workers(stop, workers).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_mails_goes_out_over_at_most_the_capped_reused_connections() {
+    let h = slow_polling(16).await;
+    let emails = seed_users(&h, 24);
+    for email in &emails {
+        h.request(email).await;
+    }
+    let started = Instant::now();
+    h.drain().await;
+    let took = started.elapsed();
+    let mails = h.mails();
+    assert_eq!(mails.len(), emails.len());
+    let opened = h.sink.connections();
+    println!(
+        "{} mails (batches of 16) in {took:?} over {opened} SMTP connections",
+        mails.len()
+    );
+    // More than one: the batch went out concurrently; no more than the cap: reused.
+    assert!(
+        (2..=SMTP_CONNECTIONS_PER_RELAY).contains(&opened),
+        "{} mails opened {opened} connections (cap {SMTP_CONNECTIONS_PER_RELAY})",
+        mails.len()
+    );
 }
