@@ -7,7 +7,7 @@
 
 use std::{fmt, sync::Arc};
 
-use passgate_store::{JanrainCodeRepo, RateLimitRepo, Store, TokenRepo};
+use passgate_store::{JanrainCodeRepo, QueueChannel, RateLimitRepo, Store, TokenRepo};
 use tokio::sync::{Notify, watch};
 
 use crate::{
@@ -80,7 +80,7 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     /// Platform settings.
     pub(crate) settings: Arc<EngineSettings>,
-    /// Retention purges across the tables (nothing else uses the store directly).
+    /// Retention purges across the tables, and listening for other replicas' enqueues.
     store: Store,
 }
 
@@ -198,26 +198,44 @@ impl Engine {
     }
 
     /// The job worker: rounds until `shutdown` turns `true`. A full batch claims again at
-    /// once; otherwise it waits for a submit in this process or, as the fallback (other
-    /// replicas, retries that come due), the poll interval. Stops after the item in hand;
+    /// once; otherwise it waits for a submit in this process, a job another replica
+    /// announced (PostgreSQL `LISTEN`), or, as the fallback (retries that come due, a lost
+    /// listener), the poll interval. Stops after the item in hand;
     /// unfinished claims come back when their lease ends.
     pub async fn run_job_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.jobs.poll_interval;
-        worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
+        let rounds = worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
             self.run_jobs_once().await.map(|r| self.jobs.was_full(&r))
-        })
-        .await;
+        });
+        // The listener never ends: the worker stops when its rounds do.
+        tokio::select! {
+            () = rounds => {}
+            () = self.listen_for_other_replicas() => {}
+        }
     }
 
-    /// The outbox worker, like [`Engine::run_job_worker`]; woken by every queued mail.
+    /// Wakes this replica's workers for what other replicas queue (PostgreSQL `LISTEN`, one
+    /// connection for both queues, run by the job worker); never returns.
+    async fn listen_for_other_replicas(&self) {
+        let woken = |queue: QueueChannel| match queue {
+            QueueChannel::Jobs => self.jobs.wake().notify_one(),
+            QueueChannel::Mail => self.outbox.wake().notify_one(),
+        };
+        self.store
+            .listen(&[QueueChannel::Jobs, QueueChannel::Mail], &woken)
+            .await;
+    }
+
+    /// The outbox worker, like [`Engine::run_job_worker`]; woken by every queued mail (the
+    /// job worker listens for other replicas' mails).
     pub async fn run_outbox_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.outbox.poll_interval;
-        worker_loop("outbox", poll, self.outbox.wake(), shutdown, || async {
+        let rounds = worker_loop("outbox", poll, self.outbox.wake(), shutdown, || async {
             self.run_outbox_once()
                 .await
                 .map(|r| self.outbox.was_full(&r))
-        })
-        .await;
+        });
+        rounds.await;
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, TimeDelta, Utc};
-use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, Store, StoreError};
+use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, QueueChannel, Store, StoreError};
 use passgate_tenant::{ClientId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -165,6 +165,10 @@ impl JobQueue {
             .map_err(|e: StoreError| EngineError::from(e))?;
         // A permit is kept when no worker waits, so a submit during a round is not lost.
         self.wake.notify_one();
+        // Other replicas' workers; if this fails they find the row at their next poll.
+        if let Err(err) = self.store.announce(QueueChannel::Jobs).await {
+            tracing::warn!(error = %err, "could not announce the queued row to other replicas");
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, Store};
+use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, QueueChannel, Store};
 use passgate_tenant::{TenantConfig, TenantId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -167,6 +167,10 @@ impl Outbox {
             .await?;
         // A permit is kept when no worker waits, so a mail queued during a round is not lost.
         self.wake.notify_one();
+        // Other replicas' workers; if this fails they find the row at their next poll.
+        if let Err(err) = self.store.announce(QueueChannel::Mail).await {
+            tracing::warn!(error = %err, "could not announce the queued row to other replicas");
+        }
         Ok(id)
     }
 

@@ -151,6 +151,15 @@ impl Harness {
     /// Like [`Harness::new`] but on PostgreSQL (a fresh schema), or `None` (printing that it
     /// skipped) when `PASSGATE_TEST_POSTGRES_URL` is unset.
     pub async fn postgres(mode: &str, delivery: &str) -> Option<Self> {
+        Self::postgres_with(mode, delivery, |_| {}).await
+    }
+
+    /// As [`Harness::postgres`], settings adjusted by `tweak`.
+    pub async fn postgres_with(
+        mode: &str,
+        delivery: &str,
+        tweak: impl FnOnce(&mut EngineSettings),
+    ) -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
@@ -173,7 +182,7 @@ impl Harness {
         options.schema = Some(schema.clone());
         let store = Store::connect_with(options).await.unwrap();
         let yaml = tenant_yaml("acme", mode, delivery, "en", "");
-        let mut harness = Self::build_on(Some(store), &[yaml], |_| {}).await;
+        let mut harness = Self::build_on(Some(store), &[yaml], tweak).await;
         harness.pg_schema = Some(schema);
         Some(harness)
     }
