@@ -175,7 +175,8 @@ impl Outbox {
     }
 
     /// Claims and sends one batch of due mails, as many at once as the transport allows
-    /// (the SMTP transport: one per pooled connection).
+    /// (the SMTP transport: one per pooled connection). One recipient's mails go one after
+    /// the other, oldest first, so a user gets them in the order they were queued.
     pub(crate) async fn run_round(&self) -> Result<OutboxRound, EngineError> {
         use futures::StreamExt as _;
 
@@ -185,9 +186,16 @@ impl Outbox {
         let claimed = self.store.claim_mail(now, lease, settings.batch).await?;
         let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
         // By value: a stream of borrowed rows makes the worker's future not `Send`.
-        let mut outcomes = futures::stream::iter(claimed)
-            .map(|mail| async move { self.send_claimed(&mail, settle_by).await })
-            .buffer_unordered(self.transport.concurrency().max(1));
+        let mut outcomes = futures::stream::iter(per_recipient(claimed))
+            .map(|mails| async move {
+                let mut outcomes = Vec::with_capacity(mails.len());
+                for mail in &mails {
+                    outcomes.push(self.send_claimed(mail, settle_by).await);
+                }
+                futures::stream::iter(outcomes)
+            })
+            .buffer_unordered(self.transport.concurrency().max(1))
+            .flatten();
         let mut round = OutboxRound::default();
         let mut first_error = None;
         while let Some(outcome) = outcomes.next().await {
@@ -273,6 +281,19 @@ impl Outbox {
 enum Failure {
     Retry(String),
     GiveUp(String),
+}
+
+/// `mails` grouped by recipient, each group oldest first.
+fn per_recipient(mut mails: Vec<OutboxMail>) -> Vec<Vec<OutboxMail>> {
+    mails.sort_by(|a, b| (&a.recipient, a.id.0).cmp(&(&b.recipient, b.id.0)));
+    let mut groups: Vec<Vec<OutboxMail>> = Vec::new();
+    for mail in mails {
+        match groups.last_mut() {
+            Some(group) if group[0].recipient == mail.recipient => group.push(mail),
+            _ => groups.push(vec![mail]),
+        }
+    }
+    groups
 }
 
 /// What happened to one claimed mail.
