@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use passgate_engine::mail::SMTP_CONNECTIONS_PER_RELAY;
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::sync::watch;
 
 /// Longer than any test waits: a worker that only polls delivers nothing in time.
 const SLOW_POLL: Duration = Duration::from_secs(60);
@@ -30,31 +30,6 @@ async fn slow_polling(batch: u32) -> Harness {
         slow(s, batch)
     })
     .await
-}
-
-/// Both worker loops, spawned; send `true` to stop them.
-fn spawn_workers(h: &Harness) -> (watch::Sender<bool>, [JoinHandle<()>; 2]) {
-    let (stop, shutdown) = watch::channel(false);
-    let jobs = tokio::spawn({
-        let engine = h.engine.clone();
-        let shutdown = shutdown.clone();
-        async move { engine.run_job_worker(shutdown).await }
-    });
-    let outbox = tokio::spawn({
-        let engine = h.engine.clone();
-        async move { engine.run_outbox_worker(shutdown).await }
-    });
-    (stop, [jobs, outbox])
-}
-
-async fn stop_workers(stop: watch::Sender<bool>, workers: [JoinHandle<()>; 2]) {
-    stop.send(true).unwrap();
-    for worker in workers {
-        tokio::time::timeout(PATIENCE, worker)
-            .await
-            .expect("a woken-up worker still stops on shutdown")
-            .unwrap();
-    }
 }
 
 /// `count` distinct existing users at the provider (one account's limit would stop repeats).
@@ -86,7 +61,7 @@ async fn a_request_wakes_both_idle_workers_long_before_their_poll() {
     println!("request → mail at the relay with a 60 s poll: {took:?}");
     assert_eq!(mails.len(), 1);
     assert!(token_in(&plain_text(&mails[0])).is_some());
-    stop_workers(stop, workers).await;
+    stop_workers(stop, workers, PATIENCE).await;
 }
 
 #[tokio::test]
@@ -104,7 +79,7 @@ async fn a_full_batch_claims_again_at_once_instead_of_waiting_for_the_poll() {
     let mut recipients: Vec<_> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
     recipients.sort();
     assert_eq!(recipients, emails);
-    stop_workers(stop, workers).await;
+    stop_workers(stop, workers, PATIENCE).await;
 }
 
 #[tokio::test]
@@ -145,13 +120,7 @@ async fn pg_one_replicas_enqueue_wakes_the_other_replicas_worker() {
     let Some(h) = Harness::postgres_with("hosted", "link", |s| slow(s, 16)).await else {
         return;
     };
-    let tenants = || {
-        passgate_engine::StaticTenants::new([passgate_tenant::parse_tenant_yaml(
-            "test.yaml",
-            &tenant_yaml("acme", "hosted", "link", "en", ""),
-        )
-        .unwrap()])
-    };
+    let tenants = || acme_only("hosted", "link");
     // Replica A runs the workers; the request goes to replica B, which runs none: only
     // B's NOTIFY can wake A before A's 60 s poll.
     let (a, b) = (h.engine_with(tenants()), h.engine_with(tenants()));
@@ -174,5 +143,5 @@ async fn pg_one_replicas_enqueue_wakes_the_other_replicas_worker() {
         started.elapsed()
     );
     assert_eq!(mails.len(), 1);
-    stop_workers(stop, [jobs, outbox]).await;
+    stop_workers(stop, [jobs, outbox], PATIENCE).await;
 }
