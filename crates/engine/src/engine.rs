@@ -7,8 +7,8 @@
 
 use std::{fmt, sync::Arc};
 
-use passgate_store::{JanrainCodeRepo, RateLimitRepo, Store, TokenRepo};
-use tokio::sync::watch;
+use passgate_store::{JanrainCodeRepo, QueueChannel, RateLimitRepo, Store, TokenRepo};
+use tokio::sync::{Notify, watch};
 
 use crate::{
     audit::Audit,
@@ -80,7 +80,7 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     /// Platform settings.
     pub(crate) settings: Arc<EngineSettings>,
-    /// Retention purges across the tables (nothing else uses the store directly).
+    /// Retention purges across the tables, and listening for other replicas' enqueues.
     store: Store,
 }
 
@@ -197,30 +197,55 @@ impl Engine {
         Ok(tokens + windows + codes)
     }
 
-    /// The job worker: rounds until `shutdown` turns `true`, sleeping the poll interval when
-    /// idle. Stops after the item in hand; unfinished claims come back when their lease ends.
+    /// The job worker: rounds until `shutdown` turns `true`. A full batch claims again at
+    /// once; otherwise it waits for a submit in this process, a job another replica
+    /// announced (PostgreSQL `LISTEN`), or, as the fallback (retries that come due, a lost
+    /// listener), the poll interval. Stops after the item in hand;
+    /// unfinished claims come back when their lease ends.
     pub async fn run_job_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.jobs.poll_interval;
-        worker_loop("jobs", poll, shutdown, || async {
-            self.run_jobs_once().await.map(|r| r.is_idle())
-        })
-        .await;
+        let rounds = worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
+            self.run_jobs_once().await.map(|r| self.jobs.was_full(&r))
+        });
+        // The listener never ends: the worker stops when its rounds do.
+        tokio::select! {
+            () = rounds => {}
+            () = self.listen_for_other_replicas() => {}
+        }
     }
 
-    /// The outbox worker, like [`Engine::run_job_worker`].
+    /// Wakes this replica's workers for what other replicas queue (PostgreSQL `LISTEN`, one
+    /// connection for both queues, run by the job worker); never returns.
+    async fn listen_for_other_replicas(&self) {
+        let woken = |queue: QueueChannel| match queue {
+            QueueChannel::Jobs => self.jobs.wake().notify_one(),
+            QueueChannel::Mail => self.outbox.wake().notify_one(),
+        };
+        self.store
+            .listen(&[QueueChannel::Jobs, QueueChannel::Mail], &woken)
+            .await;
+    }
+
+    /// The outbox worker, like [`Engine::run_job_worker`]; woken by every queued mail (the
+    /// job worker listens for other replicas' mails).
     pub async fn run_outbox_worker(&self, shutdown: watch::Receiver<bool>) {
         let poll = self.settings.outbox.poll_interval;
-        worker_loop("outbox", poll, shutdown, || async {
-            self.run_outbox_once().await.map(|r| r.is_idle())
-        })
-        .await;
+        let rounds = worker_loop("outbox", poll, self.outbox.wake(), shutdown, || async {
+            self.run_outbox_once()
+                .await
+                .map(|r| self.outbox.was_full(&r))
+        });
+        rounds.await;
     }
 }
 
-/// Runs `round` until shutdown; sleeps `poll` after an idle or failed round.
+/// Runs `round` (which answers whether its batch was full) until shutdown. After a full
+/// batch it goes again at once; after a partial one it waits for `wake` or `poll`; after a
+/// failed one only for `poll`, so an outage is not retried in a hot loop.
 async fn worker_loop<F, Fut>(
     name: &'static str,
     poll: std::time::Duration,
+    wake: &Notify,
     mut shutdown: watch::Receiver<bool>,
     mut round: F,
 ) where
@@ -228,20 +253,28 @@ async fn worker_loop<F, Fut>(
     Fut: std::future::Future<Output = Result<bool, EngineError>>,
 {
     while !*shutdown.borrow() {
-        let idle = match round().await {
-            Ok(idle) => idle,
+        let woken = match round().await {
+            Ok(true) => continue,
+            Ok(false) => wake.notified(),
             Err(err) => {
                 tracing::warn!(worker = name, error = %err, "worker round failed");
-                true
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    changed = shutdown.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
+                }
+                continue;
             }
         };
-        if idle {
-            tokio::select! {
-                _ = tokio::time::sleep(poll) => {}
-                changed = shutdown.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep(poll) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
                 }
             }
         }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, TimeDelta, Utc};
-use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, Store, StoreError};
+use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, QueueChannel, Store, StoreError};
 use passgate_tenant::{ClientId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio::sync::Notify;
 
 use crate::{
     at_rest::open_blob,
@@ -65,6 +66,8 @@ pub(crate) struct JobQueue {
     audit: Audit,
     /// Batch, lease, attempts and backoff.
     worker: WorkerSettings,
+    /// Rung by every submit so an idle worker claims at once instead of after its poll.
+    wake: Arc<Notify>,
 }
 
 /// The `kind` of reset-request jobs.
@@ -123,7 +126,18 @@ impl JobQueue {
             tenants,
             audit,
             worker,
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// What the worker waits on between rounds: rung by every submit in this process.
+    pub(crate) fn wake(&self) -> &Notify {
+        &self.wake
+    }
+
+    /// Whether `round` used the whole batch, so more may be due right now.
+    pub(crate) fn was_full(&self, round: &JobRound) -> bool {
+        round.done + round.retried + round.failed >= self.worker.batch
     }
 
     /// Stores `job` for `client` of `tenant`, due now.
@@ -148,8 +162,14 @@ impl JobQueue {
                 created_at: now,
             })
             .await
-            .map(|_| ())
-            .map_err(|e: StoreError| e.into())
+            .map_err(|e: StoreError| EngineError::from(e))?;
+        // A permit is kept when no worker waits, so a submit during a round is not lost.
+        self.wake.notify_one();
+        // Other replicas' workers; if this fails they find the row at their next poll.
+        if let Err(err) = self.store.announce(QueueChannel::Jobs).await {
+            tracing::warn!(error = %err, "could not announce the queued row to other replicas");
+        }
+        Ok(())
     }
 
     /// Seals the submitted email for the job row.

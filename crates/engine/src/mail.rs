@@ -4,6 +4,11 @@
 //! A transport reports whether a failure is worth retrying ([`SendError::Transient`]: a
 //! connection refused, a `4xx` reply) or not ([`SendError::Permanent`]: a `5xx` reply such as an
 //! unknown mailbox), so the outbox can back off or dead-letter.
+//!
+//! The SMTP transport keeps its connections open and reuses them: at most
+//! [`SMTP_CONNECTIONS_PER_RELAY`] at once, a connection that saw any error is closed instead
+//! of reused, and an idle one is checked (`NOOP`) before it carries the next message. The
+//! outbox sends as many messages at once as [`MailTransport::concurrency`] allows.
 
 use std::{
     fmt,
@@ -13,11 +18,18 @@ use std::{
 
 use async_trait::async_trait;
 use lettre::{
-    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    Message,
     message::{Mailbox, MultiPart},
-    transport::smtp::authentication::Credentials,
+    transport::smtp::{authentication::Credentials, client::TlsParameters},
 };
 use secrecy::{ExposeSecret, SecretString};
+
+mod pool;
+
+/// Connections the SMTP transport keeps to its relay, and sends over at once: enough to
+/// overlap the relay's round trips, few enough that a relay's per-client limit (often 10
+/// or more) is never hit by one replica.
+pub const SMTP_CONNECTIONS_PER_RELAY: usize = 4;
 
 /// One email ready to send: rendered, addressed, with a stable Message-ID so a retry after an
 /// unconfirmed delivery can be recognised as a duplicate by the receiving side.
@@ -63,6 +75,11 @@ pub enum SendError {
 pub trait MailTransport: Send + Sync + fmt::Debug {
     /// Hands the message to the next hop; `Ok` means it was accepted.
     async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError>;
+
+    /// How many sends the caller may run at once (the transport bounds them anyway).
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 /// How to reach the SMTP server.
@@ -105,9 +122,10 @@ impl fmt::Debug for SmtpSettings {
     }
 }
 
-/// The production transport: SMTP through lettre.
+/// The production transport: SMTP through lettre, over a small pool of reused connections.
 pub struct SmtpTransport {
-    inner: AsyncSmtpTransport<Tokio1Executor>,
+    /// At most [`SMTP_CONNECTIONS_PER_RELAY`] connections, reused; broken ones closed.
+    pool: pool::Pool,
     host: String,
 }
 
@@ -122,30 +140,30 @@ impl fmt::Debug for SmtpTransport {
 impl SmtpTransport {
     /// Builds the client; nothing connects until the first send.
     pub fn new(settings: &SmtpSettings) -> Result<Self, SendError> {
-        let builder = match settings.security {
-            SmtpSecurity::ImplicitTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host).map_err(|err| {
-                    SendError::Permanent(format!("invalid SMTP TLS settings: {err}"))
-                })?
-            }
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host).map_err(
-                    |err| SendError::Permanent(format!("invalid SMTP STARTTLS settings: {err}")),
-                )?
-            }
-            SmtpSecurity::Plain => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-            }
+        let tls = || {
+            TlsParameters::new(settings.host.clone())
+                .map_err(|err| SendError::Permanent(format!("invalid SMTP TLS settings: {err}")))
         };
-        let mut builder = builder.port(settings.port).timeout(Some(settings.timeout));
-        if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            builder = builder.credentials(Credentials::new(
+        let security = match settings.security {
+            SmtpSecurity::ImplicitTls => pool::Security::ImplicitTls(tls()?),
+            SmtpSecurity::StartTls => pool::Security::StartTls(tls()?),
+            SmtpSecurity::Plain => pool::Security::Plain,
+        };
+        let credentials = match (&settings.username, &settings.password) {
+            (Some(user), Some(password)) => Some(Credentials::new(
                 user.clone(),
                 password.expose_secret().to_owned(),
-            ));
-        }
+            )),
+            _ => None,
+        };
         Ok(Self {
-            inner: builder.build(),
+            pool: pool::Pool::new(pool::Relay {
+                host: settings.host.clone(),
+                port: settings.port,
+                security,
+                credentials,
+                timeout: settings.timeout,
+            }),
             host: settings.host.clone(),
         })
     }
@@ -177,12 +195,16 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
 impl MailTransport for SmtpTransport {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError> {
         let message = build_message(mail)?;
-        match self.inner.send(message).await {
+        match self.pool.send(&message).await {
             Ok(_) => Ok(()),
             // Only 5xx replies are permanent; connection trouble and 4xx are retried.
             Err(err) if err.is_permanent() => Err(SendError::Permanent(err.to_string())),
             Err(err) => Err(SendError::Transient(err.to_string())),
         }
+    }
+
+    fn concurrency(&self) -> usize {
+        SMTP_CONNECTIONS_PER_RELAY
     }
 }
 
@@ -283,6 +305,48 @@ mod tests {
         .unwrap();
         let err = unreachable.send(&mail()).await.unwrap_err();
         assert!(matches!(err, SendError::Transient(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn smtp_reuses_its_connections_and_never_opens_more_than_the_cap() {
+        let sink = SmtpSink::start().await.unwrap();
+        let transport = plain(&sink);
+        let mails: Vec<_> = (0..20)
+            .map(|i| OutgoingMail {
+                message_id: format!("m-{i}@reset.example"),
+                ..mail()
+            })
+            .collect();
+        let sent = futures::future::join_all(mails.iter().map(|m| transport.send(m))).await;
+        assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+        assert_eq!(sink.wait_for(20).await.len(), 20);
+        let opened = sink.connections();
+        assert!(
+            (1..=SMTP_CONNECTIONS_PER_RELAY).contains(&opened),
+            "20 concurrent mails opened {opened} connections (cap {SMTP_CONNECTIONS_PER_RELAY})"
+        );
+        for m in &mails[..5] {
+            transport.send(m).await.unwrap();
+        }
+        assert_eq!(
+            sink.connections(),
+            opened,
+            "later mails reuse the open connections"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_saw_an_error_is_closed_not_reused() {
+        let sink = SmtpSink::start().await.unwrap();
+        let transport = plain(&sink);
+        // The sink fixes a connection's mode when it accepts it: this one refuses every mail.
+        sink.set_mode(Mode::RejectTransient);
+        let err = transport.send(&mail()).await.unwrap_err();
+        assert!(matches!(err, SendError::Transient(_)), "{err}");
+        sink.set_mode(Mode::Accept);
+        transport.send(&mail()).await.unwrap();
+        assert_eq!(sink.received().len(), 1);
+        assert_eq!(sink.connections(), 2, "the refusing connection was dropped");
     }
 
     #[tokio::test]

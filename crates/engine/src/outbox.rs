@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, Store};
+use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, QueueChannel, Store};
 use passgate_tenant::{TenantConfig, TenantId};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::{
     at_rest::{self, open_blob, seal_blob},
@@ -42,6 +43,8 @@ pub(crate) struct Outbox {
     default_from: String,
     /// The right-hand side of every Message-ID.
     message_id_domain: String,
+    /// Rung by every queued mail so an idle worker sends at once instead of after its poll.
+    wake: Arc<Notify>,
 }
 
 /// What is sealed: the message as the transport needs it.
@@ -97,7 +100,18 @@ impl Outbox {
             worker: settings.outbox,
             default_from: settings.default_from.clone(),
             message_id_domain: settings.message_id_domain.clone(),
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// What the worker waits on between rounds: rung by every mail queued in this process.
+    pub(crate) fn wake(&self) -> &Notify {
+        &self.wake
+    }
+
+    /// Whether `round` used the whole batch, so more may be due right now.
+    pub(crate) fn was_full(&self, round: &OutboxRound) -> bool {
+        round.sent + round.retried + round.dead >= self.worker.batch
     }
 
     /// The sender of a tenant's mails.
@@ -151,50 +165,92 @@ impl Outbox {
                 created_at: self.clock.now(),
             })
             .await?;
+        // A permit is kept when no worker waits, so a mail queued during a round is not lost.
+        self.wake.notify_one();
+        // Other replicas' workers; if this fails they find the row at their next poll.
+        if let Err(err) = self.store.announce(QueueChannel::Mail).await {
+            tracing::warn!(error = %err, "could not announce the queued row to other replicas");
+        }
         Ok(id)
     }
 
-    /// Claims and sends one batch of due mails.
+    /// Claims and sends one batch of due mails, as many at once as the transport allows
+    /// (the SMTP transport: one per pooled connection). One recipient's mails go one after
+    /// the other, oldest first, so a user gets them in the order they were queued.
     pub(crate) async fn run_round(&self) -> Result<OutboxRound, EngineError> {
+        use futures::StreamExt as _;
+
         let settings = self.worker;
         let now = self.clock.now();
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
         let claimed = self.store.claim_mail(now, lease, settings.batch).await?;
         let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
+        // By value: a stream of borrowed rows makes the worker's future not `Send`.
+        let mut outcomes = futures::stream::iter(per_recipient(claimed))
+            .map(|mails| async move {
+                let mut outcomes = Vec::with_capacity(mails.len());
+                for mail in &mails {
+                    outcomes.push(self.send_claimed(mail, settle_by).await);
+                }
+                futures::stream::iter(outcomes)
+            })
+            .buffer_unordered(self.transport.concurrency().max(1))
+            .flatten();
         let mut round = OutboxRound::default();
-        for mail in claimed {
-            match self.deliver(&mail).await {
-                Ok(()) => {
-                    // The relay has it: a lost "sent" mark would send it again after the lease.
-                    settle::settle(settle_by, || {
-                        self.store.mark_mail_sent(mail.id, self.clock.now())
-                    })
-                    .await?;
-                    self.audit
-                        .mail_sent(&mail.tenant_id, &mail.message_id)
-                        .await;
-                    round.sent += 1;
-                }
-                Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
-                    let delay = settings.backoff(mail.attempts, settings::jitter());
-                    let next = self.clock.now()
-                        + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
-                    self.store.reschedule_mail(mail.id, &reason, next).await?;
-                    self.audit
-                        .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
-                        .await;
-                    round.retried += 1;
-                }
-                Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
-                    self.store.mark_mail_dead(mail.id, &reason).await?;
-                    self.audit
-                        .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
-                        .await;
-                    round.dead += 1;
+        let mut first_error = None;
+        while let Some(outcome) = outcomes.next().await {
+            match outcome {
+                Ok(MailOutcome::Sent) => round.sent += 1,
+                Ok(MailOutcome::Retried) => round.retried += 1,
+                Ok(MailOutcome::Dead) => round.dead += 1,
+                Err(err) => {
+                    first_error.get_or_insert(err);
                 }
             }
         }
-        Ok(round)
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(round),
+        }
+    }
+
+    /// Sends one claimed mail and records what became of it.
+    async fn send_claimed(
+        &self,
+        mail: &OutboxMail,
+        settle_by: tokio::time::Instant,
+    ) -> Result<MailOutcome, EngineError> {
+        let settings = self.worker;
+        match self.deliver(mail).await {
+            Ok(()) => {
+                // The relay has it: a lost "sent" mark would send it again after the lease.
+                settle::settle(settle_by, || {
+                    self.store.mark_mail_sent(mail.id, self.clock.now())
+                })
+                .await?;
+                self.audit
+                    .mail_sent(&mail.tenant_id, &mail.message_id)
+                    .await;
+                Ok(MailOutcome::Sent)
+            }
+            Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
+                let delay = settings.backoff(mail.attempts, settings::jitter());
+                let next =
+                    self.clock.now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(60));
+                self.store.reschedule_mail(mail.id, &reason, next).await?;
+                self.audit
+                    .mail_failed(&mail.tenant_id, &mail.message_id, "retry", &reason)
+                    .await;
+                Ok(MailOutcome::Retried)
+            }
+            Err(Failure::Retry(reason) | Failure::GiveUp(reason)) => {
+                self.store.mark_mail_dead(mail.id, &reason).await?;
+                self.audit
+                    .mail_failed(&mail.tenant_id, &mail.message_id, "dead", &reason)
+                    .await;
+                Ok(MailOutcome::Dead)
+            }
+        }
     }
 
     async fn deliver(&self, mail: &OutboxMail) -> Result<(), Failure> {
@@ -225,6 +281,26 @@ impl Outbox {
 enum Failure {
     Retry(String),
     GiveUp(String),
+}
+
+/// `mails` grouped by recipient, each group oldest first.
+fn per_recipient(mut mails: Vec<OutboxMail>) -> Vec<Vec<OutboxMail>> {
+    mails.sort_by(|a, b| (&a.recipient, a.id.0).cmp(&(&b.recipient, b.id.0)));
+    let mut groups: Vec<Vec<OutboxMail>> = Vec::new();
+    for mail in mails {
+        match groups.last_mut() {
+            Some(group) if group[0].recipient == mail.recipient => group.push(mail),
+            _ => groups.push(vec![mail]),
+        }
+    }
+    groups
+}
+
+/// What happened to one claimed mail.
+enum MailOutcome {
+    Sent,
+    Retried,
+    Dead,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! - `postgres`: the concurrency-sensitive cases on PostgreSQL.
 //! - `module_graph`: the engine's `use crate::` graph has no cycle.
 //! - `throughput`: figures on demand (ignored by default).
+//! - `wakeup`: an enqueue wakes the workers; a full batch claims again; poll is the fallback.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -39,3 +40,5 @@ mod security_c;
 mod sessions;
 #[path = "engine/throughput.rs"]
 mod throughput;
+#[path = "engine/wakeup.rs"]
+mod wakeup;

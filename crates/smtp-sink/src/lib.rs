@@ -2,9 +2,10 @@
 //! EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) on `127.0.0.1:0` and keeps every accepted
 //! message, so tests exercise the production SMTP client instead of a mocked transport.
 //!
-//! It can be switched "down" (connections are answered `421` and closed) or made to refuse
+//! It can be switched "down" (new and open connections are answered `421` and closed) or made to refuse
 //! messages with a transient `451`, to test outbox retries, and counts what it accepted so a
-//! test can assert "delivered exactly once".
+//! test can assert "delivered exactly once", and the connections it was opened, so a test can
+//! assert that a client reuses them.
 //!
 //! # Layout
 //! - [`SmtpSink`]: start, inspect, and inject faults.
@@ -14,7 +15,7 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc, Mutex, PoisonError,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU8, AtomicUsize, Ordering},
     },
 };
 
@@ -79,6 +80,8 @@ pub enum Mode {
 struct Shared {
     received: Mutex<Vec<ReceivedMail>>,
     arrived: Notify,
+    /// TCP connections accepted so far.
+    connections: AtomicUsize,
 }
 
 /// A running SMTP sink. Dropping it stops the server.
@@ -125,6 +128,11 @@ impl SmtpSink {
             .clone()
     }
 
+    /// How many TCP connections clients have opened so far (open or closed).
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
     /// Waits until at least `count` messages have arrived (callers bound it with a timeout).
     pub async fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
         loop {
@@ -149,19 +157,22 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mode: Arc<Atomi
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let current = mode.load(Ordering::SeqCst);
+        shared.connections.fetch_add(1, Ordering::SeqCst);
         let shared = shared.clone();
+        let mode = mode.clone();
         tokio::spawn(async move {
             // A broken conversation only ends that connection; the sink keeps serving.
-            let _ = converse(stream, &shared, current).await;
+            let _ = converse(stream, &shared, &mode).await;
         });
     }
 }
 
-async fn converse(stream: TcpStream, shared: &Shared, mode: u8) -> std::io::Result<()> {
+/// One connection's conversation. The mode is read at each command, so switching the sink
+/// "down" also ends the connections a client keeps open, as a relay going away does.
+async fn converse(stream: TcpStream, shared: &Shared, mode: &AtomicU8) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
-    if mode == Mode::Down as u8 {
+    if mode.load(Ordering::SeqCst) == Mode::Down as u8 {
         write
             .write_all(b"421 sink.test Service not available\r\n")
             .await?;
@@ -177,6 +188,12 @@ async fn converse(stream: TcpStream, shared: &Shared, mode: u8) -> std::io::Resu
     loop {
         line.clear();
         if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        if mode.load(Ordering::SeqCst) == Mode::Down as u8 {
+            write
+                .write_all(b"421 sink.test Service not available, closing\r\n")
+                .await?;
             return Ok(());
         }
         let command = line.trim_end_matches(['\r', '\n']);
@@ -205,7 +222,7 @@ async fn converse(stream: TcpStream, shared: &Shared, mode: u8) -> std::io::Resu
                 let data = read_data(&mut lines).await?;
                 let reply: &[u8] = match data {
                     None => b"552 Message exceeds fixed maximum message size\r\n",
-                    Some(_) if mode == Mode::RejectTransient as u8 => {
+                    Some(_) if mode.load(Ordering::SeqCst) == Mode::RejectTransient as u8 => {
                         b"451 Requested action aborted: try again later\r\n"
                     }
                     Some(data) => {

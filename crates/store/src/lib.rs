@@ -13,6 +13,7 @@
 //! - [`model`]: domain types (rows as the rest of Passgate sees them).
 //! - [`repo`]: the repository traits.
 //! - [`store`]: [`Store`]: connecting, migrating, transactions, change hooks.
+//! - [`queue_signal`]: on PostgreSQL, enqueues `NOTIFY` and workers `LISTEN`, across replicas.
 //! - [`error`]: the crate's error type, [`StoreError`].
 //! - `entity`: sea-orm entities (private).
 //! - `sql`: the trait implementations, one module per area (private).
@@ -20,11 +21,13 @@
 mod entity;
 pub mod error;
 pub mod model;
+pub mod queue_signal;
 pub mod repo;
 mod sql;
 pub mod store;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use queue_signal::QueueChannel;
 pub use repo::*;
 pub use store::{Backend, ChangeHook, Store, StoreOptions, TENANT_CHANGED_CHANNEL};

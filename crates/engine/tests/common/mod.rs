@@ -94,6 +94,49 @@ fn make_engine(
     })
 }
 
+/// Both worker loops, spawned; send `true` to stop them.
+pub fn spawn_workers(
+    h: &Harness,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    [tokio::task::JoinHandle<()>; 2],
+) {
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn({
+        let engine = h.engine.clone();
+        let shutdown = shutdown.clone();
+        async move { engine.run_job_worker(shutdown).await }
+    });
+    let outbox = tokio::spawn({
+        let engine = h.engine.clone();
+        async move { engine.run_outbox_worker(shutdown).await }
+    });
+    (stop, [jobs, outbox])
+}
+
+pub async fn stop_workers(
+    stop: tokio::sync::watch::Sender<bool>,
+    workers: [tokio::task::JoinHandle<()>; 2],
+    patience: Duration,
+) {
+    stop.send(true).unwrap();
+    for worker in workers {
+        tokio::time::timeout(patience, worker)
+            .await
+            .expect("a worker stops on shutdown")
+            .unwrap();
+    }
+}
+
+/// A fixed tenant directory of the one tenant `acme` (for a second engine on one store).
+pub fn acme_only(mode: &str, delivery: &str) -> StaticTenants {
+    StaticTenants::new([parse_tenant_yaml(
+        "acme.yaml",
+        &tenant_yaml("acme", mode, delivery, "en", ""),
+    )
+    .unwrap()])
+}
+
 pub fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp(1_795_000_000, 0).unwrap()
 }
@@ -153,6 +196,15 @@ impl Harness {
     /// Like [`Harness::new`] but on PostgreSQL (a fresh schema), or `None` (printing that it
     /// skipped) when `PASSGATE_TEST_POSTGRES_URL` is unset.
     pub async fn postgres(mode: &str, delivery: &str) -> Option<Self> {
+        Self::postgres_with(mode, delivery, |_| {}).await
+    }
+
+    /// As [`Harness::postgres`], settings adjusted by `tweak`.
+    pub async fn postgres_with(
+        mode: &str,
+        delivery: &str,
+        tweak: impl FnOnce(&mut EngineSettings),
+    ) -> Option<Self> {
         let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
@@ -175,7 +227,7 @@ impl Harness {
         options.schema = Some(schema.clone());
         let store = Store::connect_with(options).await.unwrap();
         let yaml = tenant_yaml("acme", mode, delivery, "en", "");
-        let mut harness = Self::build_on(Some(store), &[yaml], |_| {}).await;
+        let mut harness = Self::build_on(Some(store), &[yaml], tweak).await;
         harness.pg_schema = Some(schema);
         Some(harness)
     }

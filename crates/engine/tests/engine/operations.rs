@@ -198,30 +198,13 @@ async fn i53_nothing_in_clear_in_a_postgres_dump() {
 #[tokio::test]
 async fn worker_loops_deliver_and_stop_on_shutdown() {
     let h = Harness::new("hosted", "link", "en").await;
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn({
-        let engine = h.engine.clone();
-        let shutdown = shutdown.clone();
-        async move { engine.run_job_worker(shutdown).await }
-    });
-    let outbox = tokio::spawn({
-        let engine = h.engine.clone();
-        async move { engine.run_outbox_worker(shutdown).await }
-    });
+    let (stop, workers) = spawn_workers(&h);
     h.request("ada@example.com").await;
     let mails = tokio::time::timeout(Duration::from_secs(20), h.sink.wait_for(1))
         .await
         .unwrap();
     assert_eq!(mails.len(), 1);
-    stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), jobs)
-        .await
-        .unwrap()
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(10), outbox)
-        .await
-        .unwrap()
-        .unwrap();
+    stop_workers(stop, workers, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
@@ -387,13 +370,7 @@ async fn janrain_code_presented_through_another_tenant_is_refused() {
 #[tokio::test]
 async fn janrain_code_state_is_shared_by_two_engines_on_one_database() {
     let h = Harness::new("janrain", "link", "en").await;
-    let tenants = || {
-        passgate_engine::StaticTenants::new([passgate_tenant::parse_tenant_yaml(
-            "acme.yaml",
-            &tenant_yaml("acme", "janrain", "link", "en", ""),
-        )
-        .unwrap()])
-    };
+    let tenants = || acme_only("janrain", "link");
     let (one, two) = (h.engine_with(tenants()), h.engine_with(tenants()));
     h.request("jan@example.com").await;
     h.drain().await;
