@@ -110,6 +110,9 @@ pub struct DeploymentOptions {
     pub replicas: usize,
     /// Extra `PASSGATE_*` settings for every replica (override the defaults below).
     pub env: Vec<(String, String)>,
+    /// Does the simulator enforce its plan's rate limits (real 429s)? Off for benchmarks
+    /// that measure Passgate rather than the pacing against a plan.
+    pub sim_rate_limits: bool,
 }
 
 impl DeploymentOptions {
@@ -127,6 +130,7 @@ impl DeploymentOptions {
             users_per_tenant: 5,
             replicas: 1,
             env: Vec::new(),
+            sim_rate_limits: true,
         }
     }
 }
@@ -198,7 +202,7 @@ impl Deployment {
         .trim()
         .to_owned();
 
-        let sim = SimProcess::start(passgate, &sim_seed(&tenants))?;
+        let sim = SimProcess::start(passgate, &sim_seed(&tenants, options.sim_rate_limits))?;
         let mail = MailSink::start()?;
         let env = replica_env(&options, &mail);
         let mut gateways = Vec::new();
@@ -331,7 +335,7 @@ fn is_janrain(config: &TenantConfig) -> bool {
     matches!(config.reset.mode, ResetMode::Janrain)
 }
 
-fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
+fn sim_seed(tenants: &[DeployedTenant], rate_limits: bool) -> SimConfig {
     let clients: Vec<SimClient> = tenants
         .iter()
         .map(|t| {
@@ -369,6 +373,7 @@ fn sim_seed(tenants: &[DeployedTenant]) -> SimConfig {
             // (Classic Universal Login only).
             plan: passgate_idp_sim::Plan::Enterprise,
             universal_login: passgate_idp_sim::UniversalLogin::Classic,
+            rate_limits,
             ..Auth0Settings::default()
         },
         janrain: JanrainSettings { clients, ..janrain },
