@@ -18,8 +18,18 @@
 //!   for capacity), published by [`crate::metered::MeteredProviders`] after each call.
 //! - `passgate_outbox_depth`, `passgate_outbox_oldest_age_seconds`, `passgate_tenant_cache_hit_ratio`:
 //!   sampled every few seconds by [`Metrics::watch`].
+//! - The pipeline, from request to relay, registered at zero when the recorder is installed so
+//!   a dashboard sees every series from the first scrape ([`PIPELINE_GAUGES`],
+//!   [`PIPELINE_COUNTERS`]): `passgate_pipeline_jobs_depth` and
+//!   `passgate_pipeline_jobs_oldest_age_seconds` (reset jobs waiting or running, sampled like
+//!   the outbox, whose two gauges are part of the set), `passgate_pipeline_jobs_done_total`
+//!   (background reset steps finished: `reset.issue` events), `passgate_pipeline_mails_sent_total`
+//!   (mails the relay accepted: `mail.delivery` `sent`), `passgate_pipeline_provider_waits_total`
+//!   and `passgate_pipeline_provider_wait_milliseconds_total` (waits for provider capacity, all
+//!   tenants: [`add_provider_waits`]).
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -37,6 +47,22 @@ use crate::directory::CountedTenants;
 
 /// How often the sampled gauges are refreshed.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Pipeline gauges, set to zero at install and then sampled by [`Metrics::watch`].
+pub const PIPELINE_GAUGES: [&str; 4] = [
+    "passgate_pipeline_jobs_depth",
+    "passgate_pipeline_jobs_oldest_age_seconds",
+    "passgate_outbox_depth",
+    "passgate_outbox_oldest_age_seconds",
+];
+
+/// Pipeline counters (throughput and provider waits), registered at zero at install.
+pub const PIPELINE_COUNTERS: [&str; 4] = [
+    "passgate_pipeline_jobs_done_total",
+    "passgate_pipeline_mails_sent_total",
+    "passgate_pipeline_provider_waits_total",
+    "passgate_pipeline_provider_wait_milliseconds_total",
+];
 
 /// A handle on the process-wide Prometheus recorder. Cheap to clone.
 #[derive(Clone)]
@@ -66,6 +92,7 @@ impl Metrics {
                     .ok()?
                     .install_recorder()
                     .ok()
+                    .inspect(|_| register_pipeline_series())
             })
             .clone()
             .map(|handle| Self { handle })
@@ -106,7 +133,8 @@ impl Metrics {
             loop {
                 tick.tick().await;
                 handle.run_upkeep();
-                sample_outbox(&store).await;
+                sample_queue(&store, OUTBOX).await;
+                sample_queue(&store, JOBS).await;
                 let (lookups, loads) = tenants.lookups_and_loads();
                 if lookups > 0 {
                     let hits = lookups.saturating_sub(loads);
@@ -118,6 +146,35 @@ impl Metrics {
     }
 }
 
+/// Registers the pipeline series at zero, so they are scraped before their first event.
+fn register_pipeline_series() {
+    for name in PIPELINE_GAUGES {
+        gauge!(name).set(0.0);
+    }
+    for name in PIPELINE_COUNTERS {
+        counter!(name).increment(0);
+    }
+}
+
+/// The last pacing totals seen per tenant, so the all-tenant counters grow by the difference.
+static PROVIDER_WAITS: LazyLock<Mutex<HashMap<String, (u64, u64)>>> = LazyLock::new(Mutex::default);
+
+/// Adds a tenant's provider waits to the all-tenant pipeline counters. `waits` and
+/// `waited_ms` are the provider client's running totals (as `metered` publishes them per
+/// tenant); a total below the last one seen means a new client, whose totals count in full.
+pub fn add_provider_waits(tenant: &str, waits: u64, waited_ms: u64) {
+    let mut seen = PROVIDER_WAITS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let last = seen.entry(tenant.to_owned()).or_default();
+    let grown = |now: u64, before: u64| now.checked_sub(before).unwrap_or(now);
+    let (more_waits, more_ms) = (grown(waits, last.0), grown(waited_ms, last.1));
+    *last = (waits, waited_ms);
+    drop(seen);
+    counter!("passgate_pipeline_provider_waits_total").increment(more_waits);
+    counter!("passgate_pipeline_provider_wait_milliseconds_total").increment(more_ms);
+}
+
 #[handler]
 fn render_metrics(metrics: Data<&Metrics>) -> Response {
     Response::builder()
@@ -126,31 +183,62 @@ fn render_metrics(metrics: Data<&Metrics>) -> Response {
         .body(metrics.render())
 }
 
-/// Mail waiting to be sent, and how long the oldest has waited.
-async fn sample_outbox(store: &Store) {
+/// A queue table and the gauges of its depth and oldest age.
+struct Queue {
+    /// Table name.
+    table: &'static str,
+    /// The statuses of rows still to be processed (waiting or claimed).
+    waiting: &'static str,
+    /// Gauge: rows waiting.
+    depth: &'static str,
+    /// Gauge: seconds since the oldest waiting row was created.
+    oldest: &'static str,
+}
+
+/// Mail waiting to be sent.
+const OUTBOX: Queue = Queue {
+    table: "mail_outbox",
+    waiting: "status IN ('pending', 'sending')",
+    depth: "passgate_outbox_depth",
+    oldest: "passgate_outbox_oldest_age_seconds",
+};
+
+/// Reset jobs (provider lookup, token, mail) waiting or running.
+const JOBS: Queue = Queue {
+    table: "reset_jobs",
+    waiting: "status IN ('pending', 'running')",
+    depth: "passgate_pipeline_jobs_depth",
+    oldest: "passgate_pipeline_jobs_oldest_age_seconds",
+};
+
+/// How many rows of `queue` wait, and how long the oldest has waited.
+async fn sample_queue(store: &Store, queue: Queue) {
+    let Queue {
+        table,
+        waiting,
+        depth,
+        oldest,
+    } = queue;
     let db = store.connection();
     let backend = db.get_database_backend();
-    let waiting = "status IN ('pending', 'sending')";
     let count = db
         .query_one_raw(Statement::from_string(
             backend,
-            format!("SELECT COUNT(*) AS n FROM mail_outbox WHERE {waiting}"),
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE {waiting}"),
         ))
         .await;
-    let oldest = db
+    let first = db
         .query_one_raw(Statement::from_string(
             backend,
-            format!(
-                "SELECT created_at FROM mail_outbox WHERE {waiting} ORDER BY created_at LIMIT 1"
-            ),
+            format!("SELECT created_at FROM {table} WHERE {waiting} ORDER BY created_at LIMIT 1"),
         ))
         .await;
     match count.map(|row| row.map(|r| r.try_get::<i64>("", "n"))) {
         #[allow(clippy::cast_precision_loss)] // a queue length
-        Ok(Some(Ok(n))) => gauge!("passgate_outbox_depth").set(n as f64),
-        _ => tracing::debug!("outbox depth not sampled"),
+        Ok(Some(Ok(n))) => gauge!(depth).set(n as f64),
+        _ => tracing::debug!(table, "queue depth not sampled"),
     }
-    let age = match oldest {
+    let age = match first {
         Ok(Some(row)) => row
             .try_get::<DateTime<Utc>>("", "created_at")
             .ok()
@@ -160,7 +248,7 @@ async fn sample_outbox(store: &Store) {
     };
     if let Some(ms) = age {
         #[allow(clippy::cast_precision_loss)] // seconds, for a dashboard
-        gauge!("passgate_outbox_oldest_age_seconds").set(ms as f64 / 1000.0);
+        gauge!(oldest).set(ms as f64 / 1000.0);
     }
 }
 
@@ -238,9 +326,14 @@ impl<S: tracing::Subscriber> Layer<S> for SecurityEventMetrics {
         match action.as_str() {
             // One event per request: `reset.issue` once the background step ran (mailed,
             // unknown_user, …), `reset.requested` or `reset.rate_limited` when it stopped early.
-            "reset.requested" | "reset.issue" => {
+            "reset.requested" => {
                 counter!("passgate_resets_requested_total", "tenant" => tenant, "outcome" => outcome)
                     .increment(1);
+            }
+            "reset.issue" => {
+                counter!("passgate_resets_requested_total", "tenant" => tenant, "outcome" => outcome)
+                    .increment(1);
+                counter!("passgate_pipeline_jobs_done_total").increment(1);
             }
             "reset.rate_limited" => {
                 counter!("passgate_resets_requested_total", "tenant" => tenant.clone(), "outcome" => outcome.clone())
@@ -260,6 +353,9 @@ impl<S: tracing::Subscriber> Layer<S> for SecurityEventMetrics {
                     .increment(1);
             }
             "mail.delivery" => {
+                if outcome == "sent" {
+                    counter!("passgate_pipeline_mails_sent_total").increment(1);
+                }
                 counter!("passgate_reset_mail_total", "tenant" => tenant, "outcome" => outcome)
                     .increment(1);
             }

@@ -141,6 +141,7 @@ impl MeteredProvider {
         let Some(stats) = self.inner.pace_stats() else {
             return;
         };
+        crate::instruments::add_provider_waits(&self.tenant, stats.waits, stats.waited_ms);
         let tenant = self.tenant.clone();
         counter!("passgate_provider_calls_total", "tenant" => tenant.clone()).absolute(stats.calls);
         counter!("passgate_provider_rate_limited_total", "tenant" => tenant.clone())

@@ -72,10 +72,9 @@ fn a_database_with_pending_migrations_is_refused() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("passgate migrate"));
 }
 
-#[test]
-fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(&dir);
+/// `passgate serve` on a freshly migrated SQLite file in `dir`: the child and its address.
+fn serve_fresh(dir: &tempfile::TempDir) -> (std::process::Child, String) {
+    let url = sqlite_url(dir);
     let migrated = passgate()
         .env("PASSGATE_DATABASE_URL", &url)
         .arg("migrate")
@@ -104,6 +103,42 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
+    (child, addr)
+}
+
+#[test]
+fn pipeline_metrics_are_scraped_at_zero_from_the_first_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve_fresh(&dir);
+    passgate_idp::install_crypto_provider();
+    // The very first request the gateway answers: no reset, no mail, no provider call yet.
+    let metrics = reqwest::blocking::get(format!("http://{addr}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for series in [
+        "passgate_pipeline_jobs_depth",
+        "passgate_pipeline_jobs_oldest_age_seconds",
+        "passgate_outbox_depth",
+        "passgate_outbox_oldest_age_seconds",
+        "passgate_pipeline_jobs_done_total",
+        "passgate_pipeline_mails_sent_total",
+        "passgate_pipeline_provider_waits_total",
+        "passgate_pipeline_provider_wait_milliseconds_total",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == format!("{series} 0")),
+            "{series} is not at 0 in:\n{metrics}"
+        );
+    }
+}
+
+#[test]
+fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve_fresh(&dir);
 
     passgate_idp::install_crypto_provider();
     let http = reqwest::blocking::Client::new();

@@ -179,7 +179,7 @@ pub(crate) fn check_with(
     }
 
     for rule in &policy.regexes {
-        if rule.regex.is_match(candidate) != rule.must_match {
+        if rule.matcher.is_match(candidate) != rule.must_match {
             violations.push(Violation::Regex {
                 name: rule.name.clone(),
                 message_key: rule.message_key.clone(),

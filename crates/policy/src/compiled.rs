@@ -9,6 +9,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::check::{CheckContext, check_with};
 use crate::script::{Budget, CompiledScript, DOCUMENT_CPU, DocumentBudget};
+use crate::sequences::Sequences;
 use crate::spec::{
     CompileError, CompileLocation, MAX_LENGTH_FLOOR, MIN_LENGTH_FLOOR, PROVIDER_MAX_BYTES,
     PolicySpec,
@@ -52,9 +53,30 @@ pub(crate) struct CompiledRegex {
     pub message_key: String,
     /// Must the password match (`true`) or not match (`false`)?
     pub must_match: bool,
-    /// The linear-time regex, shared by every policy with the same pattern (see
-    /// [`shared_regex`]).
-    pub regex: Arc<Regex>,
+    /// The linear-time matcher, shared by every policy with the same pattern (see
+    /// [`shared_matcher`]).
+    pub matcher: Arc<RuleMatcher>,
+}
+
+/// How a regex rule is matched: the light [`Sequences`] matcher when the pattern is a fixed
+/// run of characters (most tenant rules: a brand, a digit run), else the `regex` engine.
+/// Both answer exactly `regex::Regex::is_match`.
+#[derive(Debug)]
+pub(crate) enum RuleMatcher {
+    /// A few hundred bytes instead of the regex's 12–23 KiB (see `sequences`).
+    Sequences(Sequences),
+    /// Everything else.
+    Regex(Regex),
+}
+
+impl RuleMatcher {
+    /// Does `candidate` contain a match of the rule's pattern?
+    pub(crate) fn is_match(&self, candidate: &str) -> bool {
+        match self {
+            RuleMatcher::Sequences(sequences) => sequences.is_match(candidate),
+            RuleMatcher::Regex(regex) => regex.is_match(candidate),
+        }
+    }
 }
 
 impl CompiledPolicy {
@@ -194,12 +216,12 @@ fn compile_regexes(spec: &PolicySpec, errors: &mut Vec<CompileError>) -> Vec<Com
             ));
             continue;
         }
-        match shared_regex(&rule.pattern) {
-            Ok(regex) => compiled.push(CompiledRegex {
+        match shared_matcher(&rule.pattern) {
+            Ok(matcher) => compiled.push(CompiledRegex {
                 name: rule.name.clone(),
                 message_key: rule.message_key.clone(),
                 must_match: rule.must_match,
-                regex,
+                matcher,
             }),
             Err(error) => fail(format!("the pattern does not compile: {error}")),
         }
@@ -207,44 +229,49 @@ fn compile_regexes(spec: &PolicySpec, errors: &mut Vec<CompileError>) -> Vec<Com
     compiled
 }
 
-/// Compiled regexes by pattern, process-wide. A compiled regex costs about 12 KiB even for
+/// Compiled matchers by pattern, process-wide. A compiled regex costs about 12 KiB even for
 /// `(?i)acme` (its NFA, prefilter and engine set-up; measured with
 /// `crates/routing/examples/footprint.rs`), most of a cached tenant's footprint, and tenants
-/// made from one template repeat the same patterns. A `Regex` is immutable and `Sync` (its
-/// scratch space comes from an internal pool), so sharing it changes no behaviour. Entries
-/// are weak: a regex no live policy uses is freed, and dead entries are swept as the map grows.
-static REGEXES: LazyLock<Mutex<RegexInterner>> = LazyLock::new(Mutex::default);
+/// made from one template repeat the same patterns. A matcher is immutable and `Sync` (a
+/// regex's scratch space comes from an internal pool), so sharing it changes no behaviour.
+/// Entries are weak: a matcher no live policy uses is freed, and dead entries are swept as
+/// the map grows.
+static MATCHERS: LazyLock<Mutex<MatcherInterner>> = LazyLock::new(Mutex::default);
 
-/// The map behind [`REGEXES`] and the size at which it is next swept.
+/// The map behind [`MATCHERS`] and the size at which it is next swept.
 #[derive(Default)]
-struct RegexInterner {
-    by_pattern: HashMap<String, Weak<Regex>>,
+struct MatcherInterner {
+    by_pattern: HashMap<String, Weak<RuleMatcher>>,
     sweep_at: usize,
 }
 
-/// The regex for `pattern`, built with the size, DFA and nesting caps, or the one already
-/// built for the same pattern if a live policy holds it.
-fn shared_regex(pattern: &str) -> Result<Arc<Regex>, regex::Error> {
+/// The matcher for `pattern`, or the one already built for the same pattern if a live
+/// policy holds it. The regex is always built, with the size, DFA and nesting caps, so a
+/// pattern is accepted or refused exactly as before; it is then dropped if the light
+/// matcher can stand in for it.
+fn shared_matcher(pattern: &str) -> Result<Arc<RuleMatcher>, regex::Error> {
     let lock = || {
-        REGEXES
+        MATCHERS
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     };
-    if let Some(regex) = lock().by_pattern.get(pattern).and_then(Weak::upgrade) {
-        return Ok(regex);
+    if let Some(matcher) = lock().by_pattern.get(pattern).and_then(Weak::upgrade) {
+        return Ok(matcher);
     }
     // Built outside the lock, so a slow (large but capped) pattern holds up no other load.
-    let built = Arc::new(
-        RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-            .nest_limit(REGEX_NEST_LIMIT)
-            .build()?,
-    );
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
+        .build()?;
+    let built = Arc::new(match Sequences::parse(pattern) {
+        Some(sequences) => RuleMatcher::Sequences(sequences),
+        None => RuleMatcher::Regex(regex),
+    });
     let mut interner = lock();
     // Another load may have built the same pattern meanwhile: keep one copy.
-    if let Some(regex) = interner.by_pattern.get(pattern).and_then(Weak::upgrade) {
-        return Ok(regex);
+    if let Some(matcher) = interner.by_pattern.get(pattern).and_then(Weak::upgrade) {
+        return Ok(matcher);
     }
     if interner.by_pattern.len() >= interner.sweep_at {
         interner
@@ -354,7 +381,7 @@ fn check_examples(policy: &CompiledPolicy, document: &DocumentBudget) -> Vec<Com
 mod tests {
     use std::sync::Arc;
 
-    use super::{CompiledPolicy, shared_regex};
+    use super::{CompiledPolicy, RuleMatcher, shared_matcher};
     use crate::check::{CheckContext, check};
     use crate::spec::{PolicySpec, RegexRule};
 
@@ -378,24 +405,44 @@ mod tests {
     }
 
     #[test]
-    fn policies_with_one_pattern_share_its_regex_and_keep_their_own_rule() {
-        let forbid = CompiledPolicy::compile(&spec_with("(?i)sharedpat", false)).unwrap();
-        let require = CompiledPolicy::compile(&spec_with("(?i)sharedpat", true)).unwrap();
-        assert!(Arc::ptr_eq(
-            &forbid.regexes[0].regex,
-            &require.regexes[0].regex
+    fn policies_with_one_pattern_share_its_matcher_and_keep_their_own_rule() {
+        for (pattern, with) in [
+            ("(?i)sharedpat", "Zq8-SHAREDPAT-long-enough-x"),
+            (r"(?i)shared\s*pat", "Zq8-SHARED  PAT-long-enough"),
+        ] {
+            let forbid = CompiledPolicy::compile(&spec_with(pattern, false)).unwrap();
+            let require = CompiledPolicy::compile(&spec_with(pattern, true)).unwrap();
+            assert!(Arc::ptr_eq(
+                &forbid.regexes[0].matcher,
+                &require.regexes[0].matcher
+            ));
+            let without = "Zq8-something-else-long-xy";
+            assert_eq!(codes(&forbid, with), ["regex:rule"]);
+            assert!(codes(&forbid, without).is_empty());
+            assert!(codes(&require, with).is_empty());
+            assert_eq!(codes(&require, without), ["regex:rule"]);
+        }
+    }
+
+    #[test]
+    fn literal_rules_get_the_light_matcher_and_others_the_regex() {
+        let literal = CompiledPolicy::compile(&spec_with("(?i)acme00042", false)).unwrap();
+        assert!(matches!(
+            *literal.regexes[0].matcher,
+            RuleMatcher::Sequences(_)
         ));
-        let with = "Zq8-SHAREDPAT-long-enough-x";
-        let without = "Zq8-something-else-long-xy";
-        assert_eq!(codes(&forbid, with), ["regex:rule"]);
-        assert!(codes(&forbid, without).is_empty());
-        assert!(codes(&require, with).is_empty());
-        assert_eq!(codes(&require, without), ["regex:rule"]);
+        assert_eq!(codes(&literal, "Zq8-ACME00042-long-enough"), ["regex:rule"]);
+        let spaced = CompiledPolicy::compile(&spec_with(r"(?i)a\s*cme", false)).unwrap();
+        assert!(matches!(*spaced.regexes[0].matcher, RuleMatcher::Regex(_)));
+        // The regex's size cap still refuses a fixed run the light matcher could take.
+        let huge = r"\w{256}";
+        assert!(crate::sequences::Sequences::parse(huge).is_some());
+        assert!(CompiledPolicy::compile(&spec_with(huge, false)).is_err());
     }
 
     #[test]
     fn a_regex_no_policy_holds_is_freed_and_rebuilt_on_demand() {
-        let first = shared_regex("(?i)freedpat").unwrap();
+        let first = shared_matcher("(?i)freedpat").unwrap();
         let weak = Arc::downgrade(&first);
         drop(first);
         assert!(weak.upgrade().is_none());

@@ -10,6 +10,8 @@
 //! - `compiled`: [`CompiledPolicy::compile`], which reports all problems at once.
 //! - `check`: [`check()`] and its [`CheckContext`] (email, name, tenant, locale).
 //! - `violation`: [`Violation`] codes, message keys, parameters and English texts.
+//! - `sequences`: the light matcher for regex rules that are fixed runs of characters
+//!   (`(?i)acme`, `^\d{4}$`): the same answers as the regex in a few hundred bytes.
 //! - `regex_js`: [`browser_pattern`], a regex rule as an ECMAScript pattern with the same
 //!   matches, for live checks in browsers and apps.
 //! - `blocklist`: the bundled list of 30,000 common passwords.
@@ -20,6 +22,7 @@ mod check;
 mod compiled;
 mod regex_js;
 mod script;
+mod sequences;
 pub mod spec;
 mod violation;
 

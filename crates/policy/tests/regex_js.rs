@@ -5,7 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use passgate_policy::{BROWSER_PATTERN_FLAGS, browser_pattern};
+use passgate_policy::{
+    BROWSER_PATTERN_FLAGS, CheckContext, CompiledPolicy, PolicySpec, RegexRule, browser_pattern,
+    check,
+};
 use regex::Regex;
 use rquickjs::{Context, Function, Runtime};
 
@@ -169,6 +172,55 @@ fn with_js<R>(f: impl FnOnce(&Function<'_>) -> R) -> R {
         let test: Function = ctx.eval(source).unwrap();
         f(&test)
     })
+}
+
+/// The rule as the gateway runs it (light matcher or regex, whichever the policy picked):
+/// does `check` report it broken on `password` for a "must not match" rule?
+fn rule_fires(policy: &CompiledPolicy, password: &str) -> bool {
+    check(policy, password, &CheckContext::new("", "en"))
+        .iter()
+        .any(|v| v.code() == "regex:rule")
+}
+
+#[test]
+fn policy_rules_match_exactly_what_the_regex_matches() {
+    let mut rng = Rng(0x0bad_5eed_1234_5678);
+    let mut cases = 0;
+    for round in 0..1500 {
+        let mut source = pattern(&mut rng, 3);
+        if round % 3 == 0 {
+            source = format!("(?i){source}");
+        }
+        let Ok(server) = Regex::new(&source) else {
+            continue;
+        };
+        let spec = PolicySpec {
+            min_length: 8,
+            common_blocklist: false,
+            ban_personal_info: false,
+            regex_rules: vec![RegexRule {
+                name: "rule".into(),
+                pattern: source.clone(),
+                must_match: false,
+                message_key: "rule".into(),
+            }],
+            ..PolicySpec::default()
+        };
+        // Refused only past the policy's tighter size cap (4 MiB against the default 10).
+        let Ok(policy) = CompiledPolicy::compile(&spec) else {
+            continue;
+        };
+        for _ in 0..12 {
+            let password = haystack(&mut rng);
+            cases += 1;
+            assert_eq!(
+                rule_fires(&policy, &password),
+                server.is_match(&password),
+                "pattern {source:?} on {password:?}"
+            );
+        }
+    }
+    assert!(cases > 12_000, "{cases} cases");
 }
 
 #[test]

@@ -3,12 +3,17 @@
 //! allocator's leftovers from one measurement never pollute the next.
 //!
 //! ```sh
-//! cargo run --release -p passgate-routing --example footprint -- MODE
+//! cargo run --release -p passgate-routing --example footprint -- [MODE]
 //! ```
-//! MODE: `validated` (config + policy, as routing keeps them), `distinct` (the same with a
-//! different regex pattern per tenant, so no compiled regex is shared), `config` (config only),
-//! `policy` (compiled policy only), `yaml` (the YAML strings only), `fill DB_URL` (a fresh
-//! router filled from an already-imported database, e.g. one left by `routing_bench`).
+//! MODE: `resident` (the default: the 200 MiB goal, both figures in one run: for tenants
+//! sharing one regex pattern and for tenants with a distinct pattern each, a child process
+//! imports them into a fresh SQLite file, another fills a fresh router from it and prints the
+//! RSS with all resident, then after one password check per tenant; the per-tenant `validated`
+//! and `distinct` growth too), `validated` (config + policy, as routing keeps them),
+//! `distinct` (the same with a different regex pattern per tenant, so no compiled regex is
+//! shared), `config` (config only), `policy` (compiled policy only), `yaml` (the YAML strings
+//! only), `fill DB_URL` (a fresh router filled from an already-imported database, e.g. one
+//! left by `routing_bench`), `import shared|distinct FILE` (what `resident` imports).
 
 #![allow(
     clippy::unwrap_used,
@@ -17,8 +22,11 @@
     clippy::disallowed_methods
 )]
 
+use std::process::Command;
+
+use passgate_policy::{CheckContext, check};
 use passgate_routing::{Router, RouterOptions};
-use passgate_store::Store;
+use passgate_store::{Store, TenantImport, TenantRepo};
 use passgate_tenant::{ClientId, parse_tenant_yaml};
 
 const TENANTS: usize = 10_000;
@@ -52,6 +60,87 @@ fn tenant_yaml(n: usize) -> String {
         )
 }
 
+/// Tenant `n` with a regex pattern of its own (`(?i)acme00042`): nothing to share.
+fn distinct_yaml(n: usize) -> String {
+    tenant_yaml(n).replace(
+        "pattern: \"(?i)acme\"",
+        &format!("pattern: \"(?i)acme{n:05}\""),
+    )
+}
+
+/// Runs this example with `args` in a fresh process and returns its standard output.
+fn child(args: &[&str]) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    print!("{text}");
+    text
+}
+
+/// The number after `key=` on the line of `text` that has it.
+fn value(text: &str, key: &str) -> f64 {
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// The `resident` mode: both kinds of tenants, each imported and filled in fresh processes.
+fn resident() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut summary = Vec::new();
+    for kind in ["shared", "distinct"] {
+        let file = dir.path().join(format!("{kind}.sqlite"));
+        let file = file.to_str().unwrap();
+        child(&["import", kind, file]);
+        let filled = child(&["fill", &format!("sqlite://{file}?mode=rwc")]);
+        summary.push(format!(
+            "{kind} patterns {:.0} MiB ({:.0} MiB after one check each)",
+            value(&filled, "resident_mib"),
+            value(&filled, "checked_mib")
+        ));
+    }
+    child(&["validated"]);
+    child(&["distinct"]);
+    println!(
+        "{TENANTS} tenants resident (20,000 client ids, RSS of a fresh process): {}; goal ≤ 200 MiB",
+        summary.join(", ")
+    );
+}
+
+/// The `import` mode: `TENANTS` tenants into a fresh database, as `passgate tenant import`.
+async fn import(kind: &str, file: &str) {
+    let store = Store::connect(&format!("sqlite://{file}?mode=rwc"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let items = (0..TENANTS)
+        .map(|n| {
+            let yaml = if kind == "distinct" {
+                distinct_yaml(n)
+            } else {
+                tenant_yaml(n)
+            };
+            let tenant = parse_tenant_yaml("t.yaml", &yaml).unwrap();
+            TenantImport {
+                id: tenant.config.id,
+                display_name: tenant.config.display_name,
+                client_ids: tenant.config.client_ids,
+                yaml,
+            }
+        })
+        .collect();
+    let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let results = store.import_tenants(items, "footprint", at).await.unwrap();
+    assert_eq!(results.len(), TENANTS);
+    println!("import {kind}: {TENANTS} tenants into {file}");
+}
+
 fn report(label: &str, before: (f64, f64)) {
     let after = rss();
     println!(
@@ -66,7 +155,10 @@ fn report(label: &str, before: (f64, f64)) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mode = args.first().map_or("validated", String::as_str);
+    let mode = args.first().map_or("resident", String::as_str);
+    if mode == "resident" {
+        return resident();
+    }
     // Warm up once-per-process state (lazy statics, the blocklist, thread pools).
     let warm = parse_tenant_yaml("warm.yaml", &tenant_yaml(TENANTS)).unwrap();
     drop(warm);
@@ -98,16 +190,16 @@ async fn main() {
             // Every tenant with its own regex pattern: nothing to share.
             let kept: Vec<_> = (0..TENANTS)
                 .map(|n| {
-                    let yaml = tenant_yaml(n).replace(
-                        "pattern: \"(?i)acme\"",
-                        &format!("pattern: \"(?i)acme{n:05}\""),
-                    );
-                    let v = parse_tenant_yaml("t.yaml", &yaml).unwrap();
+                    let v = parse_tenant_yaml("t.yaml", &distinct_yaml(n)).unwrap();
                     (v.config, v.policy)
                 })
                 .collect();
             report(mode, before);
             std::hint::black_box(&kept);
+        }
+        "import" => {
+            let kind = args.get(1).expect("import needs shared or distinct");
+            import(kind, args.get(2).expect("import needs a file")).await;
         }
         "yaml" => {
             let kept: Vec<_> = (0..TENANTS).map(tenant_yaml).collect();
@@ -119,13 +211,23 @@ async fn main() {
             let store = Store::connect(url).await.unwrap();
             let before = rss();
             let router = Router::attach(&store, &RouterOptions::default());
+            let mut runtimes = Vec::with_capacity(TENANTS);
             for n in 0..TENANTS {
                 for app in ["ios", "android"] {
                     let client = ClientId::parse(&format!("tenant-{n:05}-{app}")).unwrap();
-                    router.resolve(&client).await.unwrap();
+                    runtimes.push(router.resolve(&client).await.unwrap());
                 }
             }
             report("fill (router over an imported database)", before);
+            let resident_mib = rss().0 / 1024.0;
+            // One check per tenant, so each regex rule has run (and built its scratch space).
+            let ctx = CheckContext::new("Acme", "en");
+            for runtime in runtimes.iter().step_by(2) {
+                std::hint::black_box(check(&runtime.policy, "Zq8-violet-harbor-92", &ctx));
+            }
+            drop(runtimes);
+            let checked_mib = rss().0 / 1024.0;
+            println!("resident_mib={resident_mib:.1} checked_mib={checked_mib:.1}");
             std::hint::black_box(&router);
         }
         other => println!("unknown mode {other}"),

@@ -38,6 +38,8 @@ pub struct ReceivedMail {
     pub rcpt_to: Vec<String>,
     /// The message as transmitted (headers and body, dot-unstuffed, CRLF line ends).
     pub data: String,
+    /// When the sink accepted it (the end of `DATA`): where bench/pipeline.sh stops the clock.
+    pub received_at: std::time::Instant,
 }
 
 impl ReceivedMail {
@@ -230,6 +232,7 @@ async fn converse(stream: TcpStream, shared: &Shared, mode: &AtomicU8) -> std::i
                             mail_from: mail_from.take().unwrap_or_default(),
                             rcpt_to: std::mem::take(&mut rcpt_to),
                             data,
+                            received_at: std::time::Instant::now(),
                         };
                         shared
                             .received

@@ -112,6 +112,9 @@ pub struct DeploymentOptions {
     pub env: Vec<(String, String)>,
     /// The simulated Auth0 plan (its rate limits); `None`: Enterprise (session endpoints).
     pub sim_plan: Option<passgate_idp_sim::Plan>,
+    /// Does the simulator enforce its plan's rate limits (real 429s)? Off for benchmarks
+    /// that measure Passgate rather than the pacing against a plan.
+    pub sim_rate_limits: bool,
 }
 
 impl DeploymentOptions {
@@ -130,6 +133,7 @@ impl DeploymentOptions {
             replicas: 1,
             env: Vec::new(),
             sim_plan: None,
+            sim_rate_limits: true,
         }
     }
 }
@@ -201,7 +205,10 @@ impl Deployment {
         .trim()
         .to_owned();
 
-        let sim = SimProcess::start(passgate, &sim_seed(&tenants, options.sim_plan))?;
+        let sim = SimProcess::start(
+            passgate,
+            &sim_seed(&tenants, options.sim_plan, options.sim_rate_limits),
+        )?;
         let mail = MailSink::start()?;
         let env = replica_env(&options, &mail);
         let mut gateways = Vec::new();
@@ -334,7 +341,11 @@ fn is_janrain(config: &TenantConfig) -> bool {
     matches!(config.reset.mode, ResetMode::Janrain)
 }
 
-fn sim_seed(tenants: &[DeployedTenant], plan: Option<passgate_idp_sim::Plan>) -> SimConfig {
+fn sim_seed(
+    tenants: &[DeployedTenant],
+    plan: Option<passgate_idp_sim::Plan>,
+    rate_limits: bool,
+) -> SimConfig {
     let clients: Vec<SimClient> = tenants
         .iter()
         .map(|t| {
@@ -384,6 +395,7 @@ fn sim_seed(tenants: &[DeployedTenant], plan: Option<passgate_idp_sim::Plan>) ->
             // (Classic Universal Login only).
             plan: plan.unwrap_or(passgate_idp_sim::Plan::Enterprise),
             universal_login: passgate_idp_sim::UniversalLogin::Classic,
+            rate_limits,
             ..Auth0Settings::default()
         },
         janrain: JanrainSettings { clients, ..janrain },
