@@ -361,6 +361,9 @@ impl Kit {
         let text = self.last_mail();
         let rest = text.split("token=").nth(1).expect("a link");
         // The link goes on with `&client_id=…&locale=…` (the dead-end page's app and language).
-        rest.split(['&', ' ', '\n']).next().unwrap_or(rest).to_owned()
+        rest.split(['&', ' ', '\n'])
+            .next()
+            .unwrap_or(rest)
+            .to_owned()
     }
 }

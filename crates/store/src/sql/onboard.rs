@@ -5,10 +5,10 @@
 use passgate_tenant::TenantId;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 
+use super::binding::set_binding_columns;
 use super::count_u32;
 use super::grants::insert_missing;
 use super::registry::{activate_in, add_client_in, insert_version};
-use super::binding::set_binding_columns;
 use super::tenant_row::{new_tenant_row, set_secret};
 use crate::entity::tenants;
 use crate::error::{StoreError, StoreResult};

@@ -142,7 +142,10 @@ pub(crate) fn binding_of(
 
 /// What [`passgate_idp::Auth0Client::new`] would refuse, refused now (no secret is needed
 /// for the check, so a placeholder stands in).
-fn check_auth0(binding: &Auth0Binding, hosts: &passgate_idp::HostPolicy) -> Result<(), AdminProblem> {
+fn check_auth0(
+    binding: &Auth0Binding,
+    hosts: &passgate_idp::HostPolicy,
+) -> Result<(), AdminProblem> {
     check_provider_host(&binding.domain, AUTH0_PLATFORM_SUFFIXES, hosts)
         .map_err(|_| domain_refused())?;
     let config = Auth0Config {
@@ -185,8 +188,11 @@ fn check_recover_url(state: &AdminState, url: &str) -> Result<(), AdminProblem> 
 
 /// 422 `mode-provider-mismatch` when `mode` cannot run on `family`.
 pub(crate) fn fit(mode: ResetMode, family: ProviderFamily) -> Result<(), AdminProblem> {
-    check_mode_fits(mode, family)
-        .map_err(|mismatch| Code::ModeProviderMismatch.detail(mismatch.to_string()).into())
+    check_mode_fits(mode, family).map_err(|mismatch| {
+        Code::ModeProviderMismatch
+            .detail(mismatch.to_string())
+            .into()
+    })
 }
 
 /// Checks a new binding against the tenant's active YAML (a rebinding to another provider
