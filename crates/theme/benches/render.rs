@@ -34,6 +34,7 @@ fn bench(c: &mut Criterion) {
         policy: Some(policy),
         request_id: None,
         retry_at: None,
+        secure_origin: true,
     };
     let email = EmailContext {
         messages,

@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     policy: Some(policy.clone()),
                     request_id: Some("req-7f3a".into()),
                     retry_at: Some("23:45 UTC".into()),
+                    secure_origin: true,
                 };
                 let mut html = themes.render_page(theme, page, &ctx)?;
                 if !served {

@@ -113,6 +113,7 @@ impl Themes {
             policy: None,
             request_id: None,
             retry_at: None,
+            secure_origin: true,
             ..full.clone()
         };
         for page in Page::ALL {
@@ -187,6 +188,7 @@ fn sample_page(messages: &Messages, display_name: &str) -> PageContext {
         })),
         request_id: Some("req-check".to_owned()),
         retry_at: Some("23:45 UTC".to_owned()),
+        secure_origin: true,
     }
 }
 

@@ -164,6 +164,9 @@ pub struct PageContext {
     pub request_id: Option<String>,
     /// The rate-limited page: when the limit lifts, already formatted (`23:45 UTC`).
     pub retry_at: Option<String>,
+    /// Whether users reach the page over HTTPS (the public base URL's scheme): a theme may
+    /// claim a secure connection only then.
+    pub secure_origin: bool,
 }
 
 impl fmt::Debug for PageContext {

@@ -169,3 +169,25 @@ fn debug_output_hides_the_link_and_code() {
     let shown = format!("{ctx:?}");
     assert!(!shown.contains("tok_AbC123") && !shown.contains("48213077"));
 }
+
+#[test]
+fn text_parts_point_at_the_link_not_at_a_button() {
+    let themes = themes();
+    let button = ["button", "bouton", "Schaltfläche", "botón"];
+    for theme in THEMES {
+        for locale in LOCALES {
+            for kind in [Email::ResetLink, Email::ResetTicket] {
+                let mail = themes
+                    .render_email(theme, kind, &email(&themes, theme, locale))
+                    .unwrap();
+                for word in button {
+                    assert!(
+                        !mail.text.contains(word),
+                        "{theme} {locale} {kind:?}: the text part has no button: {}",
+                        mail.text
+                    );
+                }
+            }
+        }
+    }
+}

@@ -280,3 +280,14 @@ fn template_expressions_in_attributes_are_double_quoted() {
     visit(&common::themes_dir(), &mut found);
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn the_bank_claims_a_secure_connection_only_over_https() {
+    let themes = themes();
+    let mut ctx = page(&themes, "bank", "en");
+    let over_https = themes.render_page("bank", Page::Request, &ctx).unwrap();
+    assert!(over_https.contains("Secure connection"));
+    ctx.secure_origin = false;
+    let over_http = themes.render_page("bank", Page::Request, &ctx).unwrap();
+    assert!(!over_http.contains("Secure connection"), "{over_http}");
+}

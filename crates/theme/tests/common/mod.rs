@@ -62,6 +62,7 @@ pub fn page(themes: &Themes, theme: &str, locale: &str) -> PageContext {
         policy: Some(policy()),
         request_id: Some("req-42".to_owned()),
         retry_at: None,
+        secure_origin: true,
     }
 }
 

@@ -288,6 +288,7 @@ fn render_page(
         policy: None,
         request_id: Some("preview".into()),
         retry_at: Some("23:45 UTC".into()),
+        secure_origin: state.settings().public_origin.starts_with("https://"),
     };
     themes
         .render_page(theme, page, &ctx)

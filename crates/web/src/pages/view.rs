@@ -220,6 +220,7 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
         policy: spec.policy,
         request_id: Some(env.request_id.clone()),
         retry_at: spec.retry_at,
+        secure_origin: state.settings.public_base_url.starts_with("https://"),
     };
     let html = match state.themes.render_page(theme, spec.page, &ctx) {
         Ok(html) => html,
