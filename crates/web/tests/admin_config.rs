@@ -321,6 +321,10 @@ async fn previews_render_pages_and_emails_of_drafts_in_supported_locales() {
             "Draft Name",
         ),
         (json!({"page": "success", "version": 1}), "alpha app"),
+        // The dead ends users meet preview too, as users get them (issue 16).
+        (json!({"page": "rate_limited"}), "23:45 UTC"),
+        (json!({"page": "bad_redirect"}), "alpha app"),
+        (json!({"page": "stale_form"}), "alpha app"),
     ] {
         let resp = h
             .client

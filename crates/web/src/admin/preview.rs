@@ -58,6 +58,12 @@ pub enum PageName {
     Error,
     /// Unknown app or path.
     NotFound,
+    /// Too many requests from one client or for the whole app, with when to try again.
+    RateLimited,
+    /// A `redirect_uri` the app has not allowlisted.
+    BadRedirect,
+    /// A form left open too long (its CSRF token no longer matches).
+    StaleForm,
 }
 
 impl From<PageName> for Page {
@@ -71,6 +77,9 @@ impl From<PageName> for Page {
             PageName::InvalidLink => Page::InvalidLink,
             PageName::Error => Page::Error,
             PageName::NotFound => Page::NotFound,
+            PageName::RateLimited => Page::RateLimited,
+            PageName::BadRedirect => Page::BadRedirect,
+            PageName::StaleForm => Page::StaleForm,
         }
     }
 }
