@@ -1,6 +1,7 @@
 //! [`Engine::check_password`]: the live check behind `POST /v1/password-resets/{token}/check`,
 //! for the rules a page cannot run itself (strength, blocklist, personal information, the
-//! JavaScript rule). Reads the link like [`Engine::view_token`] and consumes nothing: no
+//! JavaScript rule), and its code-mode twin [`Engine::check_code_password`]. Reads the link
+//! (or the flow and code) like [`Engine::view_token`] and consumes nothing: no
 //! attempt counted against the token's refusals, no history lookup or argon2 work, no
 //! provider call, the candidate neither stored nor logged. Counted per token (see
 //! [`CHECKS_PER_TOKEN_PER_HOUR`]).
@@ -8,7 +9,12 @@
 use passgate_policy::{CheckContext, Violation};
 use secrecy::SecretString;
 
-use crate::{engine::Engine, error::PasswordCheckError, flow::Usable, policy_check::check_policy};
+use crate::{
+    engine::Engine,
+    error::PasswordCheckError,
+    flow::{Usable, Verified},
+    policy_check::check_policy,
+};
 
 pub use crate::rate_limit::CHECKS_PER_TOKEN_PER_HOUR;
 
@@ -24,6 +30,29 @@ impl Engine {
         let verified = self
             .read_link(token_text, "live password check refused")
             .await?;
+        self.check_verified(&verified, password).await
+    }
+
+    /// [`Self::check_password`] for a code-mode reset: the flow id and the code the user
+    /// typed on the code page (a wrong code counts against the flow's attempts there too).
+    pub async fn check_code_password(
+        &self,
+        flow_id: &str,
+        code: &str,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
+        let verified = self
+            .read_code(flow_id, code, "live password check refused")
+            .await?;
+        self.check_verified(&verified, password).await
+    }
+
+    /// The check itself, counted against the reset's hourly budget of live checks.
+    async fn check_verified(
+        &self,
+        verified: &Verified,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
         let Usable::Row(row) = &verified.usable else {
             return Err(crate::error::InvalidLink.into());
         };

@@ -68,6 +68,30 @@ impl Engine {
         Ok(verified)
     }
 
+    /// [`Self::read_link`] for a code-mode reset's flow id and code. A wrong code counts
+    /// against the flow's attempts as on the code page, so reading is no code oracle.
+    pub(crate) async fn read_code(
+        &self,
+        flow_id: &str,
+        code: &str,
+        what: &str,
+    ) -> Result<Verified, InvalidLink> {
+        let presented = Presented::Code(FlowId::parse(flow_id), ResetCode::parse(code));
+        let verified = self.verify(presented).await.map_err(|stopped| {
+            tracing::info!(
+                target: SECURITY_TARGET,
+                tenant = stopped.tenant.as_ref().map(|t| t.as_str()),
+                outcome = stopped.outcome.as_str(),
+                "{what}"
+            );
+            InvalidLink
+        })?;
+        if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
+            return Err(InvalidLink);
+        }
+        Ok(verified)
+    }
+
     /// The Janrain landing's check before it keeps a code in the reset cookie: the client id
     /// names a Janrain tenant, and the code is not spent or redeemed for another tenant.
     /// Changes nothing (a fresh code can only be proven by redeeming it, on submit).

@@ -35,6 +35,16 @@ pub trait ResetBackend: Send + Sync + std::fmt::Debug {
         let _ = (token, password);
         Err(PasswordCheckError::TryAgainLater)
     }
+    /// [`Self::check_password`] for a code-mode reset (flow id and the typed code).
+    async fn check_code_password(
+        &self,
+        flow_id: &str,
+        code: &str,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
+        let _ = (flow_id, code, password);
+        Err(PasswordCheckError::TryAgainLater)
+    }
     /// Code mode: checks a typed code before the new-password page (a wrong one counts as an
     /// attempt). A backend without it accepts here and lets `complete_reset` decide.
     async fn check_code(
@@ -73,6 +83,15 @@ impl ResetBackend for Engine {
         password: &SecretString,
     ) -> Result<Vec<Violation>, PasswordCheckError> {
         Engine::check_password(self, token, password).await
+    }
+
+    async fn check_code_password(
+        &self,
+        flow_id: &str,
+        code: &str,
+        password: &SecretString,
+    ) -> Result<Vec<Violation>, PasswordCheckError> {
+        Engine::check_code_password(self, flow_id, code, password).await
     }
 
     async fn check_code(

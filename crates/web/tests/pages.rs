@@ -630,6 +630,11 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
     assert_eq!(moved.status, 303);
     let page = b.get("/reset/confirm").await;
     assert_eq!(page.status, 200, "{}", page.body);
+    // The server-only rules are live in code mode too, through the held flow and code.
+    let (status, answer) = live_check(&mut b, "password1234").await;
+    assert_eq!((status, &answer["met"]), (200, &serde_json::json!(false)), "{answer}");
+    let (status, answer) = live_check(&mut b, PASSWORD).await;
+    assert_eq!((status, &answer["met"]), (200, &serde_json::json!(true)), "{answer}");
     let done = b
         .submit(
             &page,

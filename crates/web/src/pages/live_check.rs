@@ -2,8 +2,9 @@
 //! bound to the reset cookie instead of a token in the path (the page never sees the token).
 //! The page's script posts `{"password": …}` debounced while the user types and shows each
 //! server-only rule (strength, blocklist, personal information) as met or unmet. Same
-//! engine call: consumes nothing, stores and logs nothing, limited per link. Only link
-//! credentials are checked; any other answer leaves the rules to the submit.
+//! engine call: consumes nothing, stores and logs nothing, limited per reset. Link and
+//! code-mode credentials are checked (Janrain codes only on submit); any other answer
+//! leaves the rules to the submit.
 
 use poem::{Body, Request, Response, handler, http::StatusCode, web::Data};
 use secrecy::SecretString;
@@ -47,17 +48,19 @@ pub async fn check(req: &Request, body: Body, Data(state): Data<&AppState>) -> R
     if candidate.password.chars().count() > MAX_CANDIDATE_CHARS {
         return status(StatusCode::BAD_REQUEST);
     }
-    let Some(held @ Held::Link { .. }) = Held::from_request(req) else {
-        return status(StatusCode::GONE);
-    };
-    let Held::Link { t: token, .. } = &held else {
+    let Some(held) = Held::from_request(req) else {
         return status(StatusCode::GONE);
     };
     let Ok(Some(messages)) = confirm::held_messages(state, req, &held).await else {
         return status(StatusCode::GONE);
     };
     let password = SecretString::from(candidate.password);
-    match state.backend.check_password(token, &password).await {
+    let checked = match &held {
+        Held::Link { t: token, .. } => state.backend.check_password(token, &password).await,
+        Held::Code { f, d, .. } => state.backend.check_code_password(f, d, &password).await,
+        _ => return status(StatusCode::GONE),
+    };
+    match checked {
         Ok(violations) => {
             let views: Vec<ViolationView> = violations
                 .iter()
