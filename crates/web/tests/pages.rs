@@ -632,9 +632,17 @@ async fn code_mode_goes_from_code_to_new_password_without_a_link() {
     assert_eq!(page.status, 200, "{}", page.body);
     // The server-only rules are live in code mode too, through the held flow and code.
     let (status, answer) = live_check(&mut b, "password1234").await;
-    assert_eq!((status, &answer["met"]), (200, &serde_json::json!(false)), "{answer}");
+    assert_eq!(
+        (status, &answer["met"]),
+        (200, &serde_json::json!(false)),
+        "{answer}"
+    );
     let (status, answer) = live_check(&mut b, PASSWORD).await;
-    assert_eq!((status, &answer["met"]), (200, &serde_json::json!(true)), "{answer}");
+    assert_eq!(
+        (status, &answer["met"]),
+        (200, &serde_json::json!(true)),
+        "{answer}"
+    );
     let done = b
         .submit(
             &page,
