@@ -228,6 +228,7 @@ fn page_context(theme: &str, page: Page, ctx: &PageContext) -> Context {
     context.insert("errors", &errors);
     context.insert("request_id", &ctx.request_id);
     context.insert("retry_at", &ctx.retry_at);
+    context.insert("secure_origin", &ctx.secure_origin);
     // Only the new-password page shows the rules; skip the JSON work elsewhere.
     match ctx.policy.as_ref().filter(|_| page == Page::NewPassword) {
         Some(policy) => {
