@@ -52,20 +52,8 @@ impl Engine {
         token_text: &str,
         what: &str,
     ) -> Result<Verified, InvalidLink> {
-        let presented = Presented::Link(LinkToken::parse(token_text));
-        let verified = self.verify(presented).await.map_err(|stopped| {
-            tracing::info!(
-                target: SECURITY_TARGET,
-                tenant = stopped.tenant.as_ref().map(|t| t.as_str()),
-                outcome = stopped.outcome.as_str(),
-                "{what}"
-            );
-            InvalidLink
-        })?;
-        if strategy::for_tenant(&verified.tenant.config).redemption() != Redemption::PassgateToken {
-            return Err(InvalidLink);
-        }
-        Ok(verified)
+        self.read(Presented::Link(LinkToken::parse(token_text)), what)
+            .await
     }
 
     /// [`Self::read_link`] for a code-mode reset's flow id and code. A wrong code counts
@@ -77,6 +65,11 @@ impl Engine {
         what: &str,
     ) -> Result<Verified, InvalidLink> {
         let presented = Presented::Code(FlowId::parse(flow_id), ResetCode::parse(code));
+        self.read(presented, what).await
+    }
+
+    /// Verifies a Passgate credential for reading; a refusal is logged as `what`.
+    async fn read(&self, presented: Presented, what: &str) -> Result<Verified, InvalidLink> {
         let verified = self.verify(presented).await.map_err(|stopped| {
             tracing::info!(
                 target: SECURITY_TARGET,
