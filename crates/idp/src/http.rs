@@ -222,16 +222,19 @@ impl Transport {
             self.clock.as_ref(),
             throttled,
             || async {
-                if let Some(priority) = paced {
-                    self.pacer
-                        .acquire(
-                            priority,
-                            self.clock.as_ref(),
-                            self.config.retry.max_rate_limit_wait,
-                        )
-                        .await
-                        .map_err(SendError::Paced)?;
-                }
+                let sent = match paced {
+                    Some(priority) => Some(
+                        self.pacer
+                            .acquire(
+                                priority,
+                                self.clock.as_ref(),
+                                self.config.retry.max_rate_limit_wait,
+                            )
+                            .await
+                            .map_err(SendError::Paced)?,
+                    ),
+                    None => None,
+                };
                 let response = match build(&self.client).send().await {
                     Ok(response) => response,
                     Err(err) => {
@@ -243,8 +246,8 @@ impl Transport {
                 };
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                if paced.is_some() {
-                    self.pacer.observe(status, &headers).await;
+                if let Some(sent) = sent {
+                    self.pacer.observe(sent, status, &headers).await;
                 }
                 let body = response.text().await.map_err(SendError::from_reqwest)?;
                 Ok(RawResponse {

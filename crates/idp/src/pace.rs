@@ -2,6 +2,16 @@
 //! answer tell how much capacity is left and when it comes back, so callers wait for it
 //! instead of firing and eating 429s. Interactive calls (a user waiting on the completion's
 //! PATCH) may spend the last unit; background calls (look-ups, tickets, mails) leave it.
+//!
+//! Once a window is spent the pacer does not wait for `x-ratelimit-reset` (a whole second,
+//! rounded up, at which the *whole* bucket is back): it spaces calls one refill apart. The
+//! refill time is learned from the answers. A call that finds the bucket full (the answer
+//! says `remaining = limit - 1`) starts a series; while the bucket is not full again, the
+//! `k`-th answer of the series has a reset at or after `first sent + k refills` (the reset
+//! is when the bucket is full, rounded up), so `(reset - first sent) / k` is a refill time
+//! never shorter than the real one, and closer with every answer. A 429 anyway (a clock
+//! ahead of the provider's, a provider whose reset means something else) waits for the
+//! reset and raises the floor of the refill time by half.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -35,6 +45,17 @@ pub struct PaceStats {
     pub waited_ms: u64,
 }
 
+/// Answers since a call found the bucket full: each one moves the reset a refill on.
+#[derive(Debug, Clone, Copy)]
+struct Series {
+    /// When the call that found the bucket full was sent.
+    started: DateTime<Utc>,
+    /// The latest reset seen.
+    latest: DateTime<Utc>,
+    /// Calls the series has counted (the first included).
+    calls: u32,
+}
+
 #[derive(Debug, Default)]
 struct Window {
     /// `x-ratelimit-remaining` minus what was sent since.
@@ -49,6 +70,18 @@ struct Window {
     interactive_waiting: usize,
     /// Calls sent and not answered yet: an answer's `remaining` does not count them.
     in_flight: u64,
+    /// How long the provider takes to give back one unit (learned; kept across windows,
+    /// it is the plan's rate).
+    refill: Option<Duration>,
+    /// The answers the refill is being learned from.
+    series: Option<Series>,
+    /// The refill time never goes below this (raised by 429s).
+    refill_floor: Duration,
+    /// When the last call was let through: a spent window lets the next one go a refill
+    /// later.
+    last_sent: Option<Instant>,
+    /// The last answer was a 429: wait for the reset, not for a refill.
+    refused: bool,
 }
 
 impl Window {
@@ -58,6 +91,56 @@ impl Window {
         self.limit = None;
         self.reset_at = None;
         self.probe_since = None;
+        self.refused = false;
+    }
+
+    /// How long a spent window makes the next call wait: a refill after the last call when
+    /// the rate is known, else until the reset.
+    fn spent_pause(&self, now: DateTime<Utc>, clock_now: Instant) -> Duration {
+        let until_reset = || {
+            self.reset_at
+                .and_then(|reset| (reset - now).to_std().ok())
+                .unwrap_or(MIN_PAUSE)
+                .clamp(MIN_PAUSE, MAX_PAUSE)
+        };
+        match (self.refill, self.last_sent, self.refused) {
+            // A 1/32 margin: spacing at exactly the refill meets a 429 whenever one answer
+            // travels slower than the next.
+            (Some(refill), Some(last), false) => (last + refill + refill / 32)
+                .saturating_duration_since(clock_now)
+                .min(until_reset()),
+            _ => until_reset(),
+        }
+    }
+
+    /// Learns the refill time from the answer to an accepted call sent at `sent` (see the
+    /// module doc).
+    fn learn_refill(
+        &mut self,
+        sent: DateTime<Utc>,
+        limit: u64,
+        remaining: u64,
+        reset: DateTime<Utc>,
+    ) {
+        let series = match self.series {
+            _ if remaining + 1 == limit => Series {
+                started: sent,
+                latest: reset,
+                calls: 1,
+            },
+            Some(series) => Series {
+                latest: series.latest.max(reset),
+                calls: series.calls.saturating_add(1),
+                ..series
+            },
+            None => return,
+        };
+        self.series = Some(series);
+        let Ok(span) = (series.latest - series.started).to_std() else {
+            return;
+        };
+        let sample = (span / series.calls).max(self.refill_floor);
+        self.refill = Some(self.refill.map_or(sample, |known| known.min(sample)));
     }
 }
 
@@ -90,7 +173,7 @@ impl Pacer {
         priority: Priority,
         clock: &dyn Clock,
         max_wait: Duration,
-    ) -> Result<(), IdpError> {
+    ) -> Result<DateTime<Utc>, IdpError> {
         let mut waited = Duration::ZERO;
         let mut registered = false;
         loop {
@@ -111,12 +194,10 @@ impl Pacer {
                 let yield_to_user =
                     priority == Priority::Background && window.interactive_waiting > 0;
                 let pause = match window.remaining {
-                    Some(remaining) if remaining <= reserve || yield_to_user => {
-                        let until = window
-                            .reset_at
-                            .and_then(|reset| (reset - now).to_std().ok())
-                            .unwrap_or(MIN_PAUSE);
-                        Some(until.clamp(MIN_PAUSE, MAX_PAUSE))
+                    Some(_) if yield_to_user => Some(MIN_PAUSE),
+                    Some(remaining) if remaining <= reserve => {
+                        let pause = window.spent_pause(now, Instant::now());
+                        (!pause.is_zero()).then_some(pause)
                     }
                     Some(remaining) => {
                         window.remaining = Some(remaining - 1);
@@ -145,14 +226,18 @@ impl Pacer {
                 pause
             };
             let Some(pause) = pause else {
-                self.window.lock().await.in_flight += 1;
+                {
+                    let mut window = self.window.lock().await;
+                    window.in_flight += 1;
+                    window.last_sent = Some(Instant::now());
+                }
                 self.calls.fetch_add(1, Ordering::Relaxed);
                 if !waited.is_zero() {
                     self.waits.fetch_add(1, Ordering::Relaxed);
                     let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
                     self.waited_ms.fetch_add(ms, Ordering::Relaxed);
                 }
-                return Ok(());
+                return Ok(clock.now());
             };
             if waited + pause > max_wait {
                 let mut window = self.window.lock().await;
@@ -178,8 +263,9 @@ impl Pacer {
         window.probe_since = None;
     }
 
-    /// Reads an answer's rate-limit headers into the window.
-    pub async fn observe(&self, status: u16, headers: &HeaderMap) {
+    /// Reads the rate-limit headers of the answer to a call sent at `sent` (what
+    /// [`Pacer::acquire`] returned) into the window.
+    pub async fn observe(&self, sent: DateTime<Utc>, status: u16, headers: &HeaderMap) {
         {
             let mut window = self.window.lock().await;
             window.in_flight = window.in_flight.saturating_sub(1);
@@ -207,6 +293,22 @@ impl Pacer {
         if limit.is_some() {
             window.limit = limit;
         }
+        if status == 429 {
+            // Spaced and still refused: the refill was read too optimistically.
+            if !window.refused
+                && let Some(refill) = window.refill
+            {
+                window.refill_floor = refill * 3 / 2;
+                window.refill = Some(window.refill_floor);
+            }
+            window.refused = true;
+            window.series = None;
+        } else {
+            window.refused = false;
+            if let (Some(limit), Some(remaining), Some(reset)) = (limit, remaining, reset_at) {
+                window.learn_refill(sent, limit, remaining, reset);
+            }
+        }
         if let Some(remaining) = remaining {
             // Calls still in flight may have been counted after this answer was made:
             // assume they were not, so the window never promises more than is left.
@@ -227,3 +329,6 @@ impl Pacer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
