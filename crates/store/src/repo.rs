@@ -27,8 +27,6 @@ pub trait TenantRepo: Send + Sync {
         status: TenantStatus,
         now: Timestamp,
     ) -> StoreResult<()>;
-    /// Renames a tenant.
-    async fn set_display_name(&self, id: &TenantId, name: &str, now: Timestamp) -> StoreResult<()>;
     /// Replaces the provider binding (not the secret).
     async fn set_provider(
         &self,
@@ -41,6 +39,14 @@ pub trait TenantRepo: Send + Sync {
         &self,
         id: &TenantId,
         secret: Option<EncryptedBlob>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Applies every part of `change` in one transaction: all of it or, on any error (an
+    /// unknown tenant included), none.
+    async fn update_tenant(
+        &self,
+        id: &TenantId,
+        change: TenantChange,
         now: Timestamp,
     ) -> StoreResult<()>;
     /// The encrypted provider secret, for the engine's provider client only.

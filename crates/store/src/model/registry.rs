@@ -262,6 +262,32 @@ pub struct TenantOnboarding {
     pub sender_domains: Vec<String>,
 }
 
+/// A change to a tenant's row (the admin API's tenant update), applied by
+/// [`crate::TenantRepo::update_tenant`] at once. `None` leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantChange {
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new provider binding (replaces every field of the old one).
+    pub provider: Option<ProviderBinding>,
+    /// A new provider secret, sealed by the caller.
+    pub provider_secret: Option<EncryptedBlob>,
+}
+
+impl TenantChange {
+    /// The parts this change sets, by name (for the audit).
+    pub fn parts(&self) -> Vec<&'static str> {
+        [
+            ("display_name", self.display_name.is_some()),
+            ("provider", self.provider.is_some()),
+            ("provider_secret", self.provider_secret.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+}
+
 /// What an import did to one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {

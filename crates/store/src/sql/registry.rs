@@ -313,12 +313,6 @@ impl TenantRepo for Store {
             .await
     }
 
-    async fn set_display_name(&self, id: &TenantId, name: &str, now: Timestamp) -> StoreResult<()> {
-        let name = name.to_owned();
-        self.update_tenant_row(id, now, |row| row.display_name = Set(name))
-            .await
-    }
-
     async fn set_provider(
         &self,
         id: &TenantId,
@@ -337,6 +331,31 @@ impl TenantRepo for Store {
     ) -> StoreResult<()> {
         self.update_tenant_row(id, now, |row| set_secret(row, secret))
             .await
+    }
+
+    async fn update_tenant(
+        &self,
+        id: &TenantId,
+        change: TenantChange,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.update_tenant_row(id, now, |row| {
+            let TenantChange {
+                display_name,
+                provider,
+                provider_secret,
+            } = change;
+            if let Some(name) = display_name {
+                row.display_name = Set(name);
+            }
+            if let Some(binding) = provider {
+                set_binding_columns(row, binding);
+            }
+            if provider_secret.is_some() {
+                set_secret(row, provider_secret);
+            }
+        })
+        .await
     }
 
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {

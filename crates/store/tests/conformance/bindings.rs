@@ -115,3 +115,45 @@ async fn postgres_old_rows_read_as_the_binding_they_meant() {
     };
     old_rows_read_as_the_binding_they_meant(db).await;
 }
+
+pub(crate) async fn a_tenant_update_applies_every_part_together_or_none(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let before = store.tenant(&a).await.unwrap().unwrap();
+    // An unknown tenant: an error, and nothing of the change lands anywhere.
+    let change = TenantChange {
+        display_name: Some("Acme Renamed".into()),
+        provider: Some(janrain_full()),
+        provider_secret: Some(super::blob()),
+    };
+    assert_eq!(
+        change.parts(),
+        ["display_name", "provider", "provider_secret"]
+    );
+    assert!(matches!(
+        store
+            .update_tenant(&tid("nobody"), change.clone(), t0())
+            .await,
+        Err(StoreError::UnknownTenant(_))
+    ));
+    assert_eq!(store.tenant(&a).await.unwrap().unwrap(), before);
+    // Every part at once.
+    store.update_tenant(&a, change, t0()).await.unwrap();
+    let after = store.tenant(&a).await.unwrap().unwrap();
+    assert_eq!(after.display_name, "Acme Renamed");
+    assert_eq!(after.provider, janrain_full());
+    assert_eq!(
+        store.provider_secret(&a).await.unwrap(),
+        Some(super::blob())
+    );
+    // Parts left out stay as they are.
+    let rename_only = TenantChange {
+        display_name: Some("Acme".into()),
+        ..TenantChange::default()
+    };
+    assert_eq!(rename_only.parts(), ["display_name"]);
+    store.update_tenant(&a, rename_only, t0()).await.unwrap();
+    let renamed = store.tenant(&a).await.unwrap().unwrap();
+    assert_eq!(renamed.display_name, "Acme");
+    assert_eq!(renamed.provider, janrain_full());
+    assert!(renamed.has_provider_secret);
+}

@@ -18,7 +18,7 @@ use super::document::position_in;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tenant_input::{ProviderInput, ProviderKind, ResetModeName};
-use crate::problem::{AdminProblem, Code, ConfigProblem};
+use crate::problem::{AdminError, AdminProblem, Code, ConfigProblem};
 
 fn invalid_binding(detail: impl Into<String>) -> AdminProblem {
     Code::ProviderBindingInvalid.detail(detail).into()
@@ -187,12 +187,8 @@ fn check_recover_url(state: &AdminState, url: &str) -> Result<(), AdminProblem> 
 }
 
 /// 422 `mode-provider-mismatch` when `mode` cannot run on `family`.
-pub(crate) fn fit(mode: ResetMode, family: ProviderFamily) -> Result<(), AdminProblem> {
-    check_mode_fits(mode, family).map_err(|mismatch| {
-        Code::ModeProviderMismatch
-            .detail(mismatch.to_string())
-            .into()
-    })
+pub(crate) fn fit(mode: ResetMode, family: ProviderFamily) -> Result<(), AdminError> {
+    check_mode_fits(mode, family).map_err(|mismatch| AdminError::ModeMismatch(mismatch.to_string()))
 }
 
 /// Checks a new binding against the tenant's active YAML (a rebinding to another provider
@@ -201,7 +197,7 @@ pub(crate) async fn fit_active_config(
     state: &AdminState,
     tenant: &TenantId,
     binding: &ProviderBinding,
-) -> Result<(), AdminProblem> {
+) -> Result<(), AdminError> {
     let Some(family) = family_of(binding) else {
         return Ok(());
     };

@@ -13,8 +13,9 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
-use super::binding::{CheckedBinding, binding_of, family_of, fit_active_config};
+use super::binding::{CheckedBinding, binding_of, family_of};
 use super::cases::create_tenant::{NewTenant, create_tenant};
+use super::cases::update_tenant::{TenantEdit, update_tenant};
 use super::grants::normalize_domain;
 use super::state::AdminState;
 use super::strict::Text;
@@ -243,36 +244,11 @@ impl TenantsApi {
         let id = parse_tenant(&tenant.0)?;
         load_view(state, &id).await?;
         let body = body.0;
-        let binding = body.provider.map(|p| binding_of(state, p)).transpose()?;
-        if let Some(checked) = &binding {
-            fit_active_config(state, &id, &checked.binding).await?;
-        }
-        let now = state.now();
-        let mut changed = Vec::new();
-        if let Some(name) = &body.display_name {
-            state.store().set_display_name(&id, name, now).await?;
-            changed.push("display_name");
-        }
-        if let Some(CheckedBinding {
-            binding, secret, ..
-        }) = binding
-        {
-            state.store().set_provider(&id, binding, now).await?;
-            changed.push("provider");
-            if let Some(secret) = secret {
-                store_secret(state, &id, &secret).await?;
-                changed.push("provider_secret");
-            }
-        }
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.update",
-                json!({ "changed": changed }),
-            )
-            .await;
+        let edit = TenantEdit {
+            display_name: body.display_name.map(Text::into_string),
+            binding: body.provider.map(|p| binding_of(state, p)).transpose()?,
+        };
+        update_tenant(state, &auth.0, &id, edit).await?;
         Ok(TenantResponse::Ok(Json(load_view(state, &id).await?)))
     }
 

@@ -6,5 +6,8 @@
 //! # Layout
 //! - [`create_tenant`]: onboard a tenant (row, provider binding, sealed secret, version 1
 //!   of its YAML, client ids, sender domains) after checking its document.
+//! - [`update_tenant`]: rename a tenant and/or rebind its provider (with a new sealed
+//!   secret), checked against its active YAML, in one write.
 
 pub mod create_tenant;
+pub mod update_tenant;
