@@ -17,7 +17,9 @@
 //! - `positions`: key path → `line:column`, from a second walk over the YAML events.
 //! - `keys`: every unknown key at once, checked against the JSON Schema; `suggest` offers
 //!   the closest known name.
-//! - `validate`: raw → validated, collecting all problems; `css` screens custom CSS.
+//! - `validate`: raw → validated, collecting all problems; `css` screens custom CSS,
+//!   `contrast` checks colour contrast, `messages` the locales and message overrides,
+//!   `policy` the password rules.
 //! - `compile`: the call into `passgate_policy` that compiles regexes and the script.
 //! - `parse`: the pipeline, parser options and caps.
 //! - `schema`: [`json_schema`].
