@@ -75,6 +75,25 @@ pub struct CreateKeyArgs {
     pub db: DatabaseArgs,
 }
 
+/// An identity provider named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderArg {
+    /// Auth0.
+    Auth0,
+    /// Janrain / Akamai Identity Cloud.
+    Janrain,
+}
+
+impl ProviderArg {
+    /// The provider family the tenant crate checks modes against.
+    pub fn family(self) -> passgate_tenant::ProviderFamily {
+        match self {
+            Self::Auth0 => passgate_tenant::ProviderFamily::Auth0,
+            Self::Janrain => passgate_tenant::ProviderFamily::Janrain,
+        }
+    }
+}
+
 /// `passgate tenant …`
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
@@ -90,6 +109,11 @@ pub enum TenantCommand {
         /// it exactly as the server checks them at startup and on admin writes.
         #[arg(long, env = "PASSGATE_THEMES_DIR", value_name = "DIR")]
         themes: Option<PathBuf>,
+        /// The identity provider the tenants are (or will be) bound to: each file's
+        /// `reset.mode` must run on it, as the admin API checks against the stored binding.
+        /// Without it the fit is not checked (the binding lives in the database).
+        #[arg(long, value_enum, value_name = "PROVIDER")]
+        provider: Option<ProviderArg>,
     },
     /// Import tenant YAML files or directories, all-or-nothing.
     Import {

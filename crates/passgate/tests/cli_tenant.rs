@@ -287,3 +287,52 @@ fn schema_prints_the_committed_schema() {
     let committed = std::fs::read_to_string(workspace().join("docs/tenant.schema.json")).unwrap();
     assert_eq!(stdout(&out), committed);
 }
+
+#[test]
+fn validate_with_a_provider_refuses_a_mode_that_cannot_run_on_it() {
+    // Acme's `hosted` mode runs on Auth0, not on Janrain: the same problem the admin API
+    // reports against a stored Janrain binding, at `reset.mode`.
+    let out = passgate(
+        &[
+            "tenant",
+            "validate",
+            "--provider",
+            "janrain",
+            "tenants/acme-shop.yaml",
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let yaml = std::fs::read_to_string(workspace().join("tenants/acme-shop.yaml")).unwrap();
+    let line = yaml
+        .lines()
+        .position(|l| l.trim_start().starts_with("mode:"))
+        .unwrap()
+        + 1;
+    assert!(
+        text.contains(&format!(
+            "tenants/acme-shop.yaml:{line}:3: reset.mode: reset.mode `hosted` does not fit the \
+             tenant's Janrain binding"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("tenants/acme-shop.yaml: invalid (1 error)"),
+        "{text}"
+    );
+    // On Auth0 the same file is fine, and without --provider the fit is not checked.
+    for args in [
+        &[
+            "tenant",
+            "validate",
+            "--provider",
+            "auth0",
+            "tenants/acme-shop.yaml",
+        ][..],
+        &["tenant", "validate", "tenants/acme-shop.yaml"][..],
+    ] {
+        let out = passgate(args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stdout(&out));
+    }
+}

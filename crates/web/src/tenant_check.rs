@@ -3,11 +3,12 @@
 //! with the tenant's own messages, and every message key the password rules use resolves.
 //! The server runs it at startup ([`crate::startup`]), the admin API on every write
 //! ([`crate::admin::document`]) and `passgate tenant validate` on every file, so a document
-//! one accepts the others accept too.
+//! one accepts the others accept too. [`provider_problem`] is the reset mode's fit to the
+//! provider, for the admin API (the stored binding) and `tenant validate --provider`.
 
 use std::collections::BTreeMap;
 
-use passgate_tenant::{Problem, Severity, TenantConfig};
+use passgate_tenant::{Problem, ProviderFamily, Severity, TenantConfig, check_mode_fits};
 use passgate_theme::{Messages, ThemeError, Themes};
 
 /// A tenant's supported locales and its own messages per locale, in the shape
@@ -95,6 +96,25 @@ pub fn theme_problems(themes: &Themes, config: &TenantConfig, yaml: Option<&str>
         }
     }
     problems
+}
+
+/// The error a document gets when its `reset.mode` cannot run on `provider` (`None` when it
+/// fits), placed at `reset.mode` in `yaml` when given. The admin API checks it against the
+/// stored binding; `passgate tenant validate --provider` against the provider named.
+pub fn provider_problem(
+    config: &TenantConfig,
+    provider: ProviderFamily,
+    yaml: Option<&str>,
+) -> Option<Problem> {
+    let mismatch = check_mode_fits(config.reset.mode, provider).err()?;
+    let (line, column) = yaml.map_or((1, 1), |yaml| position_in(yaml, "reset", "mode"));
+    Some(Problem {
+        path: "reset.mode".to_owned(),
+        line,
+        column,
+        message: mismatch.to_string(),
+        severity: Severity::Error,
+    })
 }
 
 /// Line and column of a top-level key in `yaml` (1:1 when absent), for problems found

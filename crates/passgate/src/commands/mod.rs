@@ -23,9 +23,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Schema => schema::run(),
-        Command::Tenant(TenantCommand::Validate { files, themes }) => {
-            validate::run(&files, themes.as_deref())
-        }
+        Command::Tenant(TenantCommand::Validate {
+            files,
+            themes,
+            provider,
+        }) => validate::run(&files, themes.as_deref(), provider.map(|p| p.family())),
         Command::Tenant(TenantCommand::Import { paths, db }) => registry::import(&paths, &db),
         Command::Tenant(TenantCommand::Export { id, db }) => registry::export(&id, &db),
         Command::Tenant(TenantCommand::List { db }) => registry::list(&db),

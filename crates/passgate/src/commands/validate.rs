@@ -1,7 +1,8 @@
-//! `passgate tenant validate FILE... [--themes DIR]`: checks tenant YAML files (or every
-//! `*.yaml`/`*.yml` in a directory) — the parse, then the server's own tenant check
-//! ([`passgate_web::tenant_check`]: theme installed, templates and messages resolve) against
-//! the built-in themes with `DIR` laid over them — and prints each problem as
+//! `passgate tenant validate FILE... [--themes DIR] [--provider auth0|janrain]`: checks tenant
+//! YAML files (or every `*.yaml`/`*.yml` in a directory) — the parse, then the server's own
+//! tenant check ([`passgate_web::tenant_check`]: theme installed, templates and messages
+//! resolve, and with `--provider` the reset mode's fit to that provider) against the
+//! built-in themes with `DIR` laid over them — and prints each problem as
 //! `FILE:LINE:COL: key.path: message`, warnings as `…: warning: message`, and `FILE: ok`
 //! for each valid file. Exit 1 when any file is invalid; two files claiming the same tenant
 //! id or client id also make the set invalid.
@@ -14,12 +15,16 @@ use std::{
 };
 
 use anyhow::Context;
-use passgate_tenant::{Problem, Severity, ValidatedTenant, parse_tenant_yaml};
+use passgate_tenant::{Problem, ProviderFamily, Severity, ValidatedTenant, parse_tenant_yaml};
 use passgate_theme::Themes;
-use passgate_web::tenant_check::theme_problems;
+use passgate_web::tenant_check::{provider_problem, theme_problems};
 
-/// Validates every file; the exit code is the verdict.
-pub fn run(paths: &[PathBuf], themes_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// Validates every file (against `provider` too, when named); the exit code is the verdict.
+pub fn run(
+    paths: &[PathBuf],
+    themes_dir: Option<&Path>,
+    provider: Option<ProviderFamily>,
+) -> anyhow::Result<ExitCode> {
     let themes = match themes_dir {
         Some(dir) => Themes::builtin_with_overrides(dir)
             .with_context(|| format!("cannot load the themes in {}", dir.display()))?,
@@ -34,7 +39,7 @@ pub fn run(paths: &[PathBuf], themes_dir: Option<&Path>) -> anyhow::Result<ExitC
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
     for file in &files {
         let name = file.display().to_string();
-        match validate_file(&themes, file, &name)? {
+        match validate_file(&themes, provider, file, &name)? {
             Ok(tenant) => {
                 let mut clashes = Vec::new();
                 let id = format!("tenant id {}", tenant.config.id);
@@ -90,6 +95,7 @@ pub fn run(paths: &[PathBuf], themes_dir: Option<&Path>) -> anyhow::Result<ExitC
 /// Reads and validates one file. The outer error is I/O (exit 2), the inner the verdict.
 fn validate_file(
     themes: &Themes,
+    provider: Option<ProviderFamily>,
     path: &Path,
     name: &str,
 ) -> anyhow::Result<Result<ValidatedTenant, Vec<Problem>>> {
@@ -108,6 +114,7 @@ fn validate_file(
         Err(errors) => return Ok(Err(errors.problems)),
     };
     let mut problems = theme_problems(themes, &tenant.config, Some(&text));
+    problems.extend(provider.and_then(|p| provider_problem(&tenant.config, p, Some(&text))));
     if problems.is_empty() {
         return Ok(Ok(tenant));
     }

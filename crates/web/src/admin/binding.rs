@@ -14,7 +14,6 @@ use passgate_store::{
 use passgate_tenant::{ProviderFamily, ResetMode, TenantId, check_mode_fits, declared_reset_mode};
 use secrecy::SecretString;
 
-use super::document::position_in;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tenant_input::{ProviderInput, ProviderKind, ResetModeName};
@@ -215,7 +214,7 @@ pub(crate) async fn fit_active_config(
 pub(crate) async fn mode_problem(
     state: &AdminState,
     tenant: &TenantId,
-    mode: ResetMode,
+    config: &passgate_tenant::TenantConfig,
     yaml: &str,
 ) -> Result<Option<ConfigProblem>, AdminProblem> {
     let Some(row) = state.store().tenant(tenant).await? else {
@@ -224,14 +223,8 @@ pub(crate) async fn mode_problem(
     let Some(family) = family_of(&row.provider) else {
         return Ok(None);
     };
-    Ok(check_mode_fits(mode, family).err().map(|mismatch| {
-        let (line, column) = position_in(yaml, "reset", "mode");
-        ConfigProblem {
-            path: "reset.mode".into(),
-            line,
-            column,
-            message: mismatch.to_string(),
-            severity: "error".into(),
-        }
-    }))
+    Ok(
+        crate::tenant_check::provider_problem(config, family, Some(yaml))
+            .map(|problem| ConfigProblem::from_problem(&problem)),
+    )
 }

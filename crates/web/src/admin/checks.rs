@@ -111,8 +111,7 @@ pub async fn check_for_tenant(
     // The YAML's mode must run on the provider the tenant is bound to.
     Ok(match outcome {
         Ok((validated, warnings)) => {
-            let mode = validated.config.reset.mode;
-            match super::binding::mode_problem(state, tenant, mode, &yaml).await? {
+            match super::binding::mode_problem(state, tenant, &validated.config, &yaml).await? {
                 None => Ok((validated, warnings)),
                 Some(problem) => Err(std::iter::once(problem).chain(warnings).collect()),
             }

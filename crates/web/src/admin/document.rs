@@ -11,38 +11,6 @@ use passgate_tenant::{
 use super::grants::SenderRule;
 use super::state::AdminState;
 
-/// Line and column of a top-level key in `yaml` (1:1 when absent), for problems this
-/// layer finds after the parse.
-fn position_of(yaml: &str, key: &str) -> (u32, u32) {
-    yaml.lines()
-        .position(|line| {
-            line.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or((1, 1), |i| (u32::try_from(i + 1).unwrap_or(u32::MAX), 1))
-}
-
-/// Line and column of `parent.key` in block style (`email:` then an indented `from:`); the
-/// parent's position when the key is not found that way (flow style), 1:1 when neither is.
-pub(super) fn position_in(yaml: &str, parent: &str, key: &str) -> (u32, u32) {
-    let (parent_line, _) = position_of(yaml, parent);
-    let line_no = |i: usize| u32::try_from(i + 1).unwrap_or(u32::MAX);
-    let start = parent_line as usize;
-    for (i, line) in yaml.lines().enumerate().skip(start) {
-        let trimmed = line.trim_start();
-        if !line.starts_with([' ', '\t']) && !trimmed.is_empty() && !trimmed.starts_with('#') {
-            break; // the next top-level key: the parent block has ended
-        }
-        if trimmed
-            .strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        {
-            let column = line.len() - trimmed.len() + 1;
-            return (line_no(i), u32::try_from(column).unwrap_or(u32::MAX));
-        }
-    }
-    (parent_line, 1)
-}
 use crate::problem::ConfigProblem;
 use crate::tenant_check;
 
