@@ -216,7 +216,7 @@ pub(crate) async fn mode_problem(
     tenant: &TenantId,
     config: &passgate_tenant::TenantConfig,
     yaml: &str,
-) -> Result<Option<ConfigProblem>, AdminProblem> {
+) -> Result<Option<ConfigProblem>, AdminError> {
     let Some(row) = state.store().tenant(tenant).await? else {
         return Ok(None);
     };

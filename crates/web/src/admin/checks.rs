@@ -99,7 +99,7 @@ pub async fn check_for_tenant(
     tenant: &TenantId,
     registered: Vec<ClientId>,
     yaml: String,
-) -> Result<CheckOutcome, AdminProblem> {
+) -> Result<CheckOutcome, AdminError> {
     let senders = sender_rule(state, tenant).await?;
     let document = Document {
         tenant: tenant.clone(),

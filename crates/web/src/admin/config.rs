@@ -9,23 +9,26 @@
 //! Concurrency: the `ETag` of the config is the active version (`"7"`); `PUT` requires
 //! `If-Match` (428 without, 412 when another version became active meanwhile), so two
 //! editors never silently overwrite each other. Activation honours `If-Match` when sent.
+//! The writes themselves are use cases ([`super::cases::publish_config`]); the handlers
+//! here extract, call and map.
 
 use chrono::{DateTime, Utc};
-use passgate_store::{ClientIdRepo, ConfigVersionRepo, NewConfigVersion, StoreError};
-use passgate_tenant::{ClientId, TenantId};
+use passgate_store::ConfigVersionRepo;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::json;
 use similar::TextDiff;
 
 use super::auth::{AdminAuth, require_tenant};
-use super::checks::{check_for_tenant, validate_for_tenant};
+use super::cases::publish_config::{
+    ConfigWrite, activate_version, publish_config, registered_client_ids,
+};
+use super::checks::check_for_tenant;
 use super::state::AdminState;
 use super::tags::Tags;
 use super::yaml_body::YamlText;
-use crate::problem::{AdminProblem, Code, ConfigProblem};
+use crate::problem::{AdminProblem, ConfigProblem};
 
 /// Most versions one listing returns.
 const MAX_VERSIONS_LISTED: u32 = 100;
@@ -125,41 +128,6 @@ pub fn etag(version: u32) -> String {
     format!("\"{version}\"")
 }
 
-/// Whether an `If-Match` value matches the active version (`*` matches any).
-fn if_match_ok(header: &str, active: u32) -> bool {
-    header.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == active.to_string()
-    })
-}
-
-/// The tenant's registered client ids, or 404 when the tenant does not exist.
-async fn registered_client_ids(
-    state: &AdminState,
-    tenant: &TenantId,
-) -> Result<Vec<ClientId>, AdminProblem> {
-    use passgate_store::TenantRepo;
-    if state.store().tenant(tenant).await?.is_none() {
-        return Err(AdminProblem::not_found("tenant"));
-    }
-    Ok(state.store().client_ids(tenant).await?)
-}
-
-fn precondition_failed(active: u32) -> AdminProblem {
-    Code::VersionConflict
-        .detail(format!(
-            "version {active} is active now; GET the config, merge, and retry with If-Match: \"{active}\""
-        ))
-        .into()
-}
-
-/// A conditional write that lost a race becomes the same 412 as a stale `If-Match`.
-fn conflict_as_precondition(err: StoreError) -> AdminProblem {
-    match err {
-        StoreError::VersionConflict { active, .. } => precondition_failed(active),
-        other => other.into(),
-    }
-}
-
 #[OpenApi(tag = "Tags::Config")]
 impl ConfigApi {
     /// Get the active YAML
@@ -213,52 +181,18 @@ impl ConfigApi {
     ) -> Result<ConfigWritten, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "putConfig").await?;
-        let registered = registered_client_ids(state, &id).await?;
-        let Some(if_match) = if_match.0 else {
-            return Err(Code::IfMatchRequired
-                .detail("send If-Match with the ETag of GET …/config")
-                .into());
+        let write = ConfigWrite {
+            yaml: body.0,
+            comment: comment.0,
+            if_match: if_match.0,
         };
-        let (_, warnings) = validate_for_tenant(state, &id, registered, body.0.clone()).await?;
-        let active = state
-            .store()
-            .active_version(&id)
-            .await?
-            .map_or(0, |v| v.info.version);
-        if !if_match_ok(&if_match, active) {
-            return Err(precondition_failed(active));
-        }
-        // Published only if `active` is still active at commit: a write racing on another
-        // replica gets 412, never a silent overwrite.
-        let info = state
-            .store()
-            .publish_version(
-                &id,
-                NewConfigVersion {
-                    yaml: body.0,
-                    author: auth.0.actor(),
-                    comment: comment.0,
-                },
-                active,
-                state.now(),
-            )
-            .await
-            .map_err(conflict_as_precondition)?;
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "config.write",
-                json!({ "version": info.version, "previous": active, "sha256": info.sha256 }),
-            )
-            .await;
+        let published = publish_config(state, &auth.0, &id, write).await?;
         Ok(ConfigWritten::Created(
             Json(WriteResult {
-                version: info.version,
-                warnings,
+                version: published.version,
+                warnings: published.warnings,
             }),
-            etag(info.version),
+            etag(published.version),
         ))
     }
 
@@ -400,59 +334,13 @@ impl ConfigApi {
     ) -> Result<Activated, AdminProblem> {
         let state = *state;
         let id = require_tenant(state, &auth.0, &tenant.0, "activateVersion").await?;
-        let registered = registered_client_ids(state, &id).await?;
-        let stored = state
-            .store()
-            .version(&id, version.0)
-            .await?
-            .ok_or_else(|| AdminProblem::not_found("config version"))?;
-        let (_, warnings) = validate_for_tenant(state, &id, registered, stored.yaml).await?;
-        let active = state
-            .store()
-            .active_version(&id)
-            .await?
-            .map_or(0, |v| v.info.version);
-        if let Some(if_match) = &if_match.0
-            && !if_match_ok(if_match, active)
-        {
-            return Err(precondition_failed(active));
-        }
-        state
-            .store()
-            .activate_version_if(&id, version.0, active, state.now())
-            .await
-            .map_err(conflict_as_precondition)?;
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "config.activate",
-                json!({ "version": version.0, "previous": active }),
-            )
-            .await;
+        let published = activate_version(state, &auth.0, &id, version.0, if_match.0).await?;
         Ok(Activated::Ok(
             Json(WriteResult {
-                version: version.0,
-                warnings,
+                version: published.version,
+                warnings: published.warnings,
             }),
-            etag(version.0),
+            etag(published.version),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_match_accepts_quoted_bare_weak_and_star() {
-        assert!(if_match_ok("\"3\"", 3));
-        assert!(if_match_ok("3", 3));
-        assert!(if_match_ok("W/\"3\"", 3));
-        assert!(if_match_ok("\"1\", \"3\"", 3));
-        assert!(if_match_ok("*", 9));
-        assert!(!if_match_ok("\"2\"", 3));
-        assert!(!if_match_ok("\"33\"", 3));
     }
 }

@@ -19,7 +19,7 @@ use super::auth::{AdminAuth, require_platform_admin};
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
-use crate::problem::{AdminProblem, Code};
+use crate::problem::{AdminError, AdminProblem, Code};
 
 /// Most values one grant list may hold.
 const MAX_GRANTS: usize = 50;
@@ -84,10 +84,7 @@ pub fn domain_of(mailbox: &str) -> String {
 }
 
 /// Loads the sender rule of `tenant`.
-pub async fn sender_rule(
-    state: &AdminState,
-    tenant: &TenantId,
-) -> Result<SenderRule, AdminProblem> {
+pub async fn sender_rule(state: &AdminState, tenant: &TenantId) -> Result<SenderRule, AdminError> {
     let granted = state
         .store()
         .mail_grants(tenant, MailGrant::SenderDomain)

@@ -164,6 +164,19 @@ impl AdminState {
         }
     }
 
+    /// After a committed write to `tenant`: its cached config goes (here; other replicas hear
+    /// the store's change hook) and the action is audited.
+    pub async fn tenant_changed(
+        &self,
+        principal: &Principal,
+        tenant: &TenantId,
+        action: &str,
+        details: Value,
+    ) {
+        self.invalidate(tenant);
+        self.audit(principal, Some(tenant), action, details).await;
+    }
+
     /// Records a successful admin action: on the security tracing target and in the audit
     /// log. `details` must hold no secret. A failed audit write is logged, not fatal: the
     /// change has already committed.

@@ -201,6 +201,18 @@ pub enum AdminError {
     /// A blocking task failed (panicked or was cancelled).
     #[error("blocking task failed: {0}")]
     Task(String),
+    /// The named thing (a tenant, a config version) does not exist or is not visible.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A conditional config write came without `If-Match`.
+    #[error("If-Match is required")]
+    IfMatchRequired,
+    /// Another version is active than the write was based on.
+    #[error("version {active} is active")]
+    VersionConflict {
+        /// The version active now.
+        active: u32,
+    },
 }
 
 impl From<AdminError> for AdminProblem {
@@ -224,6 +236,20 @@ impl From<AdminError> for AdminProblem {
             AdminError::Mail(detail) => Code::MailFailed.detail(detail).into(),
             AdminError::InvalidConfig(problems) => Self::invalid_config(problems),
             AdminError::ModeMismatch(detail) => Code::ModeProviderMismatch.detail(detail).into(),
+            AdminError::NotFound(what) => Self::not_found(what),
+            AdminError::IfMatchRequired => Code::IfMatchRequired
+                .detail("send If-Match with the ETag of GET …/config")
+                .into(),
+            // A conditional write that lost a race is the same 412 as a stale `If-Match`.
+            AdminError::VersionConflict { active }
+            | AdminError::Store(StoreError::VersionConflict { active, .. }) => {
+                Code::VersionConflict
+                    .detail(format!(
+                        "version {active} is active now; GET the config, merge, and retry with \
+                         If-Match: \"{active}\""
+                    ))
+                    .into()
+            }
             AdminError::ChecksBusy { retry_after } => Code::ChecksBusy
                 .detail(format!(
                     "other tenant documents are being checked; nothing was changed, retry after \

@@ -6,8 +6,11 @@
 //! # Layout
 //! - [`create_tenant`]: onboard a tenant (row, provider binding, sealed secret, version 1
 //!   of its YAML, client ids, sender domains) after checking its document.
+//! - [`publish_config`]: publish a new version of a tenant's YAML, or activate a stored
+//!   one, each checked and stored in one conditional write (412 on a lost race).
 //! - [`update_tenant`]: rename a tenant and/or rebind its provider (with a new sealed
 //!   secret), checked against its active YAML, in one write.
 
 pub mod create_tenant;
+pub mod publish_config;
 pub mod update_tenant;

@@ -63,11 +63,10 @@ pub(crate) async fn update_tenant(
         .store()
         .update_tenant(tenant, change, state.now())
         .await?;
-    state.invalidate(tenant);
     state
-        .audit(
+        .tenant_changed(
             actor,
-            Some(tenant),
+            tenant,
             "tenant.update",
             json!({ "changed": changed }),
         )
