@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::binding::{binding_from_row, set_binding_columns};
-use super::tenant_row::{new_tenant_row, set_secret};
+use super::tenant_row::{apply_change, new_tenant_row, set_secret};
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::{client_ids, config_versions, tenants};
 use crate::error::{StoreError, StoreResult};
@@ -339,23 +339,8 @@ impl TenantRepo for Store {
         change: TenantChange,
         now: Timestamp,
     ) -> StoreResult<()> {
-        self.update_tenant_row(id, now, |row| {
-            let TenantChange {
-                display_name,
-                provider,
-                provider_secret,
-            } = change;
-            if let Some(name) = display_name {
-                row.display_name = Set(name);
-            }
-            if let Some(binding) = provider {
-                set_binding_columns(row, binding);
-            }
-            if provider_secret.is_some() {
-                set_secret(row, provider_secret);
-            }
-        })
-        .await
+        self.update_tenant_row(id, now, |row| apply_change(row, change))
+            .await
     }
 
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {

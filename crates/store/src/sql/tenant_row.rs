@@ -1,10 +1,11 @@
 //! The columns of a tenant row that several writes set: a new row and the sealed provider
-//! secret (the binding's columns: [`super::binding`]).
+//! secret (the binding's columns: [`super::binding`]), and a tenant change.
 
 use passgate_tenant::TenantId;
 use sea_orm::Set;
 
 use super::at;
+use super::binding::set_binding_columns;
 use crate::entity::tenants;
 use crate::model::*;
 
@@ -33,4 +34,22 @@ pub(super) fn set_secret(row: &mut tenants::ActiveModel, secret: Option<Encrypte
     row.provider_secret_ciphertext = Set(ciphertext);
     row.provider_secret_nonce = Set(nonce);
     row.provider_secret_key_id = Set(key_id);
+}
+
+/// Sets the columns a [`TenantChange`] names, leaving the others as they are.
+pub(super) fn apply_change(row: &mut tenants::ActiveModel, change: TenantChange) {
+    let TenantChange {
+        display_name,
+        provider,
+        provider_secret,
+    } = change;
+    if let Some(name) = display_name {
+        row.display_name = Set(name);
+    }
+    if let Some(binding) = provider {
+        set_binding_columns(row, binding);
+    }
+    if provider_secret.is_some() {
+        set_secret(row, provider_secret);
+    }
 }
