@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`tenant_yaml`]: the tenant YAML parser and validator.
 //! - [`form_decoder`]: the hosted pages' strict form and query decoder.
-//! - [`json_decoder`]: the `/v1` duplicate-key guard and request bodies.
+//! - [`json_decoder`]: the `/v1` duplicate-key guard and request bodies (both decoders live
+//!   in the private `decoders` module).
 //! - [`policy_check`]: a policy with arbitrary rules and script, compiled, then checked.
 //! - [`TARGETS`]: every target by its cargo-fuzz name (the corpus directory names).
 

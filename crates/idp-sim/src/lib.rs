@@ -12,7 +12,8 @@
 //! - [`config`]: the seed file (users, clients, connections and their password policies).
 //! - [`state`]: users, tokens, codes, faults, call log, mailbox; the views tests read.
 //! - `server`: request reading, call recording, fault injection, routing.
-//! - `auth0`, `janrain`: the provider endpoints.
+//! - `auth0`, `janrain`: the provider endpoints; `tickets`: Auth0's reset links (tickets,
+//!   `change_password` mails); `limits`: the plans' token buckets and 429s.
 //! - `reset_page`: Auth0's hosted change-password page (`/u/reset-password?ticket=…`), where
 //!   tickets and change-password email links lead.
 //! - [`control`]: the `/_sim/` API.
