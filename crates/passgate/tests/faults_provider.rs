@@ -356,7 +356,8 @@ fn applied_then_timed_out_is_unconfirmed_and_never_retried() {
 
 /// Issue 15: N resets for N users queued at once against a free-plan simulator (Management
 /// API 2 requests/s, real 429s): every mail goes out exactly once, pacing keeps 429s at
-/// most 1 % of the Management calls, and the queue drains near the plan's rate.
+/// most 1 % of the Management calls; it prints the drain as a share of the plan's limit
+/// (a benchmark figure, not asserted: docs/fault-suite.md).
 /// `PASSGATE_BURST_RESETS` sets N (default 500, the issue's: about 250 s at 2 rps).
 #[test]
 fn a_burst_of_resets_on_a_free_plan_drains_without_loss_or_doubles() {
@@ -417,11 +418,5 @@ fn a_burst_of_resets_on_a_free_plan_drains_without_loss_or_doubles() {
     assert!(
         throttled * 100 <= management.max(1),
         "{throttled} 429s in {management} Management calls"
-    );
-    // Pacing that waits for whole reset windows runs at half the plan's rate (found before
-    // the refill learning): the drain must stay well inside twice the limit.
-    assert!(
-        drain <= allowed * 3 / 2 + Duration::from_secs(15),
-        "the queue drained in {drain:?}; the plan allows {allowed:?}"
     );
 }
