@@ -104,9 +104,9 @@ impl Window {
                 .clamp(MIN_PAUSE, MAX_PAUSE)
         };
         match (self.refill, self.last_sent, self.refused) {
-            // A 1/32 margin: spacing at exactly the refill meets a 429 whenever one answer
+            // A 1/8 margin: spacing at exactly the refill meets a 429 whenever one answer
             // travels slower than the next.
-            (Some(refill), Some(last), false) => (last + refill + refill / 32)
+            (Some(refill), Some(last), false) => (last + refill + refill / 8)
                 .saturating_duration_since(clock_now)
                 .min(until_reset()),
             _ => until_reset(),
@@ -209,6 +209,13 @@ impl Pacer {
                         || yield_to_user =>
                     {
                         Some(MIN_PAUSE)
+                    }
+                    // A probe after a reset still keeps the learned spacing: a late answer
+                    // must not let a call through early.
+                    None if !window.spent_pause(now, Instant::now()).is_zero()
+                        && window.refill.is_some() =>
+                    {
+                        Some(window.spent_pause(now, Instant::now()))
                     }
                     None => {
                         window.probe_since = Some(Instant::now());
