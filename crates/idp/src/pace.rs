@@ -230,14 +230,15 @@ impl Pacer {
                     }
                     registered = pause.is_some();
                 }
-                pause
-            };
-            let Some(pause) = pause else {
-                {
-                    let mut window = self.window.lock().await;
+                if pause.is_none() {
+                    // Counted under the same lock as the decision: a waiter woken at the
+                    // same moment must see this call, or both go out in one refill.
                     window.in_flight += 1;
                     window.last_sent = Some(Instant::now());
                 }
+                pause
+            };
+            let Some(pause) = pause else {
                 self.calls.fetch_add(1, Ordering::Relaxed);
                 if !waited.is_zero() {
                     self.waits.fetch_add(1, Ordering::Relaxed);
