@@ -60,6 +60,9 @@ pub struct StoredProviders {
     http: HttpConfig,
     settings: Arc<EngineSettings>,
     cache: moka::future::Cache<(TenantId, i64), Arc<dyn IdentityProvider>>,
+    /// Held while a client is built: jobs that miss the cache together build it once (one
+    /// M2M token, one look at the stored secret).
+    building: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for StoredProviders {
@@ -87,6 +90,7 @@ impl StoredProviders {
             http,
             settings,
             cache: moka::future::Cache::builder().max_capacity(10_000).build(),
+            building: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -162,6 +166,10 @@ impl ProviderDirectory for StoredProviders {
             .map(|t| t.updated_at.timestamp_micros())
             .ok_or_else(|| EngineError::TenantUnavailable(config.id.as_str().to_owned()))?;
         let key = (config.id.clone(), version);
+        if let Some(client) = self.cache.get(&key).await {
+            return Ok(client);
+        }
+        let _building = self.building.lock().await;
         if let Some(client) = self.cache.get(&key).await {
             return Ok(client);
         }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use url::Url;
 
-use crate::pace::{PaceStats, Pacer, Priority};
+use crate::pace::{PaceStats, Pacer, Priority, pacer_for};
 use crate::{Clock, IdpError};
 
 /// Timeouts and retries for one provider client.
@@ -161,12 +161,13 @@ impl Transport {
             .map_err(|e| IdpError::InvalidConfig {
                 reason: format!("HTTP client: {}", e.without_url()),
             })?;
+        let pacer = pacer_for(base.as_str());
         Ok(Self {
             client,
             base,
             config,
             clock,
-            pacer: Arc::new(Pacer::default()),
+            pacer,
         })
     }
 

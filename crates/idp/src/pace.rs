@@ -13,7 +13,9 @@
 //! ahead of the provider's, a provider whose reset means something else) waits for the
 //! reset and raises the floor of the refill time by half.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -151,7 +153,25 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest single pause before the window is looked at again.
 const MAX_PAUSE: Duration = Duration::from_secs(2);
 
-/// The limiter of one provider tenant (one per client, shared by its transport clones).
+/// The pacers alive in this process, by provider endpoint.
+static PACERS: LazyLock<std::sync::Mutex<HashMap<String, Weak<Pacer>>>> =
+    LazyLock::new(Default::default);
+
+/// The pacer of the provider tenant at `endpoint`, shared by every client of the process
+/// that talks to it: the bucket is the provider tenant's, so a client rebuilt (a binding
+/// edited, two jobs building one at once) must not start a second, empty window beside it.
+pub(crate) fn pacer_for(endpoint: &str) -> Arc<Pacer> {
+    let mut pacers = PACERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pacer) = pacers.get(endpoint).and_then(Weak::upgrade) {
+        return pacer;
+    }
+    pacers.retain(|_, pacer| pacer.strong_count() > 0);
+    let pacer = Arc::new(Pacer::default());
+    pacers.insert(endpoint.to_owned(), Arc::downgrade(&pacer));
+    pacer
+}
+
+/// The limiter of one provider tenant (see [`pacer_for`]).
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
     window: Mutex<Window>,

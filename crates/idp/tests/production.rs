@@ -245,6 +245,44 @@ async fn a_burst_waits_for_capacity_instead_of_eating_429s() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_built_apart_for_one_tenant_share_its_window() {
+    // Jobs that miss the client cache together, or a client rebuilt after a binding edit:
+    // each client object is new, the provider tenant's bucket is not.
+    let mut config = sim_config();
+    config.auth0.plan = passgate_idp_sim::Plan::Free;
+    let sim = start(config).await;
+    let mut http = fast_http();
+    http.retry.max_rate_limit_wait = std::time::Duration::from_secs(20);
+    http.total_timeout = std::time::Duration::from_secs(20);
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            Auth0Client::new(Auth0Config {
+                http: http.clone(),
+                ..auth0_config(&sim)
+            })
+            .unwrap()
+        })
+        .collect();
+    let lookups: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            tokio::spawn(async move { client.find_user_by_email("jane@example.com").await })
+        })
+        .collect();
+    for lookup in lookups {
+        assert!(lookup.await.unwrap().unwrap().is_some());
+    }
+    let answered_429 = sim.calls().iter().filter(|c| c.status == 429).count();
+    for c in sim.calls() {
+        eprintln!("CALL {} {} {}", c.seq, c.path, c.status);
+    }
+    assert_eq!(
+        answered_429, 0,
+        "eight clients of one tenant, each its own window"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_completions_patch_goes_before_queued_lookups() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
