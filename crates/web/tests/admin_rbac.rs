@@ -1,14 +1,16 @@
 //! The RBAC matrix: every admin route × {no key, revoked key, editor of another tenant,
 //! editor of this tenant, platform admin}, with the status each must get, in one table.
 //! Also: every 401 and 403 leaves an audit event. Sender domains and test recipients are
-//! platform-admin only: a tenant editor can neither read nor grant them.
+//! platform-admin only: a tenant editor can neither read nor grant them. Every platform write
+//! is audited under its action; a refused one (a key scope that does not fit its role, a key
+//! revoking itself) changes nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_common;
 
 use admin_common::{bearer, harness};
-use passgate_store::AuditRepo;
+use passgate_store::{ApiKeyRepo, AuditRepo, TenantRepo};
 use serde_json::{Value, json};
 
 /// What a route's request carries.
@@ -303,4 +305,111 @@ async fn an_editor_cannot_reach_another_tenant_through_any_spelling() {
         let body = resp.0.into_body().into_string().await.unwrap();
         assert!(!body.contains("display_name"), "{path} leaked data: {body}");
     }
+}
+
+/// The audit events of `action`, newest first.
+async fn audited(h: &admin_common::Harness, action: &str) -> Vec<Value> {
+    let audit = h.store.all_audit(500, None).await.unwrap();
+    audit
+        .iter()
+        .filter(|e| e.event.action == action)
+        .map(|e| e.event.details.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_platform_write_is_audited_and_a_refused_one_changes_nothing() {
+    let h = harness().await;
+    let admin = bearer(&h.admin);
+    let send = |method: &str, path: &str, body: Option<Value>| {
+        let request = match method {
+            "POST" => h.client.post(path),
+            "PUT" => h.client.put(path),
+            _ => h.client.delete(path),
+        };
+        let request = request.header("Authorization", admin.clone());
+        match body {
+            Some(body) => request.body_json(&body),
+            None => request,
+        }
+        .send()
+    };
+    send("POST", "/admin/v1/tenants/alpha/disable", None)
+        .await
+        .assert_status_is_ok();
+    assert_eq!(
+        audited(&h, "tenant.status").await,
+        [json!({"status": "disabled"})]
+    );
+    send("POST", "/admin/v1/tenants/alpha/enable", None)
+        .await
+        .assert_status_is_ok();
+    let added = send(
+        "POST",
+        "/admin/v1/tenants/alpha/client-ids",
+        Some(json!({"client_id": "alpha-tablet"})),
+    )
+    .await;
+    added.assert_status(poem::http::StatusCode::CREATED);
+    assert_eq!(
+        audited(&h, "tenant.client_id.add").await,
+        [json!({"client_id": "alpha-tablet"})]
+    );
+    send(
+        "DELETE",
+        "/admin/v1/tenants/alpha/client-ids/alpha-tablet",
+        None,
+    )
+    .await
+    .assert_status(poem::http::StatusCode::NO_CONTENT);
+    assert_eq!(audited(&h, "tenant.client_id.remove").await.len(), 1);
+    let secret = "a-new-management-secret-0123456789";
+    send(
+        "PUT",
+        "/admin/v1/tenants/alpha/provider-secret",
+        Some(json!({"secret": secret})),
+    )
+    .await
+    .assert_status(poem::http::StatusCode::NO_CONTENT);
+    let rotated = audited(&h, "tenant.provider_secret.rotate").await;
+    assert_eq!(rotated.len(), 1);
+    assert!(rotated[0]["key_id"].is_string(), "{rotated:?}");
+    assert!(!rotated[0].to_string().contains(secret));
+
+    // A key whose tenants do not fit its role: refused, nothing minted, nothing audited.
+    let keys_before = h.store.list_api_keys().await.unwrap().len();
+    let refused = send(
+        "POST",
+        "/admin/v1/keys",
+        Some(json!({"role": "tenant-editor", "tenants": [], "label": "nobody"})),
+    )
+    .await;
+    refused.assert_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.0.into_body().into_json().await.unwrap();
+    assert_eq!(problem["type"], "urn:passgate:problem:invalid-scope");
+    assert_eq!(h.store.list_api_keys().await.unwrap().len(), keys_before);
+    assert!(audited(&h, "key.create").await.is_empty());
+
+    // A key cannot revoke itself: refused, and it still works.
+    let own = h
+        .store
+        .list_api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.label == "ops")
+        .unwrap();
+    let own_revoke = send("DELETE", &format!("/admin/v1/keys/{}", own.id.0), None).await;
+    let problem: Value = own_revoke.0.into_body().into_json().await.unwrap();
+    assert_eq!(
+        problem["type"],
+        "urn:passgate:problem:cannot-revoke-own-key"
+    );
+    assert!(audited(&h, "key.revoke").await.is_empty());
+    send("DELETE", "/admin/v1/tenants/alpha", None)
+        .await
+        .assert_status(poem::http::StatusCode::NO_CONTENT);
+    assert_eq!(audited(&h, "tenant.delete").await.len(), 1);
+    let alpha = passgate_tenant::TenantId::parse("alpha").unwrap();
+    assert!(h.store.tenant(&alpha).await.unwrap().is_none());
 }

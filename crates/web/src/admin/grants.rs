@@ -6,16 +6,16 @@
 //! With no domain granted, a tenant may only send as the platform's own sender domain (the
 //! domain of `mail_from`), so a new or forgotten tenant is safe by default.
 
-use passgate_engine::email_address::{SubmittedEmail, mask};
+use passgate_engine::email_address::SubmittedEmail;
 use passgate_store::{MailGrant, MailGrantRepo, TenantRepo};
 use passgate_tenant::{TenantConfig, TenantId};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
+use super::cases::mail_grants::set_mail_grants;
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
@@ -234,18 +234,7 @@ impl GrantsApi {
         require_platform_admin(state, &auth.0, "setSenderDomains").await?;
         let id = existing(state, &tenant.0).await?;
         let domains = normalize_all(&body.0.domains, normalize_domain)?;
-        state
-            .store()
-            .set_mail_grants(&id, MailGrant::SenderDomain, &domains, state.now())
-            .await?;
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.sender_domains.set",
-                json!({ "domains": domains }),
-            )
-            .await;
+        set_mail_grants(state, &auth.0, &id, MailGrant::SenderDomain, &domains).await?;
         Ok(SenderDomainsResponse::Ok(Json(SenderDomains {
             domains: texts(domains),
         })))
@@ -297,19 +286,7 @@ impl GrantsApi {
         require_platform_admin(state, &auth.0, "setTestRecipients").await?;
         let id = existing(state, &tenant.0).await?;
         let recipients = normalize_all(&body.0.recipients, normalize_recipient)?;
-        state
-            .store()
-            .set_mail_grants(&id, MailGrant::TestRecipient, &recipients, state.now())
-            .await?;
-        let masked: Vec<String> = recipients.iter().map(|r| mask(r)).collect();
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.test_recipients.set",
-                json!({ "recipients": masked }),
-            )
-            .await;
+        set_mail_grants(state, &auth.0, &id, MailGrant::TestRecipient, &recipients).await?;
         Ok(TestRecipientsResponse::Ok(Json(TestRecipients {
             recipients: texts(recipients),
         })))

@@ -13,9 +13,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use secrecy::ExposeSecret;
-use serde_json::json;
 
-use super::auth::{AdminAuth, create_key_with_email, require_platform_admin};
+use super::auth::{AdminAuth, require_platform_admin};
+use super::cases::manage_keys::{KeyRequest, create_key, revoke_key};
 use super::state::AdminState;
 use super::strict::Text;
 use super::tags::Tags;
@@ -175,15 +175,6 @@ impl KeysApi {
             .map(|t| TenantId::parse(t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| AdminProblem::from(Code::InvalidTenantId.detail(e.to_string())))?;
-        let scope_ok = match body.role {
-            RoleName::PlatformAdmin => tenants.is_empty(),
-            RoleName::TenantEditor => !tenants.is_empty(),
-        };
-        if !scope_ok {
-            return Err(Code::InvalidScope
-                .detail("a tenant-editor key needs at least one tenant; a platform-admin key none")
-                .into());
-        }
         let invalid_email = || {
             AdminProblem::from(
                 Code::InvalidEmail.detail("`email` must be one plain email address, or left out"),
@@ -201,29 +192,14 @@ impl KeysApi {
                     .ok_or_else(invalid_email)
             })
             .transpose()?;
-        let (id, minted) = create_key_with_email(
-            state.store(),
-            body.role.into(),
+        let request = KeyRequest {
+            role: body.role.into(),
             tenants,
-            body.label.into_string(),
-            email.as_deref(),
-            state.now(),
-        )
-        .await?;
+            label: body.label.into_string(),
+            email,
+        };
+        let (id, minted) = create_key(state, &auth.0, request).await?;
         let record = minted.record.clone();
-        state
-            .audit(
-                &auth.0,
-                None,
-                "key.create",
-                json!({
-                    "key_id": id.0,
-                    "prefix": record.prefix,
-                    "role": record.role.as_str(),
-                    "tenants": record.tenants.iter().map(TenantId::as_str).collect::<Vec<_>>(),
-                }),
-            )
-            .await;
         let metadata = KeyView {
             id: id.0,
             prefix: record.prefix,
@@ -272,22 +248,7 @@ impl KeysApi {
     ) -> Result<KeyRevoked, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "revokeKey").await?;
-        if key_id.0 == auth.0.key_id.0 {
-            // No lock-out by accident: another admin (or the CLI) revokes this key.
-            return Err(Code::CannotRevokeOwnKey
-                .detail("revoke it with another platform-admin key")
-                .into());
-        }
-        if !state
-            .store()
-            .revoke_api_key(ApiKeyId(key_id.0), state.now())
-            .await?
-        {
-            return Err(AdminProblem::not_found("active API key"));
-        }
-        state
-            .audit(&auth.0, None, "key.revoke", json!({ "key_id": key_id.0 }))
-            .await;
+        revoke_key(state, &auth.0, ApiKeyId(key_id.0)).await?;
         Ok(KeyRevoked::NoContent)
     }
 }

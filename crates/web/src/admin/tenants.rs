@@ -10,11 +10,11 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use secrecy::SecretString;
-use serde_json::json;
 
 use super::auth::{AdminAuth, require_platform_admin};
 use super::binding::{CheckedBinding, binding_of, family_of};
 use super::cases::create_tenant::{NewTenant, create_tenant};
+use super::cases::manage_tenant;
 use super::cases::update_tenant::{TenantEdit, update_tenant};
 use super::grants::normalize_domain;
 use super::state::AdminState;
@@ -25,7 +25,7 @@ pub use super::tenant_input::{
     UpdateTenant,
 };
 use super::views::TenantView;
-use crate::problem::{AdminError, AdminProblem, Code};
+use crate::problem::{AdminProblem, Code};
 
 /// Answer of tenant creation.
 #[derive(Debug, ApiResponse)]
@@ -82,21 +82,6 @@ fn parse_client_id(raw: &str) -> Result<ClientId, AdminProblem> {
             raw.escape_default()
         )))
     })
-}
-
-/// Seals and stores a provider secret.
-async fn store_secret(
-    state: &AdminState,
-    tenant: &TenantId,
-    secret: &SecretString,
-) -> Result<(), AdminProblem> {
-    let sealed = passgate_engine::seal_provider_secret(state.keyring(), tenant, secret)
-        .map_err(|e| AdminError::Sealing(e.to_string()))?;
-    state
-        .store()
-        .set_provider_secret(tenant, Some(sealed), state.now())
-        .await?;
-    Ok(())
 }
 
 /// The minimal document a tenant starts with when the admin gives none.
@@ -300,13 +285,7 @@ impl TenantsApi {
         let state = *state;
         require_platform_admin(state, &auth.0, "deleteTenant").await?;
         let id = parse_tenant(&tenant.0)?;
-        if !state.store().delete_tenant(&id).await? {
-            return Err(AdminProblem::not_found("tenant"));
-        }
-        state.invalidate(&id);
-        state
-            .audit(&auth.0, Some(&id), "tenant.delete", json!({}))
-            .await;
+        manage_tenant::delete_tenant(state, &auth.0, &id).await?;
         Ok(Done::NoContent)
     }
 
@@ -328,20 +307,7 @@ impl TenantsApi {
         require_platform_admin(state, &auth.0, "addClientId").await?;
         let id = parse_tenant(&tenant.0)?;
         let client = parse_client_id(&body.0.client_id)?;
-        load_view(state, &id).await?;
-        state
-            .store()
-            .add_client_id(&id, &client, state.now())
-            .await?;
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.client_id.add",
-                json!({ "client_id": client.as_str() }),
-            )
-            .await;
+        manage_tenant::add_client_id(state, &auth.0, &id, &client).await?;
         Ok(ClientIdAdded::Created(Json(load_view(state, &id).await?)))
     }
 
@@ -365,19 +331,7 @@ impl TenantsApi {
         let id = parse_tenant(&tenant.0)?;
         let client =
             ClientId::parse(&client_id.0).map_err(|_| AdminProblem::not_found("client id"))?;
-        if !state.store().remove_client_id(&id, &client).await? {
-            return Err(AdminProblem::not_found("client id"));
-        }
-        // The removed id may be cached as pointing at this tenant.
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.client_id.remove",
-                json!({ "client_id": client.as_str() }),
-            )
-            .await;
+        manage_tenant::remove_client_id(state, &auth.0, &id, &client).await?;
         Ok(Done::NoContent)
     }
 
@@ -401,18 +355,8 @@ impl TenantsApi {
         let state = *state;
         require_platform_admin(state, &auth.0, "rotateProviderSecret").await?;
         let id = parse_tenant(&tenant.0)?;
-        load_view(state, &id).await?;
         let secret = SecretString::from(body.0.secret.into_string());
-        store_secret(state, &id, &secret).await?;
-        state.invalidate(&id);
-        state
-            .audit(
-                &auth.0,
-                Some(&id),
-                "tenant.provider_secret.rotate",
-                json!({ "key_id": state.keyring().active_key_id().as_str() }),
-            )
-            .await;
+        manage_tenant::rotate_provider_secret(state, &auth.0, &id, &secret).await?;
         Ok(Done::NoContent)
     }
 }
@@ -429,16 +373,6 @@ async fn set_status(
     };
     require_platform_admin(state, &auth.0, operation).await?;
     let id = parse_tenant(tenant)?;
-    load_view(state, &id).await?;
-    state.store().set_status(&id, status, state.now()).await?;
-    state.invalidate(&id);
-    state
-        .audit(
-            &auth.0,
-            Some(&id),
-            "tenant.status",
-            json!({ "status": status.as_str() }),
-        )
-        .await;
+    manage_tenant::set_status(state, &auth.0, &id, status).await?;
     Ok(TenantResponse::Ok(Json(load_view(state, &id).await?)))
 }

@@ -204,6 +204,12 @@ pub enum AdminError {
     /// The named thing (a tenant, a config version) does not exist or is not visible.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A key's tenants do not fit its role.
+    #[error("the key's tenants do not fit its role")]
+    InvalidScope,
+    /// A key asked to revoke itself.
+    #[error("a key cannot revoke itself")]
+    CannotRevokeOwnKey,
     /// A conditional config write came without `If-Match`.
     #[error("If-Match is required")]
     IfMatchRequired,
@@ -237,6 +243,13 @@ impl From<AdminError> for AdminProblem {
             AdminError::InvalidConfig(problems) => Self::invalid_config(problems),
             AdminError::ModeMismatch(detail) => Code::ModeProviderMismatch.detail(detail).into(),
             AdminError::NotFound(what) => Self::not_found(what),
+            AdminError::InvalidScope => Code::InvalidScope
+                .detail("a tenant-editor key needs at least one tenant; a platform-admin key none")
+                .into(),
+            // No lock-out by accident: another admin (or the CLI) revokes this key.
+            AdminError::CannotRevokeOwnKey => Code::CannotRevokeOwnKey
+                .detail("revoke it with another platform-admin key")
+                .into(),
             AdminError::IfMatchRequired => Code::IfMatchRequired
                 .detail("send If-Match with the ETag of GET …/config")
                 .into(),
