@@ -84,16 +84,37 @@ struct Window {
     last_sent: Option<Instant>,
     /// The last answer was a 429: wait for the reset, not for a refill.
     refused: bool,
+    /// Calls are being spaced (a call found the window spent, and no answer since showed
+    /// room): a probe after a reset keeps the spacing too.
+    pacing: bool,
 }
 
 impl Window {
     /// Forgets a finished window, keeping who is waiting.
     fn reset(&mut self) {
+        if self.refused {
+            // The provider said when to come back, and that time has come: no spacing
+            // from the refused call.
+            self.pacing = false;
+        }
         self.remaining = None;
         self.limit = None;
         self.reset_at = None;
         self.probe_since = None;
         self.refused = false;
+    }
+
+    /// How long until one refill (plus 1/8) has passed since the last call; zero when the
+    /// rate or the last call is unknown.
+    fn spacing(&self, clock_now: Instant) -> Duration {
+        match (self.refill, self.last_sent) {
+            // A 1/8 margin: spacing at exactly the refill meets a 429 whenever one answer
+            // travels slower than the next.
+            (Some(refill), Some(last)) => {
+                (last + refill + refill / 8).saturating_duration_since(clock_now)
+            }
+            _ => Duration::ZERO,
+        }
     }
 
     /// How long a spent window makes the next call wait: a refill after the last call when
@@ -105,13 +126,10 @@ impl Window {
                 .unwrap_or(MIN_PAUSE)
                 .clamp(MIN_PAUSE, MAX_PAUSE)
         };
-        match (self.refill, self.last_sent, self.refused) {
-            // A 1/8 margin: spacing at exactly the refill meets a 429 whenever one answer
-            // travels slower than the next.
-            (Some(refill), Some(last), false) => (last + refill + refill / 8)
-                .saturating_duration_since(clock_now)
-                .min(until_reset()),
-            _ => until_reset(),
+        if !self.refused && self.refill.is_some() && self.last_sent.is_some() {
+            self.spacing(clock_now).min(until_reset())
+        } else {
+            until_reset()
         }
     }
 
@@ -216,6 +234,7 @@ impl Pacer {
                 let pause = match window.remaining {
                     Some(_) if yield_to_user => Some(MIN_PAUSE),
                     Some(remaining) if remaining <= reserve => {
+                        window.pacing = true;
                         let pause = window.spent_pause(now, Instant::now());
                         (!pause.is_zero()).then_some(pause)
                     }
@@ -230,12 +249,10 @@ impl Pacer {
                     {
                         Some(MIN_PAUSE)
                     }
-                    // A probe after a reset still keeps the learned spacing: a late answer
-                    // must not let a call through early.
-                    None if !window.spent_pause(now, Instant::now()).is_zero()
-                        && window.refill.is_some() =>
-                    {
-                        Some(window.spent_pause(now, Instant::now()))
+                    // A probe after a reset still keeps the learned spacing while pacing: a
+                    // late answer must not let a call through early.
+                    None if window.pacing && !window.spacing(Instant::now()).is_zero() => {
+                        Some(window.spacing(Instant::now()).min(MAX_PAUSE))
                     }
                     None => {
                         window.probe_since = Some(Instant::now());
@@ -336,6 +353,10 @@ impl Pacer {
             if let (Some(limit), Some(remaining), Some(reset)) = (limit, remaining, reset_at) {
                 window.learn_refill(sent, limit, remaining, reset);
             }
+        }
+        if remaining.is_some_and(|r| r > 1) {
+            // Room beyond the last unit: nothing to space.
+            window.pacing = false;
         }
         if let Some(remaining) = remaining {
             // Calls still in flight may have been counted after this answer was made:

@@ -265,3 +265,45 @@ async fn sends_late_by_a_loaded_host_still_meet_at_most_one_percent_429s() {
         run.elapsed
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_429_whose_reset_has_passed_lets_the_next_call_go_at_once() {
+    // A roomy window (limit 50, 49 left: a refill is "learned" from it, a whole second
+    // rounded up), then one 429 whose reset is already here: the provider says capacity is
+    // back, so a user's call must not wait out a spacing it never needed.
+    let start = DateTime::from_timestamp(1_800_000_000, 300_000_000).unwrap();
+    let clock = PausedWall {
+        start,
+        origin: Instant::now(),
+        skew: TimeDelta::zero(),
+    };
+    let headers = |remaining: u64, reset: i64| {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-limit", HeaderValue::from_static("50"));
+        headers.insert(
+            "x-ratelimit-remaining",
+            HeaderValue::from_str(&remaining.to_string()).unwrap(),
+        );
+        headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&reset.to_string()).unwrap(),
+        );
+        headers
+    };
+    let pacer = Pacer::default();
+    let wait = Duration::from_millis(50);
+    let sent = pacer
+        .acquire(Priority::Background, &clock, wait)
+        .await
+        .unwrap();
+    let second = start.timestamp();
+    pacer.observe(sent, 200, &headers(49, second + 1)).await;
+    let sent = pacer
+        .acquire(Priority::Interactive, &clock, wait)
+        .await
+        .unwrap();
+    pacer.observe(sent, 429, &headers(0, second)).await;
+    tokio::time::advance(Duration::from_millis(10)).await;
+    let next = pacer.acquire(Priority::Interactive, &clock, wait).await;
+    assert!(next.is_ok(), "{next:?}");
+}
