@@ -8,8 +8,8 @@ use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use passgate_idp::{
-    Capabilities, IdentityProvider, IdpError, PaceStats, PasswordChangeTicket, ProviderKind,
-    ProviderUser, ResetAuthorization, TicketRequest,
+    Capabilities, Created, IdentityProvider, IdpError, NewUser, PaceStats, PasswordChangeTicket,
+    ProviderKind, ProviderUser, ResetAuthorization, TicketRequest,
 };
 use passgate_tenant::{TenantConfig, TenantId};
 use secrecy::SecretString;
@@ -113,6 +113,18 @@ impl IdentityProvider for Guarded {
         password: &SecretString,
     ) -> Result<ProviderUser, IdpError> {
         self.feed(self.client.set_password(user_id, password).await)
+    }
+
+    async fn change_password(
+        &self,
+        user: &ProviderUser,
+        password: &SecretString,
+    ) -> Result<ProviderUser, IdpError> {
+        self.feed(self.client.change_password(user, password).await)
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<Created, IdpError> {
+        self.feed(self.client.create_user(user).await)
     }
 
     async fn revoke_sessions(&self, user_id: &str) -> Result<(), IdpError> {

@@ -15,6 +15,8 @@
 //! - [`http`]: timeouts, the retry loop and backoff ([`HttpConfig`], [`RetryPolicy`]).
 //! - [`auth0`]: [`Auth0Client`] (Authentication + Management API v2).
 //! - [`janrain`]: [`JanrainClient`] (Capture native forgot-password flow).
+//! - [`migration`]: [`MovingProvider`], one provider over a source and a target while a
+//!   tenant moves (Janrain → Auth0).
 //! - [`pace`]: the per-tenant limiter fed by `x-ratelimit-*` ([`Priority`], [`PaceStats`]).
 //! - [`clock`]: [`Clock`], so rate-limit reset times are testable.
 
@@ -24,6 +26,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod janrain;
+pub mod migration;
 pub mod pace;
 pub mod provider;
 pub mod types;
@@ -34,6 +37,7 @@ pub use domain::HostPolicy;
 pub use error::IdpError;
 pub use http::{HttpConfig, RetryPolicy};
 pub use janrain::{JanrainClient, JanrainConfig};
+pub use migration::{Created, MigrationPolicy, MoveStats, MovingProvider, NewUser};
 pub use pace::{PaceStats, Priority};
 pub use provider::IdentityProvider;
 pub use types::{

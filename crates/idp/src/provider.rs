@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
+use crate::migration::{Created, NewUser};
 use crate::{
     Capabilities, IdpError, PasswordChangeTicket, ProviderKind, ProviderUser, ResetAuthorization,
     TicketRequest,
@@ -57,6 +58,26 @@ pub trait IdentityProvider: Debug + Send + Sync {
         let _ = (user_id, password);
         Err(IdpError::Unsupported {
             operation: "set_password",
+        })
+    }
+
+    /// Sets the password of `user` as found by [`IdentityProvider::find_user_by_email`]. The
+    /// same as [`IdentityProvider::set_password`] by its id, except where the whole account
+    /// matters (a tenant on the move creates it in the target: [`crate::MovingProvider`]).
+    async fn change_password(
+        &self,
+        user: &ProviderUser,
+        password: &SecretString,
+    ) -> Result<ProviderUser, IdpError> {
+        self.set_password(&user.user_id, password).await
+    }
+
+    /// Creates a user in the tenant's connection with this password (the target of a move);
+    /// [`Created::AlreadyExists`] when the address is taken, which is not a failure.
+    async fn create_user(&self, user: &NewUser) -> Result<Created, IdpError> {
+        let _ = user;
+        Err(IdpError::Unsupported {
+            operation: "create_user",
         })
     }
 

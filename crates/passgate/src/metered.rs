@@ -18,8 +18,8 @@ use passgate_engine::{
     RequestAccepted, RequestError, RequestInput, TokenView,
 };
 use passgate_idp::{
-    Capabilities, IdentityProvider, IdpError, PasswordChangeTicket, ProviderKind, ProviderUser,
-    ResetAuthorization, TicketRequest,
+    Capabilities, Created, IdentityProvider, IdpError, NewUser, PasswordChangeTicket, ProviderKind,
+    ProviderUser, ResetAuthorization, TicketRequest,
 };
 use passgate_tenant::TenantConfig;
 use passgate_web::ResetBackend;
@@ -178,6 +178,20 @@ impl IdentityProvider for MeteredProvider {
         password: &SecretString,
     ) -> Result<ProviderUser, IdpError> {
         self.timed("set_password", self.inner.set_password(user_id, password))
+            .await
+    }
+
+    async fn change_password(
+        &self,
+        user: &ProviderUser,
+        password: &SecretString,
+    ) -> Result<ProviderUser, IdpError> {
+        self.timed("set_password", self.inner.change_password(user, password))
+            .await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<Created, IdpError> {
+        self.timed("create_user", self.inner.create_user(user))
             .await
     }
 

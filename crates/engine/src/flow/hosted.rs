@@ -98,10 +98,7 @@ impl Consumed {
             user,
             ..
         } = &self.current;
-        let outcome = match provider
-            .set_password(&user.user_id, &attempt.password)
-            .await
-        {
+        let outcome = match provider.change_password(user, &attempt.password).await {
             Ok(_) => {
                 self.after_change(aftercare, attempt).await;
                 Outcome::Completed(Completed {
