@@ -43,22 +43,52 @@ pub(super) struct Relay {
     pub(super) timeout: Duration,
 }
 
+/// Why a message did not go.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum SendFailure {
+    /// The relay refused, or the SMTP session broke.
+    #[error(transparent)]
+    Smtp(#[from] Error),
+    /// No TCP connection to the relay (refused, unreachable, timed out).
+    #[error("cannot connect to the relay: {0}")]
+    Connect(String),
+}
+
+impl SendFailure {
+    /// Only a 5xx reply is permanent; connection trouble and 4xx are worth a retry.
+    pub(super) fn is_permanent(&self) -> bool {
+        matches!(self, Self::Smtp(err) if err.is_permanent())
+    }
+}
+
 impl Relay {
     /// A new, greeted, secured and logged-in connection.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, Error> {
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendFailure> {
         let hello = ClientId::default();
-        let wrapper = match &self.security {
-            Security::ImplicitTls(tls) => Some(tls.clone()),
-            Security::StartTls(_) | Security::Plain => None,
+        let mut conn = match &self.security {
+            Security::ImplicitTls(tls) => {
+                AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(self.timeout),
+                    &hello,
+                    Some(tls.clone()),
+                    None,
+                )
+                .await?
+            }
+            Security::StartTls(_) | Security::Plain => {
+                let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+                let tcp = tokio::time::timeout(self.timeout, connect)
+                    .await
+                    .map_err(|_| SendFailure::Connect("timed out".into()))?
+                    .map_err(|e| SendFailure::Connect(e.to_string()))?;
+                // lettre writes a message's body and its final `.` apart: with Nagle's
+                // algorithm on, the `.` waits for the relay's delayed ACK, 40 ms a mail.
+                tcp.set_nodelay(true)
+                    .map_err(|e| SendFailure::Connect(e.to_string()))?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await?
+            }
         };
-        let mut conn = AsyncSmtpConnection::connect_tokio1(
-            (self.host.as_str(), self.port),
-            Some(self.timeout),
-            &hello,
-            wrapper,
-            None,
-        )
-        .await?;
         if let Security::StartTls(tls) = &self.security {
             // Refuses to go on in clear when the server offers no STARTTLS.
             conn.starttls(tls.clone(), &hello).await?;
@@ -89,7 +119,7 @@ impl Pool {
     }
 
     /// Sends `message` over an idle connection, or a new one while fewer than the cap exist.
-    pub(super) async fn send(&self, message: &Message) -> Result<(), Error> {
+    pub(super) async fn send(&self, message: &Message) -> Result<(), SendFailure> {
         // The semaphore is never closed; if it were, sending unbounded beats not sending.
         let _slot = self.slots.acquire().await.ok();
         let mut conn = self.checkout().await?;
@@ -100,11 +130,11 @@ impl Pool {
         } else {
             conn.abort().await;
         }
-        sent.map(|_| ())
+        sent.map(|_| ()).map_err(SendFailure::from)
     }
 
     /// An idle connection that still answers, or a new one.
-    async fn checkout(&self) -> Result<AsyncSmtpConnection, Error> {
+    async fn checkout(&self) -> Result<AsyncSmtpConnection, SendFailure> {
         loop {
             let parked = self.lock_idle().pop();
             let Some((mut conn, since)) = parked else {
