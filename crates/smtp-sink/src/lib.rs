@@ -139,9 +139,17 @@ impl SmtpSink {
     pub async fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
         loop {
             let notified = self.shared.arrived.notified();
-            let received = self.received();
-            if received.len() >= count {
-                return received;
+            // Counted under the lock, copied once: copying every message on every arrival
+            // made a drain of N mails cost N² copies (the pipeline benchmark's sink ate a
+            // core).
+            let arrived = self
+                .shared
+                .received
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len();
+            if arrived >= count {
+                return self.received();
             }
             notified.await;
         }
