@@ -11,13 +11,16 @@ use crate::janrain::{client_credentials, error_body, invalid_argument, missing, 
 use crate::state::{SimState, SimUser, World};
 use crate::wire::{Input, Reply};
 
-/// The attributes of the simulator's `user` entity type that `/entity` can return.
+/// The attributes of the simulator's `user` entity type that `/entity` can return (a subset
+/// of Capture's standard schema).
 const READABLE: &[&str] = &[
     "id",
     "uuid",
     "email",
     "emailVerified",
     "displayName",
+    "givenName",
+    "familyName",
     "created",
     "lastUpdated",
 ];
@@ -153,6 +156,9 @@ fn entity_json(user: &SimUser) -> Map<String, Value> {
     map.insert("email".into(), json!(user.email));
     map.insert("emailVerified".into(), verified);
     map.insert("displayName".into(), json!(user.name));
+    // The standard schema has them; the seed does not set them (Capture answers null).
+    map.insert("givenName".into(), Value::Null);
+    map.insert("familyName".into(), Value::Null);
     map.insert("created".into(), json!(timestamp(user.created_at)));
     map.insert("lastUpdated".into(), json!(timestamp(user.updated_at)));
     map
