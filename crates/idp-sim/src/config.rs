@@ -19,7 +19,8 @@ pub struct SimConfig {
     /// Janrain application settings.
     #[serde(default)]
     pub janrain: JanrainSettings,
-    /// Seeded users (Auth0 and Janrain alike; the connection says which).
+    /// Seeded users (Auth0 and Janrain alike; the connection says which, so a user in both
+    /// providers is the same email twice, once per connection).
     #[serde(default)]
     pub users: Vec<SeedUser>,
 }
