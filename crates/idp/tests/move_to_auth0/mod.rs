@@ -4,7 +4,7 @@
 use passgate_idp::{
     Auth0Client, CreateOutcome, IdentityProvider, IdpError, JanrainClient, NewAuth0User,
 };
-use passgate_idp_sim::{SeedUser, SimClient, SimHandle, sha256_hex};
+use passgate_idp_sim::{Fault, FaultKind, SeedUser, SimClient, SimHandle, sha256_hex};
 use secrecy::SecretString;
 
 use crate::common::*;
@@ -220,4 +220,35 @@ async fn creating_without_create_users_is_forbidden() {
         .unwrap_err();
     assert!(matches!(error, IdpError::Forbidden { .. }), "{error:?}");
     assert!(sim.user("scope@example.com").is_none());
+}
+
+#[tokio::test]
+async fn a_create_applied_then_timed_out_is_ambiguous_and_not_repeated() {
+    let sim = start().await;
+    let auth0 = mover(&sim);
+    sim.add_fault(Fault {
+        method: Some("POST".into()),
+        path: Some("/api/v2/users".into()),
+        times: Some(1),
+        kind: FaultKind::ApplyThenDelay { ms: 6000 },
+    });
+    let error = auth0
+        .create_user(&new_user("janrainonly@example.com", "Moved-Passw0rd-77"))
+        .await
+        .unwrap_err();
+    assert!(error.is_ambiguous(), "{error:?}");
+    assert_eq!(count_calls(&sim, "POST", "/api/v2/users"), 1);
+    // It was applied: the caller sees the user by email, and a repeat is AlreadyExists.
+    assert!(
+        auth0
+            .find_user_by_email("janrainonly@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let again = auth0
+        .create_user(&new_user("janrainonly@example.com", "Moved-Passw0rd-77"))
+        .await
+        .unwrap();
+    assert!(matches!(again, CreateOutcome::AlreadyExists), "{again:?}");
 }
