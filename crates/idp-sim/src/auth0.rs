@@ -199,7 +199,7 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 /// A Management API user object; unset fields are omitted, as in the recordings.
-fn user_json(user: &SimUser) -> Value {
+pub(crate) fn user_json(user: &SimUser) -> Value {
     let (provider, bare_id) = user
         .user_id
         .split_once('|')
@@ -220,7 +220,26 @@ fn user_json(user: &SimUser) -> Value {
     if let Some(reset) = user.last_password_reset {
         value["last_password_reset"] = json!(timestamp(reset));
     }
+    if let Some(metadata) = &user.user_metadata {
+        value["user_metadata"] = metadata.clone();
+    }
+    if let Some(metadata) = &user.app_metadata {
+        value["app_metadata"] = metadata.clone();
+    }
     value
+}
+
+/// The tenant's database connection named `name`.
+pub(crate) fn database_connection<'a>(
+    state: &'a SimState,
+    name: &str,
+) -> Option<&'a SimConnection> {
+    state
+        .config
+        .auth0
+        .connections
+        .iter()
+        .find(|c| c.name == name)
 }
 
 pub(crate) fn is_auth0_user(state: &SimState, user: &SimUser) -> bool {
@@ -393,13 +412,7 @@ pub(crate) fn patch_user(state: &SimState, input: &Input, encoded_id: &str) -> R
     }
     let user_connection = world.users[index].connection.clone();
     let connection_name = input.param("connection").unwrap_or(user_connection.clone());
-    let Some(connection) = state
-        .config
-        .auth0
-        .connections
-        .iter()
-        .find(|c| c.name == connection_name)
-    else {
+    let Some(connection) = database_connection(state, &connection_name) else {
         return management_error(400, "Connection does not exist.", Some("invalid_body"));
     };
     if connection.name != user_connection {

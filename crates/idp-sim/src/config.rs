@@ -19,7 +19,8 @@ pub struct SimConfig {
     /// Janrain application settings.
     #[serde(default)]
     pub janrain: JanrainSettings,
-    /// Seeded users (Auth0 and Janrain alike; the connection says which).
+    /// Seeded users (Auth0 and Janrain alike; the connection says which, so a user in both
+    /// providers is the same email twice, once per connection).
     #[serde(default)]
     pub users: Vec<SeedUser>,
 }
@@ -200,7 +201,9 @@ pub struct SimConnection {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JanrainSettings {
-    /// API clients (`client_id`, `client_secret`; scopes are ignored).
+    /// API clients (`client_id`, `client_secret`). `scopes` holds the client's features:
+    /// `owner` or `direct_access` opens `/entity` and `/entity.update`; a client without
+    /// either (a login client) is refused there with 403 `client_permission_error`.
     #[serde(default = "default_janrain_clients")]
     pub clients: Vec<SimClient>,
     /// The connection name that marks a seeded user as a Janrain user.
@@ -360,14 +363,37 @@ fn default_clients() -> Vec<SimClient> {
     ]
 }
 fn default_janrain_clients() -> Vec<SimClient> {
-    vec![SimClient {
-        client_id: "sim-janrain-client".into(),
-        client_secret: "sim-janrain-secret".into(),
-        scopes: Vec::new(),
+    let client = |id: &str, secret: &str, scopes: &[&str]| SimClient {
+        client_id: id.into(),
+        client_secret: secret.into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         enabled_connections: Vec::new(),
         login_uri: None,
-    }]
+    };
+    vec![
+        // A login client: the native endpoints, never `/entity*`.
+        client("sim-janrain-client", "sim-janrain-secret", &[]),
+        // A server client with the `owner` feature: `/entity`, `/entity.update`.
+        client(
+            DEFAULT_JANRAIN_OWNER,
+            "sim-janrain-owner-secret",
+            &[JANRAIN_OWNER],
+        ),
+    ]
 }
+
+/// The default seed's Janrain server client (feature `owner`), for `/entity` calls.
+pub const DEFAULT_JANRAIN_OWNER: &str = "sim-janrain-owner";
+
+/// The Janrain client features that open the server-side `/entity*` API (spec B3b): a
+/// Janrain client's `scopes` must hold one of them.
+pub const JANRAIN_OWNER: &str = "owner";
+/// See [`JANRAIN_OWNER`].
+pub const JANRAIN_DIRECT_ACCESS: &str = "direct_access";
+
+/// The Management API scopes a Janrain → Auth0 move adds to [`PASSGATE_SCOPES`] (issue 19):
+/// look the account up, create it. The default seed does not grant them.
+pub const MOVE_SCOPES: [&str; 2] = ["read:users", "create:users"];
 fn default_janrain_flow() -> String {
     "standard".into()
 }

@@ -19,7 +19,7 @@ pub(crate) fn error_body(world: &mut World, code: u32, error: &str, description:
     })
 }
 
-fn missing(world: &mut World, argument: &str) -> Reply {
+pub(crate) fn missing(world: &mut World, argument: &str) -> Reply {
     let mut body = error_body(
         world,
         100,
@@ -30,7 +30,12 @@ fn missing(world: &mut World, argument: &str) -> Reply {
     Reply::json(200, &body)
 }
 
-fn invalid_argument(world: &mut World, status: u16, argument: &str, description: &str) -> Reply {
+pub(crate) fn invalid_argument(
+    world: &mut World,
+    status: u16,
+    argument: &str,
+    description: &str,
+) -> Reply {
     let mut body = error_body(world, 200, "invalid_argument", description);
     body["argument_name"] = json!(argument);
     Reply::json(status, &body)
@@ -78,7 +83,7 @@ fn bad_code(world: &mut World, settings: &JanrainSettings, description: &str) ->
     }
 }
 
-fn ok() -> Reply {
+pub(crate) fn ok() -> Reply {
     Reply::json(200, &json!({ "stat": "ok" }))
 }
 
@@ -179,7 +184,7 @@ pub(crate) fn forgot_password(state: &SimState, input: &Input) -> Reply {
 }
 
 /// Client credentials from HTTP Basic, or the form (`client_id` + `client_secret`).
-fn client_credentials(input: &Input) -> (Option<String>, Option<String>) {
+pub(crate) fn client_credentials(input: &Input) -> (Option<String>, Option<String>) {
     if let Some(basic) = input
         .authorization
         .as_deref()

@@ -14,6 +14,8 @@
 //! - `server`: request reading, call recording, fault injection, routing.
 //! - `auth0`, `janrain`: the provider endpoints; `tickets`: Auth0's reset links (tickets,
 //!   `change_password` mails); `limits`: the plans' token buckets and 429s.
+//! - `entity`: Janrain's server-side `/entity` and `/entity.update` (owner clients);
+//!   `create_user`: Auth0's `POST /api/v2/users` (a Janrain → Auth0 move, issue 19).
 //! - `reset_page`: Auth0's hosted change-password page (`/u/reset-password?ticket=…`), where
 //!   tickets and change-password email links lead.
 //! - [`control`]: the `/_sim/` API.
@@ -25,6 +27,8 @@ mod auth0;
 pub mod config;
 mod connection;
 pub mod control;
+mod create_user;
+mod entity;
 mod janrain;
 mod limits;
 pub mod policy;
@@ -44,9 +48,9 @@ use tokio::task::JoinHandle;
 
 pub use auth0::CHANGE_PASSWORD_SENTENCE;
 pub use config::{
-    Auth0Settings, CodeErrorShape, DEFAULT_APP_CLIENT, DEFAULT_CONNECTION, JanrainSettings,
-    PASSGATE_SCOPES, Plan, SeedUser, SimClient, SimConfig, SimConnection, UniversalLogin,
-    passgate_scopes,
+    Auth0Settings, CodeErrorShape, DEFAULT_APP_CLIENT, DEFAULT_CONNECTION, DEFAULT_JANRAIN_OWNER,
+    JANRAIN_DIRECT_ACCESS, JANRAIN_OWNER, JanrainSettings, MOVE_SCOPES, PASSGATE_SCOPES, Plan,
+    SeedUser, SimClient, SimConfig, SimConnection, UniversalLogin, passgate_scopes,
 };
 pub use policy::PolicyLevel;
 pub use server::JANRAIN_PREFIX;

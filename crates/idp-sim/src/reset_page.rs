@@ -106,13 +106,7 @@ pub(crate) fn submit(state: &SimState, input: &Input) -> Reply {
         return form_page(400, &id, &email, Some("The passwords do not match."));
     }
     let user_connection = world.users[index].connection.clone();
-    let Some(connection) = state
-        .config
-        .auth0
-        .connections
-        .iter()
-        .find(|c| c.name == user_connection)
-    else {
+    let Some(connection) = crate::auth0::database_connection(state, &user_connection) else {
         return page(
             400,
             "Password not changed",

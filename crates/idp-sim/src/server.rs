@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::limits::Verdict;
 use crate::state::{FaultKind, RecordedCall, SimState, sha256_hex};
 use crate::wire::{Input, Reply, auth_error, management_error};
-use crate::{auth0, control, janrain, reset_page};
+use crate::{auth0, control, create_user, entity, janrain, reset_page};
 
 /// Where the Janrain endpoints are mounted (the real ones live at a capture domain's root).
 pub const JANRAIN_PREFIX: &str = "/janrain";
@@ -139,6 +139,8 @@ fn route(state: &SimState, input: &Input) -> Reply {
             ("POST", "/oauth/forgot_password_native") => janrain::forgot_password(state, input),
             ("POST", "/oauth/token") => janrain::token(state, input),
             ("POST", "/oauth/update_profile_native") => janrain::update_profile(state, input),
+            ("POST", "/entity") => entity::read(state, input),
+            ("POST", "/entity.update") => entity::update(state, input),
             _ => Reply::json(
                 404,
                 &json!({ "stat": "error", "code": 404, "error": "not_found" }),
@@ -149,6 +151,7 @@ fn route(state: &SimState, input: &Input) -> Reply {
         ("POST", "/oauth/token") => auth0::token(state, input),
         ("POST", "/dbconnections/change_password") => auth0::change_password(state, input),
         ("GET", "/api/v2/users-by-email") => auth0::users_by_email(state, input),
+        ("POST", "/api/v2/users") => create_user::create(state, input),
         ("POST", "/api/v2/tickets/password-change") => auth0::password_change_ticket(state, input),
         ("GET", reset_page::PATH) => reset_page::show(state, input),
         ("POST", reset_page::PATH) => reset_page::submit(state, input),

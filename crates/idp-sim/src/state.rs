@@ -16,9 +16,14 @@ use crate::connection::KillSwitches;
 #[derive(Debug, Clone)]
 pub(crate) struct SimUser {
     pub user_id: String,
+    /// Janrain's numeric entity `id` (unique in the simulator; Auth0 users have one too, unused).
+    pub entity_id: u64,
     pub email: String,
     pub connection: String,
     pub name: Option<String>,
+    /// Auth0 `user_metadata` / `app_metadata` given at creation (omitted when unset).
+    pub user_metadata: Option<serde_json::Value>,
+    pub app_metadata: Option<serde_json::Value>,
     pub blocked: bool,
     pub email_verified: bool,
     /// SHA-256 hex of the current password (test infrastructure: never logged).
@@ -314,11 +319,15 @@ impl World {
             None if connection == config.janrain.connection => self.random_id(32),
             None => format!("auth0|{}", self.random_id(24)),
         };
+        self.counter += 1;
         let user = SimUser {
             user_id,
+            entity_id: self.counter,
             email: email.clone(),
             connection: connection.clone(),
             name: seed.name.clone(),
+            user_metadata: None,
+            app_metadata: None,
             blocked: seed.blocked,
             email_verified: seed.email_verified,
             password_sha256: seed.password.as_deref().map(sha256_hex),

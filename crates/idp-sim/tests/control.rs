@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code fails loudly
 
+mod migration;
 mod support;
 
 use std::path::Path;
@@ -15,9 +16,13 @@ use support::{header, http, json_call, url_encode};
 fn the_example_users_file_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("users.example.yaml");
     let config = SimConfig::from_file(&path).unwrap();
-    assert_eq!(config.users.len(), 3);
+    assert_eq!(config.users.len(), 5);
     assert_eq!(config.auth0.connections[0].password_history_size, 5);
     assert_eq!(config.users[2].connection.as_deref(), Some("janrain"));
+    // moving@ is in both providers.
+    assert_eq!(config.users[3].email, config.users[4].email);
+    assert_eq!(config.users[4].connection.as_deref(), Some("janrain"));
+    assert_eq!(config.janrain.clients[1].scopes, ["owner"]);
 }
 
 #[test]

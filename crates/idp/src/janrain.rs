@@ -5,6 +5,10 @@
 //! the new password. Errors are HTTP 200 with `"stat":"error"` and a numeric `code`, except
 //! on `/oauth/token` (HTTP 400/401 with the same body).
 
+mod entity;
+
+pub use entity::JanrainEntity;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +90,8 @@ impl JanrainConfig {
 pub struct JanrainClient {
     config: JanrainConfig,
     transport: Transport,
+    /// An `owner`/`direct_access` client for the entity API, when not the login client.
+    server: Option<(String, SecretString)>,
 }
 
 /// The common reply envelope.
@@ -119,6 +125,10 @@ enum Call {
     Forgot,
     Token,
     Update,
+    /// `/entity` (read).
+    Entity,
+    /// `/entity.update`.
+    EntityUpdate,
 }
 
 /// 510 (too many simultaneous calls) and 480 (maintenance) ask us to come back later.
@@ -149,7 +159,11 @@ impl JanrainClient {
             });
         }
         let transport = Transport::new(base, config.http.clone(), clock)?;
-        Ok(Self { config, transport })
+        Ok(Self {
+            config,
+            transport,
+            server: None,
+        })
     }
 
     async fn post_form(
@@ -235,7 +249,8 @@ fn map_error(call: Call, config: &JanrainConfig, reply: Reply) -> IdpError {
         (Call::Update, 390) => IdpError::PasswordRejected {
             fields: field_messages(&reply),
         },
-        (Call::Update, 214 | 352) => IdpError::PasswordHistory,
+        (Call::Update, 214 | 352) | (Call::EntityUpdate, 352) => IdpError::PasswordHistory,
+        (Call::Entity | Call::EntityUpdate, 310) => IdpError::NotFound,
         (Call::Update, 414) => IdpError::ExpiredToken,
         (Call::Token, 415) => IdpError::ExpiredCode,
         // An unknown or reused code: `invalid_argument` naming `code`, or the documented

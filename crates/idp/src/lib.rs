@@ -31,12 +31,12 @@ pub mod pace;
 pub mod provider;
 pub mod types;
 
-pub use auth0::{Auth0Client, Auth0Config};
+pub use auth0::{Auth0Client, Auth0Config, CreateOutcome, CreatedUser, NewAuth0User};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use domain::HostPolicy;
 pub use error::IdpError;
 pub use http::{HttpConfig, RetryPolicy};
-pub use janrain::{JanrainClient, JanrainConfig};
+pub use janrain::{JanrainClient, JanrainConfig, JanrainEntity};
 pub use migration::{Created, MigrationPolicy, MoveStats, MovingProvider, NewUser};
 pub use pace::{PaceStats, Priority};
 pub use provider::IdentityProvider;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
 mod common;
+mod move_to_auth0;
 
 use common::*;
 use passgate_idp::{Auth0Client, Auth0Config, IdentityProvider, IdpError, TicketRequest};

@@ -3,6 +3,7 @@
 //! `shared/specs/idp-contracts.md` part A.
 
 mod binding;
+mod create;
 mod token;
 mod wire;
 
@@ -21,6 +22,8 @@ use crate::{
     ProviderKind, ProviderUser, SystemClock, TicketRequest,
 };
 use token::{TokenCache, TokenRequest};
+
+pub use create::{CreateOutcome, CreatedUser, NewAuth0User};
 
 /// Everything needed to act on one tenant's Auth0 database connection.
 #[derive(Debug, Clone)]
