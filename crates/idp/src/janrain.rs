@@ -21,7 +21,8 @@ use crate::domain::{HostPolicy, JANRAIN_PLATFORM_SUFFIXES, check_provider_host};
 use crate::error::truncate_message;
 use crate::http::{HttpConfig, RawResponse, Safety, Transport};
 use crate::{
-    Capabilities, Clock, IdentityProvider, IdpError, ProviderKind, ResetAuthorization, SystemClock,
+    Capabilities, Clock, IdentityProvider, IdpError, ProviderKind, ProviderUser,
+    ResetAuthorization, SystemClock,
 };
 
 /// One tenant's Capture application and flow. Field names come from the flow definition,
@@ -312,13 +313,49 @@ impl IdentityProvider for JanrainClient {
     }
 
     fn capabilities(&self) -> Capabilities {
+        // The server-side entity calls need an owner/direct_access client: the source of
+        // a move ([`crate::MovingProvider`]).
+        let server = self.server.is_some();
         Capabilities {
-            find_user: false,
-            set_password: false,
+            find_user: server,
+            set_password: server,
             change_password_ticket: false,
             provider_reset_email: true,
             reset_code: true,
         }
+    }
+
+    /// The entity read by email (the source side of a move); the uuid is the user id.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {
+        let entity = self.find_entity_by_email(email).await?;
+        Ok(entity.map(|entity| ProviderUser {
+            user_id: entity.uuid,
+            email: entity.email,
+            connection: "janrain".into(),
+            name: entity.display_name,
+            blocked: false,
+            email_verified: entity.email_verified,
+            last_password_reset: None,
+        }))
+    }
+
+    /// `entity.update` with the new password. Capture answers only `stat`, so the user
+    /// returned carries the uuid alone.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &SecretString,
+    ) -> Result<ProviderUser, IdpError> {
+        self.set_password_server_side(user_id, password).await?;
+        Ok(ProviderUser {
+            user_id: user_id.to_owned(),
+            email: String::new(),
+            connection: "janrain".into(),
+            name: None,
+            blocked: false,
+            email_verified: false,
+            last_password_reset: None,
+        })
     }
 
     async fn send_reset_email(&self, email: &str) -> Result<(), IdpError> {

@@ -76,3 +76,23 @@ impl Auth0Client {
         }
     }
 }
+
+impl Auth0Client {
+    /// [`crate::IdentityProvider::create_user`]: the migration's account, marked as moved.
+    pub(super) async fn create_moved_user(
+        &self,
+        user: &crate::NewUser,
+    ) -> Result<crate::Created, IdpError> {
+        let new = NewAuth0User {
+            email: user.email.clone(),
+            password: user.password.clone(),
+            email_verified: user.email_verified,
+            name: user.name.clone(),
+            user_metadata: None,
+        };
+        Ok(match self.create_user(&new).await? {
+            CreateOutcome::Created(created) => crate::Created::New(created),
+            CreateOutcome::AlreadyExists => crate::Created::AlreadyExists,
+        })
+    }
+}

@@ -198,6 +198,10 @@ impl IdentityProvider for Auth0Client {
         }
     }
 
+    async fn create_user(&self, user: &crate::NewUser) -> Result<crate::Created, IdpError> {
+        self.create_moved_user(user).await
+    }
+
     async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {
         // The match is case-sensitive and database emails are stored lowercased.
         let email = email.trim().to_lowercase();

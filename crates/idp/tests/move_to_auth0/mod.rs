@@ -30,7 +30,11 @@ async fn start() -> SimHandle {
     config.auth0.clients.push(SimClient {
         client_id: "mover".into(),
         client_secret: "mover-secret".into(),
-        scopes: vec!["read:users".into(), "create:users".into()],
+        scopes: vec![
+            "read:users".into(),
+            "update:users".into(),
+            "create:users".into(),
+        ],
         enabled_connections: Vec::new(),
         login_uri: None,
     });
@@ -251,4 +255,56 @@ async fn a_create_applied_then_timed_out_is_ambiguous_and_not_repeated() {
         .await
         .unwrap();
     assert!(matches!(again, CreateOutcome::AlreadyExists), "{again:?}");
+}
+
+/// The password hash the simulator keeps for `email` in `connection`.
+fn stored_password(sim: &SimHandle, email: &str, connection: &str) -> Option<String> {
+    sim.users()
+        .into_iter()
+        .find(|u| u.email == email && u.connection == connection)
+        .and_then(|u| u.password_sha256)
+}
+
+#[tokio::test]
+async fn a_moving_tenant_resets_each_account_where_it_lives_and_moves_janrain_only_ones() {
+    let sim = start().await;
+    let policy = passgate_idp::MigrationPolicy {
+        reset_source_too: false,
+        migrate_on_reset: true,
+    };
+    let moving = passgate_idp::MovingProvider::new(
+        std::sync::Arc::new(owner(&sim)),
+        std::sync::Arc::new(mover(&sim)),
+        policy,
+    );
+    let new = "Moved-Passw0rd-2026";
+    for email in [
+        "both@example.com",
+        "auth0only@example.com",
+        "janrainonly@example.com",
+    ] {
+        let user = moving.find_user_by_email(email).await.unwrap().unwrap();
+        moving.change_password(&user, &secret(new)).await.unwrap();
+        assert_eq!(
+            stored_password(&sim, email, CONNECTION),
+            Some(sha256_hex(new)),
+            "{email}: the Auth0 account has the new password"
+        );
+    }
+    // Janrain accounts are never changed under this policy, and never deleted.
+    for email in ["both@example.com", "janrainonly@example.com"] {
+        assert_eq!(
+            stored_password(&sim, email, "janrain"),
+            Some(sha256_hex("Janrain-Side-Passw0rd")),
+            "{email}"
+        );
+    }
+    assert_eq!(moving.move_stats().migrated, 1);
+    assert!(
+        moving
+            .find_user_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
