@@ -115,17 +115,17 @@ reset:
 
 /// The example tenant Acme Shop as shipped (French and English, the `(?i)acme` regex rule,
 /// strength and a blocklist), for the live-rule tests.
-pub const ACME: &str = include_str!("../../../../tenants/acme-shop.yaml");
+pub const ACME: &str = include_str!("../../../../../tenants/acme-shop.yaml");
 
 /// The example tenants as shipped (`tenants/*.yaml`), for the browser sweep; with
 /// `landing`, each also allows `{landing}/{tenant id}` as a redirect URI.
 pub fn examples_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
     [
         ("acme-shop", ACME),
-        ("fitlife", include_str!("../../../../tenants/fitlife.yaml")),
+        ("fitlife", include_str!("../../../../../tenants/fitlife.yaml")),
         (
             "northbank",
-            include_str!("../../../../tenants/northbank.yaml"),
+            include_str!("../../../../../tenants/northbank.yaml"),
         ),
     ]
     .iter()

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod admin_common;
+use crate::admin_common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! documents per status, strict bodies, and the OpenAPI document.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{BASE, Harness, PASSWORD, link_in, plain_text, token_of};
 use passgate_web::app;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod admin_common;
+use crate::admin_common;
 #[path = "admin_config/binding.rs"]
 mod binding;
 

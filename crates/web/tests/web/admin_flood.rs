@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod admin_common;
+use crate::admin_common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

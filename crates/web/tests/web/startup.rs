@@ -2,7 +2,7 @@
 //! missing message key is an error naming tenant, locale and key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! through plain HTML forms (no JavaScript).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{BASE, Browser, Got, Harness, PASSWORD, code_in, link_in, plain_text, token_of};
 use passgate_web::{app, state::static_prefix};

@@ -10,7 +10,7 @@
 //! npm packages fail the test. CI installs all three with `.ci/install.d/browser`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::{path::PathBuf, process::Command};
 

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod admin_common;
+use crate::admin_common;
 
 use admin_common::{Harness, bearer, harness_with};
 use passgate_store::AuditRepo;
