@@ -12,7 +12,7 @@
 
 use crate::common;
 
-use std::{path::PathBuf, process::Command};
+use std::process::Command;
 
 use common::{Harness, html_of, link_in, plain_text};
 use passgate_web::app;
@@ -24,17 +24,13 @@ use poem::{
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// `Some(why)` when Chromium is absent (the tests then skip). With Chromium present, Node
 /// and the npm packages must be there too: `.ci/install.d/browser` installs all three.
 fn missing_tools() -> Option<String> {
     if !std::path::Path::new(CHROMIUM).exists() {
         return Some(format!("{CHROMIUM} is missing"));
     }
-    let modules = workspace().join("tests/browser/node_modules");
+    let modules = passgate_testkit::paths::workspace_root().join("tests/browser/node_modules");
     assert!(
         modules.join("playwright-core").exists() && modules.join("axe-core").exists(),
         "Chromium is installed but tests/browser/node_modules is not: run .ci/install.d/browser"
@@ -149,9 +145,11 @@ impl Served {
 
     /// Runs `tests/browser/<script>` against this server; its output is printed.
     async fn run(&self, script: &str, shots: &str) -> bool {
-        let shots = workspace().join(shots);
+        let shots = passgate_testkit::paths::workspace_root().join(shots);
         std::fs::create_dir_all(&shots).unwrap();
-        let script = workspace().join("tests/browser").join(script);
+        let script = passgate_testkit::paths::workspace_root()
+            .join("tests/browser")
+            .join(script);
         let envs = [
             ("BASE_URL", self.base.clone()),
             ("MAIL_URL", format!("{}/last-link", self.helper)),

@@ -24,10 +24,8 @@ use serde_json::json;
 
 /// The repository's `themes/` (override with `PASSGATE_THEMES_DIR`).
 pub fn themes_dir() -> PathBuf {
-    std::env::var_os("PASSGATE_THEMES_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../themes"),
-        PathBuf::from,
-    )
+    std::env::var_os("PASSGATE_THEMES_DIR")
+        .map_or_else(passgate_testkit::paths::themes_dir, PathBuf::from)
 }
 
 pub fn start_time() -> DateTime<Utc> {

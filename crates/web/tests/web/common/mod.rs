@@ -2,7 +2,7 @@
 //! simulator, a real SMTP sink on loopback, the real themes, and the web app on top.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use passgate_engine::{
     Engine, EngineParts, EngineSettings, FixedClock, Keyring, StaticTenants, StoredProviders,
@@ -10,7 +10,7 @@ use passgate_engine::{
     mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
     seal_provider_secret,
 };
-use passgate_idp::{HostPolicy, HttpConfig, RetryPolicy};
+use passgate_idp::HttpConfig;
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
 use passgate_store::{Auth0Binding, NewTenant, ProviderBinding, Store, TenantRepo, TenantStatus};
@@ -19,10 +19,10 @@ use passgate_theme::Themes;
 use passgate_web::{AppState, CsrfKey, WebSettings};
 use secrecy::SecretString;
 
-/// The public origin in in-process tests.
-pub const BASE: &str = "https://reset.example.test";
-/// The `Host` every in-process request carries (the gateway answers 400 to any other).
-pub const HOST: &str = "reset.example.test";
+pub use passgate_testkit::paths::themes_dir;
+/// The public origin in in-process tests, and the `Host` every request carries.
+pub use passgate_testkit::public_origin::{PUBLIC_HOST as HOST, PUBLIC_URL as BASE};
+pub use passgate_testkit::reset_mail::{code_in, link_in, token_of};
 /// A password every fixture tenant accepts.
 pub const PASSWORD: &str = "violet kestrel harbour 1987 lantern";
 const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
@@ -122,7 +122,10 @@ pub const ACME: &str = include_str!("../../../../../tenants/acme-shop.yaml");
 pub fn examples_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
     [
         ("acme-shop", ACME),
-        ("fitlife", include_str!("../../../../../tenants/fitlife.yaml")),
+        (
+            "fitlife",
+            include_str!("../../../../../tenants/fitlife.yaml"),
+        ),
         (
             "northbank",
             include_str!("../../../../../tenants/northbank.yaml"),
@@ -172,10 +175,6 @@ pub fn fixtures_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
     .collect()
 }
 
-pub fn themes_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../themes")
-}
-
 pub fn themes() -> Arc<Themes> {
     Arc::new(Themes::load(&themes_dir()).unwrap())
 }
@@ -195,24 +194,11 @@ fn users() -> Vec<SeedUser> {
         .collect()
 }
 
+/// The kit's fast provider settings with a five-second total timeout.
 fn fast_http() -> HttpConfig {
     HttpConfig {
-        connect_timeout: Duration::from_secs(2),
         total_timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            max_retries: 0,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(20),
-            max_rate_limit_wait: Duration::from_millis(50),
-            jitter: false,
-        },
-    }
-}
-
-fn loopback() -> HostPolicy {
-    HostPolicy {
-        custom_domains: Vec::new(),
-        allow_insecure_loopback_for_tests: true,
+        ..passgate_testkit::provider_http::fast_http()
     }
 }
 
@@ -315,7 +301,7 @@ impl Harness {
         let providers = StoredProviders::new(
             store.clone(),
             keyring.clone(),
-            loopback(),
+            passgate_testkit::provider_http::loopback(),
             fast_http(),
             Arc::new(settings.clone()),
         );
@@ -375,107 +361,12 @@ impl Harness {
 
 /// Decodes the text/plain part of a received message.
 pub fn plain_text(mail: &ReceivedMail) -> String {
-    part_of(mail, "text/plain")
+    passgate_testkit::mime::plain_text(&mail.data)
 }
 
 /// The HTML body of a mail.
 pub fn html_of(mail: &ReceivedMail) -> String {
-    part_of(mail, "text/html")
-}
-
-/// The decoded body of the mail's first part of type `content_type`.
-fn part_of(mail: &ReceivedMail, content_type: &str) -> String {
-    decoded_parts(&mail.data)
-        .into_iter()
-        .find(|(ct, _)| ct.starts_with(content_type))
-        .map(|(_, body)| body)
-        .unwrap_or_default()
-}
-
-fn decoded_parts(data: &str) -> Vec<(String, String)> {
-    let mut parts = Vec::new();
-    for chunk in data.split("\r\n--") {
-        let Some((head, body)) = chunk.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let header = |name: &str| {
-            head.split("\r\n")
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.trim()
-                        .eq_ignore_ascii_case(name)
-                        .then(|| v.trim().to_ascii_lowercase())
-                })
-                .unwrap_or_default()
-        };
-        let ct = header("content-type");
-        if !ct.starts_with("text/") {
-            continue;
-        }
-        let body = body.split("\r\n--").next().unwrap_or(body);
-        let decoded = match header("content-transfer-encoding").as_str() {
-            "quoted-printable" => decode_qp(body),
-            "base64" => {
-                use base64::Engine as _;
-                let joined: String = body.split_whitespace().collect();
-                String::from_utf8(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(joined)
-                        .unwrap_or_default(),
-                )
-                .unwrap_or_default()
-            }
-            _ => body.to_owned(),
-        };
-        parts.push((ct, decoded));
-    }
-    parts
-}
-
-fn decode_qp(body: &str) -> String {
-    let joined = body.replace("=\r\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'=' && i + 2 < bytes.len())
-            .then(|| u8::from_str_radix(&joined[i + 1..i + 3], 16).ok())
-            .flatten();
-        if let Some(b) = escaped {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The reset link in a text, if any.
-pub fn link_in(text: &str) -> Option<String> {
-    let start = text.find("http")?;
-    let rest = &text[start..];
-    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
-    let link = &rest[..end];
-    link.contains("/reset/confirm?token=")
-        .then(|| link.to_owned())
-}
-
-/// The token of a reset link.
-pub fn token_of(link: &str) -> String {
-    let after = link.split("token=").nth(1).unwrap_or_default();
-    after.split('&').next().unwrap_or_default().to_owned()
-}
-
-/// The 8-digit code in a text.
-pub fn code_in(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
-    chars.windows(8).enumerate().find_map(|(i, w)| {
-        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
-        let after_ok = chars.get(i + 8).is_none_or(|c| !c.is_ascii_digit());
-        (before_ok && after_ok && w.iter().all(char::is_ascii_digit)).then(|| w.iter().collect())
-    })
+    passgate_testkit::mime::html_text(&mail.data)
 }
 
 /// A response read whole.
