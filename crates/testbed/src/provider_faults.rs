@@ -1,4 +1,4 @@
-//! What the fault scenarios of `crates/passgate/tests/faults_{provider,mail,concurrency}.rs`
+//! What the fault scenarios of `crates/passgate/tests/system/faults_{provider,mail,concurrency}.rs`
 //! share: the suite's gate, minting a link token through the real mail, counting reset mails
 //! per recipient and `Message-ID` (to prove "exactly once"), and bounded polling.
 

@@ -1,6 +1,6 @@
 //! The admin API's OpenAPI document is committed (`src/admin/openapi.snapshot.json`), so
 //! every API change shows up in review. Update with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p passgate-web --test admin_openapi`.
+//! `UPDATE_SNAPSHOTS=1 cargo test -p passgate-web --test web admin_openapi`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,7 +27,7 @@ fn the_openapi_document_matches_the_committed_snapshot() {
     assert!(
         committed.trim_end() == spec.trim_end(),
         "the admin OpenAPI document changed; review the change, then update the snapshot with\n  \
-         UPDATE_SNAPSHOTS=1 cargo test -p passgate-web --test admin_openapi\n(snapshot: {})",
+         UPDATE_SNAPSHOTS=1 cargo test -p passgate-web --test web admin_openapi\n(snapshot: {})",
         path.display()
     );
 }
