@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
 
+#[path = "idp/common/mod.rs"]
 mod common;
 
 use std::io::Write;

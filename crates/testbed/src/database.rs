@@ -12,10 +12,10 @@ use anyhow::{Context as _, bail};
 use crate::process::ManagedChild;
 
 /// The variable naming a PostgreSQL server for tests (any database on it; tests create their
-/// own).
-pub const POSTGRES_URL_VAR: &str = "PASSGATE_TEST_POSTGRES_URL";
-/// Set (by `.ci/run`) to make a missing PostgreSQL a failure instead of a skipped case.
-pub const REQUIRE_POSTGRES_VAR: &str = "PASSGATE_REQUIRE_POSTGRES";
+/// own), and the one (set by `.ci/run`) that makes a missing server a failure, not a skip.
+pub use passgate_testkit::postgres::{
+    REQUIRE_VAR as REQUIRE_POSTGRES_VAR, URL_VAR as POSTGRES_URL_VAR,
+};
 
 /// A database a test owns; removed when dropped.
 #[derive(Debug)]

@@ -277,7 +277,7 @@ fn replica_env(options: &DeploymentOptions, mail: &MailSink) -> Vec<(String, Str
         ("PASSGATE_LOG_FORMAT", "json".to_owned()),
         ("PASSGATE_SHUTDOWN_GRACE_SECS", "5".to_owned()),
         // Scenarios drive the admin API in bursts with one key; its per-key budgets are
-        // tested on their own (crates/web/tests/admin_limits.rs).
+        // tested on their own (crates/web/tests/web/admin_limits.rs).
         ("PASSGATE_ADMIN_REQUESTS_PER_MINUTE", "1000000".to_owned()),
         (
             "PASSGATE_ADMIN_EXPENSIVE_REQUESTS_PER_MINUTE",

@@ -38,11 +38,9 @@ pub use passgate_smtp_sink::Mode as SmtpMode;
 pub use process::ManagedChild;
 pub use sim::SimProcess;
 
-/// The public origin every testbed gateway is configured with; requests carry its host in
-/// `Host` (the gateway answers 400 to any other host).
-pub const PUBLIC_URL: &str = "https://reset.example.test";
-/// The host part of [`PUBLIC_URL`].
-pub const PUBLIC_HOST: &str = "reset.example.test";
+/// The public origin every testbed gateway is configured with, and its host, which requests
+/// carry in `Host` (the gateway answers 400 to any other host).
+pub use passgate_testkit::public_origin::{PUBLIC_HOST, PUBLIC_URL};
 /// A fixed master key (tests only).
 pub const MASTER_KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// The password every seeded user starts with.

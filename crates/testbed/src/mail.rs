@@ -72,11 +72,5 @@ impl MailSink {
 /// quoted-printable soft line breaks and `=3D` on the way.
 pub fn reset_token_in(mail: &ReceivedMail) -> Option<String> {
     let text = mail.data.replace("=\r\n", "").replace("=3D", "=");
-    let marker = "/reset/confirm?token=";
-    let start = text.find(marker)? + marker.len();
-    let token: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    (!token.is_empty()).then_some(token)
+    passgate_testkit::reset_mail::token_in(&text).filter(|token| !token.is_empty())
 }

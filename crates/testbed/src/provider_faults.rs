@@ -1,9 +1,8 @@
-//! What the fault scenarios of `crates/passgate/tests/faults_{provider,mail,concurrency}.rs`
+//! What the fault scenarios of `crates/passgate/tests/system/faults_{provider,mail,concurrency}.rs`
 //! share: the suite's gate, minting a link token through the real mail, counting reset mails
 //! per recipient and `Message-ID` (to prove "exactly once"), and bounded polling.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -26,10 +25,7 @@ pub fn fault_suite_enabled(name: &str) -> bool {
 }
 
 /// The workspace root (themes, example tenants).
-pub fn workspace_root() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.canonicalize().unwrap_or(root)
-}
+pub use passgate_testkit::paths::workspace_root;
 
 /// The reset mails (those carrying a hosted reset link) among `mails`.
 pub fn reset_mails(mails: &[ReceivedMail]) -> Vec<&ReceivedMail> {

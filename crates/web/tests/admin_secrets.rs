@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "web/admin_common/mod.rs"]
 mod admin_common;
 
 use std::io::Write;

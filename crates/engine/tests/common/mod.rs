@@ -2,7 +2,7 @@
 //! real SMTP sink on loopback, the real themes, and a fixed clock.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::{net::IpAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use passgate_engine::{
@@ -12,9 +12,7 @@ use passgate_engine::{
     mail::{SmtpSecurity, SmtpSettings, SmtpTransport},
     seal_provider_secret,
 };
-use passgate_idp::{
-    Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, RetryPolicy,
-};
+use passgate_idp::{Auth0Client, Auth0Config, IdentityProvider};
 use passgate_idp_sim::{SeedUser, SimConfig, SimHandle};
 use passgate_routing::{Router, RouterOptions};
 use passgate_smtp_sink::{ReceivedMail, SmtpSink};
@@ -158,30 +156,9 @@ pub fn users() -> Vec<SeedUser> {
     ]
 }
 
-pub fn themes_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../themes")
-}
-
-pub fn fast_http() -> HttpConfig {
-    HttpConfig {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
-        retry: RetryPolicy {
-            max_retries: 0,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(20),
-            max_rate_limit_wait: Duration::from_millis(50),
-            jitter: false,
-        },
-    }
-}
-
-pub fn loopback() -> HostPolicy {
-    HostPolicy {
-        custom_domains: Vec::new(),
-        allow_insecure_loopback_for_tests: true,
-    }
-}
+pub use passgate_testkit::paths::themes_dir;
+pub use passgate_testkit::provider_http::{fast_http, loopback};
+pub use passgate_testkit::reset_mail::{code_in, token_in};
 
 impl Harness {
     /// A harness with one tenant in `mode`/`delivery`, supporting `locales` (e.g. "en, fr").
@@ -205,14 +182,7 @@ impl Harness {
         delivery: &str,
         tweak: impl FnOnce(&mut EngineSettings),
     ) -> Option<Self> {
-        let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
-                "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
-            );
-            println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
-            return None;
-        };
+        let url = passgate_testkit::postgres::test_url()?;
         let schema = format!("passgate_engine_{:016x}", rand::random::<u64>());
         {
             use sea_orm::ConnectionTrait as _;
@@ -469,102 +439,12 @@ impl Harness {
 
 /// Decodes the text/plain part of a received message (7bit, quoted-printable or base64).
 pub fn plain_text(mail: &ReceivedMail) -> String {
-    decoded_parts(&mail.data)
-        .into_iter()
-        .find(|(ct, _)| ct.starts_with("text/plain"))
-        .map(|(_, body)| body)
-        .unwrap_or_default()
+    passgate_testkit::mime::plain_text(&mail.data)
 }
 
 /// Decodes the text/html part.
 pub fn html_text(mail: &ReceivedMail) -> String {
-    decoded_parts(&mail.data)
-        .into_iter()
-        .find(|(ct, _)| ct.starts_with("text/html"))
-        .map(|(_, body)| body)
-        .unwrap_or_default()
-}
-
-/// (content type, decoded body) of each leaf part.
-pub fn decoded_parts(data: &str) -> Vec<(String, String)> {
-    let mut parts = Vec::new();
-    for chunk in data.split("\r\n--") {
-        let Some((head, body)) = chunk.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let header = |name: &str| {
-            head.split("\r\n")
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.trim()
-                        .eq_ignore_ascii_case(name)
-                        .then(|| v.trim().to_ascii_lowercase())
-                })
-                .unwrap_or_default()
-        };
-        let ct = header("content-type");
-        if !ct.starts_with("text/") {
-            continue;
-        }
-        let body = body.split("\r\n--").next().unwrap_or(body);
-        let decoded = match header("content-transfer-encoding").as_str() {
-            "quoted-printable" => decode_qp(body),
-            "base64" => {
-                use base64::Engine as _;
-                let joined: String = body.split_whitespace().collect();
-                String::from_utf8(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(joined)
-                        .unwrap_or_default(),
-                )
-                .unwrap_or_default()
-            }
-            _ => body.to_owned(),
-        };
-        parts.push((ct, decoded));
-    }
-    parts
-}
-
-fn decode_qp(body: &str) -> String {
-    let joined = body.replace("=\r\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The token in a hosted link, if the text has one.
-pub fn token_in(text: &str) -> Option<String> {
-    let start = text.find("/reset/confirm?token=")? + "/reset/confirm?token=".len();
-    Some(
-        text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect(),
-    )
-}
-
-/// The 8-digit code in a code mail.
-pub fn code_in(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
-    chars.windows(8).enumerate().find_map(|(i, w)| {
-        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
-        let after_ok = chars.get(i + 8).is_none_or(|c| !c.is_ascii_digit());
-        (before_ok && after_ok && w.iter().all(char::is_ascii_digit)).then(|| w.iter().collect())
-    })
+    passgate_testkit::mime::html_text(&mail.data)
 }
 
 pub fn ip(text: &str) -> IpAddr {

@@ -48,14 +48,7 @@ impl TestDb {
 
     /// As [`TestDb::postgres`], with no migration applied (migration tests).
     pub async fn postgres_unmigrated() -> Option<Self> {
-        let Ok(url) = std::env::var("PASSGATE_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("PASSGATE_REQUIRE_POSTGRES").is_none(),
-                "PASSGATE_REQUIRE_POSTGRES is set but PASSGATE_TEST_POSTGRES_URL is not"
-            );
-            println!("skipped: PASSGATE_TEST_POSTGRES_URL not set");
-            return None;
-        };
+        let url = passgate_testkit::postgres::test_url()?;
         let schema = format!("passgate_test_{:016x}", rand::random::<u64>());
         let admin = Database::connect(&url).await.unwrap();
         admin

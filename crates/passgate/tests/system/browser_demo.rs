@@ -1,0 +1,85 @@
+//! The acceptance promise of the README in a real browser: two tenants complete a reset
+//! from the demo's printed URLs with the mail read from `/dev/mailbox`
+//! (`tests/readme/demo-browser.mjs`). Skips, saying so, without Chromium, Node.js or the
+//! npm packages of `tests/browser` (`.ci/install.d/browser` installs them). Also looks at
+//! every example screen and Swagger UI (`tests/browser/screens.mjs`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{RunningDemo, workspace_root};
+
+/// Whether Chromium, Node.js and the npm packages are there (else the test skips, saying so).
+fn browser_ready(root: &Path) -> bool {
+    let ready = Path::new("/usr/bin/chromium").exists()
+        && root
+            .join("tests/browser/node_modules/playwright-core")
+            .is_dir()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!("skipped: needs /usr/bin/chromium, node and tests/browser/node_modules");
+    }
+    ready
+}
+
+#[test]
+fn two_tenants_complete_a_reset_in_a_browser() {
+    let root = workspace_root();
+    if !browser_ready(&root) {
+        return;
+    }
+    let demo = RunningDemo::start(&[], &[]);
+    let output = Command::new("node")
+        .arg(root.join("tests/readme/demo-browser.mjs"))
+        .arg(&demo.base)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("acme-shop: password changed")
+            && stdout.contains("northbank: password changed")
+    );
+    demo.stop();
+}
+
+/// `tests/browser/screens.mjs` against a demo started in an empty directory: every example
+/// tenant's pages and mails at 390×844 and 1280×800 without horizontal overflow, broken
+/// images or CSP violations, and Swagger UI rendering the admin API under its own CSP.
+/// Screenshots land in `target/screens/` (kept as CI artefacts).
+#[test]
+fn the_demo_screens_and_swagger_ui_render_in_a_browser() {
+    let root = workspace_root();
+    if !browser_ready(&root) {
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let demo = RunningDemo::start_in(empty.path(), &[], &[]);
+    let output = Command::new("node")
+        .arg(root.join("tests/browser/screens.mjs"))
+        .arg(&demo.base)
+        .arg(root.join("target/screens"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("ok docs-desktop") && stdout.contains("all screens ok"),
+        "{stdout}"
+    );
+    demo.stop();
+}
