@@ -1,6 +1,8 @@
 //! Issue 19: the client calls a Janrain → Auth0 move makes, against the strict simulator,
 //! with users in Auth0 only, Janrain only, or both.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may panic
+
 use passgate_idp::{
     Auth0Client, CreateOutcome, IdentityProvider, IdpError, JanrainClient, NewAuth0User,
 };
