@@ -302,6 +302,17 @@ fn field_messages(reply: &Reply) -> Vec<String> {
         .collect()
 }
 
+impl JanrainClient {
+    /// The login client of a reset has no server-side access: without an owner client the
+    /// entity calls behind the trait are not offered (see [`Capabilities::find_user`]).
+    fn require_server_credentials(&self, operation: &'static str) -> Result<(), IdpError> {
+        match self.server {
+            Some(_) => Ok(()),
+            None => Err(IdpError::Unsupported { operation }),
+        }
+    }
+}
+
 #[async_trait]
 impl IdentityProvider for JanrainClient {
     fn kind(&self) -> ProviderKind {
@@ -327,6 +338,7 @@ impl IdentityProvider for JanrainClient {
 
     /// The entity read by email (the source side of a move); the uuid is the user id.
     async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {
+        self.require_server_credentials("find_user_by_email")?;
         let entity = self.find_entity_by_email(email).await?;
         Ok(entity.map(|entity| ProviderUser {
             user_id: entity.uuid,
@@ -346,6 +358,7 @@ impl IdentityProvider for JanrainClient {
         user_id: &str,
         password: &SecretString,
     ) -> Result<ProviderUser, IdpError> {
+        self.require_server_credentials("set_password")?;
         self.set_password_server_side(user_id, password).await?;
         Ok(ProviderUser {
             user_id: user_id.to_owned(),
