@@ -177,9 +177,15 @@ fn texts(values: Vec<String>) -> Vec<Text> {
     values.into_iter().map(Text).collect()
 }
 
+/// The tenant id in a path; 404 when it cannot be one (the write's use case checks that the
+/// tenant exists).
+fn tenant_id(raw: &str) -> Result<TenantId, AdminProblem> {
+    TenantId::parse(raw).map_err(|_| AdminProblem::not_found("tenant"))
+}
+
 /// The tenant's id, or 404 when it does not exist.
 async fn existing(state: &AdminState, raw: &str) -> Result<TenantId, AdminProblem> {
-    let id = TenantId::parse(raw).map_err(|_| AdminProblem::not_found("tenant"))?;
+    let id = tenant_id(raw)?;
     if state.store().tenant(&id).await?.is_none() {
         return Err(AdminProblem::not_found("tenant"));
     }
@@ -232,7 +238,7 @@ impl GrantsApi {
     ) -> Result<SenderDomainsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "setSenderDomains").await?;
-        let id = existing(state, &tenant.0).await?;
+        let id = tenant_id(&tenant.0)?;
         let domains = normalize_all(&body.0.domains, normalize_domain)?;
         set_mail_grants(state, &auth.0, &id, MailGrant::SenderDomain, &domains).await?;
         Ok(SenderDomainsResponse::Ok(Json(SenderDomains {
@@ -284,7 +290,7 @@ impl GrantsApi {
     ) -> Result<TestRecipientsResponse, AdminProblem> {
         let state = *state;
         require_platform_admin(state, &auth.0, "setTestRecipients").await?;
-        let id = existing(state, &tenant.0).await?;
+        let id = tenant_id(&tenant.0)?;
         let recipients = normalize_all(&body.0.recipients, normalize_recipient)?;
         set_mail_grants(state, &auth.0, &id, MailGrant::TestRecipient, &recipients).await?;
         Ok(TestRecipientsResponse::Ok(Json(TestRecipients {
