@@ -30,6 +30,10 @@ pub mod action {
     pub const MAIL: &str = "mail.delivery";
     /// A rate limit refused a step.
     pub const RATE_LIMITED: &str = "reset.rate_limited";
+    /// A moving tenant's new password went to a provider (outcome: target, source, both,
+    /// migrated). Where its look-up found the address is in the `reset.issue` event's
+    /// `placement` detail.
+    pub const MOVE_SERVED: &str = "move.served";
 }
 
 /// One event before it is stored.

@@ -8,8 +8,9 @@ use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use passgate_idp::{
-    Capabilities, Created, IdentityProvider, IdpError, NewUser, PaceStats, PasswordChangeTicket,
-    ProviderKind, ProviderUser, ResetAuthorization, TicketRequest,
+    Capabilities, Created, IdentityProvider, IdpError, Located, NewUser, PaceStats,
+    PasswordChangeTicket, PasswordChanged, ProviderKind, ProviderUser, ResetAuthorization,
+    TicketRequest,
 };
 use passgate_tenant::{TenantConfig, TenantId};
 use secrecy::SecretString;
@@ -107,6 +108,10 @@ impl IdentityProvider for Guarded {
         self.feed(self.client.find_user_by_email(email).await)
     }
 
+    async fn locate(&self, email: &str) -> Result<Located, IdpError> {
+        self.feed(self.client.locate(email).await)
+    }
+
     async fn set_password(
         &self,
         user_id: &str,
@@ -119,7 +124,7 @@ impl IdentityProvider for Guarded {
         &self,
         user: &ProviderUser,
         password: &SecretString,
-    ) -> Result<ProviderUser, IdpError> {
+    ) -> Result<PasswordChanged, IdpError> {
         self.feed(self.client.change_password(user, password).await)
     }
 

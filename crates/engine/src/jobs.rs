@@ -361,6 +361,7 @@ impl JobQueue {
             .negotiate(Some(&payload.locale))
             .clone();
         let strategy = strategy::for_tenant(&tenant.config);
+        let found_at = std::sync::OnceLock::new();
         let request = IssueRequest {
             tenant: &tenant,
             client: &job.client_id,
@@ -369,13 +370,15 @@ impl JobQueue {
             locale: &locale,
             redirect_uri: payload.redirect_uri.as_deref(),
             request_id: &payload.request_id,
+            found_at: &found_at,
         };
         // The guarded providers check the tenant's circuit and are fed by every call.
         let issued = strategy.issue(issuer, &request).await?;
-        let mut event = record(
-            issued.as_str().to_owned(),
-            json!({ "mode": strategy.name() }),
-        );
+        let details = match found_at.get() {
+            Some(placement) => json!({ "mode": strategy.name(), "placement": placement.as_str() }),
+            None => json!({ "mode": strategy.name() }),
+        };
+        let mut event = record(issued.as_str().to_owned(), details);
         event.action = action::ISSUED;
         self.audit.record(event).await;
         Ok(())

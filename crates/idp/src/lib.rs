@@ -37,7 +37,10 @@ pub use domain::HostPolicy;
 pub use error::IdpError;
 pub use http::{HttpConfig, RetryPolicy};
 pub use janrain::{JanrainClient, JanrainConfig, JanrainEntity};
-pub use migration::{Created, MigrationPolicy, MoveStats, MovingProvider, NewUser};
+pub use migration::{
+    Created, Located, MigrationPolicy, MoveStats, MovingProvider, NewUser, PasswordChanged,
+    Placement, ServedBy,
+};
 pub use pace::{PaceStats, Priority};
 pub use provider::IdentityProvider;
 pub use types::{

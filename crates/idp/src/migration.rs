@@ -15,7 +15,11 @@
 //! - An outage holds only the resets that need the provider that is down: a user found in the
 //!   target needs the source only with `reset_source_too`.
 //!
-//! The user id handed to the engine names the placement (`target:…`, `source:…`,
+//! - With [`MigrationPolicy::dry_run`], the tenant is served by the source alone, as before the
+//!   move; the target is asked all the same, so the report of where addresses were found
+//!   ([`Placement`]) tells how far the move has come before it changes anything.
+//!
+//! The user id handed to the engine names the route (`target:…`, `source:…`,
 //! `both:<target id> <source id>`), so the password change goes where the look-up found the
 //! account even on another replica.
 
@@ -34,6 +38,78 @@ pub struct MigrationPolicy {
     pub reset_source_too: bool,
     /// An account only in the source is created in the target with the new password.
     pub migrate_on_reset: bool,
+    /// Serve every reset from the source alone (as before the move) while the look-ups still
+    /// ask the target, so the placements can be counted first. The other two flags are ignored.
+    pub dry_run: bool,
+}
+
+/// Where a moving tenant's look-up found an address (the dry-run report counts these; the
+/// address itself is never recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Only the target (Auth0) has the account.
+    TargetOnly,
+    /// Only the source (Janrain) has it: not moved yet.
+    SourceOnly,
+    /// Both have it.
+    Both,
+    /// Neither has it.
+    Neither,
+}
+
+impl Placement {
+    /// Stable spelling for audit outcomes and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TargetOnly => "target_only",
+            Self::SourceOnly => "source_only",
+            Self::Both => "both",
+            Self::Neither => "neither",
+        }
+    }
+}
+
+/// Where a moving tenant's new password went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServedBy {
+    /// Set in the target.
+    Target,
+    /// Set in the source.
+    Source,
+    /// Set in the target and in the source (`reset_source_too`).
+    Both,
+    /// The account was created in the target with it (migrate on reset).
+    Migrated,
+}
+
+impl ServedBy {
+    /// Stable spelling for audit outcomes, metrics labels and stats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Target => "target",
+            Self::Source => "source",
+            Self::Both => "both",
+            Self::Migrated => "migrated",
+        }
+    }
+}
+
+/// A look-up's answer with, for a moving tenant, where the address was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The account that will be reset, if any.
+    pub user: Option<ProviderUser>,
+    /// `None` for a tenant bound to one provider.
+    pub placement: Option<Placement>,
+}
+
+/// A password change's answer with, for a moving tenant, where it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordChanged {
+    /// The account as the provider answered.
+    pub user: ProviderUser,
+    /// `None` for a tenant bound to one provider.
+    pub served_by: Option<ServedBy>,
 }
 
 /// A user to create in the target (migrate on reset).
@@ -69,15 +145,15 @@ pub struct MoveStats {
     pub migrated: u64,
 }
 
-/// Where the look-up found an account; encoded in the user id the engine keeps.
+/// Where the password of a found account goes; encoded in the user id the engine keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Placement {
+enum Route {
     Target(String),
     Source(String),
     Both { target: String, source: String },
 }
 
-impl Placement {
+impl Route {
     fn encode(&self) -> String {
         match self {
             Self::Target(id) => format!("target:{id}"),
@@ -170,10 +246,90 @@ impl MovingProvider {
                     .target
                     .set_password(&existing.user_id, password)
                     .await?;
-                self.served_by_target.fetch_add(1, Ordering::Relaxed);
+                self.migrated.fetch_add(1, Ordering::Relaxed);
                 Ok(changed)
             }
         }
+    }
+
+    /// Sets the password along `route`, saying where it went.
+    async fn set_along(
+        &self,
+        route: Route,
+        password: &SecretString,
+    ) -> Result<(ProviderUser, ServedBy), IdpError> {
+        match route {
+            Route::Target(id) => {
+                let changed = self.target.set_password(&id, password).await?;
+                self.served_by_target.fetch_add(1, Ordering::Relaxed);
+                Ok((changed, ServedBy::Target))
+            }
+            Route::Source(id) => {
+                let changed = self.source.set_password(&id, password).await?;
+                self.served_by_source.fetch_add(1, Ordering::Relaxed);
+                Ok((changed, ServedBy::Source))
+            }
+            Route::Both { target, source } => {
+                let changed = self.target.set_password(&target, password).await?;
+                self.served_by_target.fetch_add(1, Ordering::Relaxed);
+                // The target has the new password: that is the reset. The source's copy is a
+                // convenience for its login path; its failure is reported, not the user's.
+                match self.source.set_password(&source, password).await {
+                    Ok(_) => {
+                        self.served_by_source.fetch_add(1, Ordering::Relaxed);
+                        Ok((changed, ServedBy::Both))
+                    }
+                    Err(err) => {
+                        tracing::warn!(
+                            error = %err,
+                            "new password set in the target but not in the source"
+                        );
+                        Ok((changed, ServedBy::Target))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where the password of an account found at `placement` goes under the policy.
+    fn route(
+        &self,
+        target: Option<ProviderUser>,
+        source: Option<ProviderUser>,
+    ) -> Option<(ProviderUser, Route)> {
+        if self.policy.dry_run {
+            return source.map(|s| {
+                let route = Route::Source(s.user_id.clone());
+                (s, route)
+            });
+        }
+        match (target, source) {
+            (Some(target), Some(source)) if self.policy.reset_source_too => {
+                let route = Route::Both {
+                    target: target.user_id.clone(),
+                    source: source.user_id,
+                };
+                Some((target, route))
+            }
+            (Some(target), _) => {
+                let route = Route::Target(target.user_id.clone());
+                Some((target, route))
+            }
+            (None, Some(source)) => {
+                let route = Route::Source(source.user_id.clone());
+                Some((source, route))
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+fn placement_of(target: bool, source: bool) -> Placement {
+    match (target, source) {
+        (true, true) => Placement::Both,
+        (true, false) => Placement::TargetOnly,
+        (false, true) => Placement::SourceOnly,
+        (false, false) => Placement::Neither,
     }
 }
 
@@ -200,44 +356,48 @@ impl IdentityProvider for MovingProvider {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<ProviderUser>, IdpError> {
+        Ok(self.locate(email).await?.user)
+    }
+
+    async fn locate(&self, email: &str) -> Result<Located, IdpError> {
         let (target, source) = tokio::join!(
             self.target.find_user_by_email(email),
             self.source.find_user_by_email(email)
         );
-        let (user, placement) = match (target?, source) {
-            (Some(target), Ok(Some(source))) if self.policy.reset_source_too => {
-                let placement = Placement::Both {
-                    target: target.user_id.clone(),
-                    source: source.user_id,
-                };
-                (target, placement)
-            }
-            (Some(target), Ok(_)) => {
-                let placement = Placement::Target(target.user_id.clone());
-                (target, placement)
-            }
+        let target = match (target, &source) {
+            (Ok(found), _) => found,
+            // A dry run is served by the source alone: the target's outage only blurs the report.
+            (Err(_), Ok(_)) if self.policy.dry_run => None,
+            (Err(err), _) => return Err(err),
+        };
+        let source = match source {
+            Ok(found) => found,
             // Found in the target: the source matters only for `reset_source_too`, so its
             // outage does not hold this reset.
-            (Some(target), Err(_)) if !self.policy.reset_source_too => {
-                let placement = Placement::Target(target.user_id.clone());
-                (target, placement)
+            Err(_) if target.is_some() && !self.policy.reset_source_too && !self.policy.dry_run => {
+                None
             }
-            (_, Err(err)) => return Err(err),
-            (None, Ok(Some(source))) => {
-                let placement = Placement::Source(source.user_id.clone());
-                (source, placement)
-            }
-            (None, Ok(None)) => return Ok(None),
+            Err(err) => return Err(err),
         };
-        let user_id = placement.encode();
-        if Placement::decode(&user_id).as_ref() != Some(&placement) {
+        let placement = placement_of(target.is_some(), source.is_some());
+        let Some((user, route)) = self.route(target, source) else {
+            return Ok(Located {
+                user: None,
+                placement: Some(placement),
+            });
+        };
+        let user_id = route.encode();
+        if Route::decode(&user_id).as_ref() != Some(&route) {
             // A provider id with a space (or none) would not decode: refuse, never misroute.
             return Err(IdpError::UnexpectedResponse {
                 status: 200,
                 reason: "a provider user id with a space cannot be carried".into(),
             });
         }
-        Ok(Some(ProviderUser { user_id, ..user }))
+        Ok(Located {
+            user: Some(ProviderUser { user_id, ..user }),
+            placement: Some(placement),
+        })
     }
 
     async fn set_password(
@@ -245,46 +405,35 @@ impl IdentityProvider for MovingProvider {
         user_id: &str,
         password: &SecretString,
     ) -> Result<ProviderUser, IdpError> {
-        match Placement::decode(user_id).ok_or(IdpError::NotFound)? {
-            Placement::Target(id) => {
-                let changed = self.target.set_password(&id, password).await?;
-                self.served_by_target.fetch_add(1, Ordering::Relaxed);
-                Ok(changed)
-            }
-            Placement::Source(id) => {
-                let changed = self.source.set_password(&id, password).await?;
-                self.served_by_source.fetch_add(1, Ordering::Relaxed);
-                Ok(changed)
-            }
-            Placement::Both { target, source } => {
-                let changed = self.target.set_password(&target, password).await?;
-                self.served_by_target.fetch_add(1, Ordering::Relaxed);
-                // The target has the new password: that is the reset. The source's copy is a
-                // convenience for its login path; its failure is reported, not the user's.
-                match self.source.set_password(&source, password).await {
-                    Ok(_) => {
-                        self.served_by_source.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(err) => tracing::warn!(
-                        error = %err,
-                        "new password set in the target but not in the source"
-                    ),
-                }
-                Ok(changed)
-            }
-        }
+        let route = Route::decode(user_id).ok_or(IdpError::NotFound)?;
+        Ok(self.set_along(route, password).await?.0)
     }
 
     async fn change_password(
         &self,
         user: &ProviderUser,
         password: &SecretString,
-    ) -> Result<ProviderUser, IdpError> {
-        match Placement::decode(&user.user_id) {
-            Some(Placement::Source(_)) if self.policy.migrate_on_reset => {
-                self.migrate(user, password).await
+    ) -> Result<PasswordChanged, IdpError> {
+        let route = Route::decode(&user.user_id).ok_or(IdpError::NotFound)?;
+        let (user, served_by) = match route {
+            Route::Source(_) if self.policy.migrate_on_reset && !self.policy.dry_run => {
+                (self.migrate(user, password).await?, ServedBy::Migrated)
             }
-            _ => self.set_password(&user.user_id, password).await,
+            route => self.set_along(route, password).await?,
+        };
+        Ok(PasswordChanged {
+            user,
+            served_by: Some(served_by),
+        })
+    }
+
+    /// Sessions end where the account lives; the source has no session API of ours.
+    async fn revoke_sessions(&self, user_id: &str) -> Result<(), IdpError> {
+        match Route::decode(user_id).ok_or(IdpError::NotFound)? {
+            Route::Target(id) | Route::Both { target: id, .. } => {
+                self.target.revoke_sessions(&id).await
+            }
+            Route::Source(id) => self.source.revoke_sessions(&id).await,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::migration::{Created, NewUser};
+use crate::migration::{Created, Located, NewUser, PasswordChanged};
 use crate::{
     Capabilities, IdpError, PasswordChangeTicket, ProviderKind, ProviderUser, ResetAuthorization,
     TicketRequest,
@@ -48,6 +48,15 @@ pub trait IdentityProvider: Debug + Send + Sync {
         })
     }
 
+    /// [`IdentityProvider::find_user_by_email`] with, for a tenant on the move, where the
+    /// address was found (audited for the move's report).
+    async fn locate(&self, email: &str) -> Result<Located, IdpError> {
+        Ok(Located {
+            user: self.find_user_by_email(email).await?,
+            placement: None,
+        })
+    }
+
     /// Sets the user's password in the tenant's connection and returns the updated user.
     /// A timeout after sending yields [`IdpError::Ambiguous`]; it is never retried blindly.
     async fn set_password(
@@ -68,8 +77,11 @@ pub trait IdentityProvider: Debug + Send + Sync {
         &self,
         user: &ProviderUser,
         password: &SecretString,
-    ) -> Result<ProviderUser, IdpError> {
-        self.set_password(&user.user_id, password).await
+    ) -> Result<PasswordChanged, IdpError> {
+        Ok(PasswordChanged {
+            user: self.set_password(&user.user_id, password).await?,
+            served_by: None,
+        })
     }
 
     /// Creates a user in the tenant's connection with this password (the target of a move);

@@ -12,6 +12,9 @@
 //! - `passgate_policy_violations_total{rule}`: [`crate::metered::MeteredBackend`].
 //! - `passgate_provider_request_duration_seconds{provider,endpoint}` and
 //!   `passgate_provider_errors_total{provider,endpoint,kind}`: [`crate::metered::MeteredProviders`].
+//! - `passgate_move_lookups_total{tenant,placement}` and `passgate_move_resets_total
+//!   {tenant,served_by}`: a tenant moving from Janrain to Auth0, where look-ups found the address
+//!   and where new passwords went (issue 19), by [`crate::metered::MeteredProviders`].
 //! - `passgate_provider_calls_total{tenant}`, `passgate_provider_rate_limited_total{tenant}`,
 //!   `passgate_provider_pace_waits_total{tenant}`, `passgate_provider_pace_wait_milliseconds_total
 //!   {tenant}`: the provider client's pacing counters (Management API calls, 429 answers, waits

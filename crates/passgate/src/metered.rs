@@ -18,8 +18,8 @@ use passgate_engine::{
     RequestAccepted, RequestError, RequestInput, TokenView,
 };
 use passgate_idp::{
-    Capabilities, Created, IdentityProvider, IdpError, NewUser, PasswordChangeTicket, ProviderKind,
-    ProviderUser, ResetAuthorization, TicketRequest,
+    Capabilities, Created, IdentityProvider, IdpError, Located, NewUser, PasswordChangeTicket,
+    PasswordChanged, ProviderKind, ProviderUser, ResetAuthorization, TicketRequest,
 };
 use passgate_tenant::TenantConfig;
 use passgate_web::ResetBackend;
@@ -172,6 +172,17 @@ impl IdentityProvider for MeteredProvider {
             .await
     }
 
+    async fn locate(&self, email: &str) -> Result<Located, IdpError> {
+        let located = self
+            .timed("find_user_by_email", self.inner.locate(email))
+            .await?;
+        if let Some(placement) = located.placement {
+            counter!("passgate_move_lookups_total", "tenant" => self.tenant.clone(), "placement" => placement.as_str())
+                .increment(1);
+        }
+        Ok(located)
+    }
+
     async fn set_password(
         &self,
         user_id: &str,
@@ -185,8 +196,19 @@ impl IdentityProvider for MeteredProvider {
         &self,
         user: &ProviderUser,
         password: &SecretString,
-    ) -> Result<ProviderUser, IdpError> {
-        self.timed("set_password", self.inner.change_password(user, password))
+    ) -> Result<PasswordChanged, IdpError> {
+        let changed = self
+            .timed("set_password", self.inner.change_password(user, password))
+            .await?;
+        if let Some(served_by) = changed.served_by {
+            counter!("passgate_move_resets_total", "tenant" => self.tenant.clone(), "served_by" => served_by.as_str())
+                .increment(1);
+        }
+        Ok(changed)
+    }
+
+    async fn revoke_sessions(&self, user_id: &str) -> Result<(), IdpError> {
+        self.timed("revoke_sessions", self.inner.revoke_sessions(user_id))
             .await
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use passgate_idp::IdpError;
+use passgate_idp::{IdpError, ServedBy};
 use passgate_store::{ResetToken, StoreError};
 use serde_json::Value;
 
@@ -99,7 +99,10 @@ impl Consumed {
             ..
         } = &self.current;
         let outcome = match provider.change_password(user, &attempt.password).await {
-            Ok(_) => {
+            Ok(changed) => {
+                if let Some(served_by) = changed.served_by {
+                    self.audit_move(aftercare.audit, attempt, served_by).await;
+                }
                 self.after_change(aftercare, attempt).await;
                 Outcome::Completed(Completed {
                     redirect_uri: row.redirect_uri.clone(),
@@ -176,6 +179,22 @@ impl Consumed {
                 tracing::warn!(error = %err, "password-changed notice not queued");
             }
         }
+    }
+
+    /// Where a moving tenant's new password went (the move's progress, issue 19).
+    async fn audit_move(&self, audit: &Audit, attempt: &Attempt, served_by: ServedBy) {
+        let Current { row, user, .. } = &self.current;
+        audit
+            .record(AuditRecord {
+                tenant: Some(&row.tenant_id),
+                client: Some(&row.client_id),
+                actor: format!("user:{}", user.user_id),
+                action: action::MOVE_SERVED,
+                outcome: served_by.as_str().to_owned(),
+                request_id: Some(&attempt.request_id),
+                details: Value::Null,
+            })
+            .await;
     }
 
     /// Signs the user out everywhere at the provider (security item 47). The outcome is

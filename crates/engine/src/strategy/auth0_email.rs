@@ -27,7 +27,7 @@ impl ResetStrategy for Auth0Email {
         request: &IssueRequest<'_>,
     ) -> Result<Issued, EngineError> {
         let provider = issuer.providers.provider(&request.tenant.config).await?;
-        let user = match resettable_user(provider.as_ref(), request.email).await? {
+        let user = match resettable_user(provider.as_ref(), request).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
         };

@@ -30,7 +30,7 @@ impl ResetStrategy for Auth0Ticket {
     ) -> Result<Issued, EngineError> {
         let config = &request.tenant.config;
         let provider = issuer.providers.provider(config).await?;
-        let user = match resettable_user(provider.as_ref(), request.email).await? {
+        let user = match resettable_user(provider.as_ref(), request).await? {
             Ok(user) => user,
             Err(issued) => return Ok(issued),
         };

@@ -86,7 +86,7 @@ async fn prepare(
     request: &IssueRequest<'_>,
 ) -> Result<Result<ProviderUser, Issued>, EngineError> {
     let provider = issuer.providers.provider(&request.tenant.config).await?;
-    let user = match resettable_user(provider.as_ref(), request.email).await? {
+    let user = match resettable_user(provider.as_ref(), request).await? {
         Ok(user) => user,
         Err(issued) => return Ok(Err(issued)),
     };

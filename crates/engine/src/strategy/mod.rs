@@ -12,8 +12,10 @@ pub(crate) mod auth0_ticket;
 pub(crate) mod hosted;
 pub(crate) mod janrain;
 
+use std::sync::OnceLock;
+
 use async_trait::async_trait;
-use passgate_idp::{IdentityProvider, ProviderUser};
+use passgate_idp::{IdentityProvider, Placement, ProviderUser};
 use passgate_tenant::{ClientId, Delivery, LocaleTag, ResetMode, TenantConfig};
 
 use crate::{
@@ -65,6 +67,9 @@ pub(crate) struct IssueRequest<'a> {
     pub(crate) locale: &'a LocaleTag,
     pub(crate) redirect_uri: Option<&'a str>,
     pub(crate) request_id: &'a str,
+    /// Where a moving tenant's look-up found the address, set by the look-up for the audit
+    /// event of this step (the address itself is never recorded).
+    pub(crate) found_at: &'a OnceLock<Placement>,
 }
 
 /// What the background half did (audit outcome; never shown to the user).
@@ -133,9 +138,14 @@ pub(crate) fn for_tenant(config: &TenantConfig) -> &'static dyn ResetStrategy {
 /// folding, so `gıthub` never matches `github`).
 pub(crate) async fn resettable_user(
     provider: &dyn IdentityProvider,
-    email: &SubmittedEmail,
+    request: &IssueRequest<'_>,
 ) -> Result<Result<ProviderUser, Issued>, EngineError> {
-    let Some(user) = provider.find_user_by_email(&email.lookup_key()).await? else {
+    let email = request.email;
+    let located = provider.locate(&email.lookup_key()).await?;
+    if let Some(placement) = located.placement {
+        let _ = request.found_at.set(placement);
+    }
+    let Some(user) = located.user else {
         return Ok(Err(Issued::UnknownUser));
     };
     if !user.email.eq_ignore_ascii_case(&email.lookup_key()) {

@@ -24,6 +24,7 @@ async fn issue(kit: &Kit, email: &str, flow: &FlowId) -> Issued {
         locale: &locale,
         redirect_uri: None,
         request_id: "req-1",
+        found_at: &std::sync::OnceLock::new(),
     };
     strategy::for_tenant(&tenant.config)
         .issue(&kit.engine.issuer(), &request)

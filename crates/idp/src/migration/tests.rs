@@ -151,19 +151,23 @@ async fn reset(provider: &MovingProvider, email: &str) -> Result<ProviderUser, I
     provider
         .change_password(&user, &SecretString::from(NEW))
         .await
+        .map(|changed| changed.user)
 }
 
 const PLAIN: MigrationPolicy = MigrationPolicy {
     reset_source_too: false,
     migrate_on_reset: false,
+    dry_run: false,
 };
 const BOTH_PATHS: MigrationPolicy = MigrationPolicy {
     reset_source_too: true,
     migrate_on_reset: false,
+    dry_run: false,
 };
 const MIGRATE: MigrationPolicy = MigrationPolicy {
     reset_source_too: false,
     migrate_on_reset: true,
+    dry_run: false,
 };
 
 #[tokio::test]
@@ -272,14 +276,14 @@ async fn two_hundred_concurrent_moves_create_two_hundred_accounts() {
 #[test]
 fn user_ids_round_trip_and_foreign_ones_are_refused() {
     for placement in [
-        Placement::Target("auth0|abc".into()),
-        Placement::Source("2d5e-uuid".into()),
-        Placement::Both {
+        Route::Target("auth0|abc".into()),
+        Route::Source("2d5e-uuid".into()),
+        Route::Both {
             target: "auth0|abc".into(),
             source: "2d5e-uuid".into(),
         },
     ] {
-        assert_eq!(Placement::decode(&placement.encode()), Some(placement));
+        assert_eq!(Route::decode(&placement.encode()), Some(placement));
     }
     for foreign in [
         "auth0|abc",
@@ -288,6 +292,77 @@ fn user_ids_round_trip_and_foreign_ones_are_refused() {
         "both:a b c",
         "elsewhere:x",
     ] {
-        assert_eq!(Placement::decode(foreign), None, "{foreign}");
+        assert_eq!(Route::decode(foreign), None, "{foreign}");
+    }
+}
+
+const DRY_RUN: MigrationPolicy = MigrationPolicy {
+    reset_source_too: true,
+    migrate_on_reset: true,
+    dry_run: true,
+};
+
+#[tokio::test]
+async fn a_dry_run_serves_only_the_source_and_still_reports_where_each_address_lives() {
+    // (lives, placement reported, found for the reset, source's password after)
+    let table = [
+        (Lives::Target, Placement::TargetOnly, false, None),
+        (Lives::Both, Placement::Both, true, Some(NEW)),
+        (Lives::Source, Placement::SourceOnly, true, Some(NEW)),
+    ];
+    for (lives, placement, found, in_source) in table {
+        let (source, target, provider) = moving(lives, DRY_RUN);
+        let located = provider.locate(EMAIL).await.unwrap();
+        assert_eq!(located.placement, Some(placement), "{lives:?}");
+        assert_eq!(located.user.is_some(), found, "{lives:?}");
+        if let Some(user) = located.user {
+            let changed = provider
+                .change_password(&user, &SecretString::from(NEW))
+                .await
+                .unwrap();
+            assert_eq!(changed.served_by, Some(ServedBy::Source), "{lives:?}");
+        }
+        assert_eq!(source.password_of(EMAIL).as_deref(), in_source, "{lives:?}");
+        let untouched = (lives != Lives::Source).then_some("old-in-target");
+        assert_eq!(
+            target.password_of(EMAIL).as_deref(),
+            untouched,
+            "{lives:?}: target untouched"
+        );
+        assert_eq!(
+            target.count(),
+            usize::from(lives != Lives::Source),
+            "{lives:?}: nothing created"
+        );
+    }
+    let (_, _, provider) = moving(Lives::Source, DRY_RUN);
+    let nobody = provider.locate("nobody@example.com").await.unwrap();
+    assert_eq!(
+        (nobody.user, nobody.placement),
+        (None, Some(Placement::Neither))
+    );
+}
+
+#[tokio::test]
+async fn each_change_says_where_the_new_password_went() {
+    let table = [
+        (Lives::Target, PLAIN, ServedBy::Target),
+        (Lives::Both, PLAIN, ServedBy::Target),
+        (Lives::Both, BOTH_PATHS, ServedBy::Both),
+        (Lives::Source, PLAIN, ServedBy::Source),
+        (Lives::Source, MIGRATE, ServedBy::Migrated),
+    ];
+    for (lives, policy, served_by) in table {
+        let (_, _, provider) = moving(lives, policy);
+        let user = provider.locate(EMAIL).await.unwrap().user.unwrap();
+        let changed = provider
+            .change_password(&user, &SecretString::from(NEW))
+            .await
+            .unwrap();
+        assert_eq!(
+            changed.served_by,
+            Some(served_by),
+            "{lives:?} under {policy:?}"
+        );
     }
 }

@@ -273,6 +273,7 @@ async fn a_moving_tenant_resets_each_account_where_it_lives_and_moves_janrain_on
     let policy = passgate_idp::MigrationPolicy {
         reset_source_too: false,
         migrate_on_reset: true,
+        dry_run: false,
     };
     let moving = passgate_idp::MovingProvider::new(
         std::sync::Arc::new(owner(&sim)),
@@ -309,4 +310,84 @@ async fn a_moving_tenant_resets_each_account_where_it_lives_and_moves_janrain_on
             .unwrap()
             .is_none()
     );
+}
+
+/// Issue 19's acceptance: 200 Janrain-only users reset at once under migrate-on-reset end as
+/// 200 Auth0 accounts, one each, with the new password; Janrain keeps all 200. The plan's
+/// rate limits are off: this is about exactly-once under concurrency, not pacing.
+#[tokio::test]
+async fn two_hundred_concurrent_moves_create_two_hundred_auth0_users_and_no_duplicate() {
+    const USERS: usize = 200;
+    let mut config = sim_config();
+    config.auth0.rate_limits = false;
+    config.auth0.clients.push(SimClient {
+        client_id: "mover".into(),
+        client_secret: "mover-secret".into(),
+        scopes: vec![
+            "read:users".into(),
+            "update:users".into(),
+            "create:users".into(),
+        ],
+        enabled_connections: Vec::new(),
+        login_uri: None,
+    });
+    config.janrain.clients.push(SimClient {
+        client_id: "janrain-owner".into(),
+        client_secret: OWNER_SECRET.into(),
+        scopes: vec!["owner".into()],
+        enabled_connections: Vec::new(),
+        login_uri: None,
+    });
+    let emails: Vec<String> = (0..USERS)
+        .map(|i| format!("mover{i}@example.com"))
+        .collect();
+    config.users.extend(
+        emails
+            .iter()
+            .map(|email| seeded(email, "janrain", "Janrain-Side-Passw0rd")),
+    );
+    let sim = passgate_idp_sim::start(config).await.unwrap();
+    let moving = std::sync::Arc::new(passgate_idp::MovingProvider::new(
+        std::sync::Arc::new(owner(&sim)),
+        std::sync::Arc::new(mover(&sim)),
+        passgate_idp::MigrationPolicy {
+            reset_source_too: false,
+            migrate_on_reset: true,
+            dry_run: false,
+        },
+    ));
+    let new = "Moved-Together-2026";
+    let mut resets = tokio::task::JoinSet::new();
+    for email in emails.iter().cloned() {
+        let moving = std::sync::Arc::clone(&moving);
+        resets.spawn(async move {
+            let located = moving.locate(&email).await.unwrap();
+            assert_eq!(located.placement, Some(passgate_idp::Placement::SourceOnly));
+            let user = located.user.unwrap();
+            let changed = moving.change_password(&user, &secret(new)).await.unwrap();
+            assert_eq!(changed.served_by, Some(passgate_idp::ServedBy::Migrated));
+        });
+    }
+    while let Some(reset) = resets.join_next().await {
+        reset.unwrap();
+    }
+    let users = sim.users();
+    for email in &emails {
+        let in_auth0: Vec<_> = users
+            .iter()
+            .filter(|u| &u.email == email && u.connection == CONNECTION)
+            .collect();
+        assert_eq!(in_auth0.len(), 1, "{email}: one Auth0 account");
+        assert_eq!(
+            in_auth0[0].password_sha256,
+            Some(sha256_hex(new)),
+            "{email}"
+        );
+        assert_eq!(
+            stored_password(&sim, email, "janrain"),
+            Some(sha256_hex("Janrain-Side-Passw0rd")),
+            "{email}: Janrain untouched"
+        );
+    }
+    assert_eq!(moving.move_stats().migrated, USERS as u64);
 }
