@@ -13,6 +13,8 @@
 //! - [`m20261201_000040_auth0_binding`]: typed provider bindings (Auth0 canonical/custom
 //!   domains, app client id, New Universal Login, audience; Janrain flow version and
 //!   `password_recover_url`); half-filled old bindings become unbound.
+//! - [`m20261202_000050_moving_tenants`]: a tenant moving from Janrain to Auth0 (the Janrain
+//!   app, its server-side client and sealed secret, the move's policy).
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -21,6 +23,7 @@ pub mod m20261126_000001_initial;
 pub mod m20261201_000020_email_at_rest;
 pub mod m20261201_000030_sender_domains;
 pub mod m20261201_000040_auth0_binding;
+pub mod m20261202_000050_moving_tenants;
 
 /// The ordered list of Passgate's migrations.
 #[derive(Debug)]
@@ -34,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_email_at_rest::Migration),
             Box::new(m20261201_000030_sender_domains::Migration),
             Box::new(m20261201_000040_auth0_binding::Migration),
+            Box::new(m20261202_000050_moving_tenants::Migration),
         ]
     }
 }

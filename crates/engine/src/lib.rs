@@ -89,7 +89,9 @@ pub use error::{CompleteError, EngineError, InvalidLink, PasswordCheckError, Req
 pub use flow::{CompleteInput, Completed, Credential, TokenView};
 pub use jobs::JobRound;
 pub use outbox::OutboxRound;
-pub use providers::{FixedProviders, ProviderDirectory, StoredProviders, seal_provider_secret};
+pub use providers::{
+    FixedProviders, ProviderDirectory, StoredProviders, seal_move_secret, seal_provider_secret,
+};
 pub use render::{MailContent, MailRenderer, RenderedMail, ThemeRenderer};
 pub use request::{RequestAccepted, RequestInput};
 pub use sealing::{KeyId, Keyring, Sealed, SealingError};

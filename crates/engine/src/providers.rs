@@ -7,9 +7,9 @@ use std::{fmt, sync::Arc};
 use async_trait::async_trait;
 use passgate_idp::{
     Auth0Client, Auth0Config, HostPolicy, HttpConfig, IdentityProvider, JanrainClient,
-    JanrainConfig,
+    JanrainConfig, MigrationPolicy, MovingProvider, ProviderKind,
 };
-use passgate_store::{EncryptedBlob, ProviderBinding, Store, TenantRepo};
+use passgate_store::{EncryptedBlob, MoveSource, ProviderBinding, Store, TenantRepo};
 use passgate_tenant::{TenantConfig, TenantId};
 use secrecy::SecretString;
 
@@ -48,6 +48,26 @@ pub fn seal_provider_secret(
         keyring,
         secret.expose_secret().as_bytes(),
         &provider_secret_context(tenant),
+    )
+}
+
+/// The associated data of a moving tenant's Janrain server-side secret (issue 19): it never
+/// opens as the provider secret, nor as another tenant's.
+pub fn move_secret_context(tenant: &TenantId) -> String {
+    format!("move-secret:{}", tenant.as_str())
+}
+
+/// Seals a moving tenant's Janrain server-side client secret for [`TenantRepo::set_move`].
+pub fn seal_move_secret(
+    keyring: &Keyring,
+    tenant: &TenantId,
+    secret: &SecretString,
+) -> Result<EncryptedBlob, EngineError> {
+    use secrecy::ExposeSecret;
+    seal_blob(
+        keyring,
+        secret.expose_secret().as_bytes(),
+        &move_secret_context(tenant),
     )
 }
 
@@ -105,6 +125,7 @@ impl StoredProviders {
             .await?
             .ok_or_else(|| binding_error("no tenant row"))?;
         let binding = tenant.provider;
+        let moving_from = tenant.moving_from;
         let blob = self
             .store
             .provider_secret(&config.id)
@@ -149,7 +170,56 @@ impl StoredProviders {
                 Arc::new(JanrainClient::new(client)?)
             }
         };
-        Ok(client)
+        match moving_from {
+            None => Ok(client),
+            Some(source) => self.moving(config, source, client).await,
+        }
+    }
+
+    /// `target` (the tenant's Auth0 client) behind a [`MovingProvider`] whose source is the
+    /// Janrain app's server-side client.
+    async fn moving(
+        &self,
+        config: &TenantConfig,
+        source: MoveSource,
+        target: Arc<dyn IdentityProvider>,
+    ) -> Result<Arc<dyn IdentityProvider>, EngineError> {
+        let binding_error = |reason: &str| EngineError::ProviderBinding {
+            tenant: config.id.as_str().to_owned(),
+            reason: reason.to_owned(),
+        };
+        if target.kind() != ProviderKind::Auth0 {
+            return Err(binding_error("a move goes to an Auth0 binding"));
+        }
+        let blob = self
+            .store
+            .move_secret(&config.id)
+            .await?
+            .ok_or_else(|| binding_error("no Janrain server secret stored for the move"))?;
+        let secret = open_blob(&self.keyring, &blob, &move_secret_context(&config.id))?;
+        let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
+        let secret = SecretString::from(secret);
+        // Only the entity calls are used: the server-side client stands in for the login one.
+        let mut janrain = JanrainConfig::new(
+            source.domain,
+            source.client_id.clone(),
+            secret.clone(),
+            self.settings.public_base_url.clone(),
+        );
+        janrain.hosts = self.hosts.clone();
+        janrain.http = self.http.clone();
+        let janrain =
+            JanrainClient::new(janrain)?.with_server_credentials(source.client_id, secret);
+        let policy = MigrationPolicy {
+            reset_source_too: source.policy.reset_source_too,
+            migrate_on_reset: source.policy.migrate_on_reset,
+            dry_run: source.policy.dry_run,
+        };
+        Ok(Arc::new(MovingProvider::new(
+            Arc::new(janrain),
+            target,
+            policy,
+        )))
     }
 }
 

@@ -51,6 +51,16 @@ pub trait TenantRepo: Send + Sync {
     ) -> StoreResult<()>;
     /// The encrypted provider secret, for the engine's provider client only.
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>>;
+    /// Starts or changes a move to the tenant's Auth0 binding from a Janrain app, with the
+    /// sealed secret of its server-side client; `None` ends the move (all in one write).
+    async fn set_move(
+        &self,
+        id: &TenantId,
+        moving: Option<(MoveSource, EncryptedBlob)>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The encrypted secret of a moving tenant's Janrain server-side client.
+    async fn move_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>>;
     /// Deletes a tenant and every row that belongs to it (audit events stay). `false` if absent.
     async fn delete_tenant(&self, id: &TenantId) -> StoreResult<bool>;
     /// Creates a tenant with everything it starts with in one transaction: the tenant row

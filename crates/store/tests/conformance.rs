@@ -744,6 +744,7 @@ conformance!(
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,
     bindings_round_trip_and_rebinding_leaves_nothing_behind,
+    a_move_round_trips_and_ending_it_clears_its_secret,
     a_tenant_update_applies_every_part_together_or_none,
     onboarding_stores_everything_or_nothing,
     concurrent_onboardings_of_one_id_let_exactly_one_win,

@@ -131,6 +131,30 @@ impl JanrainBinding {
     }
 }
 
+/// A tenant on the move from a Janrain app to its Auth0 binding (issue 19): where the
+/// accounts not yet moved live and how resets treat them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveSource {
+    /// The Capture domain, e.g. `acme.us.janraincapture.com`.
+    pub domain: String,
+    /// An API client with the `owner` or `direct_access` feature (entity read and update);
+    /// its secret is stored apart, sealed.
+    pub client_id: String,
+    /// How resets treat accounts in each place.
+    pub policy: MovePolicy,
+}
+
+/// A move's policy (see `MigrationPolicy` in passgate-idp, which it configures).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MovePolicy {
+    /// An account in both providers gets the new password in Janrain too.
+    pub reset_source_too: bool,
+    /// An account only in Janrain is created in Auth0 with the new password.
+    pub migrate_on_reset: bool,
+    /// Resets are served by Janrain alone; Auth0 is only asked, for the report.
+    pub dry_run: bool,
+}
+
 /// A tenant row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
@@ -147,6 +171,8 @@ pub struct Tenant {
     pub legacy_mode: Option<String>,
     /// Whether a provider secret is stored (the secret itself is read only on purpose).
     pub has_provider_secret: bool,
+    /// The Janrain app it is moving from, if it is on the move.
+    pub moving_from: Option<MoveSource>,
     /// When the tenant was created.
     pub created_at: Timestamp,
     /// Last change to the tenant, its client ids or its config.

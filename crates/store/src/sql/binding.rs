@@ -5,7 +5,9 @@ use sea_orm::Set;
 
 use crate::entity::tenants;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{Auth0Binding, JanrainBinding, ProviderBinding};
+use crate::model::{
+    Auth0Binding, EncryptedBlob, JanrainBinding, MovePolicy, MoveSource, ProviderBinding,
+};
 
 /// The typed binding of a row. Migration `m20261201_000040_auth0_binding` unbinds half-filled
 /// old rows, so a kind without its required fields is corruption, not onboarding.
@@ -78,4 +80,49 @@ pub(super) fn set_binding_columns(row: &mut tenants::ActiveModel, binding: Provi
     row.provider_new_universal_login = new_ul;
     row.provider_flow_version = flow_version;
     row.provider_password_recover_url = recover_url;
+}
+
+/// The move of a row, if it is on one. A domain without its client id is corruption.
+pub(super) fn move_from_row(row: &tenants::Model) -> StoreResult<Option<MoveSource>> {
+    match (&row.move_source_domain, &row.move_source_client_id) {
+        (None, None) => Ok(None),
+        (Some(domain), Some(client_id)) => Ok(Some(MoveSource {
+            domain: domain.clone(),
+            client_id: client_id.clone(),
+            policy: MovePolicy {
+                reset_source_too: row.move_reset_source_too,
+                migrate_on_reset: row.move_migrate_on_reset,
+                dry_run: row.move_dry_run,
+            },
+        })),
+        _ => Err(StoreError::corrupt(
+            "tenants",
+            "move lacks its domain or client id",
+        )),
+    }
+}
+
+/// Writes a move (or, with `None`, clears every column of one, its secret included).
+pub(super) fn set_move_columns(
+    row: &mut tenants::ActiveModel,
+    moving: Option<(MoveSource, EncryptedBlob)>,
+) {
+    let (source, secret) = match moving {
+        Some((source, secret)) => (Some(source), Some(secret)),
+        None => (None, None),
+    };
+    let policy = source.as_ref().map(|s| s.policy).unwrap_or_default();
+    row.move_reset_source_too = Set(policy.reset_source_too);
+    row.move_migrate_on_reset = Set(policy.migrate_on_reset);
+    row.move_dry_run = Set(policy.dry_run);
+    let (domain, client_id) = source.map(|s| (s.domain, s.client_id)).unzip();
+    row.move_source_domain = Set(domain);
+    row.move_source_client_id = Set(client_id);
+    let (ciphertext, nonce, key_id) = match secret {
+        Some(s) => (Some(s.ciphertext), Some(s.nonce), Some(s.key_id)),
+        None => (None, None, None),
+    };
+    row.move_secret_ciphertext = Set(ciphertext);
+    row.move_secret_nonce = Set(nonce);
+    row.move_secret_key_id = Set(key_id);
 }

@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
-use super::binding::{binding_from_row, set_binding_columns};
+use super::binding::{binding_from_row, move_from_row, set_binding_columns, set_move_columns};
 use super::tenant_row::{apply_change, new_tenant_row, set_secret};
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::{client_ids, config_versions, tenants};
@@ -23,6 +23,7 @@ fn tenant_from_row(row: tenants::Model) -> StoreResult<Tenant> {
     Ok(Tenant {
         id: tenant_id("tenants", &row.id)?,
         provider: binding_from_row(&row)?,
+        moving_from: move_from_row(&row)?,
         legacy_mode: row.provider_mode,
         display_name: row.display_name,
         status,
@@ -355,6 +356,39 @@ impl TenantRepo for Store {
                 row.provider_secret_ciphertext,
                 row.provider_secret_nonce,
                 row.provider_secret_key_id,
+            ) {
+                (Some(ciphertext), Some(nonce), Some(key_id)) => Some(EncryptedBlob {
+                    ciphertext,
+                    nonce,
+                    key_id,
+                }),
+                _ => None,
+            },
+        )
+    }
+
+    async fn set_move(
+        &self,
+        id: &TenantId,
+        moving: Option<(MoveSource, EncryptedBlob)>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.update_tenant_row(id, now, |row| set_move_columns(row, moving))
+            .await
+    }
+
+    async fn move_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {
+        let Some(row) = tenants::Entity::find_by_id(id.as_str())
+            .one(self.db())
+            .await?
+        else {
+            return Err(StoreError::UnknownTenant(id.clone()));
+        };
+        Ok(
+            match (
+                row.move_secret_ciphertext,
+                row.move_secret_nonce,
+                row.move_secret_key_id,
             ) {
                 (Some(ciphertext), Some(nonce), Some(key_id)) => Some(EncryptedBlob {
                     ciphertext,

@@ -157,3 +157,47 @@ pub(crate) async fn a_tenant_update_applies_every_part_together_or_none(store: &
     assert_eq!(renamed.provider, janrain_full());
     assert!(renamed.has_provider_secret);
 }
+
+/// Issue 19: a move's source, policy and sealed secret survive a round trip, change the
+/// tenant's version (so provider clients are rebuilt), and ending it clears every column.
+pub(crate) async fn a_move_round_trips_and_ending_it_clears_its_secret(store: &Store) {
+    let a = tenant(store, "acme").await;
+    store.set_provider(&a, auth0_full(), t0()).await.unwrap();
+    assert_eq!(store.tenant(&a).await.unwrap().unwrap().moving_from, None);
+    let source = MoveSource {
+        domain: "acme.us.janraincapture.com".into(),
+        client_id: "capture-owner".into(),
+        policy: MovePolicy {
+            reset_source_too: true,
+            migrate_on_reset: true,
+            dry_run: false,
+        },
+    };
+    let secret = EncryptedBlob {
+        ciphertext: vec![1, 2, 3],
+        nonce: vec![4; 12],
+        key_id: "k1".into(),
+    };
+    let before = store.tenant(&a).await.unwrap().unwrap().updated_at;
+    let later = t0() + chrono::TimeDelta::seconds(5);
+    store
+        .set_move(&a, Some((source.clone(), secret.clone())), later)
+        .await
+        .unwrap();
+    let moving = store.tenant(&a).await.unwrap().unwrap();
+    assert_eq!(moving.moving_from, Some(source));
+    assert_eq!(moving.provider, auth0_full(), "the target binding stays");
+    assert!(
+        moving.updated_at > before,
+        "a move is a new binding version"
+    );
+    assert_eq!(store.move_secret(&a).await.unwrap(), Some(secret));
+    store.set_move(&a, None, later).await.unwrap();
+    assert_eq!(store.tenant(&a).await.unwrap().unwrap().moving_from, None);
+    assert_eq!(store.move_secret(&a).await.unwrap(), None);
+    let unknown = tid("nobody");
+    assert!(matches!(
+        store.set_move(&unknown, None, later).await,
+        Err(StoreError::UnknownTenant(_))
+    ));
+}

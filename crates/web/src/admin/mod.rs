@@ -24,6 +24,7 @@
 //! - `limits`: per-API-key request budgets (429 with `Retry-After`).
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
+//! - [`moves`]: a tenant's move from Janrain to Auth0 (platform admins) and its report.
 //! - [`audit`]: audit log and per-day reset statistics.
 //! - [`tags`], [`views`], [`yaml_body`]: OpenAPI tags, shared bodies, the YAML payload.
 //!   Errors are [`crate::problem::AdminProblem`]s; strings-only fields are
@@ -44,6 +45,7 @@ pub mod grants;
 mod guard;
 pub mod keys;
 mod limits;
+pub mod moves;
 pub mod preview;
 pub mod state;
 pub use crate::strict;
@@ -61,6 +63,7 @@ pub use state::{AdminParts, AdminSettings, AdminState};
 /// Every admin resource, in spec order.
 pub type AdminApis = (
     tenants::TenantsApi,
+    moves::MovesApi,
     grants::GrantsApi,
     config::ConfigApi,
     preview::PreviewApi,
@@ -79,6 +82,7 @@ pub fn api_service() -> OpenApiService<AdminApis, ()> {
     OpenApiService::new(
         (
             tenants::TenantsApi,
+            moves::MovesApi,
             grants::GrantsApi,
             config::ConfigApi,
             preview::PreviewApi,

@@ -198,6 +198,12 @@ pub enum AdminError {
     /// The document's reset mode cannot run on the tenant's provider.
     #[error("reset mode does not fit the provider: {0}")]
     ModeMismatch(String),
+    /// A move from Janrain cannot be set as asked (the reason names the field).
+    #[error("move refused: {0}")]
+    InvalidMove(String),
+    /// A provider domain is not a known provider domain or an allowed custom domain.
+    #[error("provider domain refused")]
+    DomainRefused,
     /// A blocking task failed (panicked or was cancelled).
     #[error("blocking task failed: {0}")]
     Task(String),
@@ -243,6 +249,10 @@ impl From<AdminError> for AdminProblem {
             AdminError::InvalidConfig(problems) => Self::invalid_config(problems),
             AdminError::ModeMismatch(detail) => Code::ModeProviderMismatch.detail(detail).into(),
             AdminError::NotFound(what) => Self::not_found(what),
+            AdminError::InvalidMove(detail) => Code::ProviderBindingInvalid.detail(detail).into(),
+            AdminError::DomainRefused => Code::ProviderDomainRefused
+                .detail("the domain is not a known provider domain or an allowed custom domain")
+                .into(),
             AdminError::InvalidScope => Code::InvalidScope
                 .detail("a tenant-editor key needs at least one tenant; a platform-admin key none")
                 .into(),

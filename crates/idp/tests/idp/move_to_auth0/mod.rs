@@ -358,7 +358,7 @@ async fn two_hundred_concurrent_moves_create_two_hundred_auth0_users_and_no_dupl
     ));
     let new = "Moved-Together-2026";
     let mut resets = tokio::task::JoinSet::new();
-    for email in emails.iter().cloned() {
+    for email in emails.clone() {
         let moving = std::sync::Arc::clone(&moving);
         resets.spawn(async move {
             let located = moving.locate(&email).await.unwrap();

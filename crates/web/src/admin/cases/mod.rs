@@ -8,6 +8,7 @@
 //!   of its YAML, client ids, sender domains) after checking its document.
 //! - [`mail_grants`]: replace a tenant's sender domains or test recipients.
 //! - [`manage_keys`]: mint an API key (scope fits role) or revoke one (never one's own).
+//! - [`move_tenant`]: start, change or end a tenant's move from Janrain to Auth0; its report.
 //! - [`manage_tenant`]: disable or enable a tenant, delete it, add or remove a client id,
 //!   rotate its provider secret.
 //! - [`publish_config`]: publish a new version of a tenant's YAML, or activate a stored
@@ -19,5 +20,6 @@ pub mod create_tenant;
 pub mod mail_grants;
 pub mod manage_keys;
 pub mod manage_tenant;
+pub mod move_tenant;
 pub mod publish_config;
 pub mod update_tenant;
