@@ -15,6 +15,7 @@ const TENANTS = [
   { name: 'acme-shop', client: 'acme-shop-ios', email: 'ada@acme-shop.example.com' },
   { name: 'fitlife', client: 'fitlife-ios', email: 'ada@fitlife.example.com' },
   { name: 'northbank', client: 'northbank-mobile', email: 'ada@northbank.example.com' },
+  { name: 'riverline', client: 'riverline-ios', email: 'alan@riverline.example.com' },
 ];
 fs.mkdirSync(OUT, { recursive: true });
 

@@ -29,10 +29,12 @@ const TENANTS = [
   // new-password or success page for FitLife.
   { name: 'fitlife', client: 'fitlife-ios', locales: ['de', 'en', 'es'], code: false, ticket: true },
   { name: 'northbank', client: 'northbank-mobile', locales: ['en'], code: true },
+  { name: 'riverline', client: 'riverline-ios', locales: ['en', 'es'], code: false },
 ];
 // Strong, unique per reset (the simulated accounts are shared by the tenants).
 const passwordFor = (t, locale) => `violet Kestrel ${t.name} harbour 19${locale.charCodeAt(0)} lantern`
-  .replace('acme-shop', 'market').replace('fitlife', 'gym').replace('northbank', 'river');
+  .replace('acme-shop', 'market').replace('fitlife', 'gym').replace('northbank', 'river')
+  .replace('riverline', 'tide');
 
 fs.mkdirSync(OUT, { recursive: true });
 const failures = [];

@@ -1,13 +1,17 @@
-// The README's promise, in a real browser: from the demo's printed URLs, two tenants each
-// complete a reset with the mail read from /dev/mailbox — Acme Shop by clicking the link in
-// the mailbox page, Northbank by typing the emailed code. Exits non-zero on any failure.
-// Run by crates/passgate/tests/browser_demo.rs:  node tests/readme/demo-browser.mjs BASE
+// The README's promise, in a real browser: from the demo's printed URLs, tenants complete a
+// reset with the mail read from /dev/mailbox — Acme Shop by clicking the link in the mailbox
+// page, Northbank by typing the emailed code, and Riverline (moving from Janrain to Auth0)
+// once for each of its users: only in Janrain, in both, only in Auth0, through the same
+// branded pages; the move's report then says where each was found and served.
+// Exits non-zero on any failure.
+// Run by crates/passgate/tests/browser_demo.rs:  node tests/readme/demo-browser.mjs BASE KEY
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 
 const require = createRequire(new URL('../browser/', import.meta.url));
 const { chromium } = require('playwright-core');
 const base = process.argv[2];
+const adminKey = process.argv[3];
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -59,6 +63,41 @@ try {
   await submit(page);
   assert.equal(await h1(page), 'Password changed');
   console.log('northbank: password changed with the mailed code');
+
+  // Riverline: one tenant, three placements, the same pages and mail for each.
+  for (const [email, where] of [
+    ['ada@riverline.example.com', 'only in Janrain'],
+    ['grace@riverline.example.com', 'in both'],
+    ['alan@riverline.example.com', 'only in Auth0'],
+  ]) {
+    await page.goto(`${base}/reset?client_id=riverline-ios`);
+    assert.equal(await page.getAttribute('img.pg-logo', 'alt'), 'Riverline', 'its own brand');
+    await page.fill('input[name=email]', email);
+    await submit(page);
+    assert.equal(await h1(page), 'Check your inbox');
+    const mail = await mailTo(email);
+    assert.match(mail.subject, /Riverline/, `${email}: the tenant's own subject`);
+    const link = mail.text.match(/https?:\/\/\S+\/reset\/confirm\S*/)[0];
+    await page.goto(link);
+    assert.equal(await h1(page), 'Choose a new password');
+    for (const input of await page.$$('input[type=password]')) {
+      await input.fill('tidal Ferry 42 morning crossing');
+    }
+    await submit(page);
+    assert.equal(await h1(page), 'Password changed');
+    console.log(`riverline: password changed for the user ${where}`);
+  }
+  const report = await (
+    await fetch(`${base}/admin/v1/tenants/riverline/move/report`, {
+      headers: { Authorization: `Bearer ${adminKey}` },
+    })
+  ).json();
+  assert.equal(report.source_only, 1, JSON.stringify(report));
+  assert.equal(report.both, 1, JSON.stringify(report));
+  assert.equal(report.target_only, 1, JSON.stringify(report));
+  assert.equal(report.migrated, 1, JSON.stringify(report));
+  assert.equal(report.served_by_target, 2, JSON.stringify(report));
+  console.log(`riverline: ${report.summary}; ${report.migrated} moved to Auth0 on reset`);
 } finally {
   await browser.close();
 }

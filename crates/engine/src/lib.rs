@@ -40,6 +40,8 @@
 //! - `guarded`: the provider directory the steps use: the tenant's circuit checked on
 //!   hand-out and fed by every call, with one outage rule.
 //! - `breaker`: a circuit breaker per tenant around its identity provider.
+//! - `source_guard`: the Janrain side of a tenant moving to Auth0 behind its own circuit.
+//! - `gate`: a provider client with a gate (a circuit) around every call.
 //! - `settle`: retries the "done"/"sent" mark of finished work through a database blip.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
 //!   themes.
@@ -61,6 +63,7 @@ pub mod error;
 #[cfg(test)]
 mod fakes;
 pub mod flow;
+mod gate;
 mod guarded;
 mod history;
 pub mod jobs;
@@ -78,6 +81,7 @@ pub mod sealing;
 pub mod secret_token;
 pub mod settings;
 mod settle;
+mod source_guard;
 mod strategy;
 pub mod tenants;
 mod tokens;

@@ -15,9 +15,12 @@ use secrecy::SecretString;
 
 use crate::{
     at_rest::{open_blob, seal_blob},
+    breaker::Breakers,
+    clock::{Clock, SystemClock},
     error::EngineError,
     sealing::Keyring,
     settings::EngineSettings,
+    source_guard::source_guarded,
 };
 
 /// Tenant → its provider client.
@@ -43,12 +46,7 @@ pub fn seal_provider_secret(
     tenant: &TenantId,
     secret: &SecretString,
 ) -> Result<EncryptedBlob, EngineError> {
-    use secrecy::ExposeSecret;
-    seal_blob(
-        keyring,
-        secret.expose_secret().as_bytes(),
-        &provider_secret_context(tenant),
-    )
+    seal_secret(keyring, secret, &provider_secret_context(tenant))
 }
 
 /// The associated data of a moving tenant's Janrain server-side secret (issue 19): it never
@@ -63,12 +61,31 @@ pub fn seal_move_secret(
     tenant: &TenantId,
     secret: &SecretString,
 ) -> Result<EncryptedBlob, EngineError> {
+    seal_secret(keyring, secret, &move_secret_context(tenant))
+}
+
+fn seal_secret(
+    keyring: &Keyring,
+    secret: &SecretString,
+    context: &str,
+) -> Result<EncryptedBlob, EngineError> {
     use secrecy::ExposeSecret;
-    seal_blob(
-        keyring,
-        secret.expose_secret().as_bytes(),
-        &move_secret_context(tenant),
-    )
+    seal_blob(keyring, secret.expose_secret().as_bytes(), context)
+}
+
+/// A sealed client secret opened under `context`.
+fn open_secret(
+    keyring: &Keyring,
+    blob: &EncryptedBlob,
+    context: &str,
+    tenant: &TenantId,
+) -> Result<SecretString, EngineError> {
+    let secret = open_blob(keyring, blob, context)?;
+    let secret = String::from_utf8(secret).map_err(|_| EngineError::ProviderBinding {
+        tenant: tenant.as_str().to_owned(),
+        reason: "secret is not UTF-8".to_owned(),
+    })?;
+    Ok(SecretString::from(secret))
 }
 
 /// Builds clients from the store's binding and secret; caches them per tenant and binding
@@ -83,6 +100,10 @@ pub struct StoredProviders {
     /// Held while a client is built: jobs that miss the cache together build it once (one
     /// M2M token, one look at the stored secret).
     building: tokio::sync::Mutex<()>,
+    /// The circuits of moving tenants' Janrain sides (the tenant's own circuit is Auth0's).
+    source_breakers: Arc<Breakers>,
+    /// What those circuits' cooldowns are measured with.
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for StoredProviders {
@@ -108,10 +129,23 @@ impl StoredProviders {
             keyring,
             hosts,
             http,
-            settings,
             cache: moka::future::Cache::builder().max_capacity(10_000).build(),
             building: tokio::sync::Mutex::new(()),
+            source_breakers: Arc::new(Breakers::new(
+                settings.breaker_threshold,
+                settings.breaker_cooldown,
+            )),
+            settings,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same directory with the circuits of moving tenants' Janrain sides on `clock` (the
+    /// engine's, in tests with a fixed clock).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     async fn build(&self, config: &TenantConfig) -> Result<Arc<dyn IdentityProvider>, EngineError> {
@@ -131,9 +165,12 @@ impl StoredProviders {
             .provider_secret(&config.id)
             .await?
             .ok_or_else(|| binding_error("no client secret stored"))?;
-        let secret = open_blob(&self.keyring, &blob, &provider_secret_context(&config.id))?;
-        let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
-        let secret = SecretString::from(secret);
+        let secret = open_secret(
+            &self.keyring,
+            &blob,
+            &provider_secret_context(&config.id),
+            &config.id,
+        )?;
         let client: Arc<dyn IdentityProvider> = match binding {
             ProviderBinding::Unbound => return Err(binding_error("no provider binding")),
             ProviderBinding::Auth0(auth0) => Arc::new(Auth0Client::new(Auth0Config {
@@ -196,9 +233,12 @@ impl StoredProviders {
             .move_secret(&config.id)
             .await?
             .ok_or_else(|| binding_error("no Janrain server secret stored for the move"))?;
-        let secret = open_blob(&self.keyring, &blob, &move_secret_context(&config.id))?;
-        let secret = String::from_utf8(secret).map_err(|_| binding_error("secret is not UTF-8"))?;
-        let secret = SecretString::from(secret);
+        let secret = open_secret(
+            &self.keyring,
+            &blob,
+            &move_secret_context(&config.id),
+            &config.id,
+        )?;
         // Only the entity calls are used: the server-side client stands in for the login one.
         let mut janrain = JanrainConfig::new(
             source.domain,
@@ -215,8 +255,14 @@ impl StoredProviders {
             migrate_on_reset: source.policy.migrate_on_reset,
             dry_run: source.policy.dry_run,
         };
-        Ok(Arc::new(MovingProvider::new(
+        let source = source_guarded(
             Arc::new(janrain),
+            config.id.clone(),
+            Arc::clone(&self.source_breakers),
+            Arc::clone(&self.clock),
+        );
+        Ok(Arc::new(MovingProvider::new(
+            Arc::new(source),
             target,
             policy,
         )))

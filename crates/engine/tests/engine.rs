@@ -9,6 +9,7 @@
 //!   rate limits).
 //! - `faults`: provider and SMTP outages, the circuit breaker.
 //! - `operations`: logs, audit, sealing at rest, workers, purges, Janrain code state.
+//! - `moving`: a tenant moving from Janrain to Auth0 (outages of one side).
 //! - `sessions`: session revocation after a change.
 //! - `postgres`: the concurrency-sensitive cases on PostgreSQL.
 //! - `module_graph`: the engine's `use crate::` graph has no cycle.
@@ -24,6 +25,8 @@ mod faults;
 mod modes;
 #[path = "engine/module_graph.rs"]
 mod module_graph;
+#[path = "engine/moving.rs"]
+mod moving;
 #[path = "engine/operations.rs"]
 mod operations;
 #[path = "engine/postgres.rs"]

@@ -147,6 +147,14 @@ pub enum IdpError {
         /// What did not match.
         reason: String,
     },
+    /// A moving tenant's source provider (Janrain) is in an outage (its own circuit is open,
+    /// or the call failed as an outage does): retry later. Its target may be well, so this
+    /// does not count against the tenant's circuit.
+    #[error("the provider the tenant is moving from is unavailable: {reason}")]
+    SourceUnavailable {
+        /// The outage seen, or that the source's circuit is open.
+        reason: String,
+    },
     /// This provider does not support the operation (e.g. tickets on Janrain).
     #[error("the provider does not support `{operation}`")]
     Unsupported {
@@ -165,6 +173,7 @@ impl IdpError {
                 | Self::Server { .. }
                 | Self::Timeout
                 | Self::Connect { .. }
+                | Self::SourceUnavailable { .. }
         )
     }
 

@@ -65,6 +65,10 @@ pub(crate) const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../../themes/default/static/logos/northbank.svg"),
     ),
     (
+        "default/static/logos/riverline.svg",
+        include_bytes!("../../../themes/default/static/logos/riverline.svg"),
+    ),
+    (
         "default/static/policy-live.js",
         include_bytes!("../../../themes/default/static/policy-live.js"),
     ),

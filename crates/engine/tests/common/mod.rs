@@ -69,7 +69,8 @@ fn make_engine(
         loopback(),
         fast_http(),
         Arc::new(settings.clone()),
-    );
+    )
+    .with_clock(Arc::new(clock.clone()));
     let themes = Themes::load(&themes_dir()).unwrap();
     let transport = SmtpTransport::new(&SmtpSettings {
         host: "127.0.0.1".into(),

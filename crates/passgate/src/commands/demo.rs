@@ -12,6 +12,9 @@
 //! - Mail kept in memory ([`DevMailbox`]) and shown at `/dev/mailbox` and
 //!   `/dev/mailbox.json`: routes that exist only here.
 //! - A fresh master key and a fresh platform-admin API key, printed once.
+//! - The example tenant [`MOVING_TENANT`] is bound to Auth0 and moving from the simulator's
+//!   Janrain app (migrate on reset), with one user only in Janrain, one in both, one only in
+//!   Auth0 (issue 19; docs/migrating-from-janrain.md).
 //!
 //! The public URL is `http://<listen address>`, so every link in the mailbox works from the
 //! same machine. Nothing survives the process: stop it and everything is gone.
@@ -26,12 +29,12 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use passgate_engine::client_ip::TrustedProxies;
 use passgate_engine::mail::DevMailbox;
-use passgate_engine::{Clock as _, Keyring, SystemClock, seal_provider_secret};
+use passgate_engine::{Clock as _, Keyring, SystemClock, seal_move_secret, seal_provider_secret};
 use passgate_idp::HostPolicy;
 use passgate_idp_sim::{Auth0Settings, JanrainSettings, SeedUser, SimClient, SimConfig, SimHandle};
 use passgate_store::{
-    ApiRole, Auth0Binding, JanrainBinding, MailGrantRepo, ProviderBinding, Store, TenantImport,
-    TenantRepo,
+    ApiRole, Auth0Binding, JanrainBinding, MailGrantRepo, MovePolicy, MoveSource, ProviderBinding,
+    Store, TenantImport, TenantRepo,
 };
 use passgate_tenant::{ResetMode, TenantConfig, parse_tenant_yaml};
 use poem::EndpointExt as _;
@@ -47,6 +50,26 @@ use crate::telemetry::{self, LogFormat};
 const AUTH0_CONNECTION: &str = "Username-Password-Authentication";
 /// The password every seeded user starts with.
 const INITIAL_PASSWORD: &str = "Initial-Passw0rd";
+/// The example tenant the demo binds as moving from Janrain to Auth0.
+const MOVING_TENANT: &str = "riverline";
+
+/// Where a demo user's account lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Auth0,
+    Janrain,
+    Both,
+}
+
+impl Placement {
+    fn note(self) -> &'static str {
+        match self {
+            Self::Auth0 => "only in Auth0",
+            Self::Janrain => "only in Janrain",
+            Self::Both => "in both",
+        }
+    }
+}
 
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -94,7 +117,34 @@ struct Demo {
 /// One imported tenant and its seeded user.
 struct DemoTenant {
     config: TenantConfig,
-    user: String,
+    /// Its seeded users and where each lives (one, in its provider, except the moving one).
+    users: Vec<(String, Placement)>,
+}
+
+impl DemoTenant {
+    fn new(config: TenantConfig) -> Self {
+        let user = |name: &str, placement| (format!("{name}@{}.example.com", config.id), placement);
+        let users = if config.id.as_str() == MOVING_TENANT {
+            vec![
+                user("ada", Placement::Janrain),
+                user("grace", Placement::Both),
+                user("alan", Placement::Auth0),
+            ]
+        } else if is_janrain(&config) {
+            vec![user("ada", Placement::Janrain)]
+        } else {
+            vec![user("ada", Placement::Auth0)]
+        };
+        Self { config, users }
+    }
+
+    fn is_moving(&self) -> bool {
+        self.config.id.as_str() == MOVING_TENANT && !is_janrain(&self.config)
+    }
+
+    fn emails(&self) -> impl Iterator<Item = &str> {
+        self.users.iter().map(|(email, _)| email.as_str())
+    }
 }
 
 impl Demo {
@@ -132,13 +182,7 @@ impl Demo {
             );
         }
         let configs = import_tenants(&store, sources).await?;
-        let tenants: Vec<DemoTenant> = configs
-            .into_iter()
-            .map(|config| DemoTenant {
-                user: format!("ada@{}.example.com", config.id),
-                config,
-            })
-            .collect();
+        let tenants: Vec<DemoTenant> = configs.into_iter().map(DemoTenant::new).collect();
 
         let keyring = Keyring::generate("demo").context("cannot generate a master key")?;
         let secrets: Vec<String> = tenants
@@ -154,12 +198,13 @@ impl Demo {
         let now = SystemClock.now();
         for (tenant, secret) in tenants.iter().zip(&secrets) {
             bind_provider(&store, &keyring, &sim, tenant, secret, now).await?;
-            // Test emails of the demo may go to the tenant's demo user (the dev mailbox).
+            // Test emails of the demo may go to the tenant's demo users (the dev mailbox).
+            let recipients: Vec<String> = tenant.emails().map(str::to_owned).collect();
             store
                 .add_mail_grants(
                     &tenant.config.id,
                     passgate_store::MailGrant::TestRecipient,
-                    std::slice::from_ref(&tenant.user),
+                    &recipients,
                     now,
                 )
                 .await
@@ -222,12 +267,21 @@ impl Demo {
                 .first()
                 .map(|c| c.as_str())
                 .unwrap_or_default();
+            let users = if tenant.is_moving() {
+                let each: Vec<String> = tenant
+                    .users
+                    .iter()
+                    .map(|(email, placement)| format!("{email} {}", placement.note()))
+                    .collect();
+                format!("moving from Janrain to Auth0; users {}", each.join(", "))
+            } else {
+                format!("user {}", tenant.emails().collect::<Vec<_>>().join(", "))
+            };
             writeln!(
                 out,
-                "  {:<12} {base}/reset?client_id={client}   ({}; user {})",
+                "  {:<12} {base}/reset?client_id={client}   ({}; {users})",
                 config.id.as_str(),
                 mode_note(config),
-                tenant.user
             )?;
         }
         writeln!(out)?;
@@ -252,7 +306,7 @@ impl Demo {
             "Seeded users (password {INITIAL_PASSWORD:?} before you reset it): {}",
             self.tenants
                 .iter()
-                .map(|t| t.user.as_str())
+                .flat_map(DemoTenant::emails)
                 .collect::<Vec<_>>()
                 .join(", ")
         )?;
@@ -281,7 +335,7 @@ fn mode_note(config: &TenantConfig) -> String {
 
 /// The example tenants of the repository's `tenants/` folder, compiled in (a test keeps
 /// this list equal to the folder).
-const EXAMPLE_TENANTS: [(&str, &str); 3] = [
+const EXAMPLE_TENANTS: [(&str, &str); 4] = [
     (
         "acme-shop.yaml",
         include_str!("../../../../tenants/acme-shop.yaml"),
@@ -293,6 +347,10 @@ const EXAMPLE_TENANTS: [(&str, &str); 3] = [
     (
         "northbank.yaml",
         include_str!("../../../../tenants/northbank.yaml"),
+    ),
+    (
+        "riverline.yaml",
+        include_str!("../../../../tenants/riverline.yaml"),
     ),
 ];
 
@@ -388,10 +446,27 @@ fn app_client_id(tenant: &TenantConfig) -> String {
 
 fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConfig {
     // The M2M client reads and writes users; like a production one it has no connection.
-    let client = |tenant: &DemoTenant, secret: &String| SimClient {
-        client_id: format!("demo-{}", tenant.config.id),
+    // A moving tenant's also creates them (migrate on reset).
+    let client = |tenant: &DemoTenant, secret: &String| {
+        let mut scopes = passgate_idp_sim::passgate_scopes();
+        if tenant.is_moving() {
+            scopes.extend(passgate_idp_sim::MOVE_SCOPES.map(String::from));
+            scopes.sort();
+            scopes.dedup();
+        }
+        SimClient {
+            client_id: format!("demo-{}", tenant.config.id),
+            client_secret: secret.clone(),
+            scopes,
+            enabled_connections: Vec::new(),
+            login_uri: None,
+        }
+    };
+    // A moving tenant's Janrain server client (feature `owner`): entity read and update.
+    let owner = |tenant: &DemoTenant, secret: &String| SimClient {
+        client_id: move_client_id(&tenant.config),
         client_secret: secret.clone(),
-        scopes: passgate_idp_sim::passgate_scopes(),
+        scopes: vec![passgate_idp_sim::JANRAIN_OWNER.into()],
         enabled_connections: Vec::new(),
         login_uri: None,
     };
@@ -417,16 +492,26 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConf
         client_password_recover_urls,
         ..JanrainSettings::default()
     };
+    let seed = |email: &str, connection: Option<String>| SeedUser {
+        email: email.to_owned(),
+        user_id: None,
+        connection,
+        name: Some(display_name_of(email)),
+        blocked: false,
+        email_verified: true,
+        password: Some(INITIAL_PASSWORD.into()),
+    };
     let users = tenants
         .iter()
-        .map(|tenant| SeedUser {
-            email: tenant.user.clone(),
-            user_id: None,
-            connection: is_janrain(&tenant.config).then(|| janrain.connection.clone()),
-            name: Some("Ada Lovelace".into()),
-            blocked: false,
-            email_verified: true,
-            password: Some(INITIAL_PASSWORD.into()),
+        .flat_map(|tenant| tenant.users.iter())
+        .flat_map(|(email, placement)| {
+            let in_janrain = seed(email, Some(janrain.connection.clone()));
+            let in_auth0 = seed(email, None);
+            match placement {
+                Placement::Auth0 => vec![in_auth0],
+                Placement::Janrain => vec![in_janrain],
+                Placement::Both => vec![in_auth0, in_janrain],
+            }
         })
         .collect();
     SimConfig {
@@ -448,11 +533,32 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConf
                 .iter()
                 .zip(secrets)
                 .map(|(t, s)| client(t, s))
+                .chain(
+                    tenants
+                        .iter()
+                        .zip(secrets)
+                        .filter(|(t, _)| t.is_moving())
+                        .map(|(t, s)| owner(t, s)),
+                )
                 .collect(),
             ..janrain
         },
         users,
     }
+}
+
+/// "Ada Lovelace" for `ada@…`: the demo's users are named after computing pioneers.
+fn display_name_of(email: &str) -> String {
+    match email.split('@').next() {
+        Some("grace") => "Grace Hopper".into(),
+        Some("alan") => "Alan Turing".into(),
+        _ => "Ada Lovelace".into(),
+    }
+}
+
+/// The Janrain server client of a moving tenant.
+fn move_client_id(tenant: &TenantConfig) -> String {
+    format!("demo-{}-owner", tenant.id)
 }
 
 fn is_janrain(config: &TenantConfig) -> bool {
@@ -483,6 +589,19 @@ async fn bind_provider(
     let sealed = seal_provider_secret(keyring, id, &SecretString::from(secret.to_owned()))
         .context("cannot seal a provider secret")?;
     store.set_provider_secret(id, Some(sealed), now).await?;
+    if tenant.is_moving() {
+        let source = MoveSource {
+            domain: sim.janrain_base_url.clone(),
+            client_id: move_client_id(&tenant.config),
+            policy: MovePolicy {
+                migrate_on_reset: true,
+                ..MovePolicy::default()
+            },
+        };
+        let sealed = seal_move_secret(keyring, id, &SecretString::from(secret.to_owned()))
+            .context("cannot seal the move's Janrain secret")?;
+        store.set_move(id, Some((source, sealed)), now).await?;
+    }
     Ok(())
 }
 

@@ -74,7 +74,7 @@ fn sender_domains(db: &str) -> Vec<(&'static str, Vec<String>)> {
     runtime.block_on(async {
         let store = Store::connect(db).await.unwrap();
         let mut out = Vec::new();
-        for id in ["acme-shop", "fitlife", "northbank"] {
+        for id in ["acme-shop", "fitlife", "northbank", "riverline"] {
             let tenant = passgate_tenant::TenantId::parse(id).unwrap();
             let domains = store
                 .mail_grants(&tenant, MailGrant::SenderDomain)
@@ -93,7 +93,7 @@ fn registry_round_trip(db: &str, dir: &Path) {
     let first = ok(passgate(db, &["tenant", "import", "tenants/"]));
     assert_eq!(
         first,
-        "acme-shop: created\nfitlife: created\nnorthbank: created\n"
+        "acme-shop: created\nfitlife: created\nnorthbank: created\nriverline: created\n"
     );
     // The operator's import grants each tenant its own sender domain, and nothing more.
     assert_eq!(
@@ -102,12 +102,13 @@ fn registry_round_trip(db: &str, dir: &Path) {
             ("acme-shop", vec!["acme.example".to_owned()]),
             ("fitlife", vec!["fitlife.example".to_owned()]),
             ("northbank", vec!["northbank.example".to_owned()]),
+            ("riverline", vec!["riverline.example".to_owned()]),
         ]
     );
     let again = ok(passgate(db, &["tenant", "import", "tenants/"]));
     assert_eq!(
         again,
-        "acme-shop: unchanged\nfitlife: unchanged\nnorthbank: unchanged\n"
+        "acme-shop: unchanged\nfitlife: unchanged\nnorthbank: unchanged\nriverline: unchanged\n"
     );
 
     let exported = ok(passgate(db, &["tenant", "export", "acme-shop"]));
@@ -116,7 +117,7 @@ fn registry_round_trip(db: &str, dir: &Path) {
 
     let list = ok(passgate(db, &["tenant", "list"]));
     let lines: Vec<&str> = list.lines().collect();
-    assert_eq!(lines.len(), 4, "{list}");
+    assert_eq!(lines.len(), 5, "{list}");
     assert!(lines[1].starts_with("acme-shop"), "{list}");
     assert!(
         lines[1].contains("active") && lines[1].contains("v1"),
@@ -136,7 +137,7 @@ fn registry_round_trip(db: &str, dir: &Path) {
     let updated = ok(passgate(db, &["tenant", "import", &copy_arg]));
     assert_eq!(
         updated,
-        "acme-shop: updated (v2)\nfitlife: unchanged\nnorthbank: unchanged\n"
+        "acme-shop: updated (v2)\nfitlife: unchanged\nnorthbank: unchanged\nriverline: unchanged\n"
     );
     assert_eq!(ok(passgate(db, &["tenant", "export", "acme-shop"])), edited);
 
@@ -158,7 +159,7 @@ fn registry_round_trip(db: &str, dir: &Path) {
     assert!(errors.contains("nothing was changed"), "{errors}");
     assert!(text(&refused.stdout).is_empty());
     assert_eq!(ok(passgate(db, &["tenant", "export", "acme-shop"])), edited);
-    assert_eq!(ok(passgate(db, &["tenant", "list"])).lines().count(), 4);
+    assert_eq!(ok(passgate(db, &["tenant", "list"])).lines().count(), 5);
 
     let unknown = passgate(db, &["tenant", "export", "nobody"]);
     assert_eq!(unknown.status.code(), Some(1));

@@ -1,5 +1,6 @@
-//! The acceptance promise of the README in a real browser: two tenants complete a reset
-//! from the demo's printed URLs with the mail read from `/dev/mailbox`
+//! The acceptance promise of the README in a real browser: Acme Shop and Northbank complete
+//! a reset from the demo's printed URLs with the mail read from `/dev/mailbox`, and
+//! Riverline, moving from Janrain to Auth0, completes one for each account placement
 //! (`tests/readme/demo-browser.mjs`). Skips, saying so, without Chromium, Node.js or the
 //! npm packages of `tests/browser` (`.ci/install.d/browser` installs them). Also looks at
 //! every example screen and Swagger UI (`tests/browser/screens.mjs`).
@@ -29,7 +30,7 @@ fn browser_ready(root: &Path) -> bool {
 }
 
 #[test]
-fn two_tenants_complete_a_reset_in_a_browser() {
+fn the_example_tenants_complete_their_resets_in_a_browser() {
     let root = workspace_root();
     if !browser_ready(&root) {
         return;
@@ -38,6 +39,7 @@ fn two_tenants_complete_a_reset_in_a_browser() {
     let output = Command::new("node")
         .arg(root.join("tests/readme/demo-browser.mjs"))
         .arg(&demo.base)
+        .arg(&demo.admin_key)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -48,8 +50,18 @@ fn two_tenants_complete_a_reset_in_a_browser() {
     );
     assert!(
         stdout.contains("acme-shop: password changed")
-            && stdout.contains("northbank: password changed")
+            && stdout.contains("northbank: password changed"),
+        "{stdout}"
     );
+    for placement in ["only in Janrain", "in both", "only in Auth0"] {
+        assert!(
+            stdout.contains(&format!(
+                "riverline: password changed for the user {placement}"
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("1 moved to Auth0 on reset"), "{stdout}");
     demo.stop();
 }
 

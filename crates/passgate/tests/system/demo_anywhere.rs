@@ -14,7 +14,12 @@ fn the_demo_serves_every_example_tenant_from_an_empty_directory() {
     let empty = tempfile::tempdir().unwrap();
     let demo = RunningDemo::start_in(empty.path(), &[], &[]);
     let http = client();
-    for client_id in ["acme-shop-ios", "fitlife-ios", "northbank-mobile"] {
+    for client_id in [
+        "acme-shop-ios",
+        "fitlife-ios",
+        "northbank-mobile",
+        "riverline-ios",
+    ] {
         let resp = http
             .get(format!("{}/reset?client_id={client_id}", demo.base))
             .send()

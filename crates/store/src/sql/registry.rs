@@ -226,6 +226,14 @@ impl Store {
         self.commit_tenant_write(txn, std::slice::from_ref(id))
             .await
     }
+
+    /// `id`'s row ([`StoreError::UnknownTenant`] when there is none).
+    async fn tenant_row(&self, id: &TenantId) -> StoreResult<tenants::Model> {
+        tenants::Entity::find_by_id(id.as_str())
+            .one(self.db())
+            .await?
+            .ok_or_else(|| StoreError::UnknownTenant(id.clone()))
+    }
 }
 
 #[async_trait]
@@ -345,26 +353,12 @@ impl TenantRepo for Store {
     }
 
     async fn provider_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {
-        let Some(row) = tenants::Entity::find_by_id(id.as_str())
-            .one(self.db())
-            .await?
-        else {
-            return Err(StoreError::UnknownTenant(id.clone()));
-        };
-        Ok(
-            match (
-                row.provider_secret_ciphertext,
-                row.provider_secret_nonce,
-                row.provider_secret_key_id,
-            ) {
-                (Some(ciphertext), Some(nonce), Some(key_id)) => Some(EncryptedBlob {
-                    ciphertext,
-                    nonce,
-                    key_id,
-                }),
-                _ => None,
-            },
-        )
+        let row = self.tenant_row(id).await?;
+        Ok(sealed_blob(
+            row.provider_secret_ciphertext,
+            row.provider_secret_nonce,
+            row.provider_secret_key_id,
+        ))
     }
 
     async fn set_move(
@@ -378,26 +372,12 @@ impl TenantRepo for Store {
     }
 
     async fn move_secret(&self, id: &TenantId) -> StoreResult<Option<EncryptedBlob>> {
-        let Some(row) = tenants::Entity::find_by_id(id.as_str())
-            .one(self.db())
-            .await?
-        else {
-            return Err(StoreError::UnknownTenant(id.clone()));
-        };
-        Ok(
-            match (
-                row.move_secret_ciphertext,
-                row.move_secret_nonce,
-                row.move_secret_key_id,
-            ) {
-                (Some(ciphertext), Some(nonce), Some(key_id)) => Some(EncryptedBlob {
-                    ciphertext,
-                    nonce,
-                    key_id,
-                }),
-                _ => None,
-            },
-        )
+        let row = self.tenant_row(id).await?;
+        Ok(sealed_blob(
+            row.move_secret_ciphertext,
+            row.move_secret_nonce,
+            row.move_secret_key_id,
+        ))
     }
 
     async fn delete_tenant(&self, id: &TenantId) -> StoreResult<bool> {
@@ -625,4 +605,17 @@ impl RouteSource for Store {
             active,
         }))
     }
+}
+
+/// A sealed secret's three columns as a blob (`None` unless all three are set).
+fn sealed_blob(
+    ciphertext: Option<Vec<u8>>,
+    nonce: Option<Vec<u8>>,
+    key_id: Option<String>,
+) -> Option<EncryptedBlob> {
+    Some(EncryptedBlob {
+        ciphertext: ciphertext?,
+        nonce: nonce?,
+        key_id: key_id?,
+    })
 }

@@ -206,7 +206,7 @@ fn a_gateway_asset_logo_is_served_under_the_static_prefix_on_pages_only() {
 #[test]
 fn the_demo_logos_are_built_in_svg_assets() {
     let themes = Themes::builtin().unwrap();
-    for name in ["acme-shop", "fitlife", "northbank"] {
+    for name in ["acme-shop", "fitlife", "northbank", "riverline"] {
         let asset = themes
             .asset("bank", &format!("logos/{name}.svg"))
             .unwrap_or_else(|| panic!("{name}"));

@@ -81,6 +81,9 @@ pub struct DayStats {
     pub completed: u64,
     /// Failures by reason (`complete:<outcome>`, `token:<outcome>`, `request:<outcome>`).
     pub failed: BTreeMap<String, u64>,
+    /// While the tenant moves from Janrain to Auth0: completed resets by where the new
+    /// password went (`target`, `source`, `both`, `migrated` = created in Auth0 on reset).
+    pub served_by: BTreeMap<String, u64>,
 }
 
 /// A tenant's reset statistics.
@@ -143,6 +146,7 @@ fn count(days: &mut BTreeMap<String, DayStats>, event: &AuditEvent) {
         "reset.complete" if e.outcome == "ok" => day.completed += 1,
         "reset.complete" => *day.failed.entry(reason("complete")).or_default() += 1,
         "reset.token_refused" => *day.failed.entry(reason("token")).or_default() += 1,
+        "move.served" => *day.served_by.entry(e.outcome.clone()).or_default() += 1,
         _ => {}
     }
 }

@@ -220,6 +220,24 @@ pub(crate) async fn mode_problem(
     let Some(row) = state.store().tenant(tenant).await? else {
         return Ok(None);
     };
+    if row.moving_from.is_some() && config.reset.mode != ResetMode::Hosted {
+        let (line, column) = crate::tenant_check::position_in(yaml, "reset", "mode");
+        return Ok(Some(ConfigProblem::from_problem(
+            &passgate_tenant::Problem {
+                path: "reset.mode".to_owned(),
+                line,
+                column,
+                message: format!(
+                    "the tenant is moving from Janrain to Auth0: its reset mode must stay `hosted` \
+                 (Passgate looks the address up in both and sets the password where the \
+                 account lives) until the move ends (DELETE /tenants/{{tenant}}/move); \
+                 reset.mode is `{}`",
+                    config.reset.mode.as_str()
+                ),
+                severity: passgate_tenant::Severity::Error,
+            },
+        )));
+    }
     let Some(family) = family_of(&row.provider) else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! Response bodies shared by several resources.
 
 use chrono::{DateTime, Utc};
-use passgate_store::{ProviderBinding, Tenant, TenantStatus};
+use passgate_store::{MoveSource, ProviderBinding, Tenant, TenantStatus};
 use passgate_tenant::ClientId;
 use poem_openapi::{Enum, Object};
 
@@ -83,6 +83,33 @@ impl ProviderView {
     }
 }
 
+/// A tenant's move from Janrain to its Auth0 binding, as shown (never the secret).
+#[derive(Debug, Clone, Object)]
+pub struct MoveView {
+    /// Capture domain of the Janrain app.
+    pub source_domain: String,
+    /// Its server-side API client.
+    pub source_client_id: String,
+    /// An account in both also gets the new password in Janrain.
+    pub reset_source_too: bool,
+    /// An account only in Janrain is created in Auth0 on reset.
+    pub migrate_on_reset: bool,
+    /// Janrain alone serves resets; Auth0 is only asked, for the report.
+    pub dry_run: bool,
+}
+
+impl MoveView {
+    fn new(source: MoveSource) -> Self {
+        Self {
+            source_domain: source.domain,
+            source_client_id: source.client_id,
+            reset_source_too: source.policy.reset_source_too,
+            migrate_on_reset: source.policy.migrate_on_reset,
+            dry_run: source.policy.dry_run,
+        }
+    }
+}
+
 /// A tenant.
 #[derive(Debug, Clone, Object)]
 #[oai(skip_serializing_if_is_none)]
@@ -97,6 +124,8 @@ pub struct TenantView {
     pub client_ids: Vec<String>,
     /// Identity provider binding (secret omitted).
     pub provider: ProviderView,
+    /// The Janrain app the tenant is moving from, while it moves (secret omitted).
+    pub moving_from: Option<MoveView>,
     /// The active config version.
     pub active_version: Option<u32>,
     /// Creation time (UTC).
@@ -121,6 +150,7 @@ impl TenantView {
                 tenant.legacy_mode,
                 tenant.has_provider_secret,
             ),
+            moving_from: tenant.moving_from.map(MoveView::new),
             active_version,
             created_at: tenant.created_at,
             updated_at: tenant.updated_at,

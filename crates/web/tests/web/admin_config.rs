@@ -7,6 +7,8 @@
 use crate::admin_common;
 #[path = "admin_config/binding.rs"]
 mod binding;
+#[path = "admin_config/moves.rs"]
+mod moves;
 
 use admin_common::{bearer, harness};
 use passgate_tenant::ClientId;

@@ -22,11 +22,7 @@ pub(crate) async fn set_move(
     source: MoveSource,
     secret: &SecretString,
 ) -> Result<(), AdminError> {
-    let row = state
-        .store()
-        .tenant(tenant)
-        .await?
-        .ok_or(AdminError::NotFound("tenant"))?;
+    let row = existing(state, tenant).await?;
     if !matches!(row.provider, ProviderBinding::Auth0(_)) {
         return Err(AdminError::InvalidMove(
             "a move goes to the tenant's Auth0 binding: bind the tenant to Auth0 first \
@@ -71,6 +67,18 @@ pub(crate) async fn set_move(
     Ok(())
 }
 
+/// `tenant`'s row, or 404.
+async fn existing(
+    state: &AdminState,
+    tenant: &TenantId,
+) -> Result<passgate_store::Tenant, AdminError> {
+    state
+        .store()
+        .tenant(tenant)
+        .await?
+        .ok_or(AdminError::NotFound("tenant"))
+}
+
 /// A moving tenant's reset mode must be `hosted`.
 pub(crate) fn check_hosted(mode: ResetMode) -> Result<(), AdminError> {
     if mode == ResetMode::Hosted {
@@ -90,11 +98,7 @@ pub(crate) async fn end_move(
     actor: &Principal,
     tenant: &TenantId,
 ) -> Result<(), AdminError> {
-    let row = state
-        .store()
-        .tenant(tenant)
-        .await?
-        .ok_or(AdminError::NotFound("tenant"))?;
+    let row = existing(state, tenant).await?;
     if row.moving_from.is_none() {
         return Err(AdminError::NotFound("move"));
     }
@@ -140,11 +144,7 @@ pub(crate) async fn move_report(
     tenant: &TenantId,
     last: u32,
 ) -> Result<MoveCounts, AdminError> {
-    state
-        .store()
-        .tenant(tenant)
-        .await?
-        .ok_or(AdminError::NotFound("tenant"))?;
+    existing(state, tenant).await?;
     let mut counts = MoveCounts::default();
     let mut before = None;
     let mut read = 0u32;

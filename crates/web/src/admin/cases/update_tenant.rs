@@ -3,7 +3,7 @@
 //! provider); the secret is sealed here; every part is stored in one write
 //! ([`passgate_store::TenantRepo::update_tenant`]), so a failure changes nothing.
 
-use passgate_store::{TenantChange, TenantRepo};
+use passgate_store::{ProviderBinding, TenantChange, TenantRepo};
 use passgate_tenant::TenantId;
 use serde_json::json;
 
@@ -48,6 +48,18 @@ pub(crate) async fn update_tenant(
         binding, secret, ..
     }) = edit.binding
     {
+        let moving = state
+            .store()
+            .tenant(tenant)
+            .await?
+            .is_some_and(|row| row.moving_from.is_some());
+        if moving && !matches!(binding, ProviderBinding::Auth0(_)) {
+            return Err(AdminError::InvalidMove(
+                "the tenant is moving from Janrain to its Auth0 binding: end the move \
+                 (DELETE /tenants/{tenant}/move) before binding it to another provider"
+                    .into(),
+            ));
+        }
         fit_active_config(state, tenant, &binding).await?;
         change.provider = Some(binding);
         change.provider_secret = match secret {

@@ -130,6 +130,10 @@ pub fn examples_with(landing: Option<&str>) -> Vec<ValidatedTenant> {
             "northbank",
             include_str!("../../../../../tenants/northbank.yaml"),
         ),
+        (
+            "riverline",
+            include_str!("../../../../../tenants/riverline.yaml"),
+        ),
     ]
     .iter()
     .map(|(id, yaml)| parse_with_landing(id, yaml, landing))
