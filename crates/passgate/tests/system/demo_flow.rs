@@ -72,6 +72,30 @@ fn a_full_reset_through_the_demo_leaks_no_secret_into_any_output() {
         .unwrap();
     assert!(again.status().is_client_error(), "a link works once");
 
+    // The change ended the user's sessions at the provider, through the gateway's metered
+    // client (which once answered every revocation with "unsupported" without calling).
+    let sim = demo
+        .stdout
+        .lock()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Simulated identity provider: "))
+        .map(str::to_owned)
+        .expect("the demo prints the simulator's URL");
+    let calls: serde_json::Value = http
+        .get(format!("{sim}/_sim/calls"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let revoked = calls.as_array().unwrap().iter().any(|c| {
+        c["method"] == "DELETE"
+            && c["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/api/v2/users/") && p.ends_with("/sessions"))
+    });
+    assert!(revoked, "no session revocation reached the provider: {calls}");
+
     // The mailbox page shows the link as a link.
     let mailbox = http
         .get(format!("{base}/dev/mailbox"))
