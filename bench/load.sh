@@ -2,7 +2,8 @@
 # Load benchmark (docs/benchmarks.md, "Load (bench/load.sh)"): builds release binaries,
 # measures a bare poem "hello" server as the framework baseline, then a real Passgate
 # deployment on SQLite and on PostgreSQL (when reachable) with wrk on loopback, and writes a
-# markdown table to bench/results/<UTC date and time>.md.
+# markdown table to bench/results/<UTC date and time>.md. The hosted page is also measured
+# against its own limit: `poem-hello --replay` serving the page's recorded bytes and headers.
 #
 # Settings (environment): DURATION (10s), CONNECTIONS (64), THREADS (wrk -t, 2),
 # PACED_CONNECTIONS (16) and PACED_DELAY_MS (10) for the steady page load of the p99 goal,
@@ -107,6 +108,18 @@ row() {
   printf '%-48s %-10s %8s req/s  p50 %7s ms  p99 %7s ms  %s\n' "$scenario" "$backend" "$rps" "$p50" "$p99" "$ratio" >&2
 }
 
+# limit_row SCENARIO BACKEND FILE LIMIT_FILE GOAL: FILE's req/s as a fraction of LIMIT_FILE's.
+limit_row() {
+  local scenario=$1 backend=$2 file=$3 limit=$4 goal=$5
+  local rps limit_rps ratio met
+  rps=$(rps_of "$file")
+  limit_rps=$(rps_of "$limit")
+  ratio=$(awk -v a="$rps" -v b="$limit_rps" 'BEGIN { printf "%.1f %%", 100 * a / b }')
+  met=$(awk -v a="$rps" -v b="$limit_rps" -v g="$goal" 'BEGIN { print (a >= g * b) ? "yes" : "**no**" }')
+  rows+=("| $scenario | $backend | $rps / $limit_rps | — | — | $ratio (of the limit) | ≥ $(awk -v g="$goal" 'BEGIN { printf "%d %%", g * 100 }') | $met |")
+  printf '%-48s %-10s %8s / %s req/s  %s of the limit\n' "$scenario" "$backend" "$rps" "$limit_rps" "$ratio" >&2
+}
+
 say "baseline: poem hello"
 "$BIN/poem-hello" >"$work/hello.out" 2>&1 &
 hello_pid=$!
@@ -144,8 +157,18 @@ for backend in $BACKENDS; do
   export GATEWAY_PID CLIENT_ID
   sed 's/^/   driver: /' "$dir/driver.log" >&2
 
+  # The page's limit: poem serving this page's own bytes and headers, recorded once.
+  curl -sS -i -H "Host: $HOST" "$GATEWAY/reset?client_id=$CLIENT_ID" >"$dir/page.http"
+  "$BIN/poem-hello" --replay "$dir/page.http" >"$dir/replay.out" 2>&1 &
+  hello_pid=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$dir/replay.out" && break; sleep 0.1; done
+  replay_addr=$(awk '/listening on/ { print $NF }' "$dir/replay.out")
+  limit_file=$(run_wrk "page-limit@$backend" "$CONNECTIONS" "http://$replay_addr/reset?client_id=$CLIENT_ID" get.lua)
+  kill "$hello_pid"; wait "$hello_pid" 2>/dev/null || true; hello_pid=""
+  row "limit: poem serving the page's bytes and headers" "$backend" "$limit_file" -
   file=$(run_wrk "page@$backend" "$CONNECTIONS" "$GATEWAY/reset?client_id=$CLIENT_ID" get.lua)
-  row "hosted page GET" "$backend" "$file" 0.70
+  row "hosted page GET" "$backend" "$file" -
+  limit_row "hosted page GET ÷ its limit" "$backend" "$file" "$limit_file" 0.70
   file=$(run_wrk "policy@$backend" "$CONNECTIONS" "$GATEWAY/v1/apps/$CLIENT_ID/password-policy" get.lua)
   row "policy JSON GET" "$backend" "$file" -
   file=$(run_wrk "reject@$backend" "$CONNECTIONS" "$GATEWAY/" complete.lua \

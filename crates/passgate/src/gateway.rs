@@ -216,6 +216,7 @@ impl Gateway {
             themes: Arc::clone(&themes),
             settings: Arc::new(web),
             csrf_key: CsrfKey::new(parts.keyring.derive("csrf")),
+            pages: Default::default(),
         };
         let admin = AdminState::new(AdminParts {
             store: parts.store.clone(),

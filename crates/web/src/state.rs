@@ -20,6 +20,8 @@ pub struct AppState {
     pub settings: Arc<WebSettings>,
     /// Signs CSRF tokens (the engine keyring's `derive("csrf")`).
     pub csrf_key: CsrfKey,
+    /// Hosted pages rendered once and spliced per request.
+    pub pages: Arc<crate::pages::cache::RenderedPages>,
 }
 
 /// Version segment of static asset URLs. Assets are cached for a year (`immutable`), so the

@@ -94,7 +94,10 @@ fn a_full_reset_through_the_demo_leaks_no_secret_into_any_output() {
                 .as_str()
                 .is_some_and(|p| p.starts_with("/api/v2/users/") && p.ends_with("/sessions"))
     });
-    assert!(revoked, "no session revocation reached the provider: {calls}");
+    assert!(
+        revoked,
+        "no session revocation reached the provider: {calls}"
+    );
 
     // The mailbox page shows the link as a link.
     let mailbox = http

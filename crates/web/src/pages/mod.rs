@@ -26,6 +26,7 @@
 //! - [`assets`]: static files.
 
 pub mod assets;
+pub mod cache;
 pub mod confirm;
 pub mod dead_end;
 pub mod held;

@@ -87,6 +87,7 @@ async fn show_form(state: &AppState, req: &Request, path_client: Option<String>)
     let mut spec = PageSpec::new(Page::Request, StatusCode::OK, Some(config), locale.clone());
     spec.form_action = req.uri().path().to_owned();
     spec.hidden = hidden(&client_id, &locale, redirect_uri);
+    spec.cache_as = Some(active.sha256.clone());
     view::render(state, &env, spec)
 }
 

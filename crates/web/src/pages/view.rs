@@ -5,6 +5,7 @@
 //! pages without a tenant (unknown app) use the `default` theme and no app name.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use passgate_tenant::TenantConfig;
 use passgate_theme::{
@@ -12,6 +13,7 @@ use passgate_theme::{
 };
 use poem::{Request, Response, http::StatusCode};
 
+use super::cache::{PageKey, SplicedPage};
 use crate::{
     locale,
     security::{
@@ -152,6 +154,9 @@ pub struct PageSpec<'a> {
     pub cookies: Vec<String>,
     /// When a rate limit lifts, as shown (rate-limited page).
     pub retry_at: Option<String>,
+    /// The SHA-256 of the tenant's active YAML, when the page may be rendered once and
+    /// spliced per request ([`super::cache`]): set only where nothing else varies.
+    pub cache_as: Option<String>,
 }
 
 impl<'a> PageSpec<'a> {
@@ -176,17 +181,88 @@ impl<'a> PageSpec<'a> {
             policy: None,
             cookies: Vec::new(),
             retry_at: None,
+            cache_as: None,
         }
     }
 }
 
 /// Renders `spec` into an HTML response (a bare 500 if the theme cannot render, which the
-/// startup check makes a bug).
+/// startup check makes a bug). A page marked [`PageSpec::cache_as`] with nothing
+/// request-specific in it is rendered once and spliced afterwards ([`super::cache`]).
 pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
+    let with_form = !spec.form_action.is_empty();
+    let csrf = env.csrf.as_ref().filter(|_| with_form);
+    let csrf_token = csrf.map(|c| c.token.as_str()).unwrap_or_default();
+    let set_cookies: Vec<String> = csrf
+        .and_then(|c| c.set_cookie.clone())
+        .into_iter()
+        .chain(spec.cookies.iter().cloned())
+        .collect();
+    let status = spec.status;
+    if let Some(page) = kept_page(state, &spec) {
+        let html = page.fill(&env.nonce, csrf_token);
+        return respond(status, html, set_cookies, page.csp.clone());
+    }
+    let request_id = env.request_id.clone();
+    match rendered(state, spec, &env.nonce, csrf_token, request_id) {
+        Some((html, csp)) => respond(status, html, set_cookies, csp),
+        None => bare_error(),
+    }
+}
+
+/// The kept page for `spec`, rendering and keeping it first if it may be kept.
+fn kept_page(state: &AppState, spec: &PageSpec<'_>) -> Option<Arc<SplicedPage>> {
+    let config = spec.cache_as.as_ref()?;
+    let request_specific = !spec.errors.is_empty()
+        || spec.email.is_some()
+        || spec.policy.is_some()
+        || spec.retry_at.is_some()
+        || spec.restart_url.is_some()
+        || spec.continue_url.is_some();
+    if request_specific {
+        return None;
+    }
+    let key = PageKey {
+        config: config.clone(),
+        page: spec.page,
+        status: spec.status.as_u16(),
+        locale: spec.locale.clone(),
+        form_action: spec.form_action.clone(),
+        hidden: spec.hidden.clone(),
+    };
+    if let Some(page) = state.pages.get(&key) {
+        return Some(page);
+    }
+    let markers = state.pages.markers()?.clone();
+    let template = PageSpec {
+        hidden: spec.hidden.clone(),
+        form_action: spec.form_action.clone(),
+        cookies: Vec::new(),
+        cache_as: None,
+        ..PageSpec::new(spec.page, spec.status, spec.tenant, spec.locale.clone())
+    };
+    let (html, csp) = rendered(
+        state,
+        template,
+        &markers.nonce,
+        &markers.csrf,
+        markers.request_id.clone(),
+    )?;
+    state.pages.keep(key, &html, csp)
+}
+
+/// `spec` rendered with these per-request values, and the CSP sources it needs.
+fn rendered(
+    state: &AppState,
+    spec: PageSpec<'_>,
+    nonce: &str,
+    csrf_token: &str,
+    request_id: String,
+) -> Option<(String, CspSources)> {
     let theme = spec.tenant.map_or(DEFAULT_THEME, |t| t.theme.as_str());
     let Some(messages) = messages(state, spec.tenant, &spec.locale) else {
         tracing::error!(theme, locale = %spec.locale, "no messages for page");
-        return bare_error();
+        return None;
     };
     let branding = spec.tenant.map(branding).unwrap_or_default();
     let logo_origin = branding
@@ -195,8 +271,15 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
         .and_then(|u| url::Url::parse(u).ok())
         .filter(|u| u.scheme() == "https")
         .map(|u| u.origin().ascii_serialization());
-    let with_form = !spec.form_action.is_empty();
-    let csrf = env.csrf.as_ref().filter(|_| with_form);
+    let form_action = match (spec.page, spec.tenant) {
+        (Page::NewPassword, Some(tenant)) => redirect_sources(tenant),
+        _ => Vec::new(),
+    };
+    let csp = CspSources {
+        img: logo_origin,
+        form_action,
+        connect_self: spec.page == Page::NewPassword,
+    };
     let ctx = PageContext {
         messages,
         display_name: spec
@@ -204,8 +287,8 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
             .map(|t| t.display_name.clone())
             .unwrap_or_default(),
         branding,
-        csp_nonce: env.nonce.clone(),
-        csrf_token: csrf.map(|c| c.token.clone()).unwrap_or_default(),
+        csp_nonce: nonce.to_owned(),
+        csrf_token: csrf_token.to_owned(),
         form_action: spec.form_action,
         restart_url: spec.restart_url,
         continue_url: spec.continue_url,
@@ -218,36 +301,29 @@ pub fn render(state: &AppState, env: &Env, spec: PageSpec<'_>) -> Response {
         email: spec.email,
         errors: spec.errors,
         policy: spec.policy,
-        request_id: Some(env.request_id.clone()),
+        request_id: Some(request_id),
         retry_at: spec.retry_at,
         secure_origin: state.settings.public_base_url.starts_with("https://"),
     };
-    let html = match state.themes.render_page(theme, spec.page, &ctx) {
-        Ok(html) => html,
+    match state.themes.render_page(theme, spec.page, &ctx) {
+        Ok(html) => Some((html, csp)),
         Err(err) => {
             tracing::error!(theme, page = ?spec.page, error = %err, "page did not render");
-            return bare_error();
+            None
         }
-    };
-    let mut resp = Response::builder()
-        .status(spec.status)
-        .content_type("text/html; charset=utf-8");
-    if let Some(cookie) = csrf.and_then(|c| c.set_cookie.clone()) {
-        resp = resp.header(poem::http::header::SET_COOKIE, cookie);
     }
-    for cookie in spec.cookies {
+}
+
+/// The HTML response, its cookies set and its CSP sources attached for the headers layer.
+fn respond(status: StatusCode, html: String, cookies: Vec<String>, csp: CspSources) -> Response {
+    let mut resp = Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8");
+    for cookie in cookies {
         resp = resp.header(poem::http::header::SET_COOKIE, cookie);
     }
     let mut resp = resp.body(html);
-    let form_action = match (spec.page, spec.tenant) {
-        (Page::NewPassword, Some(tenant)) => redirect_sources(tenant),
-        _ => Vec::new(),
-    };
-    resp.extensions_mut().insert(CspSources {
-        img: logo_origin,
-        form_action,
-        connect_self: spec.page == Page::NewPassword,
-    });
+    resp.extensions_mut().insert(csp);
     resp
 }
 

@@ -112,6 +112,33 @@ fn set(resp: &mut Response, name: header::HeaderName, value: &str) {
     }
 }
 
+/// The headers every response carries, whatever it is.
+const FIXED_HEADERS: [(header::HeaderName, &str); 8] = [
+    (
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=31536000; includeSubDomains",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    ),
+    (
+        header::HeaderName::from_static("x-robots-tag"),
+        "noindex, nofollow",
+    ),
+    (
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
+];
+
 /// Adds the headers to one response.
 fn finish(mut resp: Response, nonce: &str) -> Response {
     if !resp.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -126,37 +153,14 @@ fn finish(mut resp: Response, nonce: &str) -> Response {
             &page_csp(nonce, &extra),
         );
     }
-    if !resp.headers().contains_key(header::CACHE_CONTROL) {
-        set(&mut resp, header::CACHE_CONTROL, "no-store");
+    let headers = resp.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    set(
-        &mut resp,
-        header::STRICT_TRANSPORT_SECURITY,
-        "max-age=31536000; includeSubDomains",
-    );
-    set(&mut resp, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(&mut resp, header::REFERRER_POLICY, "no-referrer");
-    set(&mut resp, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        &mut resp,
-        header::HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        &mut resp,
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
-    );
-    set(
-        &mut resp,
-        header::HeaderName::from_static("x-robots-tag"),
-        "noindex, nofollow",
-    );
-    set(
-        &mut resp,
-        header::HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=(), payment=()",
-    );
+    // Fixed values, checked at compile time: no parsing or allocation per response.
+    for (name, value) in FIXED_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     resp.headers_mut().remove(header::SERVER);
     resp.headers_mut().remove("x-powered-by");
     resp

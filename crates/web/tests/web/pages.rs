@@ -788,3 +788,77 @@ mod wording;
 
 #[path = "pages/dead_ends.rs"]
 mod dead_ends;
+
+/// The CSP nonce a response's header allows.
+fn csp_nonce(got: &Got) -> String {
+    let csp = got.header("content-security-policy").unwrap();
+    let start = csp.find("'nonce-").unwrap() + "'nonce-".len();
+    csp[start..start + csp[start..].find('\'').unwrap()].to_owned()
+}
+
+/// Issue 17 item 3: the request form is rendered once per configuration and locale and
+/// spliced per visitor, so two visitors' pages differ in exactly the nonce and the CSRF
+/// token, each the one of its own response, and each form still submits.
+#[tokio::test]
+async fn a_kept_request_form_differs_per_visitor_only_in_its_nonce_and_token() {
+    let (h, _) = setup().await;
+    let mut visitors = Vec::new();
+    for _ in 0..3 {
+        let mut b = Browser::new(app(h.state.clone()));
+        let page = b.get("/reset?client_id=fitlife-web&locale=en").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        visitors.push((b, page));
+    }
+    assert!(!h.state.pages.is_empty(), "the page was kept");
+    let normalised: Vec<String> = visitors
+        .iter()
+        .map(|(_, page)| {
+            let nonce = csp_nonce(page);
+            let token = common::hidden_fields(&page.body)
+                .into_iter()
+                .find(|(name, _)| name == "csrf_token")
+                .map(|(_, value)| value)
+                .unwrap();
+            assert!(
+                page.body.contains(&format!("nonce=\"{nonce}\"")),
+                "the page's style and scripts carry its own response's nonce"
+            );
+            page.body.replace(&nonce, "NONCE").replace(&token, "TOKEN")
+        })
+        .collect();
+    assert_ne!(csp_nonce(&visitors[1].1), csp_nonce(&visitors[2].1));
+    assert_eq!(
+        normalised[0], normalised[1],
+        "a kept page is the rendered page"
+    );
+    assert_eq!(normalised[1], normalised[2]);
+    // And the kept page is what a direct rendering gives.
+    let mut direct_state = h.state.clone();
+    direct_state.pages = std::sync::Arc::new(passgate_web::pages::cache::RenderedPages::disabled());
+    let mut b = Browser::new(app(direct_state.clone()));
+    let direct = b.get("/reset?client_id=fitlife-web&locale=en").await;
+    let token = common::hidden_fields(&direct.body)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, value)| value)
+        .unwrap();
+    let direct_body = direct
+        .body
+        .replace(&csp_nonce(&direct), "NONCE")
+        .replace(&token, "TOKEN");
+    assert_eq!(
+        normalised[0], direct_body,
+        "the kept page renders as the direct one"
+    );
+    assert!(direct_state.pages.is_empty());
+    for (mut b, page) in visitors {
+        let posted = b
+            .submit(&page, "/reset", &[("email", "ada@example.com")])
+            .await;
+        assert_eq!(posted.status, 303, "each visitor's own token is accepted");
+    }
+    // Another locale is another page, not the kept English one.
+    let mut b = Browser::new(app(h.state.clone()));
+    let german = b.get("/reset?client_id=fitlife-web&locale=de").await;
+    assert!(german.body.contains("lang=\"de\""), "{}", german.body);
+}

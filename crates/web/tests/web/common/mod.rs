@@ -325,6 +325,7 @@ impl Harness {
             themes,
             settings: Arc::new(WebSettings::new(base)),
             csrf_key: CsrfKey::new(keyring.derive("csrf")),
+            pages: Default::default(),
         };
         Self {
             state,
