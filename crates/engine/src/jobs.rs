@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, TimeDelta, Utc};
-use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, QueueChannel, Store, StoreError};
+use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, Store};
 use passgate_tenant::{ClientId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -140,36 +140,33 @@ impl JobQueue {
         round.done + round.retried + round.failed >= self.worker.batch
     }
 
-    /// Stores `job` for `client` of `tenant`, due now.
-    pub(crate) async fn submit(
+    /// `job` for `client` of `tenant` as a row to queue, due now.
+    pub(crate) fn row(
         &self,
         tenant: &TenantId,
-        client: ClientId,
+        client: &ClientId,
         job: &RequestJob,
-    ) -> Result<(), EngineError> {
+    ) -> Result<NewJob, EngineError> {
         let payload = serde_json::to_string(job).map_err(|e| EngineError::Corrupt {
             what: "job payload",
             reason: e.to_string(),
         })?;
         let now = self.clock.now();
-        self.store
-            .enqueue_job(NewJob {
-                tenant_id: tenant.clone(),
-                client_id: client,
-                kind: JOB_KIND_REQUEST.into(),
-                payload,
-                run_after: now,
-                created_at: now,
-            })
-            .await
-            .map_err(|e: StoreError| EngineError::from(e))?;
-        // A permit is kept when no worker waits, so a submit during a round is not lost.
+        Ok(NewJob {
+            tenant_id: tenant.clone(),
+            client_id: client.clone(),
+            kind: JOB_KIND_REQUEST.into(),
+            payload,
+            run_after: now,
+            created_at: now,
+        })
+    }
+
+    /// Wakes this process's job worker for a row queued (and announced to other replicas)
+    /// elsewhere, e.g. by a request's admission.
+    pub(crate) fn queued(&self) {
+        // A permit is kept when no worker waits, so a row queued during a round is not lost.
         self.wake.notify_one();
-        // Other replicas' workers; if this fails they find the row at their next poll.
-        if let Err(err) = self.store.announce(QueueChannel::Jobs).await {
-            tracing::warn!(error = %err, "could not announce the queued row to other replicas");
-        }
-        Ok(())
     }
 
     /// Seals the submitted email for the job row.

@@ -14,7 +14,9 @@
 use std::{net::IpAddr, sync::Arc};
 
 use chrono::TimeDelta;
-use passgate_store::{RateBucket, RateLimitRepo, Sha256Digest, Store, Timestamp};
+use passgate_store::{
+    Admission, BucketHit, NewJob, RateBucket, RateLimitRepo, Sha256Digest, Store, Timestamp,
+};
 use passgate_tenant::{RateLimits, TenantId};
 
 use crate::{
@@ -108,60 +110,59 @@ impl Limits {
         Ok((!decision.allowed).then_some(decision.resets_at))
     }
 
-    /// Counts one reset request and reports the first bucket that is over its limit, with when
-    /// its window ends. The client
-    /// (IP /64) and account buckets are always both counted (the work never depends on which of
-    /// them is full, nor on the account); the tenant's bucket only counts a request that both let
-    /// through, so one client or one address flooding cannot silence the tenant's mail.
-    pub(crate) async fn hit_request(
+    /// Admits one reset request in one transaction: counts it and queues `job(limit hit)`,
+    /// the job for what the buckets said, and reports the first bucket over its limit with
+    /// when its window ends. The client (IP /64) and account buckets are always both counted
+    /// (the work never depends on which of them is full, nor on the account); the tenant's
+    /// bucket only counts a request that both let through, so one client or one address
+    /// flooding cannot silence the tenant's mail.
+    pub(crate) async fn admit_request(
         &self,
         tenant: &TenantId,
         limits: &RateLimits,
         ip: IpAddr,
         account_key: &str,
+        job: impl Fn(Option<LimitHit>) -> Result<NewJob, EngineError>,
     ) -> Result<Option<(LimitHit, Timestamp)>, EngineError> {
         let hour = TimeDelta::hours(1);
         let account = self.hasher.account(account_key).to_hex();
-        let narrow = [
-            (
-                LimitHit::Ip,
-                RateBucket {
-                    tenant_id: Some(tenant.clone()),
-                    key: format!("request:ip:{}", rate_key(ip)),
-                },
-                limits.requests_per_ip_per_hour,
-            ),
-            (
-                LimitHit::Account,
-                RateBucket {
-                    tenant_id: Some(tenant.clone()),
-                    key: format!("request:account:{account}"),
-                },
-                limits.requests_per_account_per_hour,
-            ),
-        ];
-        let mut first = None;
-        for (which, bucket, limit) in narrow {
-            let over = self.hit_until(bucket, hour, limit).await?;
-            if let (Some(until), None) = (over, &first) {
-                first = Some((which, until));
-            }
-        }
-        if first.is_some() {
-            return Ok(first);
-        }
-        let bucket = RateBucket {
-            tenant_id: Some(tenant.clone()),
-            key: "request:tenant".into(),
+        let hit = |key: String, window: TimeDelta, limit: u32| BucketHit {
+            bucket: RateBucket {
+                tenant_id: Some(tenant.clone()),
+                key,
+            },
+            window,
+            limit,
         };
-        let over = self
-            .hit_until(
-                bucket,
+        let order = [LimitHit::Ip, LimitHit::Account, LimitHit::Tenant];
+        let admission = Admission {
+            always: vec![
+                hit(
+                    format!("request:ip:{}", rate_key(ip)),
+                    hour,
+                    limits.requests_per_ip_per_hour,
+                ),
+                hit(
+                    format!("request:account:{account}"),
+                    hour,
+                    limits.requests_per_account_per_hour,
+                ),
+            ],
+            then: vec![hit(
+                "request:tenant".into(),
                 TimeDelta::minutes(1),
                 limits.requests_per_tenant_per_minute,
-            )
-            .await?;
-        Ok(over.map(|until| (LimitHit::Tenant, until)))
+            )],
+            admitted: job(None)?,
+            refused: order
+                .iter()
+                .map(|which| job(Some(*which)))
+                .collect::<Result<_, _>>()?,
+        };
+        let admitted = self.store.admit(admission, self.clock.now()).await?;
+        Ok(admitted
+            .over
+            .and_then(|(index, until)| Some((*order.get(index)?, until))))
     }
 
     /// Counts one completion attempt from `ip`'s /64 (platform-wide bucket); `false` when over.

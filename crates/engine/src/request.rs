@@ -13,6 +13,7 @@ use crate::{
     engine::Engine,
     error::RequestError,
     jobs::{RequestJob, Verdict},
+    rate_limit::LimitHit,
     secret_token::FlowId,
 };
 
@@ -99,45 +100,48 @@ impl Engine {
             || input.email_raw.trim().to_ascii_lowercase(),
             SubmittedEmail::lookup_key,
         );
+        // Sealed whether or not a limit is full: the same work either way.
+        let sealed_email = match &email {
+            Some(email) => Some(
+                self.jobs
+                    .seal_email(&config.id, &flow_id, email)
+                    .map_err(RequestError::Unavailable)?,
+            ),
+            None => None,
+        };
+        let now = self.clock.now();
+        let job_for = |limited: Option<LimitHit>| {
+            let (verdict, email) = match (limited, &sealed_email) {
+                (Some(which), _) => (Verdict::RateLimited(which.as_str().to_owned()), None),
+                (None, None) => (Verdict::MalformedEmail, None),
+                (None, Some(sealed)) => (Verdict::Proceed, Some(sealed.clone())),
+            };
+            let job = RequestJob {
+                flow_id: flow_id.as_str().to_owned(),
+                verdict,
+                email,
+                locale: locale.as_str().to_owned(),
+                redirect_uri: redirect_uri.clone(),
+                request_id: input.request_id.clone(),
+                requested_at: now,
+            };
+            self.jobs.row(&config.id, &client, &job)
+        };
         let limited = self
             .limits
-            .hit_request(
+            .admit_request(
                 &config.id,
                 &config.rate_limits,
                 input.client_ip,
                 &account_key,
+                job_for,
             )
             .await
             .map_err(RequestError::Unavailable)?;
+        self.jobs.queued();
         let retry_at = limited
             .filter(|(which, _)| which.says_nothing_about_the_account())
             .map(|(_, until)| until);
-        let (verdict, sealed_email) = match (limited, email) {
-            (Some((which, _)), _) => (Verdict::RateLimited(which.as_str().to_owned()), None),
-            (None, None) => (Verdict::MalformedEmail, None),
-            (None, Some(email)) => (
-                Verdict::Proceed,
-                Some(
-                    self.jobs
-                        .seal_email(&config.id, &flow_id, &email)
-                        .map_err(RequestError::Unavailable)?,
-                ),
-            ),
-        };
-        let now = self.clock.now();
-        let job = RequestJob {
-            flow_id: flow_id.as_str().to_owned(),
-            verdict,
-            email: sealed_email,
-            locale: locale.as_str().to_owned(),
-            redirect_uri,
-            request_id: input.request_id.clone(),
-            requested_at: now,
-        };
-        self.jobs
-            .submit(&config.id, client, &job)
-            .await
-            .map_err(RequestError::Unavailable)?;
         Ok(RequestAccepted {
             flow_id: flow_id.as_str().to_owned(),
             retry_at,

@@ -52,6 +52,24 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::announce`] inside `txn`: PostgreSQL delivers it when (and only if) the
+    /// transaction commits.
+    pub(crate) async fn announce_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        queue: QueueChannel,
+    ) -> StoreResult<()> {
+        if self.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        txn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("NOTIFY {}", queue.name()),
+        ))
+        .await?;
+        Ok(())
+    }
+
     /// On PostgreSQL: calls `woken` with the queue of every announcement on `queues` (one
     /// connection for all), and for each of them after every (re)connect, since announcements
     /// made while not listening are lost. Reconnects with backoff after a failure and never

@@ -265,6 +265,12 @@ pub trait RateLimitRepo: Send + Sync {
         limit: u32,
         now: Timestamp,
     ) -> StoreResult<RateDecision>;
+    /// One reset request's admission in one write transaction (issue 17 item 4): every
+    /// bucket of `always` is counted, in order; those of `then` only while none of `always`
+    /// is over, and only up to the first that is; then the job for the outcome
+    /// (`admitted`, or the `refused` job of the first bucket over, counting `always` then
+    /// `then`) is queued and announced to the workers of every replica. All or nothing.
+    async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted>;
     /// Deletes windows that ended before `now`. Returns how many.
     async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64>;
 }

@@ -739,6 +739,7 @@ conformance!(
     writes_run_change_hooks,
     tenants_keep_provider_binding_and_secret,
     rate_limits_count_atomically_per_window,
+    an_admission_counts_its_buckets_and_queues_its_job_together,
     outbox_and_jobs_are_claimed_once_per_lease,
     history_keeps_the_newest_hashes,
     api_keys_are_found_by_hash_and_revocable,

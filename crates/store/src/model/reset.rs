@@ -1,6 +1,7 @@
 //! Rows the reset engine writes: tokens, outbox mail, background jobs, rate-limit windows and
 //! password history.
 
+use chrono::TimeDelta;
 use passgate_tenant::{ClientId, TenantId};
 
 use super::{EncryptedBlob, JobId, MailId, Sha256Digest, Timestamp, TokenId};
@@ -287,6 +288,41 @@ pub struct RateBucket {
     pub tenant_id: Option<TenantId>,
     /// The bucket's key within that scope.
     pub key: String,
+}
+
+/// One hit to count: the bucket, its window and its limit.
+#[derive(Debug, Clone)]
+pub struct BucketHit {
+    /// Which bucket.
+    pub bucket: RateBucket,
+    /// Its fixed window.
+    pub window: TimeDelta,
+    /// Hits allowed per window.
+    pub limit: u32,
+}
+
+/// A reset request to admit: the buckets it counts against and the job for each outcome
+/// ([`crate::RateLimitRepo::admit`]).
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// Counted always, whatever the others say (client and account).
+    pub always: Vec<BucketHit>,
+    /// Counted only when none of `always` is over (the shared tenant bucket).
+    pub then: Vec<BucketHit>,
+    /// The job when no bucket is over.
+    pub admitted: NewJob,
+    /// The job when a bucket is over, one per bucket (`always` then `then`).
+    pub refused: Vec<NewJob>,
+}
+
+/// What an admission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// The first bucket over its limit (its index in `always` then `then`) and when its
+    /// window ends; `None` when admitted.
+    pub over: Option<(usize, Timestamp)>,
+    /// The queued job.
+    pub job: JobId,
 }
 
 /// The answer of a rate-limit hit.

@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta};
 use passgate_tenant::TenantId;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::at;
 use crate::entity::{password_history, rate_limit_windows};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::model::*;
 use crate::repo::{HistoryRepo, RateLimitRepo};
 use crate::store::Store;
@@ -27,6 +29,41 @@ fn window_start(now: Timestamp, window: TimeDelta) -> Timestamp {
     DateTime::from_timestamp_micros(start).unwrap_or(now)
 }
 
+/// Counts one hit on `bucket` on `conn` (the pool, or a transaction) with one upsert.
+async fn hit_on(
+    conn: &impl ConnectionTrait,
+    bucket: &RateBucket,
+    window: TimeDelta,
+    limit: u32,
+    now: Timestamp,
+) -> StoreResult<RateDecision> {
+    use rate_limit_windows::{Column as C, Entity};
+    let start = window_start(at(now), window);
+    let resets_at = start + window;
+    let row = rate_limit_windows::ActiveModel {
+        bucket_key: Set(bucket_key(bucket)),
+        window_start: Set(start),
+        tenant_id: Set(bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
+        count: Set(1),
+        expires_at: Set(resets_at),
+    };
+    // One statement: insert the window or add one to it, and read the new count back.
+    let stored = Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([C::BucketKey, C::WindowStart])
+                .value(C::Count, Expr::col((Entity, C::Count)).add(1))
+                .to_owned(),
+        )
+        .exec_with_returning(conn)
+        .await?;
+    let count = u64::try_from(stored.count).unwrap_or(0);
+    Ok(RateDecision {
+        allowed: count <= u64::from(limit),
+        count,
+        resets_at,
+    })
+}
+
 #[async_trait]
 impl RateLimitRepo for Store {
     async fn hit(
@@ -36,31 +73,44 @@ impl RateLimitRepo for Store {
         limit: u32,
         now: Timestamp,
     ) -> StoreResult<RateDecision> {
-        use rate_limit_windows::{Column as C, Entity};
-        let start = window_start(at(now), window);
-        let resets_at = start + window;
-        let row = rate_limit_windows::ActiveModel {
-            bucket_key: Set(bucket_key(bucket)),
-            window_start: Set(start),
-            tenant_id: Set(bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
-            count: Set(1),
-            expires_at: Set(resets_at),
+        hit_on(self.db(), bucket, window, limit, now).await
+    }
+
+    async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted> {
+        let txn = self.begin_write().await?;
+        let mut over = None;
+        for (index, hit) in admission.always.iter().enumerate() {
+            let decision = hit_on(&txn, &hit.bucket, hit.window, hit.limit, now).await?;
+            if !decision.allowed && over.is_none() {
+                over = Some((index, decision.resets_at));
+            }
+        }
+        if over.is_none() {
+            let first = admission.always.len();
+            for (offset, hit) in admission.then.iter().enumerate() {
+                let decision = hit_on(&txn, &hit.bucket, hit.window, hit.limit, now).await?;
+                if !decision.allowed {
+                    over = Some((first + offset, decision.resets_at));
+                    break;
+                }
+            }
+        }
+        let job = match over {
+            None => admission.admitted,
+            Some((index, _)) => {
+                admission
+                    .refused
+                    .into_iter()
+                    .nth(index)
+                    .ok_or(StoreError::NotFound {
+                        what: "job for the bucket over its limit",
+                    })?
+            }
         };
-        // One statement: insert the window or add one to it, and read the new count back.
-        let stored = Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([C::BucketKey, C::WindowStart])
-                    .value(C::Count, Expr::col((Entity, C::Count)).add(1))
-                    .to_owned(),
-            )
-            .exec_with_returning(self.db())
-            .await?;
-        let count = u64::try_from(stored.count).unwrap_or(0);
-        Ok(RateDecision {
-            allowed: count <= u64::from(limit),
-            count,
-            resets_at,
-        })
+        let job = super::queue::insert_job(&txn, job).await?;
+        self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
+        txn.commit().await?;
+        Ok(Admitted { over, job })
     }
 
     async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64> {

@@ -252,23 +252,7 @@ fn found(rows: u64, what: &'static str) -> StoreResult<()> {
 #[async_trait]
 impl JobRepo for Store {
     async fn enqueue_job(&self, new: NewJob) -> StoreResult<JobId> {
-        let row = reset_jobs::ActiveModel {
-            tenant_id: Set(new.tenant_id.as_str().to_owned()),
-            client_id: Set(new.client_id.as_str().to_owned()),
-            kind: Set(new.kind),
-            payload: Set(new.payload),
-            status: Set(JobStatus::Pending.as_str().to_owned()),
-            attempts: Set(0),
-            run_after: Set(at(new.run_after)),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(at(new.created_at)),
-            finished_at: Set(None),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
-        Ok(JobId(row.id))
+        insert_job(self.db(), new).await
     }
 
     async fn claim_jobs(
@@ -332,4 +316,28 @@ impl JobRepo for Store {
             .map(job_from_row)
             .transpose()
     }
+}
+
+/// Inserts `new` as a pending job on `conn` (the pool, or a transaction).
+pub(super) async fn insert_job(
+    conn: &impl sea_orm::ConnectionTrait,
+    new: NewJob,
+) -> StoreResult<JobId> {
+    let row = reset_jobs::ActiveModel {
+        tenant_id: Set(new.tenant_id.as_str().to_owned()),
+        client_id: Set(new.client_id.as_str().to_owned()),
+        kind: Set(new.kind),
+        payload: Set(new.payload),
+        status: Set(JobStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        run_after: Set(at(new.run_after)),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(at(new.created_at)),
+        finished_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(JobId(row.id))
 }

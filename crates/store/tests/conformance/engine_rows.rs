@@ -193,3 +193,108 @@ pub(super) async fn api_keys_are_found_by_hash_and_revocable(store: &Store) {
     assert_eq!(listed[0].last_used_at, Some(t0()));
     assert_eq!(listed[0].revoked_at, Some(t0()));
 }
+
+fn admission(tenant: &TenantId, ip: &str, limits: [u32; 3]) -> Admission {
+    let hit = |key: String, limit| BucketHit {
+        bucket: RateBucket {
+            tenant_id: Some(tenant.clone()),
+            key,
+        },
+        window: TimeDelta::hours(1),
+        limit,
+    };
+    let job = |payload: &str| NewJob {
+        tenant_id: tenant.clone(),
+        client_id: cid("app"),
+        kind: "reset-request".into(),
+        payload: payload.into(),
+        run_after: t0(),
+        created_at: t0(),
+    };
+    Admission {
+        always: vec![
+            hit(format!("request:ip:{ip}"), limits[0]),
+            hit("request:account:ada".into(), limits[1]),
+        ],
+        then: vec![hit("request:tenant".into(), limits[2])],
+        admitted: job("admitted"),
+        refused: vec![
+            job("refused:ip"),
+            job("refused:account"),
+            job("refused:tenant"),
+        ],
+    }
+}
+
+/// Issue 17 item 4: a request's buckets and its job in one transaction. The client and
+/// account buckets always count; the tenant's only counts what both let through; the job
+/// queued is the one for the first bucket over.
+pub(super) async fn an_admission_counts_its_buckets_and_queues_its_job_together(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let payloads =
+        |jobs: Vec<Job>| -> Vec<String> { jobs.into_iter().map(|j| j.payload).collect() };
+    // Within every limit: admitted.
+    let first = store
+        .admit(admission(&a, "ip1", [1, 3, 2]), t0())
+        .await
+        .unwrap();
+    assert_eq!(first.over, None);
+    // The same client again: its bucket is over; the account still counts, the tenant not.
+    let second = store
+        .admit(admission(&a, "ip1", [1, 3, 2]), t0())
+        .await
+        .unwrap();
+    assert_eq!(second.over.map(|(i, _)| i), Some(0));
+    // Another client: the account (now at 3 of 3) and the tenant (1 of 2) let it through.
+    let third = store
+        .admit(admission(&a, "ip2", [1, 3, 2]), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        third.over, None,
+        "the refused request did not spend the tenant's budget"
+    );
+    let fourth = store
+        .admit(admission(&a, "ip3", [1, 3, 2]), t0())
+        .await
+        .unwrap();
+    assert_eq!(fourth.over.map(|(i, _)| i), Some(1), "the account is over");
+    let fifth = store
+        .admit(admission(&a, "ip4", [1, 9, 2]), t0())
+        .await
+        .unwrap();
+    assert_eq!(fifth.over.map(|(i, _)| i), Some(2), "then the tenant");
+    let (_, until) = fifth.over.unwrap();
+    assert_eq!(
+        until,
+        t0() - TimeDelta::microseconds(t0().timestamp_micros() % 3_600_000_000)
+            + TimeDelta::hours(1)
+    );
+    let jobs = store
+        .claim_jobs(t0(), TimeDelta::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        payloads(jobs),
+        [
+            "admitted",
+            "refused:ip",
+            "admitted",
+            "refused:account",
+            "refused:tenant"
+        ],
+        "one job per request, for its outcome, in order"
+    );
+    // An admission whose job cannot be queued counts nothing.
+    let mut broken = admission(&a, "ip9", [0, 9, 9]);
+    broken.refused.clear();
+    assert!(store.admit(broken, t0()).await.is_err());
+    let again = store
+        .admit(admission(&a, "ip9", [1, 99, 99]), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        again.over, None,
+        "the failed admission's hit was rolled back"
+    );
+}
