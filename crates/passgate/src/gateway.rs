@@ -234,7 +234,12 @@ impl Gateway {
                 ..AdminSettings::default()
             },
         });
-        let app = AppBuilder::new(state).nest("/admin", passgate_web::admin::routes(admin));
+        let app = AppBuilder::new(state)
+            .nest("/admin", passgate_web::admin::routes(admin.clone()))
+            .nest(
+                passgate_web::console::BASE,
+                passgate_web::console::routes(admin),
+            );
         // Probes and metrics sit outside the pages' Host check: a load balancer or a
         // Kubernetes kubelet calls them by IP. Extra routes (the demo mailbox) set their
         // own headers.

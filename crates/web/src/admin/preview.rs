@@ -266,8 +266,21 @@ fn render_page(
     let themes = state.themes();
     let theme = config.theme.as_str();
     let overrides = config.messages.get(locale).cloned().unwrap_or_default();
+    let own = config.messages.get(locale);
     let messages = Messages::new(themes, theme, locale.as_str(), overrides)
         .map_err(|e| AdminError::Render(e.to_string()))?;
+    // The new-password page lists the draft's rules, as the live page does.
+    let policy = (page == Page::NewPassword)
+        .then(|| {
+            let payload = crate::policy_view::payload(
+                config.policy_spec(),
+                &messages,
+                config.id.as_str(),
+                own,
+            );
+            serde_json::to_value(payload).ok()
+        })
+        .flatten();
     let b = &config.branding;
     let ctx = PageContext {
         messages,
@@ -294,7 +307,7 @@ fn render_page(
         hidden_fields: Vec::new(),
         email: Some("user@example.com".into()),
         errors: Vec::new(),
-        policy: None,
+        policy,
         request_id: Some("preview".into()),
         retry_at: Some("23:45 UTC".into()),
         secure_origin: state.settings().public_origin.starts_with("https://"),

@@ -42,6 +42,8 @@ pub struct AdminSettings {
     pub document_checks: usize,
     /// How long a document check waits for a free slot before the request gets 503.
     pub document_check_wait: Duration,
+    /// `/console` session timeouts (idle 30 minutes, absolute 12 hours).
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl Default for AdminSettings {
@@ -56,6 +58,7 @@ impl Default for AdminSettings {
             expensive_requests_per_minute: 20,
             document_checks: 0,
             document_check_wait: Duration::from_secs(2),
+            console: crate::console::ConsoleSettings::default(),
         }
     }
 }
