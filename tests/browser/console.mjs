@@ -131,6 +131,15 @@ try {
   check(await page.$eval('#preview', (f) => f.getAttribute('sandbox') === ''), 'the preview frame is sandboxed without scripts or origin');
   await audit(page, 'po-editor');
 
+  // The rule test bench decides like the server, for the YAML being edited.
+  await page.fill('#bench-password', 'short one');
+  check(await waitFor((_, timeout) => page.waitForFunction(() => [...document.querySelectorAll('#bench-rules li.unmet')].some((li) => li.textContent.includes('12')), null, { timeout }), null, 'bench unmet'), 'the bench marks "at least 12 characters" unmet for a short password');
+  await page.fill('#bench-password', 'violet kestrel harbour');
+  check(await waitFor((_, timeout) => page.waitForFunction(() => document.getElementById('bench-summary').textContent.startsWith('Accepted') && !document.querySelector('#bench-rules li.unmet'), null, { timeout }), null, 'bench accepted'), 'the bench accepts a long password');
+  await page.click('#bench-add');
+  check((await page.textContent('#bench-summary')).includes('JavaScript rule'), 'adding an example explains that examples belong to the script rule');
+  await page.fill('#bench-password', '');
+
   // Raise min_length; the preview follows.
   const original = await page.inputValue('#yaml');
   const raised = original.replace('min_length: 12', 'min_length: 14');

@@ -341,7 +341,7 @@
     const bench = { password: $("bench-password"), email: $("bench-email"), name: $("bench-name") };
     async function checkPassword() {
       const rules = $("bench-rules"), examples = $("bench-examples"), benchSummary = $("bench-summary");
-      const res = await api("POST", `${base}/config/password-check`, {
+      const res = await api("POST", `${base}/config/rule-bench`, {
         json: { yaml: editor.value, password: bench.password.value, email: bench.email.value || undefined, name: bench.name.value || undefined },
       });
       if (!res.ok) {
@@ -356,21 +356,29 @@
         rules.append(el("li", { class: r.met ? "met" : "unmet" }, el("strong", { text: r.met ? "Met: " : "Not met: " }), r.text));
       }
       if (v.examples.length === 0) examples.append(el("li", { class: "empty", text: "The YAML has no examples yet." }));
+      const list = (codes) => codes.length ? codes.join(", ") : "accepted";
       for (const x of v.examples) {
         examples.append(el("li", { class: x.ok ? "met" : "unmet" },
           el("strong", { text: x.ok ? "As expected: " : "Unexpected: " }),
-          `"${x.password}" should be ${x.expected}, is ${x.actual}`));
+          `"${x.password}" expects ${list(x.expected)}, gets ${list(x.actual)}`));
       }
+      lastVerdict = v;
     }
+    let lastVerdict = null;
     const benchLater = debounce(checkPassword, DEBOUNCE_MS);
     for (const input of Object.values(bench)) input.addEventListener("input", benchLater);
     $("bench-add").addEventListener("click", () => {
       const pw = bench.password.value;
       if (!pw) { $("bench-summary").textContent = "Type a password first."; return; }
-      const accepted = !$("bench-rules").querySelector(".unmet");
-      editor.value = addExample(editor.value, pw, accepted);
+      const codes = lastVerdict ? lastVerdict.violations : [];
+      const edited = addExample(editor.value, pw, codes);
+      if (edited === null) {
+        $("bench-summary").textContent = "Examples belong to the app's JavaScript rule (password_policy.script), and this app has none.";
+        return;
+      }
+      editor.value = edited;
       changed(); showDiff();
-      $("bench-summary").textContent = `Added "${pw}" to examples as ${accepted ? "accepted" : "rejected"}.`;
+      $("bench-summary").textContent = `Added "${pw}" to the script's examples, expecting ${codes.length ? codes.join(", ") : "acceptance"}.`;
     });
 
     // Publish
@@ -484,36 +492,25 @@
     history();
   }
 
-  // Adds `password` to password_policy.script.examples (accepted / rejected lists).
-  function addExample(yaml, password, accepted) {
-    const list = accepted ? "accept" : "reject";
-    const quoted = JSON.stringify(password);
+  // Adds `password` with the violation codes it gets now to password_policy.script.examples
+  // (a script's examples run on every validation); null when the document has no script.
+  function addExample(yaml, password, codes) {
     const lines = yaml.split("\n");
-    const keyAt = lines.findIndex((l) => new RegExp(`^\\s+${list}:`).test(l) && lines.slice(0, lines.indexOf(l)).some((x) => /^\s+examples:/.test(x)));
-    if (keyAt >= 0) {
-      const indent = lines[keyAt].match(/^\s*/)[0] + "  ";
-      const inline = lines[keyAt].match(/^(\s*\w+:\s*)\[(.*)\]\s*$/);
-      if (inline) {
-        const items = inline[2].trim() ? inline[2] + ", " + quoted : quoted;
-        lines[keyAt] = `${inline[1]}[${items}]`;
-      } else {
-        lines.splice(keyAt + 1, 0, `${indent}- ${quoted}`);
-      }
-      return lines.join("\n");
-    }
-    const ex = lines.findIndex((l) => /^\s+examples:\s*$/.test(l));
-    if (ex >= 0) {
-      const indent = lines[ex].match(/^\s*/)[0] + "  ";
-      lines.splice(ex + 1, 0, `${indent}${list}: [${quoted}]`);
-      return lines.join("\n");
-    }
     const script = lines.findIndex((l) => /^\s+script:\s*$/.test(l));
-    if (script >= 0) {
-      const indent = lines[script].match(/^\s*/)[0] + "  ";
-      lines.splice(script + 1, 0, `${indent}examples:`, `${indent}  ${list}: [${quoted}]`);
-      return lines.join("\n");
+    if (script < 0) return null;
+    const inner = lines[script].match(/^\s*/)[0] + "  ";
+    let end = script + 1;
+    while (end < lines.length && (lines[end].trim() === "" || lines[end].startsWith(inner))) end++;
+    const item = (indent) => [`${indent}- password: ${JSON.stringify(password)}`, `${indent}  expect: [${codes.map((c) => JSON.stringify(c)).join(", ")}]`];
+    const ex = lines.findIndex((l, i) => i > script && i < end && l.startsWith(inner + "examples:"));
+    if (ex >= 0 && /examples:\s*\[\s*\]\s*$/.test(lines[ex])) {
+      lines.splice(ex, 1, `${inner}examples:`, ...item(inner + "  "));
+    } else if (ex >= 0) {
+      lines.splice(ex + 1, 0, ...item(inner + "  "));
+    } else {
+      lines.splice(end, 0, `${inner}examples:`, ...item(inner + "  "));
     }
-    return yaml.replace(/\n*$/, "\n") + `# test bench: ${list} ${quoted}\n`;
+    return lines.join("\n");
   }
 
   // ---- platform admin screen ----

@@ -418,6 +418,40 @@ async fn revoking_the_key_ends_its_sessions() {
 }
 
 #[tokio::test]
+async fn the_rule_bench_checks_the_draft_being_edited_within_the_key_scope() {
+    let t = in_process().await;
+    let s = t.sign_in(&t.editor).await;
+    let bench = |tenant: &str, yaml: String, password: &str| {
+        t.client
+            .post(format!("/admin/v1/tenants/{tenant}/config/rule-bench"))
+            .header("Host", HOST)
+            .header("Cookie", format!("{COOKIE}={}", s.cookie))
+            .header("X-CSRF-Token", &s.csrf)
+            .body_json(&serde_json::json!({ "yaml": yaml, "password": password }))
+            .send()
+    };
+    let resp = bench("vault", vault_with(20), "thirteen char").await;
+    resp.assert_status_is_ok();
+    let verdict: serde_json::Value = resp.json().await.value().deserialize();
+    assert_eq!(verdict["accepted"], false);
+    assert_eq!(verdict["violations"], serde_json::json!(["min_length"]));
+    let min = verdict["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "min_length")
+        .unwrap();
+    assert_eq!(min["met"], false);
+    assert!(min["text"].as_str().unwrap().contains("20"), "{min}");
+    let resp = bench("vault", vault_with(12), "thirteen char").await;
+    let verdict: serde_json::Value = resp.json().await.value().deserialize();
+    assert_eq!(verdict["accepted"], true);
+    bench("northbank", common::NORTHBANK.to_owned(), "x")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn the_console_pages_carry_a_strict_nonce_csp() {
     let t = in_process().await;
     let page = t.client.get("/console/").header("Host", HOST).send().await;
