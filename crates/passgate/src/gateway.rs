@@ -57,6 +57,8 @@ pub struct GatewayParts {
     pub swagger_ui: bool,
     /// Per-API-key budgets of the admin API.
     pub admin_limits: AdminLimits,
+    /// `/console` session timeouts.
+    pub console: passgate_web::console::ConsoleSettings,
     /// The Prometheus recorder; `None` serves no `/metrics`.
     pub metrics: Option<Metrics>,
     /// Route trees mounted only by some commands (the demo's `/dev`), outside the pages'
@@ -231,6 +233,7 @@ impl Gateway {
                 provider_hosts: parts.provider_hosts,
                 requests_per_minute: parts.admin_limits.requests_per_minute,
                 expensive_requests_per_minute: parts.admin_limits.expensive_requests_per_minute,
+                console: parts.console,
                 ..AdminSettings::default()
             },
         });

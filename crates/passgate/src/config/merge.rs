@@ -179,6 +179,30 @@ impl Merged<'_> {
                 _ => Err("expected a number of seconds from 1 to 300".to_owned()),
             },
         );
+        let console_idle = parse_or(
+            &mut problems,
+            self.get(
+                "console_idle_timeout_secs",
+                raw.console_idle_timeout_secs.map(|s| s.to_string()),
+            ),
+            "1800",
+            |v| match v.parse::<u64>() {
+                Ok(s @ 60..=86_400) => Ok(Duration::from_secs(s)),
+                _ => Err("expected a number of seconds from 60 to 86400".to_owned()),
+            },
+        );
+        let console_absolute = parse_or(
+            &mut problems,
+            self.get(
+                "console_absolute_timeout_secs",
+                raw.console_absolute_timeout_secs.map(|s| s.to_string()),
+            ),
+            "43200",
+            |v| match v.parse::<u64>() {
+                Ok(s @ 300..=604_800) => Ok(Duration::from_secs(s)),
+                _ => Err("expected a number of seconds from 300 to 604800 (7 days)".to_owned()),
+            },
+        );
         let provider_custom_domains = self
             .get(
                 "provider_custom_domains",
@@ -286,6 +310,9 @@ impl Merged<'_> {
                         .unwrap_or(20),
                     metrics: metrics.unwrap_or(true),
                     shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
+                    console_idle_timeout: console_idle.unwrap_or(Duration::from_secs(1800)),
+                    console_absolute_timeout: console_absolute
+                        .unwrap_or(Duration::from_secs(43_200)),
                     provider_custom_domains,
                     provider_allow_loopback_http: provider_allow_loopback_http.unwrap_or(false),
                     provider_timeout: provider_timeout.unwrap_or(Duration::from_secs(10)),
