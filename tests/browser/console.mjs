@@ -15,6 +15,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { lastLink as mailboxLink } from './mailbox.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -26,13 +27,8 @@ function check(ok, message) {
   if (!ok) { failures.push(message); console.log('FAIL ' + message); } else { console.log('ok   ' + message); }
 }
 
-async function lastLink(email, previous) {
-  for (let i = 0; i < 300; i++) {
-    const text = await (await fetch(`${MAIL}?to=${encodeURIComponent(email)}`)).text();
-    if (text && text !== previous) { return text; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail for ${email}`);
+function lastLink(email, previous) {
+  return mailboxLink(MAIL, email, previous);
 }
 
 async function audit(page, name) {
@@ -179,6 +175,44 @@ try {
   const live = await startReset(browser, 'vault-app', 'ada@example.com', problems, 'live');
   await submitPassword(live.page, 'Harbour-1987x');
   check(await live.page.$('#password') !== null && (await live.page.textContent('body')).includes('At least 14 characters'), 'the live page refuses 13 characters after the publish');
+
+  // Typing is checked once it pauses (debounced), not on every keystroke.
+  let validations = 0;
+  const countValidations = (req) => { if (req.url().endsWith('/config/validate')) validations++; };
+  page.on('request', countValidations);
+  await page.$eval('#yaml', (t) => { t.focus(); t.setSelectionRange(t.value.length, t.value.length); });
+  await page.keyboard.type('# reviewed by Vera', { delay: 40 });
+  await page.waitForTimeout(1500);
+  page.off('request', countValidations);
+  check(validations >= 1 && validations <= 2, `18 keystrokes are validated once they pause (${validations} validation calls)`);
+
+  // Someone else publishes meanwhile: nothing is overwritten, their version and diff show.
+  const theirs = await page.evaluate(async () => {
+    const csrf = document.getElementById('main').dataset.csrf;
+    const got = await fetch('/admin/v1/tenants/vault/config');
+    const yaml = (await got.text()).replace('token_ttl: 10m', 'token_ttl: 15m');
+    const put = await fetch('/admin/v1/tenants/vault/config?comment=colleague', { method: 'PUT', headers: { 'Content-Type': 'application/yaml', 'X-CSRF-Token': csrf, 'If-Match': got.headers.get('ETag') }, body: yaml });
+    return put.status;
+  });
+  check(theirs === 201, `a colleague publishes version 3 (${theirs})`);
+  await page.click('#publish');
+  check(await waitFor((_, timeout) => page.waitForSelector('#conflict:not([hidden])', { timeout }), null, 'conflict'), 'publishing over a newer version shows the conflict');
+  const conflictText = await page.textContent('#conflict');
+  check(conflictText.includes('version 3') && conflictText.includes('token_ttl: 15m'), 'the conflict names their version and shows their change');
+  const stillTheirs = await page.evaluate(async () => (await fetch('/admin/v1/tenants/vault/config')).headers.get('ETag'));
+  check(stillTheirs === '"3"', `their version still serves (${stillTheirs})`);
+  await audit(page, 'po-conflict');
+  await page.click('#conflict button');
+  check((await page.textContent('#diff')).includes('token_ttl: 15m'), 'my edits are now compared with their version');
+  await page.click('#publish');
+  check(await status(page, 'Published version 4'), 'publishing after reviewing their version stores version 4');
+
+  // A spent budget is explained, not hidden.
+  await page.route('**/config/validate', (route) => route.fulfill({ status: 429, headers: { 'Retry-After': '42', 'Content-Type': 'application/problem+json' }, body: '{"type":"urn:passgate:problem:rate-limited","title":"Too many requests","status":429}' }));
+  await page.$eval('#yaml', (t) => { t.focus(); t.setSelectionRange(t.value.length, t.value.length); });
+  await page.keyboard.type('!');
+  check(await status(page, 'wait 42 seconds'), 'a 429 tells the person how long to wait');
+  await page.unroute('**/config/validate');
 
   // Roll back in one step; the live page follows.
   await page.click('#history li[data-version="1"] button.rollback');

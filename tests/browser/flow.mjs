@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { lastLink as mailboxLink } from './mailbox.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -28,13 +29,8 @@ function check(ok, message) {
   if (!ok) { failures.push(message); console.log('FAIL ' + message); }
 }
 
-async function lastLink(email, previous) {
-  for (let i = 0; i < 300; i++) {
-    const text = await (await fetch(`${MAIL}?to=${encodeURIComponent(email)}`)).text();
-    if (text && text !== previous) { return text; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail for ${email}`);
+function lastLink(email, previous) {
+  return mailboxLink(MAIL, email, previous);
 }
 
 async function audit(page, name, withJs) {

@@ -272,7 +272,6 @@
     const base = `/tenants/${encodeURIComponent(tenant)}`;
     let active = "";       // the active version's text
     let etag = null;       // its ETag, sent as If-Match
-    let lastValid = true;
     const editor = makeEditor(() => { changed(); showDiff(); });
 
     const problemsList = $("problems"), summary = $("problems-summary");
@@ -294,17 +293,19 @@
       editor.mark(problems);
     }
 
+    // Whether the draft validated; false also when the check could not run (429, 401).
     async function validate() {
       const res = await api("POST", `${base}/config/validate`, { yaml: editor.value });
       if (res.ok) {
         const report = await res.json();
-        lastValid = report.valid;
         showProblems(report.problems || []);
-      } else if (res.status === 422 || res.status === 400) {
+        return report.valid;
+      }
+      if (res.status === 422 || res.status === 400) {
         const p = await problemOf(res);
-        lastValid = false;
         showProblems(p.errors && p.errors.length ? p.errors : [{ line: 0, column: 0, message: p.detail || p.title, severity: "error", path: "" }]);
       }
+      return false;
     }
 
     // Preview
@@ -477,7 +478,16 @@
       }
     }
 
-    const later = debounce(() => { validate(); preview(); if (bench.password.value) checkPassword(); }, DEBOUNCE_MS);
+    // Each pause checks the draft once; the preview and the bench (each a document check
+    // against the key's budget) run only on a draft that validates.
+    const later = debounce(async () => {
+      if (!(await validate())) {
+        note.textContent = "The preview shows the last version that could be rendered: fix the problems listed beside the YAML.";
+        return;
+      }
+      preview();
+      if (bench.password.value) checkPassword();
+    }, DEBOUNCE_MS);
     function changed() { later(); }
 
     const got = await loadActive();
@@ -486,9 +496,7 @@
     editor.value = got.text;
     showDiff();
     fillLocales();
-    validate();
-    preview();
-    checkPassword();
+    if (await validate()) preview();
     history();
   }
 

@@ -174,10 +174,7 @@ impl Merged<'_> {
                 raw.shutdown_grace_secs.map(|s| s.to_string()),
             ),
             "20",
-            |v| match v.parse::<u64>() {
-                Ok(s @ 1..=300) => Ok(Duration::from_secs(s)),
-                _ => Err("expected a number of seconds from 1 to 300".to_owned()),
-            },
+            seconds_between(1, 300),
         );
         let console_idle = parse_or(
             &mut problems,
@@ -186,10 +183,7 @@ impl Merged<'_> {
                 raw.console_idle_timeout_secs.map(|s| s.to_string()),
             ),
             "1800",
-            |v| match v.parse::<u64>() {
-                Ok(s @ 60..=86_400) => Ok(Duration::from_secs(s)),
-                _ => Err("expected a number of seconds from 60 to 86400".to_owned()),
-            },
+            seconds_between(60, 86_400),
         );
         let console_absolute = parse_or(
             &mut problems,
@@ -198,10 +192,7 @@ impl Merged<'_> {
                 raw.console_absolute_timeout_secs.map(|s| s.to_string()),
             ),
             "43200",
-            |v| match v.parse::<u64>() {
-                Ok(s @ 300..=604_800) => Ok(Duration::from_secs(s)),
-                _ => Err("expected a number of seconds from 300 to 604800 (7 days)".to_owned()),
-            },
+            seconds_between(300, 604_800),
         );
         let provider_custom_domains = self
             .get(
@@ -418,6 +409,14 @@ fn parse_or<T>(
     parse(&value)
         .map_err(|e| problems.push(format!("{origin}: {e}")))
         .ok()
+}
+
+/// A parser of a whole number of seconds from `low` to `high`.
+fn seconds_between(low: u64, high: u64) -> impl Fn(&str) -> Result<Duration, String> {
+    move |v| match v.parse::<u64>() {
+        Ok(s) if (low..=high).contains(&s) => Ok(Duration::from_secs(s)),
+        _ => Err(format!("expected a number of seconds from {low} to {high}")),
+    }
 }
 
 fn parse_bool(v: &str) -> Result<bool, String> {

@@ -14,8 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
 use passgate_store::{
-    ApiKey, ApiKeyId, ApiKeyRepo, ApiRole, AuditRepo, NewApiKey, NewAuditEvent, Sha256Digest,
-    Store, Timestamp,
+    ApiKey, ApiKeyId, ApiKeyRepo, ApiRole, NewApiKey, Sha256Digest, Store, Timestamp,
 };
 use passgate_tenant::TenantId;
 use poem::http::header::AUTHORIZATION;
@@ -260,26 +259,34 @@ impl AuthNote {
     }
 }
 
-async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+/// The request's note for the 401 audit, and the admin state (a 401 without it).
+fn note_and_state(req: &Request) -> poem::Result<(AuthNote, &AdminState)> {
     let note = req
         .extensions()
         .get::<AuthNote>()
         .cloned()
         .unwrap_or_default();
-    let Some(state) = req.data::<AdminState>() else {
-        note.set("no_state");
-        return Err(poem::Error::from_status(
-            poem::http::StatusCode::UNAUTHORIZED,
-        ));
-    };
+    match req.data::<AdminState>() {
+        Some(state) => Ok((note, state)),
+        None => {
+            note.set("no_state");
+            Err(unauthorized())
+        }
+    }
+}
+
+fn unauthorized() -> poem::Error {
+    poem::Error::from_status(poem::http::StatusCode::UNAUTHORIZED)
+}
+
+async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let (note, state) = note_and_state(req)?;
     let key = SecretString::from(bearer.token);
     match authenticate(state, &key).await {
         Ok(principal) => admit(req, state, principal).await,
         Err(reason) => {
             note.set(reason);
-            Err(poem::Error::from_status(
-                poem::http::StatusCode::UNAUTHORIZED,
-            ))
+            Err(unauthorized())
         }
     }
 }
@@ -287,23 +294,13 @@ async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
 /// The console session's checker: the cookie's session, live and opened with a live key;
 /// on a write, the session's CSRF token too (403 without it, nothing changes).
 async fn check_session(req: &Request) -> poem::Result<Principal> {
-    let note = req
-        .extensions()
-        .get::<AuthNote>()
-        .cloned()
-        .unwrap_or_default();
-    let Some(state) = req.data::<AdminState>() else {
-        note.set("no_state");
-        return Err(poem::Error::from_status(
-            poem::http::StatusCode::UNAUTHORIZED,
-        ));
-    };
+    let (note, state) = note_and_state(req)?;
     let principal = crate::console::session::authorize(state, req)
         .await
         .map_err(|refusal| match refusal {
             crate::console::session::Refusal::Unauthenticated(reason) => {
                 note.set(reason);
-                poem::Error::from_status(poem::http::StatusCode::UNAUTHORIZED)
+                unauthorized()
             }
             crate::console::session::Refusal::Csrf => {
                 poem::Error::from_response(crate::console::session::csrf_problem().into_response())
@@ -391,19 +388,14 @@ async fn deny(
         operation,
         "admin access denied"
     );
-    let event = NewAuditEvent {
-        tenant_id,
-        actor: principal.actor(),
-        action: ACTION_DENIED.into(),
-        outcome: "denied:forbidden".into(),
-        request_id: None,
-        client_id: None,
-        details: json!({ "operation": operation, "status": 403 }),
-        created_at: state.now(),
-    };
-    if let Err(err) = state.store().append_audit(event).await {
-        tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
-    }
+    state
+        .audit_denied(
+            principal.actor(),
+            tenant_id,
+            "denied:forbidden".into(),
+            json!({ "operation": operation, "status": 403 }),
+        )
+        .await;
     AdminProblem::forbidden()
 }
 

@@ -180,6 +180,30 @@ impl AdminState {
         self.audit(principal, Some(tenant), action, details).await;
     }
 
+    /// Records a refused request (`admin.access_denied`) under `actor` with `outcome`
+    /// (`denied:<reason>`). `details` must hold no secret. A failed write is logged.
+    pub async fn audit_denied(
+        &self,
+        actor: String,
+        tenant: Option<TenantId>,
+        outcome: String,
+        details: Value,
+    ) {
+        let event = NewAuditEvent {
+            tenant_id: tenant,
+            actor,
+            action: super::auth::ACTION_DENIED.to_owned(),
+            outcome,
+            request_id: None,
+            client_id: None,
+            details,
+            created_at: self.now(),
+        };
+        if let Err(err) = self.store().append_audit(event).await {
+            tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
+        }
+    }
+
     /// Records a successful admin action: on the security tracing target and in the audit
     /// log. `details` must hold no secret. A failed audit write is logged, not fatal: the
     /// change has already committed.

@@ -23,21 +23,8 @@ pub(crate) fn csp(nonce: &str) -> String {
     )
 }
 
-/// Escapes text for HTML content and double-quoted attributes.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and double-quoted attributes (the themes' escaping).
+pub(crate) use passgate_theme::render::escape_html as escape;
 
 /// One screen to render.
 pub(crate) struct Screen<'a> {

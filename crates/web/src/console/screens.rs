@@ -6,7 +6,7 @@
 use passgate_store::{ApiRole, TenantRepo};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{IntoResponse, Request, Response, handler};
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, handler};
 
 use super::html::{self, Screen, escape};
 use super::session::{self, Signed};
@@ -35,18 +35,13 @@ const PREVIEW_PAGES: &[(&str, &str)] = &[
     ("email:password_changed", "Email: password changed"),
 ];
 
-/// The session of `req`, or the answer for a person who is not signed in: the sign-in
-/// form on the home screen, a redirect to it from any other.
-async fn signed_or_sign_in(
-    app: &AppState,
-    state: &AdminState,
-    req: &Request,
-    on_home: bool,
-) -> Result<Signed, Response> {
-    match session::current(state, req).await {
-        Ok(signed) => Ok(signed),
-        Err(_) if on_home => Err(sign_in::page(app, req, StatusCode::OK, None)),
-        Err(_) => Err(see_other(&format!("{}/", super::BASE), Vec::new())),
+/// A screen's session: a person who is not signed in is sent to the sign-in form.
+impl<'a> FromRequest<'a> for Signed {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let sign_in =
+            || poem::Error::from_response(see_other(&format!("{}/", super::BASE), Vec::new()));
+        let state = req.data::<AdminState>().ok_or_else(sign_in)?;
+        session::current(state, req).await.map_err(|_| sign_in())
     }
 }
 
@@ -72,12 +67,12 @@ fn forbidden(req: &Request, signed: &Signed) -> Response {
 #[handler]
 pub async fn home(
     req: &Request,
+    signed: Option<Signed>,
     Data(app): Data<&AppState>,
     Data(state): Data<&AdminState>,
 ) -> Response {
-    let signed = match signed_or_sign_in(app, state, req, true).await {
-        Ok(signed) => signed,
-        Err(resp) => return resp,
+    let Some(signed) = signed else {
+        return sign_in::page(app, req, StatusCode::OK, None);
     };
     let principal = &signed.principal;
     let tenants: Vec<(String, String)> = match principal.role {
@@ -146,14 +141,10 @@ pub async fn home(
 #[handler]
 pub async fn editor(
     req: &Request,
+    signed: Signed,
     Path(tenant): Path<String>,
-    Data(app): Data<&AppState>,
     Data(state): Data<&AdminState>,
 ) -> Response {
-    let signed = match signed_or_sign_in(app, state, req, false).await {
-        Ok(signed) => signed,
-        Err(resp) => return resp,
-    };
     let Ok(id) = require_tenant(state, &signed.principal, &tenant, "consoleEditor").await else {
         return forbidden(req, &signed);
     };
@@ -209,15 +200,7 @@ pub async fn editor(
 
 /// `GET /console/platform`: onboarding, keys, sender domains, audit (platform admins).
 #[handler]
-pub async fn platform(
-    req: &Request,
-    Data(app): Data<&AppState>,
-    Data(state): Data<&AdminState>,
-) -> Response {
-    let signed = match signed_or_sign_in(app, state, req, false).await {
-        Ok(signed) => signed,
-        Err(resp) => return resp,
-    };
+pub async fn platform(req: &Request, signed: Signed, Data(state): Data<&AdminState>) -> Response {
     if require_platform_admin(state, &signed.principal, "consolePlatform")
         .await
         .is_err()

@@ -18,8 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
 use hmac::{Hmac, KeyInit, Mac};
 use passgate_store::{
-    ApiKeyRepo, AuditRepo, ConsoleSession, ConsoleSessionRepo, NewAuditEvent, NewConsoleSession,
-    Sha256Digest,
+    ApiKeyRepo, ConsoleSession, ConsoleSessionRepo, NewConsoleSession, Sha256Digest,
 };
 use poem::Request;
 use poem::http::Method;
@@ -30,7 +29,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::admin::AdminState;
-use crate::admin::auth::{ACTION_DENIED, Principal, principal_of};
+use crate::admin::auth::{Principal, principal_of};
 use crate::problem::{AdminError, AdminProblem, Code};
 use crate::security::cookies;
 
@@ -218,19 +217,14 @@ pub async fn audit_csrf_refusal(state: &AdminState, principal: &Principal, path:
         "console write without its CSRF token"
     );
     let path: String = path.chars().take(200).collect();
-    let event = NewAuditEvent {
-        tenant_id: None,
-        actor: principal.actor(),
-        action: ACTION_DENIED.into(),
-        outcome: "denied:csrf".into(),
-        request_id: None,
-        client_id: None,
-        details: json!({ "path": path, "status": 403 }),
-        created_at: state.now(),
-    };
-    if let Err(err) = state.store().append_audit(event).await {
-        tracing::warn!(target: "passgate::console", error = %err, "audit event not stored");
-    }
+    state
+        .audit_denied(
+            principal.actor(),
+            None,
+            "denied:csrf".into(),
+            json!({ "path": path, "status": 403 }),
+        )
+        .await;
 }
 
 /// The 403 of a write without the session's CSRF token.

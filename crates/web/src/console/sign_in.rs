@@ -13,12 +13,11 @@ use serde_json::json;
 use super::html::{self, Screen, escape};
 use super::session::{self, CSRF_FIELD};
 use crate::admin::AdminState;
-use crate::admin::auth::{ACTION_DENIED, authenticate};
+use crate::admin::auth::authenticate;
 use crate::pages::{read_form, see_other};
 use crate::problem::{Code, Problem};
 use crate::security::csrf;
 use crate::state::AppState;
-use passgate_store::{AuditRepo, NewAuditEvent};
 
 /// The audit action of a console sign-in.
 pub const ACTION_SIGN_IN: &str = "console.sign_in";
@@ -82,19 +81,14 @@ pub(crate) fn page(
 
 async fn audit_refusal(state: &AdminState, reason: &str) {
     tracing::info!(target: passgate_engine::SECURITY_TARGET, reason, "console sign-in refused");
-    let event = NewAuditEvent {
-        tenant_id: None,
-        actor: "anonymous".into(),
-        action: ACTION_DENIED.into(),
-        outcome: format!("denied:{reason}"),
-        request_id: None,
-        client_id: None,
-        details: json!({ "via": "console", "status": 401 }),
-        created_at: state.now(),
-    };
-    if let Err(err) = state.store().append_audit(event).await {
-        tracing::warn!(target: "passgate::console", error = %err, "audit event not stored");
-    }
+    state
+        .audit_denied(
+            "anonymous".into(),
+            None,
+            format!("denied:{reason}"),
+            json!({ "via": "console", "status": 401 }),
+        )
+        .await;
 }
 
 /// `POST /console/sign-in`: the key → a session cookie, then 303 to the console.
