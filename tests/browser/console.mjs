@@ -127,6 +127,11 @@ try {
   check(await page.$eval('#preview', (f) => f.getAttribute('sandbox') === ''), 'the preview frame is sandboxed without scripts or origin');
   await audit(page, 'po-editor');
 
+  // A test email goes only where the sender rules allow.
+  await page.fill('#test-to', 'someone@elsewhere.example');
+  await page.click('#test-send');
+  check(await waitFor((_, timeout) => page.waitForFunction(() => document.getElementById('test-result').textContent.startsWith('Not sent'), null, { timeout }), null, 'test email refusal'), 'a test email to an address nobody allowed is refused, with the reason');
+
   // The rule test bench decides like the server, for the YAML being edited.
   await page.fill('#bench-password', 'short one');
   check(await waitFor((_, timeout) => page.waitForFunction(() => [...document.querySelectorAll('#bench-rules li.unmet')].some((li) => li.textContent.includes('12')), null, { timeout }), null, 'bench unmet'), 'the bench marks "at least 12 characters" unmet for a short password');
@@ -135,6 +140,26 @@ try {
   await page.click('#bench-add');
   check((await page.textContent('#bench-summary')).includes('JavaScript rule'), 'adding an example explains that examples belong to the script rule');
   await page.fill('#bench-password', '');
+
+  // Completion and key help from the tenant JSON Schema.
+  const start = await page.inputValue('#yaml');
+  await page.$eval('#yaml', (t) => { const at = t.value.indexOf('min_length: 12') + 'min_length: 12'.length; t.focus(); t.setSelectionRange(at, at); });
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('  m');
+  await page.keyboard.press('Control+Space');
+  const suggested = await page.$$eval('#completions li code', (codes) => codes.map((c) => c.textContent));
+  check(suggested.includes('max_length') && suggested.includes('min_strength') && !suggested.includes('min_length'), `Ctrl+Space suggests the policy's missing keys starting with "m" (${suggested.join(', ')})`);
+  await audit(page, 'po-editor-completion');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('64');
+  check((await page.inputValue('#yaml')).includes('\n  max_length: 64'), 'accepting the suggestion writes the key');
+  await page.$eval('#yaml', (t) => { const at = t.value.indexOf('min_length'); t.setSelectionRange(at + 2, at + 2); });
+  await page.keyboard.press('ArrowRight');
+  const about = await page.textContent('#key-help');
+  check(about.startsWith('password_policy.min_length:') && about.length > 30, `the key under the caret is explained (${about.slice(0, 80)})`);
+  await page.fill('#yaml', start);
 
   // Raise min_length; the preview follows.
   const original = await page.inputValue('#yaml');

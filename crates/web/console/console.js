@@ -151,7 +151,7 @@
   }
 
   // ---- the editor: textarea + highlighted overlay + gutter with problem markers ----
-  function makeEditor(onChange) {
+  function makeEditor(onChange, keyHook) {
     const area = $("yaml"), pre = $("highlight"), gutter = $("gutter");
     let marks = new Map(); // line -> "error" | "warning"
     let escaped = false;
@@ -177,6 +177,7 @@
     area.addEventListener("input", () => { paint(); onChange(); });
     area.addEventListener("scroll", sync);
     area.addEventListener("keydown", (e) => {
+      if (keyHook && keyHook(e)) { e.preventDefault(); return; }
       if (e.key === "Escape") { escaped = true; return; }
       if (e.key === "Tab" && !e.shiftKey && !escaped) {
         e.preventDefault();
@@ -208,6 +209,145 @@
         area.scrollTop = Math.max(0, (line - 4) * lh);
         sync();
       },
+    };
+  }
+
+  // ---- key completion and key help from the tenant JSON Schema ----
+  function schemaHelp(area, apply) {
+    let schema = null;
+    fetch("/console/assets/tenant.schema.json").then((r) => r.json()).then((j) => { schema = j; explain(); }).catch(() => {});
+    const list = $("completions"), help = $("key-help");
+    let options = [], active = 0, replaceFrom = 0;
+
+    function resolve(node) {
+      for (let i = 0; node && i < 10; i++) {
+        if (node.$ref) { node = node.$ref.replace(/^#\//, "").split("/").reduce((n, k) => n && n[k], schema); continue; }
+        const alt = node.anyOf || node.oneOf;
+        if (alt) { node = alt.find((a) => a.$ref || a.properties || a.items || a.additionalProperties) || alt[0]; continue; }
+        break;
+      }
+      return node || null;
+    }
+    function child(node, key) {
+      node = resolve(node);
+      if (!node) return null;
+      if (key === "[]") return resolve(node.items);
+      if (node.properties && node.properties[key]) return node.properties[key];
+      if (node.additionalProperties && typeof node.additionalProperties === "object") return node.additionalProperties;
+      return null;
+    }
+    const indentOf = (l) => l.match(/^\s*/)[0].length;
+    // The keys above line `i` that hold a position indented by `limit` ("[]" for a list
+    // item); `sameLevel`: a key at `limit` itself holds it (a list written flush with its key).
+    function parents(lines, i, limit, sameLevel) {
+      const path = [];
+      for (let j = i - 1; j >= 0 && (limit > 0 || sameLevel); j--) {
+        const l = lines[j];
+        if (!l.trim() || /^\s*#/.test(l)) continue;
+        const ind = indentOf(l);
+        if (ind > limit || (ind === limit && !sameLevel)) continue;
+        if (/^\s*-(\s|$)/.test(l)) {
+          if (ind === limit) continue; // a sibling item
+          path.unshift("[]");
+          limit = ind;
+          sameLevel = true;
+          continue;
+        }
+        const key = l.match(/^\s*([A-Za-z0-9_.-]+):/);
+        if (key) { path.unshift(key[1]); limit = ind; sameLevel = false; }
+      }
+      return path;
+    }
+    // Line `i`'s container path, its key (if any) and the indentation of its content.
+    function containerOf(lines, i) {
+      const l = lines[i];
+      const item = l.match(/^(\s*)-\s+(.*)$/);
+      if (item) {
+        const path = parents(lines, i, item[1].length, true);
+        path.push("[]");
+        const k = item[2].match(/^([A-Za-z0-9_.-]+):/);
+        return { path, key: k ? k[1] : null, partial: item[2], indent: item[1].length + 2 };
+      }
+      const k = l.match(/^\s*([A-Za-z0-9_.-]+):/);
+      return { path: parents(lines, i, indentOf(l), false), key: k ? k[1] : null, partial: l.trim(), indent: indentOf(l) };
+    }
+    function nodeOf(path) {
+      let node = schema;
+      for (const k of path) { node = child(node, k); if (!node) return null; }
+      return resolve(node);
+    }
+    function caretLine() {
+      const before = area.value.slice(0, area.selectionStart);
+      const lines = area.value.split("\n");
+      return { lines, i: before.split("\n").length - 1, col: before.length - before.lastIndexOf("\n") - 1 };
+    }
+    function explain() {
+      if (!schema) return;
+      const { lines, i } = caretLine();
+      const c = containerOf(lines, i);
+      help.textContent = "";
+      if (!c.key) return;
+      const node = child(nodeOf(c.path) || {}, c.key);
+      const described = node && (node.description || (resolve(node) || {}).description);
+      if (described) {
+        help.append(el("strong", { text: [...c.path.filter((k) => k !== "[]"), c.key].join(".") + ": " }), described);
+      }
+    }
+    function close() { list.hidden = true; options = []; area.removeAttribute("aria-activedescendant"); }
+    function show() {
+      list.textContent = "";
+      options.forEach((o, k) => {
+        const li = el("li", { role: "option", id: `completion-${k}`, "aria-selected": String(k === active), class: k === active ? "active" : "" },
+          el("code", { text: o.key }), o.description ? " " + o.description.split(/\.\s|\n/)[0] : "");
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); active = k; accept(); });
+        list.append(li);
+      });
+      list.hidden = options.length === 0;
+      if (options.length) area.setAttribute("aria-activedescendant", `completion-${active}`);
+    }
+    function suggest() {
+      if (!schema) return;
+      const { lines, i, col } = caretLine();
+      const head = lines[i].slice(0, col);
+      if (!/^\s*(-\s+)?[A-Za-z0-9_]*$/.test(head)) { close(); return; }
+      lines[i] = head;
+      const here = containerOf(lines, i);
+      const node = nodeOf(here.path);
+      const props = node && node.properties ? node.properties : null;
+      if (!props) { close(); return; }
+      const prefix = here.partial;
+      const same = here.path.join("/");
+      const present = new Set();
+      lines.forEach((_, j) => {
+        if (j === i) return;
+        const c = containerOf(lines, j);
+        if (c.key && c.path.join("/") === same && c.indent === here.indent) present.add(c.key);
+      });
+      options = Object.keys(props).filter((k) => k.startsWith(prefix) && !present.has(k)).sort()
+        .map((k) => ({ key: k, description: (props[k].description || (resolve(props[k]) || {}).description || "") }));
+      active = 0;
+      replaceFrom = area.selectionStart - prefix.length;
+      show();
+    }
+    function accept() {
+      const o = options[active];
+      if (!o) return;
+      apply(replaceFrom, area.selectionStart, o.key + ": ");
+      close();
+      explain();
+    }
+    area.addEventListener("keyup", (e) => { if (!["ArrowUp", "ArrowDown"].includes(e.key) || list.hidden) explain(); });
+    area.addEventListener("click", () => { close(); explain(); });
+    area.addEventListener("blur", () => setTimeout(close, 150));
+    return function onKey(e) {
+      if (e.key === " " && e.ctrlKey) { suggest(); return true; }
+      if (list.hidden) return false;
+      if (e.key === "ArrowDown") { active = (active + 1) % options.length; show(); return true; }
+      if (e.key === "ArrowUp") { active = (active + options.length - 1) % options.length; show(); return true; }
+      if (e.key === "Enter" || e.key === "Tab") { accept(); return true; }
+      if (e.key === "Escape") { close(); return true; }
+      setTimeout(() => { if (!list.hidden) suggest(); }, 0);
+      return false;
     };
   }
 
@@ -272,7 +412,13 @@
     const base = `/tenants/${encodeURIComponent(tenant)}`;
     let active = "";       // the active version's text
     let etag = null;       // its ETag, sent as If-Match
-    const editor = makeEditor(() => { changed(); showDiff(); });
+    let completionKeys = null;
+    const editor = makeEditor(() => { changed(); showDiff(); }, (e) => completionKeys && completionKeys(e));
+    completionKeys = schemaHelp($("yaml"), (from, to, text) => {
+      const area = $("yaml");
+      area.setRangeText(text, from, to, "end");
+      area.dispatchEvent(new Event("input"));
+    });
 
     const problemsList = $("problems"), summary = $("problems-summary");
     function showProblems(problems) {
@@ -337,6 +483,23 @@
     for (const r of document.querySelectorAll("input[name=width]")) {
       r.addEventListener("change", () => { frame.className = r.value === "desktop" && r.checked ? "desktop" : "phone"; });
     }
+
+    $("test-send").addEventListener("click", async () => {
+      const out = $("test-result");
+      const to = $("test-to").value.trim();
+      if (!to) { out.textContent = "Type the address to send the test email to."; return; }
+      const [kind, name] = pageSel.value.split(":");
+      const res = await api("POST", `${base}/test-email`, {
+        json: { to, yaml: editor.value, email: kind === "email" ? name : "reset_link", locale: localeSel.value || undefined },
+      });
+      if (res.status === 202) {
+        const sent = await res.json();
+        out.textContent = `Sent to ${sent.to}.`;
+      } else if (res.status !== 401 && res.status !== 429) {
+        const p = await problemOf(res);
+        out.textContent = `Not sent: ${p.detail || p.title}`;
+      }
+    });
 
     // Test bench
     const bench = { password: $("bench-password"), email: $("bench-email"), name: $("bench-name") };
