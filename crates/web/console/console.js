@@ -501,6 +501,29 @@
       }
     });
 
+    // Translations (on demand: each check is a document check from the key's budget)
+    async function translations() {
+      const box = $("translations");
+      const res = await api("POST", `${base}/config/translations`, { json: { yaml: editor.value } });
+      if (!res.ok) {
+        if (res.status === 422) box.textContent = "Fix the YAML's errors first.";
+        return;
+      }
+      box.textContent = "";
+      const words = { theme: "the theme's text", default_theme: "the default theme's text", none: "nothing: pages using it cannot show" };
+      for (const l of await res.json()) {
+        const section = el("div", { class: "locale", "data-locale": l.locale }, el("h3", { text: `${l.locale}: ${l.own} text(s) of its own, ${l.missing.length} missing` }));
+        if (l.missing.length === 0) section.append(el("p", { class: "empty", text: "Nothing missing." }));
+        const list = el("ul", {});
+        for (const m of l.missing) {
+          list.append(el("li", { class: m.fallback === "none" ? "unmet" : "" }, el("code", { text: m.key }), ` falls back to ${words[m.fallback]}`, m.text ? el("q", { text: m.text }) : ""));
+        }
+        if (l.missing.length) section.append(list);
+        box.append(section);
+      }
+    }
+    $("translations-check").addEventListener("click", translations);
+
     // Test bench
     const bench = { password: $("bench-password"), email: $("bench-email"), name: $("bench-name") };
     async function checkPassword() {
@@ -659,7 +682,7 @@
     editor.value = got.text;
     showDiff();
     fillLocales();
-    if (await validate()) preview();
+    if (await validate()) { preview(); translations(); }
     history();
   }
 

@@ -23,6 +23,7 @@
 //! - [`grants`]: sender domains and test recipients of a tenant (platform admins).
 //! - `limits`: per-API-key request budgets (429 with `Retry-After`).
 //! - [`rule_bench`]: the rule test bench: a password against a draft's rules.
+//! - [`translations`]: per locale, the keys a draft words elsewhere only, and their fallbacks.
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`moves`]: a tenant's move from Janrain to Auth0 (platform admins) and its report.
@@ -54,6 +55,7 @@ pub use crate::strict;
 pub mod tags;
 pub mod tenant_input;
 pub mod tenants;
+pub mod translations;
 pub mod views;
 pub mod yaml_body;
 
@@ -69,6 +71,7 @@ pub type AdminApis = (
     grants::GrantsApi,
     config::ConfigApi,
     rule_bench::RuleBenchApi,
+    translations::TranslationsApi,
     preview::PreviewApi,
     keys::KeysApi,
     audit::AuditApi,
@@ -89,6 +92,7 @@ pub fn api_service() -> OpenApiService<AdminApis, ()> {
             grants::GrantsApi,
             config::ConfigApi,
             rule_bench::RuleBenchApi,
+            translations::TranslationsApi,
             preview::PreviewApi,
             keys::KeysApi,
             audit::AuditApi,

@@ -456,6 +456,35 @@ async fn the_rule_bench_checks_the_draft_being_edited_within_the_key_scope() {
 }
 
 #[tokio::test]
+async fn the_translations_view_lists_what_a_locale_lacks_and_its_fallback() {
+    let t = in_process().await;
+    let s = t.sign_in(&t.editor).await;
+    let draft = vault().replace(
+        "  supported: [en]\n",
+        "  supported: [en, fr]\nmessages:\n  en:\n    request.title: \"Forgot your Vault password?\"\n",
+    );
+    let resp = t
+        .client
+        .post("/admin/v1/tenants/vault/config/translations")
+        .header("Host", HOST)
+        .header("Cookie", format!("{COOKIE}={}", s.cookie))
+        .header("X-CSRF-Token", &s.csrf)
+        .body_json(&serde_json::json!({ "yaml": draft }))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    let view: serde_json::Value = resp.json().await.value().deserialize();
+    assert_eq!(view[0]["locale"], "en");
+    assert_eq!(view[0]["own"], 1);
+    assert_eq!(view[0]["missing"], serde_json::json!([]));
+    assert_eq!(view[1]["locale"], "fr");
+    let missing = &view[1]["missing"][0];
+    assert_eq!(missing["key"], "request.title");
+    assert_eq!(missing["fallback"], "theme");
+    assert!(!missing["text"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn the_console_pages_carry_a_strict_nonce_csp() {
     let t = in_process().await;
     let page = t.client.get("/console/").header("Host", HOST).send().await;
