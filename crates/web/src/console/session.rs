@@ -59,6 +59,10 @@ impl Default for ConsoleSettings {
     }
 }
 
+/// `last_seen_at` is written at most this often per session (the idle timeout is then
+/// exact to within this much; one write per request would be waste).
+const TOUCH_EVERY: TimeDelta = TimeDelta::seconds(60);
+
 fn delta(duration: Duration) -> TimeDelta {
     TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
 }
@@ -110,6 +114,15 @@ pub async fn open(state: &AdminState, principal: &Principal) -> Result<Opened, A
     let csrf = csrf_of(state, &token).ok_or(AdminError::Random)?;
     let now = state.now();
     let absolute = delta(state.settings().console.absolute_timeout);
+    let idle = delta(state.settings().console.idle_timeout);
+    // Sessions nobody ended go when someone signs in: the table stays as small as the
+    // number of people working.
+    let idle_before = now
+        .checked_sub_signed(idle)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    if let Err(err) = state.store().purge_console_sessions(idle_before, now).await {
+        tracing::warn!(target: "passgate::console", error = %err, "old sessions not purged");
+    }
     state
         .store()
         .create_console_session(NewConsoleSession {
@@ -117,7 +130,9 @@ pub async fn open(state: &AdminState, principal: &Principal) -> Result<Opened, A
             key_id: principal.key_id,
             csrf_hash: Sha256Digest::of(csrf.as_bytes()),
             created_at: now,
-            expires_at: now + absolute,
+            expires_at: now
+                .checked_add_signed(absolute)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
         })
         .await?;
     let max_age = state.settings().console.absolute_timeout.as_secs();
@@ -167,7 +182,9 @@ pub async fn current(state: &AdminState, req: &Request) -> Result<Signed, &'stat
         .map_err(lookup_failed)?
         .ok_or("unknown_key")?;
     let principal = principal_of(state, key).await?;
-    if let Err(err) = store.touch_console_session(&id, now).await {
+    if now.signed_duration_since(session.last_seen_at) >= TOUCH_EVERY
+        && let Err(err) = store.touch_console_session(&id, now).await
+    {
         tracing::warn!(target: "passgate::console", error = %err, "session activity not recorded");
     }
     let csrf = csrf_of(state, token.expose_secret()).ok_or("no_csrf")?;

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use passgate_engine::mail::DevMailbox;
 use passgate_store::{
-    ApiKeyId, ApiKeyRepo, ApiRole, AuditRepo, ConfigVersionRepo, Store, TenantRepo,
+    ApiKeyId, ApiKeyRepo, ApiRole, AuditRepo, ConfigVersionRepo, ConsoleSessionRepo, Store,
+    TenantRepo,
 };
 use passgate_tenant::TenantId;
 use passgate_web::AppBuilder;
@@ -407,6 +408,17 @@ async fn signing_out_needs_the_csrf_field_and_ends_the_session() {
     t.get_config(&s, "vault")
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sessions_left_idle_are_deleted_when_someone_signs_in() {
+    let t = in_process().await;
+    let left = t.sign_in(&t.editor).await;
+    let row = passgate_store::Sha256Digest::of(left.cookie.as_bytes());
+    assert!(t.h.store.console_session(&row).await.unwrap().is_some());
+    t.h.clock.advance(TimeDelta::minutes(31));
+    t.sign_in(&t.editor).await;
+    assert!(t.h.store.console_session(&row).await.unwrap().is_none());
 }
 
 #[tokio::test]
