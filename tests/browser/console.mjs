@@ -126,6 +126,15 @@ try {
   check(await waitPreview(page, 'At least 12 characters'), 'the preview lists the rule "At least 12 characters"');
   check(await page.$eval('#preview', (f) => f.getAttribute('sandbox') === ''), 'the preview frame is sandboxed without scripts or origin');
   await audit(page, 'po-editor');
+  // A tablet, portrait: the editor and the preview stack.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await audit(page, 'po-editor-tablet');
+  const stacked = await page.evaluate(() => {
+    const [a, b] = document.querySelectorAll('.workspace > .pane');
+    return b.getBoundingClientRect().top >= a.getBoundingClientRect().bottom;
+  });
+  check(stacked, 'on a tablet the preview sits below the editor');
+  await page.setViewportSize({ width: 1440, height: 1000 });
 
   // A test email goes only where the sender rules allow.
   await page.fill('#test-to', 'someone@elsewhere.example');
@@ -305,6 +314,16 @@ try {
   await admin.fill('#key-tenants', 'shopfront');
   await admin.click('#key-create button[type=submit]');
   check(await waitFor((_, timeout) => admin.waitForSelector('#new-key', { timeout }), null, 'key'), 'a product owner key is minted and shown once');
+  const minted = await admin.textContent('#new-key');
+  const prefix = minted.slice(0, 10);
+  check(await waitFor((p, timeout) => admin.waitForSelector(`#keys button:has-text("Revoke ${p}")`, { timeout }), prefix, 'key row'), 'the new key is listed by its prefix only');
+  await admin.click(`#keys button:has-text("Revoke ${prefix}")`);
+  check(await status(admin, `Key ${prefix} revoked`), 'revoking the key from the list');
+  await admin.reload();
+  check(await waitFor((_, timeout) => admin.waitForFunction(() => [...document.querySelectorAll('#audit td')].some((td) => td.textContent === 'tenant.create'), null, { timeout }), null, 'audit'), 'the audit log shows the onboarding');
+  await admin.fill('#sd-tenant', 'shopfront');
+  await admin.click('#sd-load');
+  check(await waitFor((_, timeout) => admin.waitForFunction(() => document.getElementById('senders-result').textContent.includes('domain(s)'), null, { timeout }), null, 'senders'), 'sender domains load for the new app');
   const shop = await startReset(browser, 'shopfront-ios', 'grace@example.com', problems, 'shopfront');
   await submitPassword(shop.page, 'violet kestrel harbour 1987 lantern');
   check(await shop.page.$('#password') === null, `the new app's reset completes (${shop.page.url()})`);
