@@ -12,13 +12,10 @@
 // Env: BASE_URL, MAIL_URL, SCREENSHOT_DIR, CHROMIUM, EDITOR_KEY, ADMIN_KEY, SIM_URL, SHOT
 // (where the README's screenshot goes).
 import { chromium } from 'playwright-core';
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { axeViolations } from './axe.mjs';
 import { lastLink as mailboxLink } from './mailbox.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
 const MAIL = process.env.MAIL_URL;
 const OUT = process.env.SCREENSHOT_DIR;
@@ -33,15 +30,8 @@ function lastLink(email, previous) {
 
 async function audit(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  for (const v of result.violations) {
-    console.log(`axe ${name}: ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes)`);
-    for (const n of v.nodes.slice(0, 4)) {
-      console.log(`    ${n.target.join(' ')}: ${(n.any[0] && n.any[0].message) || n.failureSummary}`);
-    }
-  }
-  check(result.violations.length === 0, `${name}: axe-core finds no violation`);
+  const violations = await axeViolations(page, name);
+  check(violations.length === 0, `${name}: axe-core finds no violation`);
 }
 
 function watch(page, name, problems) {

@@ -189,10 +189,23 @@ impl AdminState {
         outcome: String,
         details: Value,
     ) {
+        self.record(actor, tenant, super::auth::ACTION_DENIED, outcome, details)
+            .await;
+    }
+
+    /// Stores one audit event; a failed write is logged, not fatal.
+    async fn record(
+        &self,
+        actor: String,
+        tenant_id: Option<TenantId>,
+        action: &str,
+        outcome: String,
+        details: Value,
+    ) {
         let event = NewAuditEvent {
-            tenant_id: tenant,
+            tenant_id,
             actor,
-            action: super::auth::ACTION_DENIED.to_owned(),
+            action: action.to_owned(),
             outcome,
             request_id: None,
             client_id: None,
@@ -221,18 +234,13 @@ impl AdminState {
             action,
             "admin change"
         );
-        let event = NewAuditEvent {
-            tenant_id: tenant.cloned(),
-            actor: principal.actor(),
-            action: action.to_owned(),
-            outcome: "ok".into(),
-            request_id: None,
-            client_id: None,
+        self.record(
+            principal.actor(),
+            tenant.cloned(),
+            action,
+            "ok".into(),
             details,
-            created_at: self.now(),
-        };
-        if let Err(err) = self.store().append_audit(event).await {
-            tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
-        }
+        )
+        .await;
     }
 }

@@ -246,6 +246,18 @@ impl InProcess {
             .await
     }
 
+    /// `POST path` with the session's cookie, CSRF header and a JSON body.
+    async fn post_as(&self, s: &Session, path: &str, body: serde_json::Value) -> TestResponse {
+        self.client
+            .post(path)
+            .header("Host", HOST)
+            .header("Cookie", format!("{COOKIE}={}", s.cookie))
+            .header("X-CSRF-Token", &s.csrf)
+            .body_json(&body)
+            .send()
+            .await
+    }
+
     /// `GET path` with the session's cookie.
     async fn get_as(&self, s: &Session, path: &str) -> TestResponse {
         self.client
@@ -306,13 +318,11 @@ async fn a_session_acts_as_its_key_with_the_same_scope() {
         .await
         .assert_status(StatusCode::FORBIDDEN);
     let preview = t
-        .client
-        .post("/admin/v1/tenants/northbank/preview")
-        .header("Host", HOST)
-        .header("Cookie", format!("{COOKIE}={}", s.cookie))
-        .header("X-CSRF-Token", &s.csrf)
-        .body_json(&serde_json::json!({ "page": "request" }))
-        .send()
+        .post_as(
+            &s,
+            "/admin/v1/tenants/northbank/preview",
+            serde_json::json!({ "page": "request" }),
+        )
         .await;
     preview.assert_status(StatusCode::FORBIDDEN);
     let published = t
@@ -438,13 +448,10 @@ async fn the_rule_bench_checks_the_draft_being_edited_within_the_key_scope() {
     let t = in_process().await;
     let s = t.sign_in(&t.editor).await;
     let bench = |tenant: &str, yaml: String, password: &str| {
-        t.client
-            .post(format!("/admin/v1/tenants/{tenant}/config/rule-bench"))
-            .header("Host", HOST)
-            .header("Cookie", format!("{COOKIE}={}", s.cookie))
-            .header("X-CSRF-Token", &s.csrf)
-            .body_json(&serde_json::json!({ "yaml": yaml, "password": password }))
-            .send()
+        let path = format!("/admin/v1/tenants/{tenant}/config/rule-bench");
+        let body = serde_json::json!({ "yaml": yaml, "password": password });
+        let (t, s) = (&t, &s);
+        async move { t.post_as(s, &path, body).await }
     };
     let resp = bench("vault", vault_with(20), "thirteen char").await;
     resp.assert_status_is_ok();
@@ -476,13 +483,11 @@ async fn the_translations_view_lists_what_a_locale_lacks_and_its_fallback() {
         "  supported: [en, fr]\nmessages:\n  en:\n    request.title: \"Forgot your Vault password?\"\n",
     );
     let resp = t
-        .client
-        .post("/admin/v1/tenants/vault/config/translations")
-        .header("Host", HOST)
-        .header("Cookie", format!("{COOKIE}={}", s.cookie))
-        .header("X-CSRF-Token", &s.csrf)
-        .body_json(&serde_json::json!({ "yaml": draft }))
-        .send()
+        .post_as(
+            &s,
+            "/admin/v1/tenants/vault/config/translations",
+            serde_json::json!({ "yaml": draft }),
+        )
         .await;
     resp.assert_status_is_ok();
     let view: serde_json::Value = resp.json().await.value().deserialize();
@@ -500,11 +505,7 @@ async fn the_translations_view_lists_what_a_locale_lacks_and_its_fallback() {
 async fn the_console_pages_carry_a_strict_nonce_csp() {
     let t = in_process().await;
     let page = t.client.get("/console/").header("Host", HOST).send().await;
-    let csp = page
-        .0
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
+    let csp = page.0.headers()["content-security-policy"]
         .to_str()
         .unwrap()
         .to_owned();
