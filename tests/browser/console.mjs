@@ -269,6 +269,17 @@ try {
   check(api.noCsrf === 403 && /problem\+json/.test(api.noCsrfType || ''), `a write without the CSRF token is a 403 problem (${api.noCsrf})`);
   check(api.before === api.after, `a write without the CSRF token changes nothing (${api.before} → ${api.after})`);
 
+  // Leaving with unpublished edits asks first.
+  const clean = await page.inputValue('#yaml');
+  await page.$eval('#yaml', (t) => { t.focus(); t.setSelectionRange(t.value.length, t.value.length); });
+  await page.keyboard.type('# draft');
+  let asked = null;
+  page.once('dialog', (d) => { asked = d.type(); d.dismiss(); });
+  await page.close({ runBeforeUnload: true });
+  await page.waitForTimeout(500);
+  check(asked === 'beforeunload' && !page.isClosed(), `leaving with unpublished edits asks first (${asked})`);
+  await page.fill('#yaml', clean);
+
   // An ended session: sign out, then replay the old cookie with the right CSRF token.
   const cookies = await po.cookies();
   const session = cookies.find((c) => c.name === '__Host-passgate_console');

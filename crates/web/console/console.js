@@ -676,6 +676,11 @@
     }, DEBOUNCE_MS);
     function changed() { later(); }
 
+    // Leaving with edits that were never published asks first.
+    window.addEventListener("beforeunload", (e) => {
+      if (active && editor.value !== active) { e.preventDefault(); e.returnValue = ""; }
+    });
+
     const got = await loadActive();
     if (!got) { setStatus("This app has no active configuration yet.", "error"); return; }
     setBase(got);

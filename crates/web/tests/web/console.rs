@@ -521,6 +521,13 @@ async fn the_console_pages_carry_a_strict_nonce_csp() {
         .next()
         .unwrap();
     assert!(html.contains(&format!("<script nonce=\"{nonce}\"")));
+    // Without the trailing slash too.
+    t.client
+        .get("/console")
+        .header("Host", HOST)
+        .send()
+        .await
+        .assert_status_is_ok();
 }
 
 /// The acceptance walk in Chromium over the real server (see the module doc).
