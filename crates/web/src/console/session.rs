@@ -9,7 +9,8 @@
 //! hidden field [`CSRF_FIELD`] on forms): `HMAC-SHA256(derive("console-csrf"), token)`, so a
 //! page can be given it again on every load, while the row keeps only its SHA-256 and the
 //! comparison is constant-time. A cross-site page has neither the cookie (SameSite=Strict,
-//! HttpOnly) nor the token.
+//! HttpOnly) nor the token, and a write must also come from this origin (Fetch Metadata,
+//! else `Origin` or `Referer`, as for the hosted pages' forms).
 
 use std::time::Duration;
 
@@ -219,7 +220,12 @@ pub async fn authorize(state: &AdminState, req: &Request) -> Result<Principal, R
         return Ok(signed.principal);
     }
     let presented = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-    if csrf_matches(&signed.session, presented) {
+    // The hosted pages' provenance check too (Fetch Metadata, else Origin or Referer):
+    // a write from another site is refused even with a stolen token.
+    let same_site = req
+        .data::<crate::state::AppState>()
+        .is_none_or(|app| crate::security::csrf::check_provenance(&app.settings, req).is_ok());
+    if same_site && csrf_matches(&signed.session, presented) {
         return Ok(signed.principal);
     }
     audit_csrf_refusal(state, &signed.principal, req.uri().path()).await;

@@ -222,6 +222,7 @@ impl InProcess {
             .header("Host", HOST)
             .header("Cookie", format!("{COOKIE}={}", s.cookie))
             .header("If-Match", format!("\"{active}\""))
+            .header("Sec-Fetch-Site", "same-origin")
             .content_type("application/yaml")
             .body(yaml.to_owned());
         if let Some(csrf) = csrf {
@@ -251,6 +252,7 @@ impl InProcess {
         self.client
             .post(path)
             .header("Host", HOST)
+            .header("Sec-Fetch-Site", "same-origin")
             .header("Cookie", format!("{COOKIE}={}", s.cookie))
             .header("X-CSRF-Token", &s.csrf)
             .body_json(&body)
@@ -350,6 +352,30 @@ async fn a_write_without_the_csrf_token_changes_nothing() {
             t.active_version("vault").await,
             before,
             "{csrf:?} changed the config"
+        );
+    }
+    // Even with the token, a write another site sent is refused.
+    for (name, value) in [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Origin", "https://evil.example"),
+    ] {
+        let resp = t
+            .client
+            .put("/admin/v1/tenants/vault/config")
+            .header("Host", HOST)
+            .header(name, value)
+            .header("Cookie", format!("{COOKIE}={}", s.cookie))
+            .header("X-CSRF-Token", &s.csrf)
+            .header("If-Match", format!("\"{before}\""))
+            .content_type("application/yaml")
+            .body(vault_with(14))
+            .send()
+            .await;
+        resp.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(
+            t.active_version("vault").await,
+            before,
+            "{name}: {value} changed the config"
         );
     }
     let audit = t.h.store.all_audit(50, None).await.unwrap();
