@@ -15,6 +15,8 @@
 //!   `password_recover_url`); half-filled old bindings become unbound.
 //! - [`m20261202_000050_moving_tenants`]: a tenant moving from Janrain to Auth0 (the Janrain
 //!   app, its server-side client and sealed secret, the move's policy).
+//! - [`m20261203_000060_console_sessions`]: `/console` sign-ins (hashed session token, the
+//!   admin key it was opened with, hashed CSRF token, idle and absolute expiry).
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -24,6 +26,7 @@ pub mod m20261201_000020_email_at_rest;
 pub mod m20261201_000030_sender_domains;
 pub mod m20261201_000040_auth0_binding;
 pub mod m20261202_000050_moving_tenants;
+pub mod m20261203_000060_console_sessions;
 
 /// The ordered list of Passgate's migrations.
 #[derive(Debug)]
@@ -38,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000030_sender_domains::Migration),
             Box::new(m20261201_000040_auth0_binding::Migration),
             Box::new(m20261202_000050_moving_tenants::Migration),
+            Box::new(m20261203_000060_console_sessions::Migration),
         ]
     }
 }

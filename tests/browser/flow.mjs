@@ -9,12 +9,10 @@
 //
 // Env: BASE_URL, MAIL_URL (test-only "last link mailed to ?to="), SCREENSHOT_DIR, CHROMIUM.
 import { chromium } from 'playwright-core';
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { axeViolations } from './axe.mjs';
+import { lastLink as mailboxLink } from './mailbox.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.BASE_URL;
 const MAIL = process.env.MAIL_URL;
 const LANDING = process.env.LANDING_URL; // the app's page, served by the test (allowlisted)
@@ -28,26 +26,14 @@ function check(ok, message) {
   if (!ok) { failures.push(message); console.log('FAIL ' + message); }
 }
 
-async function lastLink(email, previous) {
-  for (let i = 0; i < 300; i++) {
-    const text = await (await fetch(`${MAIL}?to=${encodeURIComponent(email)}`)).text();
-    if (text && text !== previous) { return text; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail for ${email}`);
+function lastLink(email, previous) {
+  return mailboxLink(MAIL, email, previous);
 }
 
 async function audit(page, name, withJs) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
   if (!withJs) { return; }
-  // Evaluated through the DevTools protocol, so the page's CSP does not apply to axe.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  for (const v of result.violations) {
-    console.log(`axe ${name}: ${v.impact} ${v.id}: ${v.help} (${v.nodes.length} nodes)`);
-    for (const n of v.nodes.slice(0, 4)) {
-      console.log(`    ${n.target.join(' ')}: ${(n.any[0] && n.any[0].message) || n.failureSummary}`);
-    }
+  for (const v of await axeViolations(page, name)) {
     check(!['serious', 'critical'].includes(v.impact), `${name}: axe ${v.impact} ${v.id}`);
   }
 }

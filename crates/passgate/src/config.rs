@@ -62,6 +62,10 @@ pub struct ServerConfig {
     pub metrics: bool,
     /// How long in-flight requests may finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// A `/console` session unused this long ends.
+    pub console_idle_timeout: Duration,
+    /// A `/console` session ends this long after sign-in, however busy.
+    pub console_absolute_timeout: Duration,
     /// Extra allowed provider hosts (verified Auth0 custom domains).
     pub provider_custom_domains: Vec<String>,
     /// Accept `http://` providers on a loopback host (a local simulator: tests, benchmarks).

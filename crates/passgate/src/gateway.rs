@@ -57,6 +57,8 @@ pub struct GatewayParts {
     pub swagger_ui: bool,
     /// Per-API-key budgets of the admin API.
     pub admin_limits: AdminLimits,
+    /// `/console` session timeouts.
+    pub console: passgate_web::console::ConsoleSettings,
     /// The Prometheus recorder; `None` serves no `/metrics`.
     pub metrics: Option<Metrics>,
     /// Route trees mounted only by some commands (the demo's `/dev`), outside the pages'
@@ -232,10 +234,16 @@ impl Gateway {
                 provider_hosts: parts.provider_hosts,
                 requests_per_minute: parts.admin_limits.requests_per_minute,
                 expensive_requests_per_minute: parts.admin_limits.expensive_requests_per_minute,
+                console: parts.console,
                 ..AdminSettings::default()
             },
         });
-        let app = AppBuilder::new(state).nest("/admin", passgate_web::admin::routes(admin));
+        let app = AppBuilder::new(state)
+            .nest("/admin", passgate_web::admin::routes(admin.clone()))
+            .nest(
+                passgate_web::console::BASE,
+                passgate_web::console::routes(admin),
+            );
         // Probes and metrics sit outside the pages' Host check: a load balancer or a
         // Kubernetes kubelet calls them by IP. Extra routes (the demo mailbox) set their
         // own headers.

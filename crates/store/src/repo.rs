@@ -303,9 +303,12 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn create_api_key(&self, new: NewApiKey) -> StoreResult<ApiKeyId>;
     /// A key by the hash of the presented key (revoked keys included: check `revoked_at`).
     async fn api_key_by_hash(&self, hash: &Sha256Digest) -> StoreResult<Option<ApiKey>>;
+    /// A key by its row id (revoked keys included: check `revoked_at`).
+    async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>>;
     /// Every key, oldest first.
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>>;
-    /// Revokes a key; `false` if absent or already revoked.
+    /// Revokes a key and ends every console session opened with it, in one transaction;
+    /// `false` if absent or already revoked.
     async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
     /// Records a successful use.
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()>;
@@ -351,6 +354,27 @@ pub trait AuditRepo: Send + Sync {
     ) -> StoreResult<Vec<AuditEvent>>;
     /// Every event (platform admins), newest first.
     async fn all_audit(&self, limit: u32, before: Option<AuditId>) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// Console sessions, keyed by the SHA-256 of the cookie's token. The store keeps times; the
+/// console decides what is expired (idle and absolute timeouts are its settings).
+#[async_trait]
+pub trait ConsoleSessionRepo: Send + Sync {
+    /// Stores a new session (`last_seen_at` = `created_at`).
+    async fn create_console_session(&self, new: NewConsoleSession) -> StoreResult<()>;
+    /// The session stored under `id`, expired or not.
+    async fn console_session(&self, id: &Sha256Digest) -> StoreResult<Option<ConsoleSession>>;
+    /// Records activity (the idle timeout counts from `now`).
+    async fn touch_console_session(&self, id: &Sha256Digest, now: Timestamp) -> StoreResult<()>;
+    /// Ends one session (sign out, or found expired); `false` if it was not there.
+    async fn end_console_session(&self, id: &Sha256Digest) -> StoreResult<bool>;
+    /// Deletes sessions idle since before `idle_before` or past their absolute expiry at
+    /// `now`. Returns how many.
+    async fn purge_console_sessions(
+        &self,
+        idle_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
 }
 
 /// Janrain reset codes Passgate has redeemed, so a code is bound to the tenant that first

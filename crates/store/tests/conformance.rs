@@ -6,6 +6,8 @@
 #[path = "conformance/bindings.rs"]
 mod bindings;
 mod common;
+#[path = "conformance/console_sessions.rs"]
+mod console_sessions;
 #[path = "conformance/engine_rows.rs"]
 mod engine_rows;
 #[path = "conformance/mail_grants.rs"]
@@ -21,6 +23,7 @@ use passgate_store::*;
 use passgate_tenant::{ClientId, TenantId};
 
 use bindings::*;
+use console_sessions::*;
 use engine_rows::*;
 use mail_grants::*;
 use onboarding::*;
@@ -749,4 +752,7 @@ conformance!(
     a_tenant_update_applies_every_part_together_or_none,
     onboarding_stores_everything_or_nothing,
     concurrent_onboardings_of_one_id_let_exactly_one_win,
+    console_sessions_round_trip_and_end,
+    revoking_a_key_ends_its_console_sessions_only,
+    idle_and_expired_console_sessions_are_purged,
 );

@@ -37,5 +37,5 @@ pub use branding::Branding;
 pub use check::POLICY_KEYS;
 pub use context::{Email, EmailContext, FieldError, HiddenField, Page, PageContext, RenderedEmail};
 pub use error::{MissingMessage, ThemeError};
-pub use messages::Messages;
+pub use messages::{MessageSource, Messages};
 pub use themes::{Asset, DEFAULT_THEME, Themes};

@@ -51,6 +51,17 @@ pub(crate) fn lookup<'a>(layer: &'a Value, key: &'a str) -> Option<&'a str> {
     layer.as_map()?.get(&Key::Str(key))?.as_str()
 }
 
+/// Which layer a message text comes from (see [`Messages::source_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSource {
+    /// The tenant's own `messages:` for the locale.
+    Tenant,
+    /// The tenant's theme's catalog for the locale.
+    Theme,
+    /// The `default` theme's catalog for the locale.
+    DefaultTheme,
+}
+
 /// The messages of one theme in one locale, with a tenant's overrides on top.
 ///
 /// Cheap to clone (catalogs are shared); build it once per tenant config version and
@@ -61,6 +72,8 @@ pub struct Messages {
     locale: String,
     /// Overrides, theme catalog, default catalog: first hit wins.
     layers: Vec<Value>,
+    /// Where each layer comes from, in the same order.
+    sources: Vec<MessageSource>,
 }
 
 impl Messages {
@@ -76,14 +89,22 @@ impl Messages {
             return Err(ThemeError::UnknownTheme(theme.to_owned()));
         }
         let mut layers = vec![to_value(overrides)];
-        layers.extend(themes.catalog(theme, locale));
-        if theme != crate::DEFAULT_THEME {
-            layers.extend(themes.catalog(crate::DEFAULT_THEME, locale));
+        let mut sources = vec![MessageSource::Tenant];
+        if let Some(catalog) = themes.catalog(theme, locale) {
+            layers.push(catalog);
+            sources.push(MessageSource::Theme);
+        }
+        if theme != crate::DEFAULT_THEME
+            && let Some(catalog) = themes.catalog(crate::DEFAULT_THEME, locale)
+        {
+            layers.push(catalog);
+            sources.push(MessageSource::DefaultTheme);
         }
         Ok(Self {
             theme: theme.to_owned(),
             locale: locale.to_owned(),
             layers,
+            sources,
         })
     }
 
@@ -95,6 +116,15 @@ impl Messages {
     /// The locale (a BCP 47 tag such as `fr`) these messages are in.
     pub fn locale(&self) -> &str {
         &self.locale
+    }
+
+    /// Where `key` comes from and its raw text: the tenant's override, the theme's catalog
+    /// or the `default` theme's catalog (for an editor's translations view).
+    pub fn source_of<'a>(&'a self, key: &'a str) -> Option<(MessageSource, &'a str)> {
+        self.layers
+            .iter()
+            .zip(&self.sources)
+            .find_map(|(layer, source)| lookup(layer, key).map(|text| (*source, text)))
     }
 
     /// The raw text of `key` (placeholders not substituted), if any layer has it.
@@ -187,6 +217,7 @@ impl Messages {
             theme: theme.to_owned(),
             locale: "none".to_owned(),
             layers: Vec::new(),
+            sources: Vec::new(),
         }
     }
 }

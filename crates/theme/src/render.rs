@@ -63,6 +63,16 @@ pub(crate) fn escape(input: &str, out: &mut dyn std::io::Write) -> std::io::Resu
     }
 }
 
+/// [`escape`] into a `String`: text for HTML content or a double-quoted attribute, for
+/// markup written outside a template (the console's page frame).
+pub fn escape_html(input: &str) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    if escape(input, &mut out).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 #[derive(Serialize)]
 struct Hidden<'a> {
     name: &'a str,

@@ -24,10 +24,13 @@
 //! - [`startup`]: [`tenant_check`] over every tenant before serving.
 //! - [`error`]: the crate's error type, [`WebError`].
 //! - [`admin`]: the admin API under `/admin/v1`.
+//! - [`console`]: `/console`, the admin API's browser face for product owners and platform
+//!   admins (session sign-in with an admin key, editor, preview, publish, onboarding).
 
 pub mod admin;
 pub mod api;
 pub mod backend;
+pub mod console;
 pub mod error;
 pub mod form;
 pub mod locale;

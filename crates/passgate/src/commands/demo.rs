@@ -11,7 +11,8 @@
 //!   freshly generated client secret, sealed like any other.
 //! - Mail kept in memory ([`DevMailbox`]) and shown at `/dev/mailbox` and
 //!   `/dev/mailbox.json`: routes that exist only here.
-//! - A fresh master key and a fresh platform-admin API key, printed once.
+//! - A fresh master key, a fresh platform-admin API key and a tenant-editor key for the
+//!   first example tenant (to try `/console` as a product owner), printed once.
 //! - The example tenant [`MOVING_TENANT`] is bound to Auth0 and moving from the simulator's
 //!   Janrain app (migrate on reset), with one user only in Janrain, one in both, one only in
 //!   Auth0 (issue 19; docs/migrating-from-janrain.md).
@@ -110,6 +111,8 @@ struct Demo {
     base: String,
     tenants: Vec<DemoTenant>,
     admin_key: SecretString,
+    /// A tenant-editor key for one example tenant (the console's product owner view).
+    editor: Option<(passgate_tenant::TenantId, SecretString)>,
     /// Holds the SQLite file; removed when dropped.
     dir: tempfile::TempDir,
 }
@@ -219,6 +222,23 @@ impl Demo {
         )
         .await
         .context("cannot create the demo admin key")?;
+        // A product owner's key for the first example tenant, to try the console with.
+        let editor = match tenants.first() {
+            Some(first) => {
+                let id = first.config.id.clone();
+                let (_, minted) = passgate_web::admin::auth::create_key(
+                    &store,
+                    ApiRole::TenantEditor,
+                    vec![id.clone()],
+                    format!("demo product owner of {}", id.as_str()),
+                    now,
+                )
+                .await
+                .context("cannot create the demo product owner key")?;
+                Some((id, minted.secret))
+            }
+            None => None,
+        };
 
         let mailbox = DevMailbox::new();
         let gateway = Gateway::build(GatewayParts {
@@ -234,6 +254,7 @@ impl Demo {
             themes_dir: args.themes.clone(),
             swagger_ui: true,
             admin_limits: AdminLimits::default(),
+            console: passgate_web::console::ConsoleSettings::default(),
             metrics: Metrics::global(),
             extra_routes: vec![(
                 "/dev".into(),
@@ -250,6 +271,7 @@ impl Demo {
             base,
             tenants,
             admin_key: minted.secret,
+            editor,
             dir,
         })
     }
@@ -298,8 +320,21 @@ impl Demo {
             "Health, readiness, metrics:          {base}/healthz  {base}/readyz  {base}/metrics"
         )?;
         writeln!(out)?;
+        writeln!(
+            out,
+            "Console (product owners, platform admins): {base}/console/"
+        )?;
+        writeln!(out)?;
         writeln!(out, "Demo admin API key (platform-admin, shown once):")?;
         writeln!(out, "  {}", self.admin_key.expose_secret())?;
+        if let Some((tenant, key)) = &self.editor {
+            writeln!(
+                out,
+                "Product owner key (tenant-editor of {}, shown once; sign in at {base}/console/):",
+                tenant.as_str()
+            )?;
+            writeln!(out, "  {}", key.expose_secret())?;
+        }
         writeln!(out)?;
         writeln!(
             out,

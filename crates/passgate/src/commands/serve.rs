@@ -76,6 +76,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
             requests_per_minute: config.admin_requests_per_minute,
             expensive_requests_per_minute: config.admin_expensive_requests_per_minute,
         },
+        console: passgate_web::console::ConsoleSettings {
+            idle_timeout: config.console_idle_timeout,
+            absolute_timeout: config.console_absolute_timeout,
+        },
         metrics,
         extra_routes: Vec::new(),
         shutdown_grace: config.shutdown_grace,

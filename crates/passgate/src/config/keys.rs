@@ -64,6 +64,14 @@ pub const KEYS: &[KeyDoc] = &[
         env: "PASSGATE_SHUTDOWN_GRACE_SECS",
     },
     KeyDoc {
+        key: "console_idle_timeout_secs",
+        env: "PASSGATE_CONSOLE_IDLE_TIMEOUT_SECS",
+    },
+    KeyDoc {
+        key: "console_absolute_timeout_secs",
+        env: "PASSGATE_CONSOLE_ABSOLUTE_TIMEOUT_SECS",
+    },
+    KeyDoc {
         key: "provider_custom_domains",
         env: "PASSGATE_PROVIDER_CUSTOM_DOMAINS",
     },

@@ -174,10 +174,25 @@ impl Merged<'_> {
                 raw.shutdown_grace_secs.map(|s| s.to_string()),
             ),
             "20",
-            |v| match v.parse::<u64>() {
-                Ok(s @ 1..=300) => Ok(Duration::from_secs(s)),
-                _ => Err("expected a number of seconds from 1 to 300".to_owned()),
-            },
+            seconds_between(1, 300),
+        );
+        let console_idle = parse_or(
+            &mut problems,
+            self.get(
+                "console_idle_timeout_secs",
+                raw.console_idle_timeout_secs.map(|s| s.to_string()),
+            ),
+            "1800",
+            seconds_between(60, 86_400),
+        );
+        let console_absolute = parse_or(
+            &mut problems,
+            self.get(
+                "console_absolute_timeout_secs",
+                raw.console_absolute_timeout_secs.map(|s| s.to_string()),
+            ),
+            "43200",
+            seconds_between(300, 604_800),
         );
         let provider_custom_domains = self
             .get(
@@ -286,6 +301,9 @@ impl Merged<'_> {
                         .unwrap_or(20),
                     metrics: metrics.unwrap_or(true),
                     shutdown_grace: grace.unwrap_or(Duration::from_secs(20)),
+                    console_idle_timeout: console_idle.unwrap_or(Duration::from_secs(1800)),
+                    console_absolute_timeout: console_absolute
+                        .unwrap_or(Duration::from_secs(43_200)),
                     provider_custom_domains,
                     provider_allow_loopback_http: provider_allow_loopback_http.unwrap_or(false),
                     provider_timeout: provider_timeout.unwrap_or(Duration::from_secs(10)),
@@ -391,6 +409,14 @@ fn parse_or<T>(
     parse(&value)
         .map_err(|e| problems.push(format!("{origin}: {e}")))
         .ok()
+}
+
+/// A parser of a whole number of seconds from `low` to `high`.
+fn seconds_between(low: u64, high: u64) -> impl Fn(&str) -> Result<Duration, String> {
+    move |v| match v.parse::<u64>() {
+        Ok(s) if (low..=high).contains(&s) => Ok(Duration::from_secs(s)),
+        _ => Err(format!("expected a number of seconds from {low} to {high}")),
+    }
 }
 
 fn parse_bool(v: &str) -> Result<bool, String> {

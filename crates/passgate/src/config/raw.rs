@@ -22,6 +22,8 @@ pub(super) struct RawConfig {
     pub(super) admin_expensive_requests_per_minute: Option<u32>,
     pub(super) metrics: Option<bool>,
     pub(super) shutdown_grace_secs: Option<u64>,
+    pub(super) console_idle_timeout_secs: Option<u64>,
+    pub(super) console_absolute_timeout_secs: Option<u64>,
     pub(super) provider_custom_domains: Option<Vec<String>>,
     pub(super) provider_allow_loopback_http: Option<bool>,
     pub(super) provider_timeout_secs: Option<u64>,

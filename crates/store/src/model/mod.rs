@@ -2,10 +2,12 @@
 //! engine and the admin API can depend on these without knowing where rows live.
 
 mod admin;
+mod console;
 mod registry;
 mod reset;
 
 pub use admin::*;
+pub use console::*;
 pub use registry::*;
 pub use reset::*;
 

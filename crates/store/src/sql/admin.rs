@@ -3,10 +3,12 @@
 use async_trait::async_trait;
 use passgate_tenant::TenantId;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 
 use super::{at, client_id, tenant_id};
-use crate::entity::{api_keys, audit_events};
+use crate::entity::{api_keys, audit_events, console_sessions};
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
 use crate::repo::{ApiKeyRepo, AuditRepo};
@@ -96,6 +98,14 @@ impl ApiKeyRepo for Store {
             .transpose()
     }
 
+    async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        api_keys::Entity::find_by_id(id.0)
+            .one(self.db())
+            .await?
+            .map(key_from_row)
+            .transpose()
+    }
+
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {
         api_keys::Entity::find()
             .order_by_asc(api_keys::Column::Id)
@@ -107,12 +117,19 @@ impl ApiKeyRepo for Store {
     }
 
     async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool> {
+        let txn = self.db().begin().await?;
         let result = api_keys::Entity::update_many()
             .col_expr(api_keys::Column::RevokedAt, Expr::value(at(now)))
             .filter(api_keys::Column::Id.eq(id.0))
             .filter(api_keys::Column::RevokedAt.is_null())
-            .exec(self.db())
+            .exec(&txn)
             .await?;
+        // A revoked key ends every console session opened with it.
+        console_sessions::Entity::delete_many()
+            .filter(console_sessions::Column::ApiKeyId.eq(id.0))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
         Ok(result.rows_affected == 1)
     }
 

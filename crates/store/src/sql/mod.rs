@@ -3,6 +3,7 @@
 
 mod admin;
 mod binding;
+mod console;
 mod grants;
 mod import;
 mod janrain;

@@ -14,12 +14,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::TimeDelta;
 use passgate_store::{
-    ApiKeyId, ApiKeyRepo, ApiRole, AuditRepo, NewApiKey, NewAuditEvent, Sha256Digest, Store,
-    Timestamp,
+    ApiKey, ApiKeyId, ApiKeyRepo, ApiRole, NewApiKey, Sha256Digest, Store, Timestamp,
 };
 use passgate_tenant::TenantId;
-use poem::{IntoResponse, Request};
-use poem_openapi::{SecurityScheme, auth::Bearer};
+use poem::http::header::AUTHORIZATION;
+use poem::{IntoResponse, Request, RequestBody};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme, auth::Bearer,
+};
 use rand::{TryRng, rngs::SysRng};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -171,11 +174,68 @@ impl Principal {
     bearer_format = "pgk_…",
     checker = "check_key"
 )]
+struct KeyAuth(Principal);
+
+/// The name of the console session's security scheme in the spec.
+const SESSION_SCHEME: &str = "ConsoleSession";
+
+/// Who is calling, by one of two credentials that end in the same [`Principal`] (so every
+/// operation checks role and scope once, whoever calls): a bearer API key, or the
+/// `/console` session cookie of a person who signed in with one, plus the session's
+/// `X-CSRF-Token` header on every write ([`crate::console::session`]). A request with an
+/// `Authorization` header, or without the session cookie, is judged by its key.
 pub struct AdminAuth(pub Principal);
 
 impl fmt::Debug for AdminAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("AdminAuth").field(&self.0).finish()
+    }
+}
+
+impl<'a> ApiExtractor<'a> for AdminAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <KeyAuth as ApiExtractor>::register(registry);
+        registry.create_security_scheme(
+            SESSION_SCHEME,
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(
+                    "The `/console` session cookie (set by signing in there with an API key); \
+                     writes also need the session's `X-CSRF-Token` header.",
+                ),
+                name: Some(crate::console::session::COOKIE),
+                key_in: Some("cookie"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        let mut schemes = <KeyAuth as ApiExtractor>::security_schemes();
+        schemes.push(SESSION_SCHEME);
+        schemes
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let by_key = req.headers().contains_key(AUTHORIZATION)
+            || crate::security::cookies::get(req, crate::console::session::COOKIE).is_none();
+        if by_key {
+            let KeyAuth(principal) = KeyAuth::from_request(req, body, param_opts).await?;
+            return Ok(Self(principal));
+        }
+        check_session(req).await.map(Self)
     }
 }
 
@@ -199,47 +259,79 @@ impl AuthNote {
     }
 }
 
-async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+/// The request's note for the 401 audit, and the admin state (a 401 without it).
+fn note_and_state(req: &Request) -> poem::Result<(AuthNote, &AdminState)> {
     let note = req
         .extensions()
         .get::<AuthNote>()
         .cloned()
         .unwrap_or_default();
-    let Some(state) = req.data::<AdminState>() else {
-        note.set("no_state");
-        return Err(poem::Error::from_status(
-            poem::http::StatusCode::UNAUTHORIZED,
-        ));
-    };
-    let key = SecretString::from(bearer.token);
-    match authenticate(state, &key).await {
-        Ok(principal) => {
-            // Every authenticated request spends the key's budget (429 with Retry-After).
-            let expensive = super::limits::is_expensive(req.method(), req.uri().path());
-            super::limits::charge(state, principal.key_id, expensive)
-                .await
-                .map_err(|problem| poem::Error::from_response(problem.into_response()))?;
-            if req
-                .extensions()
-                .get::<super::guard::RepeatedJsonKey>()
-                .is_some()
-            {
-                let problem = Problem::new(Code::DuplicateField);
-                return Err(poem::Error::from_response(problem.into_response()));
-            }
-            Ok(principal)
-        }
-        Err(reason) => {
-            note.set(reason);
-            Err(poem::Error::from_status(
-                poem::http::StatusCode::UNAUTHORIZED,
-            ))
+    match req.data::<AdminState>() {
+        Some(state) => Ok((note, state)),
+        None => {
+            note.set("no_state");
+            Err(unauthorized())
         }
     }
 }
 
+fn unauthorized() -> poem::Error {
+    poem::Error::from_status(poem::http::StatusCode::UNAUTHORIZED)
+}
+
+async fn check_key(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let (note, state) = note_and_state(req)?;
+    let key = SecretString::from(bearer.token);
+    match authenticate(state, &key).await {
+        Ok(principal) => admit(req, state, principal).await,
+        Err(reason) => {
+            note.set(reason);
+            Err(unauthorized())
+        }
+    }
+}
+
+/// The console session's checker: the cookie's session, live and opened with a live key;
+/// on a write, the session's CSRF token too (403 without it, nothing changes).
+async fn check_session(req: &Request) -> poem::Result<Principal> {
+    let (note, state) = note_and_state(req)?;
+    let principal = crate::console::session::authorize(state, req)
+        .await
+        .map_err(|refusal| match refusal {
+            crate::console::session::Refusal::Unauthenticated(reason) => {
+                note.set(reason);
+                unauthorized()
+            }
+            crate::console::session::Refusal::Csrf => {
+                poem::Error::from_response(crate::console::session::csrf_problem().into_response())
+            }
+        })?;
+    admit(req, state, principal).await
+}
+
+/// What every authenticated request goes through, however it authenticated: it spends the
+/// key's budget (429 with `Retry-After`) and a body with a repeated JSON key is refused.
+async fn admit(req: &Request, state: &AdminState, principal: Principal) -> poem::Result<Principal> {
+    let expensive = super::limits::is_expensive(req.method(), req.uri().path());
+    super::limits::charge(state, principal.key_id, expensive)
+        .await
+        .map_err(|problem| poem::Error::from_response(problem.into_response()))?;
+    if req
+        .extensions()
+        .get::<super::guard::RepeatedJsonKey>()
+        .is_some()
+    {
+        let problem = Problem::new(Code::DuplicateField);
+        return Err(poem::Error::from_response(problem.into_response()));
+    }
+    Ok(principal)
+}
+
 /// Resolves a presented key to its principal, or the reason it is refused.
-async fn authenticate(state: &AdminState, key: &SecretString) -> Result<Principal, &'static str> {
+pub(crate) async fn authenticate(
+    state: &AdminState,
+    key: &SecretString,
+) -> Result<Principal, &'static str> {
     let key = key.expose_secret();
     if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
         return Err("malformed_key");
@@ -252,6 +344,14 @@ async fn authenticate(state: &AdminState, key: &SecretString) -> Result<Principa
             return Err("lookup_failed");
         }
     };
+    principal_of(state, stored).await
+}
+
+/// The principal of a stored key (refused when revoked), recording its use.
+pub(crate) async fn principal_of(
+    state: &AdminState,
+    stored: ApiKey,
+) -> Result<Principal, &'static str> {
     if stored.revoked_at.is_some() {
         return Err("revoked_key");
     }
@@ -288,19 +388,14 @@ async fn deny(
         operation,
         "admin access denied"
     );
-    let event = NewAuditEvent {
-        tenant_id,
-        actor: principal.actor(),
-        action: ACTION_DENIED.into(),
-        outcome: "denied:forbidden".into(),
-        request_id: None,
-        client_id: None,
-        details: json!({ "operation": operation, "status": 403 }),
-        created_at: state.now(),
-    };
-    if let Err(err) = state.store().append_audit(event).await {
-        tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
-    }
+    state
+        .audit_denied(
+            principal.actor(),
+            tenant_id,
+            "denied:forbidden".into(),
+            json!({ "operation": operation, "status": 403 }),
+        )
+        .await;
     AdminProblem::forbidden()
 }
 

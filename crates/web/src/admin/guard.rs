@@ -5,7 +5,6 @@
 //! [`super::MAX_BODY_BYTES`] (declared or streamed), marks JSON bodies that repeat a key
 //! (refused as `duplicate-field` once authenticated), and writes one audit event per 401.
 
-use passgate_store::{AuditRepo, NewAuditEvent};
 use poem::error::ResponseError;
 use poem::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH};
 use poem::http::{HeaderValue, StatusCode};
@@ -13,7 +12,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use serde_json::json;
 
 use super::MAX_BODY_BYTES;
-use super::auth::{ACTION_DENIED, AuthNote};
+use super::auth::AuthNote;
 use super::state::AdminState;
 use crate::problem::admin::UNAUTHORIZED_DETAIL;
 use crate::problem::{Code, Problem, is_problem};
@@ -205,19 +204,14 @@ impl<E: Endpoint> Endpoint for Guard<E> {
                 reason,
                 "admin authentication refused"
             );
-            let event = NewAuditEvent {
-                tenant_id: None,
-                actor: "anonymous".into(),
-                action: ACTION_DENIED.into(),
-                outcome: format!("denied:{reason}"),
-                request_id: None,
-                client_id: None,
-                details: json!({ "method": method, "path": path, "status": 401 }),
-                created_at: self.state.now(),
-            };
-            if let Err(err) = self.state.store().append_audit(event).await {
-                tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
-            }
+            self.state
+                .audit_denied(
+                    "anonymous".into(),
+                    None,
+                    format!("denied:{reason}"),
+                    json!({ "method": method, "path": path, "status": 401 }),
+                )
+                .await;
         }
         Ok(response)
     }

@@ -19,6 +19,8 @@ pub(crate) fn is_expensive(method: &Method, path: &str) -> bool {
         Method::PUT => path.ends_with("/config"),
         Method::POST => {
             path.ends_with("/config/validate")
+                || path.ends_with("/config/rule-bench")
+                || path.ends_with("/config/translations")
                 || path.ends_with("/activate")
                 || path.ends_with("/preview")
                 || path.ends_with("/test-email")

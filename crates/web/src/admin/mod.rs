@@ -22,6 +22,8 @@
 //! - [`checks`]: document checks on the blocking pool, in bounded slots.
 //! - [`grants`]: sender domains and test recipients of a tenant (platform admins).
 //! - `limits`: per-API-key request budgets (429 with `Retry-After`).
+//! - [`rule_bench`]: the rule test bench: a password against a draft's rules.
+//! - [`translations`]: per locale, the keys a draft words elsewhere only, and their fallbacks.
 //! - [`preview`]: page and email previews, test emails (editors).
 //! - [`keys`]: API key management (platform admins).
 //! - [`moves`]: a tenant's move from Janrain to Auth0 (platform admins) and its report.
@@ -47,11 +49,13 @@ pub mod keys;
 mod limits;
 pub mod moves;
 pub mod preview;
+pub mod rule_bench;
 pub mod state;
 pub use crate::strict;
 pub mod tags;
 pub mod tenant_input;
 pub mod tenants;
+pub mod translations;
 pub mod views;
 pub mod yaml_body;
 
@@ -66,6 +70,8 @@ pub type AdminApis = (
     moves::MovesApi,
     grants::GrantsApi,
     config::ConfigApi,
+    rule_bench::RuleBenchApi,
+    translations::TranslationsApi,
     preview::PreviewApi,
     keys::KeysApi,
     audit::AuditApi,
@@ -85,6 +91,8 @@ pub fn api_service() -> OpenApiService<AdminApis, ()> {
             moves::MovesApi,
             grants::GrantsApi,
             config::ConfigApi,
+            rule_bench::RuleBenchApi,
+            translations::TranslationsApi,
             preview::PreviewApi,
             keys::KeysApi,
             audit::AuditApi,

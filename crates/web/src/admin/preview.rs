@@ -16,7 +16,7 @@ use passgate_store::{
     ClientIdRepo, ConfigVersionRepo, MailGrant, MailGrantRepo, RateBucket, RateLimitRepo,
     TenantRepo,
 };
-use passgate_tenant::{LocaleTag, TenantConfig, TenantId};
+use passgate_tenant::{LocaleTag, TenantConfig, TenantId, ValidatedTenant};
 use passgate_theme::{Branding, Messages, Page, PageContext};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -198,6 +198,16 @@ async fn source_config(
     version: Option<u32>,
     yaml: Option<String>,
 ) -> Result<TenantConfig, AdminProblem> {
+    Ok(source_document(state, tenant, version, yaml).await?.config)
+}
+
+/// [`source_config`] with its compiled policy.
+pub(crate) async fn source_document(
+    state: &AdminState,
+    tenant: &TenantId,
+    version: Option<u32>,
+    yaml: Option<String>,
+) -> Result<ValidatedTenant, AdminProblem> {
     let store = state.store();
     if store.tenant(tenant).await?.is_none() {
         return Err(AdminProblem::not_found("tenant"));
@@ -226,10 +236,13 @@ async fn source_config(
     };
     let registered = store.client_ids(tenant).await?;
     let (validated, _) = validate_for_tenant(state, tenant, registered, text).await?;
-    Ok(validated.config)
+    Ok(validated)
 }
 
-fn locale_of(config: &TenantConfig, requested: Option<&str>) -> Result<LocaleTag, AdminProblem> {
+pub(crate) fn locale_of(
+    config: &TenantConfig,
+    requested: Option<&str>,
+) -> Result<LocaleTag, AdminProblem> {
     let Some(requested) = requested else {
         return Ok(config.locales.default.clone());
     };
@@ -266,8 +279,21 @@ fn render_page(
     let themes = state.themes();
     let theme = config.theme.as_str();
     let overrides = config.messages.get(locale).cloned().unwrap_or_default();
+    let own = config.messages.get(locale);
     let messages = Messages::new(themes, theme, locale.as_str(), overrides)
         .map_err(|e| AdminError::Render(e.to_string()))?;
+    // The new-password page lists the draft's rules, as the live page does.
+    let policy = (page == Page::NewPassword)
+        .then(|| {
+            let payload = crate::policy_view::payload(
+                config.policy_spec(),
+                &messages,
+                config.id.as_str(),
+                own,
+            );
+            serde_json::to_value(payload).ok()
+        })
+        .flatten();
     let b = &config.branding;
     let ctx = PageContext {
         messages,
@@ -294,7 +320,7 @@ fn render_page(
         hidden_fields: Vec::new(),
         email: Some("user@example.com".into()),
         errors: Vec::new(),
-        policy: None,
+        policy,
         request_id: Some("preview".into()),
         retry_at: Some("23:45 UTC".into()),
         secure_origin: state.settings().public_origin.starts_with("https://"),

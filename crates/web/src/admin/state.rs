@@ -42,6 +42,8 @@ pub struct AdminSettings {
     pub document_checks: usize,
     /// How long a document check waits for a free slot before the request gets 503.
     pub document_check_wait: Duration,
+    /// `/console` session timeouts (idle 30 minutes, absolute 12 hours).
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl Default for AdminSettings {
@@ -56,6 +58,7 @@ impl Default for AdminSettings {
             expensive_requests_per_minute: 20,
             document_checks: 0,
             document_check_wait: Duration::from_secs(2),
+            console: crate::console::ConsoleSettings::default(),
         }
     }
 }
@@ -177,6 +180,43 @@ impl AdminState {
         self.audit(principal, Some(tenant), action, details).await;
     }
 
+    /// Records a refused request (`admin.access_denied`) under `actor` with `outcome`
+    /// (`denied:<reason>`). `details` must hold no secret. A failed write is logged.
+    pub async fn audit_denied(
+        &self,
+        actor: String,
+        tenant: Option<TenantId>,
+        outcome: String,
+        details: Value,
+    ) {
+        self.record(actor, tenant, super::auth::ACTION_DENIED, outcome, details)
+            .await;
+    }
+
+    /// Stores one audit event; a failed write is logged, not fatal.
+    async fn record(
+        &self,
+        actor: String,
+        tenant_id: Option<TenantId>,
+        action: &str,
+        outcome: String,
+        details: Value,
+    ) {
+        let event = NewAuditEvent {
+            tenant_id,
+            actor,
+            action: action.to_owned(),
+            outcome,
+            request_id: None,
+            client_id: None,
+            details,
+            created_at: self.now(),
+        };
+        if let Err(err) = self.store().append_audit(event).await {
+            tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
+        }
+    }
+
     /// Records a successful admin action: on the security tracing target and in the audit
     /// log. `details` must hold no secret. A failed audit write is logged, not fatal: the
     /// change has already committed.
@@ -194,18 +234,13 @@ impl AdminState {
             action,
             "admin change"
         );
-        let event = NewAuditEvent {
-            tenant_id: tenant.cloned(),
-            actor: principal.actor(),
-            action: action.to_owned(),
-            outcome: "ok".into(),
-            request_id: None,
-            client_id: None,
+        self.record(
+            principal.actor(),
+            tenant.cloned(),
+            action,
+            "ok".into(),
             details,
-            created_at: self.now(),
-        };
-        if let Err(err) = self.store().append_audit(event).await {
-            tracing::warn!(target: "passgate::admin", error = %err, "audit event not stored");
-        }
+        )
+        .await;
     }
 }

@@ -26,7 +26,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// `Some(why)` when Chromium is absent (the tests then skip). With Chromium present, Node
 /// and the npm packages must be there too: `.ci/install.d/browser` installs all three.
-fn missing_tools() -> Option<String> {
+pub(crate) fn missing_tools() -> Option<String> {
     if !std::path::Path::new(CHROMIUM).exists() {
         return Some(format!("{CHROMIUM} is missing"));
     }
@@ -87,9 +87,9 @@ fn mails_of(
 
 /// The real server, its workers and the test's helper server (mail look-ups, the app's
 /// landing page), all on `127.0.0.1:0`.
-struct Served {
-    h: Harness,
-    base: String,
+pub(crate) struct Served {
+    pub(crate) h: Harness,
+    pub(crate) base: String,
     helper: String,
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -97,12 +97,29 @@ struct Served {
 
 impl Served {
     async fn start(tenants: impl FnOnce(&str) -> Vec<passgate_tenant::ValidatedTenant>) -> Self {
+        Self::serve(
+            |base, landing| async move { Harness::with_tenants(&base, tenants(&landing)).await },
+            |h| app(h.state.clone()),
+        )
+        .await
+    }
+
+    /// Serves the app `endpoint` builds over the harness `harness` builds from the server's
+    /// base URL and the landing page's URL.
+    pub(crate) async fn serve<F, Fut>(
+        harness: F,
+        endpoint: impl FnOnce(&Harness) -> poem::endpoint::BoxEndpoint<'static>,
+    ) -> Self
+    where
+        F: FnOnce(String, String) -> Fut,
+        Fut: std::future::Future<Output = Harness>,
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mail_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let helper = format!("http://{}", mail_listener.local_addr().unwrap());
         let landing = format!("{helper}/landed");
-        let h = Harness::with_tenants(&base, tenants(&landing)).await;
+        let h = harness(base.clone(), landing).await;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         for outbox in [false, true] {
@@ -116,8 +133,8 @@ impl Served {
                 }
             }));
         }
-        let app_server = Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap())
-            .run(app(h.state.clone()));
+        let app_server =
+            Server::new_with_acceptor(TcpAcceptor::from_tokio(listener).unwrap()).run(endpoint(&h));
         tasks.push(tokio::spawn(async move {
             let _ = app_server.await;
         }));
@@ -144,13 +161,23 @@ impl Served {
     }
 
     /// Runs `tests/browser/<script>` against this server; its output is printed.
-    async fn run(&self, script: &str, shots: &str) -> bool {
+    pub(crate) async fn run(&self, script: &str, shots: &str) -> bool {
+        self.run_with(script, shots, Vec::new()).await
+    }
+
+    /// [`Self::run`] with more environment variables for the script.
+    pub(crate) async fn run_with(
+        &self,
+        script: &str,
+        shots: &str,
+        extra: Vec<(&'static str, String)>,
+    ) -> bool {
         let shots = passgate_testkit::paths::workspace_root().join(shots);
         std::fs::create_dir_all(&shots).unwrap();
         let script = passgate_testkit::paths::workspace_root()
             .join("tests/browser")
             .join(script);
-        let envs = [
+        let mut envs = vec![
             ("BASE_URL", self.base.clone()),
             ("MAIL_URL", format!("{}/last-link", self.helper)),
             ("MAILS_URL", format!("{}/mails", self.helper)),
@@ -158,6 +185,7 @@ impl Served {
             ("SCREENSHOT_DIR", shots.display().to_string()),
             ("CHROMIUM", CHROMIUM.to_owned()),
         ];
+        envs.extend(extra);
         let output = tokio::task::spawn_blocking(move || {
             Command::new("node")
                 .arg(script)
@@ -172,7 +200,7 @@ impl Served {
         output.status.success()
     }
 
-    async fn stop(self) -> Harness {
+    pub(crate) async fn stop(self) -> Harness {
         self.stop.send(true).unwrap();
         for task in self.tasks {
             task.abort();

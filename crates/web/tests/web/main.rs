@@ -16,5 +16,6 @@ mod admin_schemathesis;
 mod api;
 mod browser;
 mod common;
+mod console;
 mod pages;
 mod startup;

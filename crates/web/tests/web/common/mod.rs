@@ -209,6 +209,8 @@ fn fast_http() -> HttpConfig {
 /// Everything a web test needs.
 pub struct Harness {
     pub state: AppState,
+    /// The keyring provider secrets are sealed with (the admin API needs the same one).
+    pub keyring: Keyring,
     pub engine: Engine,
     pub sim: SimHandle,
     pub sink: Arc<SmtpSink>,
@@ -230,6 +232,24 @@ impl Harness {
 
     /// The real stack serving `validated`, links built from `base`.
     pub async fn with_tenants(base: &str, validated: Vec<ValidatedTenant>) -> Self {
+        Self::build(base, validated, Vec::new()).await
+    }
+
+    /// The real stack serving `yamls` from the store through the routing cache, as
+    /// `passgate serve` does: what the admin API publishes is what the pages serve.
+    pub async fn with_stored_tenants(base: &str, yamls: &[&str]) -> Self {
+        let validated = yamls
+            .iter()
+            .map(|y| parse_tenant_yaml("fixture.yaml", y).expect("fixture tenant"))
+            .collect();
+        let texts = yamls.iter().map(|y| (*y).to_owned()).collect();
+        Self::build(base, validated, texts).await
+    }
+
+    /// `stored_yaml` (the texts of `validated`, in order) puts the tenants in the store and
+    /// serves them through the router; empty serves `validated` as static tenants.
+    async fn build(base: &str, validated: Vec<ValidatedTenant>, stored_yaml: Vec<String>) -> Self {
+        let stored = !stored_yaml.is_empty();
         passgate_idp::install_crypto_provider();
         let sim = passgate_idp_sim::start(SimConfig {
             // Tenants revoke sessions by default (Enterprise plans only) and tickets carry
@@ -255,19 +275,34 @@ impl Harness {
         let keyring = Keyring::generate("test").unwrap();
         let now = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
         let clock = FixedClock::new(now);
+        if stored {
+            let items = validated
+                .iter()
+                .zip(&stored_yaml)
+                .map(|(v, yaml)| passgate_store::TenantImport {
+                    id: v.config.id.clone(),
+                    display_name: v.config.display_name.clone(),
+                    client_ids: v.config.client_ids.clone(),
+                    yaml: yaml.clone(),
+                })
+                .collect();
+            store.import_tenants(items, "test", now).await.unwrap();
+        }
         for v in &validated {
             let id = v.config.id.clone();
-            store
-                .create_tenant(
-                    NewTenant {
-                        id: id.clone(),
-                        display_name: v.config.display_name.clone(),
-                        status: TenantStatus::Active,
-                    },
-                    now,
-                )
-                .await
-                .unwrap();
+            if !stored {
+                store
+                    .create_tenant(
+                        NewTenant {
+                            id: id.clone(),
+                            display_name: v.config.display_name.clone(),
+                            status: TenantStatus::Active,
+                        },
+                        now,
+                    )
+                    .await
+                    .unwrap();
+            }
             store
                 .set_provider(
                     &id,
@@ -291,7 +326,14 @@ impl Harness {
         settings.request_floor = Duration::ZERO;
         settings.jobs.poll_interval = Duration::from_millis(50);
         settings.outbox.poll_interval = Duration::from_millis(50);
-        let tenants = StaticTenants::new(validated);
+        let tenants: Arc<dyn passgate_engine::TenantDirectory> = if stored {
+            Arc::new(passgate_routing::Router::attach(
+                &store,
+                &passgate_routing::RouterOptions::default(),
+            ))
+        } else {
+            Arc::new(StaticTenants::new(validated))
+        };
         let themes = themes();
         let transport = SmtpTransport::new(&SmtpSettings {
             host: "127.0.0.1".into(),
@@ -311,7 +353,7 @@ impl Harness {
         );
         let engine = Engine::new(EngineParts {
             store: store.clone(),
-            tenants: Arc::new(tenants.clone()),
+            tenants: Arc::clone(&tenants),
             providers: Arc::new(providers),
             renderer: Arc::new(ThemeRenderer::new(Arc::clone(&themes))),
             transport: Arc::new(transport),
@@ -321,7 +363,7 @@ impl Harness {
         });
         let state = AppState {
             backend: Arc::new(engine.clone()),
-            tenants: Arc::new(tenants),
+            tenants,
             themes,
             settings: Arc::new(WebSettings::new(base)),
             csrf_key: CsrfKey::new(keyring.derive("csrf")),
@@ -329,6 +371,7 @@ impl Harness {
         };
         Self {
             state,
+            keyring,
             engine,
             sim,
             sink: Arc::new(sink),
