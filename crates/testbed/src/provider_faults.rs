@@ -192,6 +192,20 @@ pub fn calls_to(calls: &[Value], prefix: &str) -> usize {
         .count()
 }
 
+/// How many password writes (`PATCH /api/v2/users/{id}`) the simulator saw: the session
+/// revocation after a change (`DELETE …/sessions`, `…/refresh-tokens`) is not one.
+pub fn password_writes(calls: &[Value]) -> usize {
+    calls
+        .iter()
+        .filter(|c| c["method"].as_str() == Some("PATCH"))
+        .filter(|c| {
+            c["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/api/v2/users/"))
+        })
+        .count()
+}
+
 /// The client id the scenarios use: Acme Shop (hosted link mode, one regex rule).
 pub const ACME_CLIENT: &str = "acme-shop-ios";
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use passgate_testbed::client::Answer;
 use passgate_testbed::provider_faults::{
     ACME_CLIENT, MailTally, acme_deployment, calls_to, fault_suite_enabled, mint_link_token,
-    probes, problem_slug, wait_for_reset_mails, wait_until,
+    password_writes, probes, problem_slug, wait_for_reset_mails, wait_until,
 };
 use passgate_testbed::{Deployment, Load, RequestSpec, ResetClient, TestDatabase};
 use serde_json::json;
@@ -232,7 +232,7 @@ fn provider_slow_past_timeout_nothing_applied_twice() {
         changes,
     } = recover(&d, &client, &token, users);
     let again = client.complete(&token, NEW_PASSWORD).unwrap();
-    let writes = calls_to(&d.sim.calls().unwrap(), "/api/v2/users/");
+    let writes = password_writes(&d.sim.calls().unwrap());
     println!(
         "fault provider-slow: request {} in {:.1} s, completion during slowness {} {} after \
          {:.1} s, request pages {pages}, after recovery {} (+{unavailable_after} 503s), again {}, \
@@ -334,7 +334,7 @@ fn applied_then_timed_out_is_unconfirmed_and_never_retried() {
     let again = client.complete(&token, NEW_PASSWORD).unwrap();
     let view = client.inspect(&token).unwrap();
     let changes = d.sim.password_changes(email).unwrap() - before;
-    let writes = calls_to(&d.sim.calls().unwrap(), "/api/v2/users/");
+    let writes = password_writes(&d.sim.calls().unwrap());
     println!(
         "fault provider-applied-then-timed-out: completion {} {}, again {} {}, inspect {}, \
          password changes {changes}, password writes {writes}",
