@@ -60,6 +60,12 @@ impl ResetClient {
         })
     }
 
+    /// The same client, waiting up to `timeout` for each answer.
+    pub fn patient(mut self, timeout: Duration) -> anyhow::Result<Self> {
+        self.http = http_client(timeout)?;
+        Ok(self)
+    }
+
     /// The same client, as seen from another address (the gateway trusts loopback as its
     /// proxy, so `X-Forwarded-For` is believed).
     pub fn from_ip(mut self, ip: &str) -> Self {
