@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use passgate_idp::{HostPolicy, HttpConfig, RetryPolicy};
 
-/// Two-second timeouts and no retries, so failure paths run quickly.
+/// Five-second timeouts and no retries, so failure paths run quickly. Five, not less: on a
+/// loaded two-core CI machine a healthy loopback call has been seen to take over two seconds,
+/// and a timed-out call is retried later, so a test that drains the queue once loses a mail.
 pub fn fast_http() -> HttpConfig {
     HttpConfig {
-        connect_timeout: Duration::from_secs(2),
-        total_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(5),
         retry: RetryPolicy {
             max_retries: 0,
             base_delay: Duration::from_millis(10),

@@ -149,7 +149,7 @@ async fn ambiguous_timeout_never_reports_success_and_never_sets_twice() {
         method: Some("PATCH".into()),
         path: None,
         times: Some(1),
-        kind: FaultKind::ApplyThenDelay { ms: 3_000 },
+        kind: FaultKind::ApplyThenDelay { ms: 8_000 },
     });
     let err = h.complete_link(&token, PASSWORD).await.unwrap_err();
     assert!(

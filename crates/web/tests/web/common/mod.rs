@@ -198,12 +198,9 @@ fn users() -> Vec<SeedUser> {
         .collect()
 }
 
-/// The kit's fast provider settings with a five-second total timeout.
+/// The kit's fast provider settings.
 fn fast_http() -> HttpConfig {
-    HttpConfig {
-        total_timeout: Duration::from_secs(5),
-        ..passgate_testkit::provider_http::fast_http()
-    }
+    passgate_testkit::provider_http::fast_http()
 }
 
 /// Everything a web test needs.
