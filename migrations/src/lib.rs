@@ -17,6 +17,8 @@
 //!   app, its server-side client and sealed secret, the move's policy).
 //! - [`m20261203_000060_console_sessions`]: `/console` sign-ins (hashed session token, the
 //!   admin key it was opened with, hashed CSRF token, idle and absolute expiry).
+//! - [`m20261203_000070_oidc_identities`]: people signed in through the company's OIDC
+//!   provider, as API-key rows with the provider's subject.
 
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
@@ -27,6 +29,7 @@ pub mod m20261201_000030_sender_domains;
 pub mod m20261201_000040_auth0_binding;
 pub mod m20261202_000050_moving_tenants;
 pub mod m20261203_000060_console_sessions;
+pub mod m20261203_000070_oidc_identities;
 
 /// The ordered list of Passgate's migrations.
 #[derive(Debug)]
@@ -42,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000040_auth0_binding::Migration),
             Box::new(m20261202_000050_moving_tenants::Migration),
             Box::new(m20261203_000060_console_sessions::Migration),
+            Box::new(m20261203_000070_oidc_identities::Migration),
         ]
     }
 }

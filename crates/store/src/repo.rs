@@ -312,6 +312,10 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
     /// Records a successful use.
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()>;
+    /// The console identity of a person the company's OIDC provider signed in: created on
+    /// the first sign-in, role, scope and label brought up to date on later ones, in one
+    /// transaction. A revoked identity is returned unchanged (still revoked).
+    async fn sign_in_oidc_identity(&self, identity: OidcIdentity) -> StoreResult<ApiKey>;
 }
 
 /// What each tenant may send mail as (sender domains) and test emails to (recipients),

@@ -755,4 +755,5 @@ conformance!(
     console_sessions_round_trip_and_end,
     revoking_a_key_ends_its_console_sessions_only,
     idle_and_expired_console_sessions_are_purged,
+    oidc_identities_follow_the_claims_and_stay_revoked,
 );

@@ -75,6 +75,28 @@ pub struct ApiKey {
     pub last_used_at: Option<Timestamp>,
     /// Revocation time; a revoked key authenticates nothing.
     pub revoked_at: Option<Timestamp>,
+    /// Set for a person the company's OIDC provider signs in (`issuer sub`): the row holds
+    /// no key anyone was given, only the person's console role and scope.
+    pub oidc_subject: Option<String>,
+}
+
+/// A person the company's OIDC provider just signed in, as the console maps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcIdentity {
+    /// `issuer` + space + `sub`: stable across sign-ins, unique per person.
+    pub subject: String,
+    /// SHA-256 of random bytes nobody is given (the row must not be usable as a key).
+    pub unusable_key_hash: Sha256Digest,
+    /// Display prefix.
+    pub prefix: String,
+    /// The role the claims map to.
+    pub role: ApiRole,
+    /// The tenants the claims map to (editors).
+    pub tenants: Vec<TenantId>,
+    /// Label: the person's name or address.
+    pub label: String,
+    /// Sign-in time.
+    pub now: Timestamp,
 }
 
 /// An audit event to append. `details` must hold no secrets.

@@ -38,6 +38,7 @@ fn key_from_row(row: api_keys::Model) -> StoreResult<ApiKey> {
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
+        oidc_subject: row.oidc_subject,
     })
 }
 
@@ -82,6 +83,7 @@ impl ApiKeyRepo for Store {
             created_at: Set(at(new.created_at)),
             last_used_at: Set(None),
             revoked_at: Set(None),
+            oidc_subject: Set(None),
             ..Default::default()
         })
         .exec(self.db())
@@ -131,6 +133,55 @@ impl ApiKeyRepo for Store {
             .await?;
         txn.commit().await?;
         Ok(result.rows_affected == 1)
+    }
+
+    async fn sign_in_oidc_identity(&self, identity: OidcIdentity) -> StoreResult<ApiKey> {
+        let scopes: Vec<&str> = identity.tenants.iter().map(TenantId::as_str).collect();
+        let scopes = serde_json::to_string(&scopes)
+            .map_err(|_| StoreError::corrupt("api_keys", "tenant scopes"))?;
+        let txn = self.db().begin().await?;
+        let existing = api_keys::Entity::find()
+            .filter(api_keys::Column::OidcSubject.eq(identity.subject.as_str()))
+            .one(&txn)
+            .await?;
+        let id = match existing {
+            // Revoked in Passgate stays revoked, whatever the provider says.
+            Some(row) if row.revoked_at.is_some() => return key_from_row(row),
+            Some(row) => {
+                api_keys::Entity::update_many()
+                    .col_expr(api_keys::Column::Role, Expr::value(identity.role.as_str()))
+                    .col_expr(api_keys::Column::TenantScopes, Expr::value(scopes))
+                    .col_expr(api_keys::Column::Label, Expr::value(identity.label))
+                    .filter(api_keys::Column::Id.eq(row.id))
+                    .exec(&txn)
+                    .await?;
+                row.id
+            }
+            None => {
+                api_keys::Entity::insert(api_keys::ActiveModel {
+                    key_hash: Set(identity.unusable_key_hash.to_hex()),
+                    prefix: Set(identity.prefix),
+                    role: Set(identity.role.as_str().to_owned()),
+                    tenant_scopes: Set(scopes),
+                    label: Set(identity.label),
+                    owner_email_hash: Set(None),
+                    created_at: Set(at(identity.now)),
+                    last_used_at: Set(None),
+                    revoked_at: Set(None),
+                    oidc_subject: Set(Some(identity.subject)),
+                    ..Default::default()
+                })
+                .exec(&txn)
+                .await?
+                .last_insert_id
+            }
+        };
+        let row = api_keys::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("api_keys", "identity vanished"))?;
+        txn.commit().await?;
+        key_from_row(row)
     }
 
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<()> {

@@ -88,3 +88,49 @@ pub(super) async fn idle_and_expired_console_sessions_are_purged(store: &Store) 
     assert!(store.console_session(&idle.id).await.unwrap().is_none());
     assert!(store.console_session(&short.id).await.unwrap().is_none());
 }
+
+pub(super) async fn oidc_identities_follow_the_claims_and_stay_revoked(store: &Store) {
+    let a = tenant(store, "t-oidc-a").await;
+    let b = tenant(store, "t-oidc-b").await;
+    let identity = |role: ApiRole, tenants: Vec<TenantId>, label: &str| OidcIdentity {
+        subject: "https://id.example.com 00u-ada".into(),
+        unusable_key_hash: Sha256Digest::of(label.as_bytes()),
+        prefix: "oidc".into(),
+        role,
+        tenants,
+        label: label.into(),
+        now: t0(),
+    };
+    let first = store
+        .sign_in_oidc_identity(identity(ApiRole::TenantEditor, vec![a.clone()], "Ada"))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.oidc_subject.as_deref(),
+        Some("https://id.example.com 00u-ada")
+    );
+    assert_eq!(first.tenants, vec![a.clone()]);
+    // The next sign-in brings role, scope and label up to date on the same row.
+    let again = store
+        .sign_in_oidc_identity(identity(
+            ApiRole::TenantEditor,
+            vec![b.clone()],
+            "Ada Lovelace",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(
+        (again.tenants.clone(), again.label.as_str()),
+        (vec![b.clone()], "Ada Lovelace")
+    );
+    assert_eq!(store.list_api_keys().await.unwrap().len(), 1);
+    // Revoked in Passgate stays revoked, whatever the provider says later.
+    assert!(store.revoke_api_key(first.id, t0()).await.unwrap());
+    let after = store
+        .sign_in_oidc_identity(identity(ApiRole::PlatformAdmin, Vec::new(), "Ada"))
+        .await
+        .unwrap();
+    assert!(after.revoked_at.is_some());
+    assert_eq!(after.role, ApiRole::TenantEditor);
+}
