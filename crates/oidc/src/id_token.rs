@@ -188,7 +188,9 @@ impl Parsed {
         let claims = self.claims;
         let text = |name: &str| claims.get(name).and_then(Value::as_str);
         if text("iss") != Some(expect.issuer) {
-            return Err(OidcError::InvalidIdToken("issuer is not the configured one"));
+            return Err(OidcError::InvalidIdToken(
+                "issuer is not the configured one",
+            ));
         }
         let audiences: Vec<&str> = match claims.get("aud") {
             Some(Value::String(aud)) => vec![aud.as_str()],
@@ -245,9 +247,8 @@ mod tests {
     fn signer() -> (EcdsaKeyPair, Jwk) {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-                .unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
         let point = pair.public_key().as_ref().to_vec();
         let jwk = Jwk {
             kty: "EC".into(),
@@ -269,9 +270,7 @@ mod tests {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let sig = pair
-            .sign(&SystemRandom::new(), signed.as_bytes())
-            .unwrap();
+        let sig = pair.sign(&SystemRandom::new(), signed.as_bytes()).unwrap();
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
     }
 

@@ -276,9 +276,9 @@ impl RelyingParty {
             // Perhaps the provider rotated its keys since we read them.
             keys = self.keys(true).await?;
         }
-        let key = parsed
-            .key(&keys.keys)
-            .ok_or(OidcError::InvalidIdToken("signed with a key the issuer does not publish"))?;
+        let key = parsed.key(&keys.keys).ok_or(OidcError::InvalidIdToken(
+            "signed with a key the issuer does not publish",
+        ))?;
         parsed.verify_signature(key)?;
         let claims = parsed.check_claims(
             &Expected {

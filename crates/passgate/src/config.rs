@@ -84,6 +84,38 @@ pub struct ServerConfig {
     pub retry_max_backoff: Duration,
     /// The SMTP relay.
     pub smtp: SmtpSettings,
+    /// Console sign-in through the company's OpenID Connect provider (`None`: keys only).
+    pub console_oidc: Option<ConsoleOidcConfig>,
+}
+
+/// `[console_oidc]`: the company's OpenID Connect provider for console sign-in.
+#[derive(Clone)]
+pub struct ConsoleOidcConfig {
+    /// The issuer identifier, exactly as its ID tokens carry it.
+    pub issuer: String,
+    /// The gateway's client id there.
+    pub client_id: String,
+    /// The client secret of a confidential client; `None` for a public client.
+    pub client_secret: Option<SecretString>,
+    /// The provider's name on the sign-in button.
+    pub display_name: String,
+    /// The claim with the role (`platform-admin` / `tenant-editor`).
+    pub role_claim: String,
+    /// The claim with an editor's tenant ids.
+    pub tenants_claim: String,
+}
+
+impl fmt::Debug for ConsoleOidcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsoleOidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for ServerConfig {
@@ -95,6 +127,7 @@ impl fmt::Debug for ServerConfig {
             .field("master_keys", &"<redacted>")
             .field("log_format", &self.log_format)
             .field("smtp", &self.smtp)
+            .field("console_oidc", &self.console_oidc)
             .finish_non_exhaustive()
     }
 }

@@ -59,6 +59,8 @@ pub struct GatewayParts {
     pub admin_limits: AdminLimits,
     /// `/console` session timeouts.
     pub console: passgate_web::console::ConsoleSettings,
+    /// Console sign-in through the company's OIDC provider (`None`: admin keys only).
+    pub console_oidc: Option<Arc<passgate_web::console::ConsoleOidc>>,
     /// The Prometheus recorder; `None` serves no `/metrics`.
     pub metrics: Option<Metrics>,
     /// Route trees mounted only by some commands (the demo's `/dev`), outside the pages'
@@ -235,6 +237,7 @@ impl Gateway {
                 requests_per_minute: parts.admin_limits.requests_per_minute,
                 expensive_requests_per_minute: parts.admin_limits.expensive_requests_per_minute,
                 console: parts.console,
+                console_oidc: parts.console_oidc,
                 ..AdminSettings::default()
             },
         });
@@ -366,4 +369,34 @@ fn mode_misfit(
     passgate_tenant::check_mode_fits(mode, family)
         .err()
         .map(|mismatch| format!("{}: {mismatch}", tenant.id))
+}
+
+/// The console's OIDC sign-in from `config`: the callback is `{public_url}/console/oidc/callback`
+/// (register exactly that at the provider); `http://` issuers only on loopback and only when
+/// `allow_loopback_http` (the simulator).
+pub fn console_oidc(
+    config: &crate::config::ConsoleOidcConfig,
+    public_url: &str,
+    allow_loopback_http: bool,
+    timeout: Duration,
+) -> Result<Arc<passgate_web::console::ConsoleOidc>, passgate_oidc::OidcError> {
+    let provider = passgate_oidc::RelyingParty::new(passgate_oidc::OidcConfig {
+        issuer: config.issuer.clone(),
+        client_id: config.client_id.clone(),
+        client_secret: config.client_secret.clone(),
+        redirect_uri: format!(
+            "{}{}/oidc/callback",
+            public_url.trim_end_matches('/'),
+            passgate_web::console::BASE
+        ),
+        scopes: vec!["email".into(), "profile".into()],
+        allow_loopback_http,
+        timeout,
+    })?;
+    Ok(Arc::new(passgate_web::console::ConsoleOidc {
+        provider,
+        display_name: config.display_name.clone(),
+        role_claim: config.role_claim.clone(),
+        tenants_claim: config.tenants_claim.clone(),
+    }))
 }

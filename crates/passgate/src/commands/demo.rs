@@ -255,6 +255,7 @@ impl Demo {
             swagger_ui: true,
             admin_limits: AdminLimits::default(),
             console: passgate_web::console::ConsoleSettings::default(),
+            console_oidc: None,
             metrics: Metrics::global(),
             extra_routes: vec![(
                 "/dev".into(),

@@ -60,6 +60,18 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let console_oidc = match &config.console_oidc {
+        Some(oidc) => Some(
+            crate::gateway::console_oidc(
+                oidc,
+                &config.public_url,
+                config.provider_allow_loopback_http,
+                config.provider_timeout,
+            )
+            .map_err(|e| anyhow::anyhow!("console_oidc: {e}"))?,
+        ),
+        None => None,
+    };
     let gateway_parts = GatewayParts {
         store,
         keyring: config.keyring.clone(),
@@ -80,6 +92,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
             idle_timeout: config.console_idle_timeout,
             absolute_timeout: config.console_absolute_timeout,
         },
+        console_oidc,
         metrics,
         extra_routes: Vec::new(),
         shutdown_grace: config.shutdown_grace,

@@ -127,4 +127,28 @@ pub const KEYS: &[KeyDoc] = &[
         key: "smtp.timeout_secs",
         env: "PASSGATE_SMTP_TIMEOUT_SECS",
     },
+    KeyDoc {
+        key: "console_oidc.issuer",
+        env: "PASSGATE_CONSOLE_OIDC_ISSUER",
+    },
+    KeyDoc {
+        key: "console_oidc.client_id",
+        env: "PASSGATE_CONSOLE_OIDC_CLIENT_ID",
+    },
+    KeyDoc {
+        key: "console_oidc.client_secret",
+        env: "PASSGATE_CONSOLE_OIDC_CLIENT_SECRET",
+    },
+    KeyDoc {
+        key: "console_oidc.display_name",
+        env: "PASSGATE_CONSOLE_OIDC_DISPLAY_NAME",
+    },
+    KeyDoc {
+        key: "console_oidc.role_claim",
+        env: "PASSGATE_CONSOLE_OIDC_ROLE_CLAIM",
+    },
+    KeyDoc {
+        key: "console_oidc.tenants_claim",
+        env: "PASSGATE_CONSOLE_OIDC_TENANTS_CLAIM",
+    },
 ];

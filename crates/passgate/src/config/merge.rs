@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use super::keys::KEYS;
 use super::raw::RawConfig;
-use super::{ConfigProblems, ServerConfig};
+use super::{ConfigProblems, ConsoleOidcConfig, ServerConfig};
 use crate::telemetry::LogFormat;
 
 /// The file's values with the environment on top.
@@ -281,6 +281,7 @@ impl Merged<'_> {
             },
         );
         let smtp = self.smtp(&mut problems);
+        let console_oidc = self.console_oidc(&mut problems);
 
         match (public_url, database_url, keyring, smtp) {
             (Some(public_url), Some(database_url), Some(keyring), Some(smtp))
@@ -314,10 +315,54 @@ impl Merged<'_> {
                     redeem_per_tenant_per_minute: redeem_per_tenant_per_minute.unwrap_or(600),
                     retry_max_backoff: retry_max_backoff.unwrap_or(Duration::from_secs(300)),
                     smtp,
+                    console_oidc,
                 })
             }
             _ => Err(ConfigProblems(problems)),
         }
+    }
+
+    fn console_oidc(&self, problems: &mut Vec<String>) -> Option<ConsoleOidcConfig> {
+        let raw = &self.raw.console_oidc;
+        let text = |key: &str, value: &Option<String>| {
+            self.get(key, value.clone())
+                .map(|(v, _)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let issuer = text("console_oidc.issuer", &raw.issuer);
+        let client_id = text("console_oidc.client_id", &raw.client_id);
+        let (issuer, client_id) = match (issuer, client_id) {
+            (Some(issuer), Some(client_id)) => (issuer, client_id),
+            (None, None) => return None,
+            _ => {
+                problems.push(
+                    "console_oidc.issuer and console_oidc.client_id: set both (OIDC sign-in to \
+                     the console) or neither (admin keys only)"
+                        .to_owned(),
+                );
+                return None;
+            }
+        };
+        let claim = |key: &str, value: &Option<String>, default: &str| {
+            text(key, value).unwrap_or_else(|| default.to_owned())
+        };
+        Some(ConsoleOidcConfig {
+            issuer,
+            client_id,
+            client_secret: text("console_oidc.client_secret", &raw.client_secret)
+                .map(SecretString::from),
+            display_name: claim(
+                "console_oidc.display_name",
+                &raw.display_name,
+                "your company account",
+            ),
+            role_claim: claim("console_oidc.role_claim", &raw.role_claim, "passgate_role"),
+            tenants_claim: claim(
+                "console_oidc.tenants_claim",
+                &raw.tenants_claim,
+                "passgate_tenants",
+            ),
+        })
     }
 
     fn smtp(&self, problems: &mut Vec<String>) -> Option<SmtpSettings> {

@@ -34,6 +34,19 @@ pub(super) struct RawConfig {
     pub(super) retry_max_backoff_secs: Option<u64>,
     #[serde(default)]
     pub(super) smtp: RawSmtp,
+    #[serde(default)]
+    pub(super) console_oidc: RawConsoleOidc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConsoleOidc {
+    pub(super) issuer: Option<String>,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<String>,
+    pub(super) display_name: Option<String>,
+    pub(super) role_claim: Option<String>,
+    pub(super) tenants_claim: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -143,6 +143,47 @@ fn the_example_config_file_is_valid_with_secrets_from_the_environment() {
 }
 
 #[test]
+fn console_oidc_needs_issuer_and_client_id_together_and_defaults_its_claims() {
+    let base = [
+        ("PASSGATE_PUBLIC_URL", "https://reset.example.com"),
+        ("PASSGATE_DATABASE_URL", "sqlite://passgate.db"),
+        ("PASSGATE_MASTER_KEYS", KEY),
+        ("PASSGATE_SMTP_HOST", "smtp.example.com"),
+    ];
+    assert!(load(None, &env(&base)).unwrap().console_oidc.is_none());
+
+    let mut half = base.to_vec();
+    half.push(("PASSGATE_CONSOLE_OIDC_ISSUER", "https://id.example.com"));
+    let problems = load(None, &env(&half)).unwrap_err();
+    assert!(
+        problems
+            .0
+            .iter()
+            .any(|p| p.contains("console_oidc.issuer and console_oidc.client_id")),
+        "{problems:?}"
+    );
+
+    half.push(("PASSGATE_CONSOLE_OIDC_CLIENT_ID", "passgate"));
+    let oidc = load(None, &env(&half)).unwrap().console_oidc.unwrap();
+    assert_eq!(
+        (
+            oidc.issuer.as_str(),
+            oidc.client_id.as_str(),
+            oidc.role_claim.as_str(),
+            oidc.tenants_claim.as_str(),
+            oidc.client_secret.is_none()
+        ),
+        (
+            "https://id.example.com",
+            "passgate",
+            "passgate_role",
+            "passgate_tenants",
+            true
+        )
+    );
+}
+
+#[test]
 fn docs_server_config_documents_exactly_the_keys_that_exist() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/server-config.md");
     let doc = std::fs::read_to_string(path).unwrap();

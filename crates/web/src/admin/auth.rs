@@ -148,12 +148,18 @@ pub struct Principal {
     pub tenants: Vec<TenantId>,
     /// SHA-256 of the holder's registered address, if any: test emails may go there.
     pub owner_email_hash: Option<Sha256Digest>,
+    /// `issuer sub` of a person the company's OIDC provider signed in (no key then).
+    pub oidc_subject: Option<String>,
 }
 
 impl Principal {
-    /// How the caller appears in audit events and version authorship.
+    /// How the caller appears in audit events and version authorship: the key's prefix
+    /// and label, or the OIDC subject and label of a person signed in through the provider.
     pub fn actor(&self) -> String {
-        format!("key:{} ({})", self.prefix, self.label)
+        match &self.oidc_subject {
+            Some(subject) => format!("oidc:{subject} ({})", self.label),
+            None => format!("key:{} ({})", self.prefix, self.label),
+        }
     }
 
     /// Whether the caller may read and edit `tenant`'s configuration.
@@ -344,6 +350,10 @@ pub(crate) async fn authenticate(
             return Err("lookup_failed");
         }
     };
+    // A person's OIDC identity holds no key anyone was given; never accept one as a key.
+    if stored.oidc_subject.is_some() {
+        return Err("unknown_key");
+    }
     principal_of(state, stored).await
 }
 
@@ -370,6 +380,7 @@ pub(crate) async fn principal_of(
         role: stored.role,
         tenants: stored.tenants,
         owner_email_hash: stored.owner_email_hash,
+        oidc_subject: stored.oidc_subject,
     })
 }
 

@@ -92,6 +92,9 @@ pub struct KeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Revocation time; a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// For a person the company's OIDC provider signs in to the console: `issuer sub`.
+    /// Such an entry holds no usable key; revoking it refuses the person's sign-ins.
+    pub oidc_subject: Option<String>,
 }
 
 impl From<ApiKey> for KeyView {
@@ -106,6 +109,7 @@ impl From<ApiKey> for KeyView {
             created_at: key.created_at,
             last_used_at: key.last_used_at,
             revoked_at: key.revoked_at,
+            oidc_subject: key.oidc_subject,
         }
     }
 }
@@ -214,6 +218,7 @@ impl KeysApi {
             created_at: record.created_at,
             last_used_at: None,
             revoked_at: None,
+            oidc_subject: None,
         };
         Ok(KeyCreated::Created(Json(CreatedKeyView {
             key: minted.secret.expose_secret().to_owned(),

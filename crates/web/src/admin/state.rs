@@ -44,6 +44,8 @@ pub struct AdminSettings {
     pub document_check_wait: Duration,
     /// `/console` session timeouts (idle 30 minutes, absolute 12 hours).
     pub console: crate::console::ConsoleSettings,
+    /// Console sign-in through the company's OIDC provider; `None`: admin keys only.
+    pub console_oidc: Option<Arc<crate::console::ConsoleOidc>>,
 }
 
 impl Default for AdminSettings {
@@ -59,6 +61,7 @@ impl Default for AdminSettings {
             document_checks: 0,
             document_check_wait: Duration::from_secs(2),
             console: crate::console::ConsoleSettings::default(),
+            console_oidc: None,
         }
     }
 }

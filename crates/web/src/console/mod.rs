@@ -12,18 +12,21 @@
 //! # Layout
 //! - [`session`]: the session cookie, CSRF tokens, timeouts ([`ConsoleSettings`]).
 //! - `sign_in`: the sign-in form, sign-out.
+//! - [`oidc`]: sign-in through the company's OpenID Connect provider, when configured.
 //! - `screens`: the pages (home, editor, platform admin) and their shell.
 //! - `html`: escaping and the page frame with its CSP.
 //! - `assets`: the embedded script and stylesheet (`crates/web/console/`).
 
 mod assets;
 mod html;
+pub mod oidc;
 mod screens;
 pub mod session;
 mod sign_in;
 
 use poem::{Endpoint, EndpointExt, Route, get, post};
 
+pub use oidc::ConsoleOidc;
 pub use session::ConsoleSettings;
 
 use crate::admin::AdminState;
@@ -37,6 +40,8 @@ pub fn routes(state: AdminState) -> impl Endpoint {
         .at("/", get(screens::home))
         .at("/sign-in", post(sign_in::sign_in))
         .at("/sign-out", post(sign_in::sign_out))
+        .at("/oidc/start", get(oidc::start))
+        .at("/oidc/callback", get(oidc::callback))
         .at("/tenants/:tenant", get(screens::editor))
         .at("/platform", get(screens::platform))
         .at("/assets/:name", get(assets::serve))

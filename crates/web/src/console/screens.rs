@@ -72,7 +72,7 @@ pub async fn home(
     Data(state): Data<&AdminState>,
 ) -> Response {
     let Some(signed) = signed else {
-        return sign_in::page(app, req, StatusCode::OK, None);
+        return sign_in::page(app, state, req, StatusCode::OK, None);
     };
     let principal = &signed.principal;
     let tenants: Vec<(String, String)> = match principal.role {

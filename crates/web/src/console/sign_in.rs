@@ -27,6 +27,7 @@ pub const ACTION_SIGN_OUT: &str = "console.sign_out";
 /// The sign-in page, with `error` shown above the form.
 pub(crate) fn page(
     app: &AppState,
+    state: &AdminState,
     req: &Request,
     status: StatusCode,
     error: Option<&str>,
@@ -45,10 +46,22 @@ pub(crate) fn page(
     } else {
         "key-help sign-in-error"
     };
+    let oidc = state
+        .settings()
+        .console_oidc
+        .as_ref()
+        .map_or_else(String::new, |o| {
+            format!(
+                "<p><a class=\"button primary\" id=\"oidc-sign-in\" href=\"{base}/oidc/start\">\
+             Sign in with {name}</a></p><p class=\"hint\">Or with a personal admin key:</p>",
+                base = super::BASE,
+                name = escape(&o.display_name),
+            )
+        });
     let body = format!(
         "<p>Product owners edit, preview and publish their app's reset pages here; platform \
          admins onboard apps. Sign in with the personal admin key you were given.</p>{error}\
-         <form method=\"post\" action=\"{base}/sign-in\" class=\"card narrow\">\
+         {oidc}<form method=\"post\" action=\"{base}/sign-in\" class=\"card narrow\">\
          <input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{token}\">\
          <label for=\"key\">Admin key</label>\
          <input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"off\" required \
@@ -104,6 +117,7 @@ pub async fn sign_in(
         Err(_) => {
             return page(
                 app,
+                state,
                 req,
                 StatusCode::FORBIDDEN,
                 Some("The form expired or came from elsewhere. Sign in again."),
@@ -124,6 +138,7 @@ pub async fn sign_in(
             audit_refusal(state, reason).await;
             return page(
                 app,
+                state,
                 req,
                 StatusCode::UNAUTHORIZED,
                 Some("That key is not valid: it may be mistyped or revoked."),
