@@ -579,6 +579,7 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConf
             ..janrain
         },
         users,
+        oidc: None,
     }
 }
 
