@@ -67,21 +67,7 @@ fn not_found() -> Reply {
 /// The discovery document (OpenID Connect Discovery 1.0 §3).
 fn discovery(state: &SimState, settings: &OidcSettings) -> Reply {
     let issuer = issuer(state);
-    let mut claims: Vec<String> = [
-        "iss",
-        "sub",
-        "aud",
-        "azp",
-        "exp",
-        "iat",
-        "auth_time",
-        "nonce",
-        "email",
-        "email_verified",
-        "name",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut claims: Vec<String> = settings::ISSUER_CLAIMS.map(String::from).to_vec();
     for person in &settings.people {
         for name in person.claims.keys() {
             if !claims.contains(name) {

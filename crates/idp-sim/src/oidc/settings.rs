@@ -72,25 +72,24 @@ pub enum IdTokenFault {
 /// The algorithms the issuer signs ID tokens with.
 pub(crate) const ALGORITHMS: [&str; 2] = ["RS256", "ES256"];
 
-/// Claims the issuer sets itself: a person's extra claims may not use these names.
-pub(crate) const RESERVED_CLAIMS: [&str; 16] = [
+/// The claims the issuer sets itself (the discovery document lists them).
+pub(crate) const ISSUER_CLAIMS: [&str; 11] = [
     "iss",
     "sub",
     "aud",
     "azp",
     "exp",
     "iat",
-    "nbf",
-    "jti",
     "auth_time",
     "nonce",
-    "acr",
-    "amr",
-    "at_hash",
     "email",
     "email_verified",
     "name",
 ];
+
+/// Registered claims the issuer never sets but whose meaning is fixed: a person's extra
+/// claims may not use these names, nor [`ISSUER_CLAIMS`].
+const OTHER_REGISTERED_CLAIMS: [&str; 5] = ["nbf", "jti", "acr", "amr", "at_hash"];
 
 impl OidcClient {
     /// The ID-token signing algorithm (`RS256` unless registered otherwise).
@@ -147,11 +146,9 @@ impl OidcSettings {
                     person.subject
                 ));
             }
-            if let Some(name) = person
-                .claims
-                .keys()
-                .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
-            {
+            if let Some(name) = person.claims.keys().find(|k| {
+                ISSUER_CLAIMS.contains(&k.as_str()) || OTHER_REGISTERED_CLAIMS.contains(&k.as_str())
+            }) {
                 return Err(format!(
                     "oidc person {}: claim {name} is the issuer's own",
                     person.subject
