@@ -474,9 +474,10 @@ async fn an_es256_public_client_gets_an_es256_id_token_and_its_query_kept() {
 }
 
 #[tokio::test]
-async fn email_and_name_follow_the_scopes() {
+async fn email_and_name_follow_the_scopes_and_nonce_the_request() {
     let sim = sim().await;
     let pairs = with(request(CONSOLE, CONSOLE_REDIRECT), "scope", Some("openid"));
+    let pairs = with(pairs, "nonce", None);
     let code = code_for(&sim, &pairs, "ada-1").await;
     let (status, _, tokens) = redeem(&sim, &code, VERIFIER, CONSOLE_REDIRECT).await;
     assert_eq!(status, 200, "{tokens}");
@@ -485,6 +486,7 @@ async fn email_and_name_follow_the_scopes() {
         .await
         .unwrap();
     assert!(claims.get("email").is_none() && claims.get("name").is_none());
+    assert!(claims.get("nonce").is_none());
     assert_eq!(claims["passgate_role"], "tenant-editor");
 }
 
