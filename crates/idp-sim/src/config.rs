@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
+use crate::oidc::OidcSettings;
 use crate::policy::PolicyLevel;
 
 /// Everything the simulator starts with.
@@ -23,6 +24,9 @@ pub struct SimConfig {
     /// providers is the same email twice, once per connection).
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// The OpenID Connect issuer at `/oidc` (its clients and people); absent, no issuer.
+    #[serde(default)]
+    pub oidc: Option<OidcSettings>,
 }
 
 impl SimConfig {

@@ -9,13 +9,21 @@
 //! | GET / DELETE | `/_sim/mailbox` | emails "sent" / empty the mailbox |
 //! | POST | `/_sim/clock` | `{"advance_secs": N}` moves the simulator clock forward |
 //! | GET | `/_sim/health` | `{"status":"ok"}` |
+//! | GET / PUT | `/_sim/oidc/id_token_fault` | the ID-token fault / `{"fault": "bad_signature"}` sets it, `{"fault": null}` clears it |
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::SeedUser;
+use crate::oidc::IdTokenFault;
 use crate::state::{Fault, SimState, UserView};
 use crate::wire::{Input, Reply};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcFault {
+    fault: Option<IdTokenFault>,
+}
 
 #[derive(Deserialize)]
 struct Advance {
@@ -67,6 +75,16 @@ pub(crate) fn handle(state: &SimState, input: &Input) -> Reply {
             Ok(advance) => {
                 state.world().clock_offset += chrono::Duration::seconds(advance.advance_secs);
                 Reply::json(200, &json!({ "now": state.now() }))
+            }
+            Err(e) => bad(e),
+        },
+        ("GET", "/_sim/oidc/id_token_fault") => {
+            Reply::json(200, &json!({ "fault": state.world().oidc_fault }))
+        }
+        ("PUT", "/_sim/oidc/id_token_fault") => match serde_json::from_value::<OidcFault>(body) {
+            Ok(OidcFault { fault }) => {
+                state.world().oidc_fault = fault;
+                Reply::json(200, &json!({ "fault": fault }))
             }
             Err(e) => bad(e),
         },

@@ -19,6 +19,8 @@
 //! - `reset_page`: Auth0's hosted change-password page (`/u/reset-password?ticket=…`), where
 //!   tickets and change-password email links lead.
 //! - [`control`]: the `/_sim/` API.
+//! - [`oidc`]: an OpenID Connect issuer at `/oidc` (authorization code + PKCE) for the
+//!   console's sign-in, with ID-token faults.
 //! - [`policy`]: Auth0's password strength levels, dictionary and personal-info checks.
 //! - `wire`: the request/reply values handlers work on.
 //! - `connection`: the acceptor whose connections the `drop` fault can cut.
@@ -31,6 +33,7 @@ mod create_user;
 mod entity;
 mod janrain;
 mod limits;
+pub mod oidc;
 pub mod policy;
 mod reset_page;
 mod server;
@@ -52,6 +55,7 @@ pub use config::{
     JANRAIN_DIRECT_ACCESS, JANRAIN_OWNER, JanrainSettings, MOVE_SCOPES, PASSGATE_SCOPES, Plan,
     SeedUser, SimClient, SimConfig, SimConnection, UniversalLogin, passgate_scopes,
 };
+pub use oidc::{IdTokenFault, OIDC_PREFIX, OidcClient, OidcPerson, OidcSettings};
 pub use policy::PolicyLevel;
 pub use server::JANRAIN_PREFIX;
 pub use state::{Fault, FaultKind, Mail, RecordedCall, SimState, UserView, sha256_hex};
@@ -91,11 +95,20 @@ pub async fn start_on(listen: &str, config: SimConfig) -> Result<SimHandle, SimE
         .map_err(bind_error)?;
     let addr = listener.local_addr().map_err(bind_error)?;
     let base_url = format!("http://{addr}");
+    let oidc_keys = match &config.oidc {
+        None => None,
+        Some(settings) => settings
+            .validate()
+            .and_then(|()| oidc::SigningKeys::new())
+            .map(Some)
+            .map_err(|reason| SimError::Config { reason })?,
+    };
     let switches = Arc::new(connection::KillSwitches::default());
     let state = Arc::new(SimState::new(
         config,
         base_url.clone(),
         Arc::clone(&switches),
+        oidc_keys,
     ));
     let acceptor = connection::SimAcceptor::new(listener, switches).map_err(bind_error)?;
     let (stop, stopped) = oneshot::channel::<()>();
@@ -193,6 +206,17 @@ impl SimHandle {
     pub fn advance_clock(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
         self.state.world().clock_offset += by;
+    }
+
+    /// The OIDC issuer identifier, `{base_url}/oidc` (no trailing slash).
+    pub fn oidc_issuer(&self) -> String {
+        format!("{}{OIDC_PREFIX}", self.base_url)
+    }
+
+    /// Makes every ID token issued from now on defective in this way (`None` clears it);
+    /// it stays set until changed.
+    pub fn set_oidc_id_token_fault(&self, fault: Option<IdTokenFault>) {
+        self.state.world().oidc_fault = fault;
     }
 
     /// Stops the server and waits for it.

@@ -17,7 +17,7 @@
 
 use crate::auth0::set_checked_password;
 use crate::state::{PasswordTicket, SimState, World};
-use crate::wire::{Input, Reply};
+use crate::wire::{Input, Reply, escape};
 
 /// Where the page is served.
 pub(crate) const PATH: &str = "/u/reset-password";
@@ -211,19 +211,4 @@ fn with_page_headers(reply: Reply) -> Reply {
             "content-security-policy",
             "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
         )
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

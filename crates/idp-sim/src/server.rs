@@ -10,9 +10,10 @@ use poem::{Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::limits::Verdict;
+use crate::oidc::OIDC_PREFIX;
 use crate::state::{FaultKind, RecordedCall, SimState, sha256_hex};
 use crate::wire::{Input, Reply, auth_error, management_error};
-use crate::{auth0, control, create_user, entity, janrain, reset_page};
+use crate::{auth0, control, create_user, entity, janrain, oidc, reset_page};
 
 /// Where the Janrain endpoints are mounted (the real ones live at a capture domain's root).
 pub const JANRAIN_PREFIX: &str = "/janrain";
@@ -33,6 +34,7 @@ const SECRET_PARAMS: &[&str] = &[
     "access_token",
     "code",
     "refresh_token",
+    "code_verifier",
     "currentPassword",
 ];
 
@@ -59,7 +61,8 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
 
     let seq = record(&state, &input);
     let fault = state.world().take_fault(&input.method, &input.path);
-    let janrain = input.path.starts_with(JANRAIN_PREFIX);
+    // Neither Janrain nor the OIDC issuer sends Auth0's rate-limit headers.
+    let janrain = input.path.starts_with(JANRAIN_PREFIX) || oidc_path(&input.path).is_some();
     let verdict = if janrain {
         None
     } else {
@@ -132,8 +135,17 @@ pub(crate) async fn handle(state: Arc<SimState>, mut req: Request) -> Response {
     into_response(reply)
 }
 
+/// The rest of a path under [`OIDC_PREFIX`] (`/oidc/token` → `/token`).
+fn oidc_path(path: &str) -> Option<&str> {
+    path.strip_prefix(OIDC_PREFIX)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 fn route(state: &SimState, input: &Input) -> Reply {
     let path = input.path.as_str();
+    if let Some(oidc_path) = oidc_path(path) {
+        return oidc::route(state, input, oidc_path);
+    }
     if let Some(janrain_path) = path.strip_prefix(JANRAIN_PREFIX) {
         return match (input.method.as_str(), janrain_path) {
             ("POST", "/oauth/forgot_password_native") => janrain::forgot_password(state, input),

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{SeedUser, SimConfig};
 use crate::connection::KillSwitches;
+use crate::oidc::{IdTokenFault, SigningKeys};
 
 /// A user as the simulator stores it.
 #[derive(Debug, Clone)]
@@ -209,6 +210,21 @@ pub(crate) struct PasswordTicket {
     pub include_email_in_redirect: bool,
 }
 
+/// An OIDC authorization code and what it was issued for.
+#[derive(Debug, Clone)]
+pub(crate) struct OidcCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The S256 `code_challenge` the verifier must hash to.
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    pub scope: String,
+    pub subject: String,
+    pub auth_time: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+}
+
 /// Everything mutable.
 #[derive(Debug)]
 pub(crate) struct World {
@@ -221,6 +237,10 @@ pub(crate) struct World {
     pub faults: Vec<Fault>,
     pub calls: Vec<RecordedCall>,
     pub mailbox: Vec<Mail>,
+    /// OIDC authorization codes, by code.
+    pub oidc_codes: HashMap<String, OidcCode>,
+    /// The defect put into the ID tokens issued while set.
+    pub oidc_fault: Option<IdTokenFault>,
     /// Added to the wall clock, so expiry can be tested without waiting.
     pub clock_offset: Duration,
     counter: u64,
@@ -237,6 +257,8 @@ pub struct SimState {
     pub(crate) connections: Arc<KillSwitches>,
     /// The plan's rate limits.
     pub(crate) limits: crate::limits::Limits,
+    /// The OIDC issuer's signing keys (only when the seed has an `oidc:` section).
+    pub(crate) oidc_keys: Option<SigningKeys>,
     world: Mutex<World>,
 }
 
@@ -246,7 +268,12 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 impl SimState {
-    pub(crate) fn new(config: SimConfig, base_url: String, connections: Arc<KillSwitches>) -> Self {
+    pub(crate) fn new(
+        config: SimConfig,
+        base_url: String,
+        connections: Arc<KillSwitches>,
+        oidc_keys: Option<SigningKeys>,
+    ) -> Self {
         let mut world = World {
             users: Vec::new(),
             tokens: HashMap::new(),
@@ -256,6 +283,8 @@ impl SimState {
             faults: Vec::new(),
             calls: Vec::new(),
             mailbox: Vec::new(),
+            oidc_codes: HashMap::new(),
+            oidc_fault: None,
             clock_offset: Duration::zero(),
             counter: 0,
             seed: RandomState::new().hash_one(0u8),
@@ -269,6 +298,7 @@ impl SimState {
             config,
             base_url,
             connections,
+            oidc_keys,
             world: Mutex::new(world),
         }
     }

@@ -153,3 +153,19 @@ pub(crate) fn auth_error(status: u16, error: &str, description: &str) -> Reply {
         &json!({ "error": error, "error_description": description }),
     )
 }
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -400,5 +400,6 @@ fn sim_seed(
         },
         janrain: JanrainSettings { clients, ..janrain },
         users,
+        oidc: None,
     }
 }

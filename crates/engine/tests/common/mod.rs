@@ -236,6 +236,7 @@ impl Harness {
                 ..passgate_idp_sim::JanrainSettings::default()
             },
             users: users(),
+            oidc: None,
         })
         .await
         .unwrap();

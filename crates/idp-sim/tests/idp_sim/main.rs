@@ -5,6 +5,7 @@
 mod control;
 mod migration;
 mod official_sdk;
+mod oidc;
 mod production;
 mod reset_page;
 mod support;

@@ -45,6 +45,7 @@ async fn start(auth0: Auth0Settings, mut janrain: JanrainSettings) -> SimHandle 
         auth0,
         janrain,
         users: users(),
+        oidc: None,
     })
     .await
     .unwrap()

@@ -580,6 +580,7 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConf
             ..janrain
         },
         users,
+        oidc: None,
     }
 }
 

@@ -111,6 +111,7 @@ pub fn sim_config() -> SimConfig {
             blocked,
             user("jan@example.com", None, "janrain", Some("Jan Rain")),
         ],
+        oidc: None,
     }
 }
 
