@@ -17,5 +17,6 @@ mod api;
 mod browser;
 mod common;
 mod console;
+mod console_oidc;
 mod pages;
 mod startup;
