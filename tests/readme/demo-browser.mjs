@@ -2,7 +2,8 @@
 // reset with the mail read from /dev/mailbox — Acme Shop by clicking the link in the mailbox
 // page, Northbank by typing the emailed code, and Riverline (moving from Janrain to Auth0)
 // once for each of its users: only in Janrain, in both, only in Auth0, through the same
-// branded pages; the move's report then says where each was found and served.
+// branded pages; the move's report then says where each was found and served. Last, a
+// product owner signs in to the console through the demo's OIDC provider.
 // Exits non-zero on any failure.
 // Run by crates/passgate/tests/browser_demo.rs:  node tests/readme/demo-browser.mjs BASE KEY
 import { createRequire } from 'node:module';
@@ -98,6 +99,24 @@ try {
   assert.equal(report.migrated, 1, JSON.stringify(report));
   assert.equal(report.served_by_target, 2, JSON.stringify(report));
   console.log(`riverline: ${report.summary}; ${report.migrated} moved to Auth0 on reset`);
+
+  // The console: "Sign in with Demo SSO" at the simulator's OIDC provider, as the product
+  // owner; the session cookie must survive the way back from the provider.
+  {
+    const page = await browser.newPage({ locale: 'en-US' });
+    await page.goto(`${base}/console/`);
+    await Promise.all([page.waitForURL(/\/oidc\/authorize/), page.click('#oidc-sign-in')]);
+    await page.check('input[value=priya]');
+    await Promise.all([
+      page.waitForURL(`${base}/console/`),
+      page.click('button[value=sign_in]'),
+    ]);
+    assert.match(await page.textContent('body'), /Priya Patel/);
+    assert.ok(await page.$('a[href="/console/tenants/acme-shop"]'), 'her app is listed');
+    assert.equal(await page.$('a[href="/console/tenants/northbank"]'), null, 'only hers');
+    console.log('console: signed in with Demo SSO as the acme-shop product owner');
+    await page.close();
+  }
 } finally {
   await browser.close();
 }

@@ -195,9 +195,25 @@ impl Demo {
                 None => random_secret(),
             })
             .collect::<anyhow::Result<_>>()?;
-        let sim = passgate_idp_sim::start(sim_config(&tenants, &secrets, &base))
+        let console_secret = random_secret()?;
+        let sim = passgate_idp_sim::start(sim_config(&tenants, &secrets, &base, &console_secret))
             .await
             .context("cannot start the provider simulator")?;
+        // The console's "Sign in with Demo SSO": the simulator's OIDC issuer.
+        let console_oidc = crate::gateway::console_oidc(
+            &crate::config::ConsoleOidcConfig {
+                issuer: sim.oidc_issuer(),
+                client_id: DEMO_CONSOLE_CLIENT.into(),
+                client_secret: Some(SecretString::from(console_secret)),
+                display_name: "Demo SSO".into(),
+                role_claim: "passgate_role".into(),
+                tenants_claim: "passgate_tenants".into(),
+            },
+            &base,
+            true,
+            Duration::from_secs(10),
+        )
+        .context("cannot configure the console's OIDC sign-in")?;
         let now = SystemClock.now();
         for (tenant, secret) in tenants.iter().zip(&secrets) {
             bind_provider(&store, &keyring, &sim, tenant, secret, now).await?;
@@ -255,7 +271,7 @@ impl Demo {
             swagger_ui: true,
             admin_limits: AdminLimits::default(),
             console: passgate_web::console::ConsoleSettings::default(),
-            console_oidc: None,
+            console_oidc: Some(console_oidc),
             metrics: Metrics::global(),
             extra_routes: vec![(
                 "/dev".into(),
@@ -336,6 +352,11 @@ impl Demo {
             )?;
             writeln!(out, "  {}", key.expose_secret())?;
         }
+        writeln!(
+            out,
+            "Or \"Sign in with Demo SSO\" on the console (the simulator's OIDC provider: a \
+             product owner and a platform admin to choose from)."
+        )?;
         writeln!(out)?;
         writeln!(
             out,
@@ -480,7 +501,43 @@ fn app_client_id(tenant: &TenantConfig) -> String {
     format!("demo-{}-app", tenant.id)
 }
 
-fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConfig {
+/// The console's client id at the simulator's OIDC issuer.
+const DEMO_CONSOLE_CLIENT: &str = "passgate-console";
+
+/// The people of the demo's identity provider: a product owner of the first example
+/// tenant and a platform admin.
+fn console_people(tenants: &[DemoTenant]) -> Vec<passgate_idp_sim::OidcPerson> {
+    let person = |subject: &str, name: String, claims: serde_json::Value| {
+        passgate_idp_sim::OidcPerson {
+            subject: subject.into(),
+            email: format!("{subject}@example.com"),
+            name,
+            claims: claims.as_object().cloned().unwrap_or_default(),
+        }
+    };
+    let mut people = Vec::new();
+    if let Some(first) = tenants.first() {
+        let id = first.config.id.as_str();
+        people.push(person(
+            "priya",
+            format!("Priya Patel (product owner of {id})"),
+            serde_json::json!({ "passgate_role": "tenant-editor", "passgate_tenants": [id] }),
+        ));
+    }
+    people.push(person(
+        "pat",
+        "Pat Okafor (platform admin)".into(),
+        serde_json::json!({ "passgate_role": "platform-admin" }),
+    ));
+    people
+}
+
+fn sim_config(
+    tenants: &[DemoTenant],
+    secrets: &[String],
+    base: &str,
+    console_secret: &str,
+) -> SimConfig {
     // The M2M client reads and writes users; like a production one it has no connection.
     // A moving tenant's also creates them (migrate on reset).
     let client = |tenant: &DemoTenant, secret: &String| {
@@ -580,7 +637,19 @@ fn sim_config(tenants: &[DemoTenant], secrets: &[String], base: &str) -> SimConf
             ..janrain
         },
         users,
-        oidc: None,
+        oidc: Some(passgate_idp_sim::OidcSettings {
+            clients: vec![passgate_idp_sim::OidcClient {
+                client_id: DEMO_CONSOLE_CLIENT.into(),
+                client_secret: Some(console_secret.to_owned()),
+                redirect_uris: vec![format!(
+                    "{}{}/oidc/callback",
+                    base.trim_end_matches('/'),
+                    passgate_web::console::BASE
+                )],
+                id_token_signed_response_alg: None,
+            }],
+            people: console_people(tenants),
+        }),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The acceptance promise of the README in a real browser: Acme Shop and Northbank complete
 //! a reset from the demo's printed URLs with the mail read from `/dev/mailbox`, and
 //! Riverline, moving from Janrain to Auth0, completes one for each account placement
-//! (`tests/readme/demo-browser.mjs`). Skips, saying so, without Chromium, Node.js or the
+//! (`tests/readme/demo-browser.mjs`); then a product owner signs in to the console through
+//! the demo's OIDC provider. Skips, saying so, without Chromium, Node.js or the
 //! npm packages of `tests/browser` (`.ci/install.d/browser` installs them). Also looks at
 //! every example screen and Swagger UI (`tests/browser/screens.mjs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -62,6 +63,10 @@ fn the_example_tenants_complete_their_resets_in_a_browser() {
         );
     }
     assert!(stdout.contains("1 moved to Auth0 on reset"), "{stdout}");
+    assert!(
+        stdout.contains("console: signed in with Demo SSO as the acme-shop product owner"),
+        "{stdout}"
+    );
     demo.stop();
 }
 
