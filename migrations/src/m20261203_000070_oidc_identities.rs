@@ -17,7 +17,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(ApiKeys::Table)
-                    .add_column(&mut string_null(ApiKeys::OidcSubject))
+                    .add_column(string_null(ApiKeys::OidcSubject))
                     .to_owned(),
             )
             .await?;

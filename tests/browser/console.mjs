@@ -158,6 +158,27 @@ try {
   await page.keyboard.press('ArrowRight');
   const about = await page.textContent('#key-help');
   check(about.startsWith('password_policy.min_length:') && about.length > 30, `the key under the caret is explained (${about.slice(0, 80)})`);
+  // Hover documentation: the pointer on the key where it is drawn (the highlighted overlay).
+  const onKey = await page.$eval('#highlight', (pre) => {
+    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const at = n.textContent.indexOf('min_length');
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(n, at + 3); range.setEnd(n, at + 4);
+      const r = range.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    }
+    return null;
+  });
+  check(onKey !== null, 'the overlay draws the min_length key');
+  await page.mouse.move(onKey.x, onKey.y);
+  const tip = page.locator('#hover-doc');
+  await tip.waitFor({ state: 'visible', timeout: 3000 }).catch(() => {});
+  const hovered = (await tip.isVisible()) ? await tip.textContent() : '';
+  check(hovered.startsWith('password_policy.min_length:') && hovered.length > 30, `hovering a key shows its documentation (${hovered.slice(0, 80)})`);
+  await page.mouse.move(onKey.x + 600, onKey.y);
+  check(!(await tip.isVisible()), 'the documentation goes when the pointer leaves the key');
   await page.fill('#yaml', start);
 
   // Raise min_length; the preview follows.

@@ -281,18 +281,58 @@
       const lines = area.value.split("\n");
       return { lines, i: before.split("\n").length - 1, col: before.length - before.lastIndexOf("\n") - 1 };
     }
+    // The documentation of line `i`'s key, if the schema has some; with `col`, only when
+    // that column is on the key itself (hover).
+    function describe(lines, i, col) {
+      if (!schema || i < 0 || i >= lines.length) return null;
+      const c = containerOf(lines, i);
+      if (!c.key) return null;
+      if (col !== undefined) {
+        const start = lines[i].indexOf(c.key + ":");
+        if (col < start || col >= start + c.key.length) return null;
+      }
+      const node = child(nodeOf(c.path) || {}, c.key);
+      const text = node && (node.description || (resolve(node) || {}).description);
+      return text ? { path: [...c.path.filter((k) => k !== "[]"), c.key].join("."), text } : null;
+    }
     function explain() {
       if (!schema) return;
       const { lines, i } = caretLine();
-      const c = containerOf(lines, i);
       help.textContent = "";
-      if (!c.key) return;
-      const node = child(nodeOf(c.path) || {}, c.key);
-      const described = node && (node.description || (resolve(node) || {}).description);
-      if (described) {
-        help.append(el("strong", { text: [...c.path.filter((k) => k !== "[]"), c.key].join(".") + ": " }), described);
-      }
+      const d = describe(lines, i);
+      if (d) help.append(el("strong", { text: d.path + ": " }), d.text);
     }
+    // Hover documentation: the key under the mouse pointer, in a tooltip beside it.
+    const tip = el("div", { id: "hover-doc", class: "hover-doc", role: "tooltip" });
+    tip.hidden = true;
+    document.body.append(tip);
+    let cell = null;
+    function measure() {
+      const cs = getComputedStyle(area);
+      const probe = el("span", { text: "M".repeat(20) });
+      probe.style.cssText = "position:absolute;visibility:hidden;white-space:pre";
+      probe.style.font = cs.font;
+      document.body.append(probe);
+      const width = probe.getBoundingClientRect().width / 20;
+      probe.remove();
+      return { width, line: parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.5, top: parseFloat(cs.paddingTop), left: parseFloat(cs.paddingLeft) };
+    }
+    area.addEventListener("mousemove", (e) => {
+      if (!schema) return;
+      const m = cell || (cell = measure());
+      const box = area.getBoundingClientRect();
+      const i = Math.floor((e.clientY - box.top - m.top + area.scrollTop) / m.line);
+      const col = Math.floor((e.clientX - box.left - m.left + area.scrollLeft) / m.width);
+      const d = describe(area.value.split("\n"), i, col);
+      if (!d) { tip.hidden = true; return; }
+      tip.textContent = "";
+      tip.append(el("strong", { text: d.path + ": " }), d.text);
+      tip.style.left = Math.min(e.clientX + 12, window.innerWidth - 340) + "px";
+      tip.style.top = (e.clientY + 18) + "px";
+      tip.hidden = false;
+    });
+    area.addEventListener("mouseleave", () => { tip.hidden = true; });
+    area.addEventListener("keydown", () => { tip.hidden = true; });
     function close() { list.hidden = true; options = []; area.removeAttribute("aria-activedescendant"); }
     function show() {
       list.textContent = "";

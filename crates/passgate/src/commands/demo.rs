@@ -507,14 +507,13 @@ const DEMO_CONSOLE_CLIENT: &str = "passgate-console";
 /// The people of the demo's identity provider: a product owner of the first example
 /// tenant and a platform admin.
 fn console_people(tenants: &[DemoTenant]) -> Vec<passgate_idp_sim::OidcPerson> {
-    let person = |subject: &str, name: String, claims: serde_json::Value| {
-        passgate_idp_sim::OidcPerson {
+    let person =
+        |subject: &str, name: String, claims: serde_json::Value| passgate_idp_sim::OidcPerson {
             subject: subject.into(),
             email: format!("{subject}@example.com"),
             name,
             claims: claims.as_object().cloned().unwrap_or_default(),
-        }
-    };
+        };
     let mut people = Vec::new();
     if let Some(first) = tenants.first() {
         let id = first.config.id.as_str();

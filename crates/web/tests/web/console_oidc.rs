@@ -311,7 +311,7 @@ async fn id_tokens_not_meant_for_this_sign_in_are_refused() {
         IdTokenFault::AlgNone,
         IdTokenFault::UnknownKid,
     ] {
-        w.sim.set_oidc_id_token_fault(Some(fault.clone()));
+        w.sim.set_oidc_id_token_fault(Some(fault));
         let back = w.at_provider("vera", "sign_in").await;
         let resp = w.callback(&back.callback, Some(&back.login)).await;
         assert!(
