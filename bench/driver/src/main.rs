@@ -51,8 +51,9 @@ struct Args {
     /// The workspace root (themes, bench/tenants).
     #[arg(long, default_value = ".")]
     workspace: PathBuf,
-    /// Reusable tokens for the JS-rule scenario.
-    #[arg(long, default_value_t = 64)]
+    /// Reusable tokens for the JS-rule scenario (each survives 1,000 refusals: the
+    /// platform's highest `redeem_max_refusals`).
+    #[arg(long, default_value_t = 256)]
     reject_tokens: usize,
     /// One-use tokens for the successful-completion stream.
     #[arg(long, default_value_t = 1000)]
@@ -101,6 +102,9 @@ fn main() -> anyhow::Result<()> {
     options.env = vec![
         // The completion ceilings are raised: the benchmark measures the work, not the limit.
         ("PASSGATE_REDEEM_PER_IP_PER_HOUR".into(), "10000000".into()),
+        // A refused password spends a reuse of its token; the JS-rule scenario reuses each
+        // token up to the platform's highest cap (256 × 1,000 refusals).
+        ("PASSGATE_REDEEM_MAX_REFUSALS".into(), "1000".into()),
         (
             "PASSGATE_REDEEM_PER_TENANT_PER_MINUTE".into(),
             "10000000".into(),
