@@ -59,7 +59,7 @@ pub enum IdTokenFault {
     WrongAudience,
     /// `iss` is the issuer + `/evil`.
     WrongIssuer,
-    /// `exp` a minute ago, `iat` 400 s ago.
+    /// `exp` ten minutes ago (past any relying party's clock leeway), `iat` 900 s ago.
     Expired,
     /// `nonce` is `not-the-nonce`.
     WrongNonce,

@@ -251,7 +251,7 @@ fn id_token(
     let mut claims: Map<String, Value> = person.claims.clone();
     let issuer = issuer(state);
     let (iat, exp) = match fault {
-        Some(IdTokenFault::Expired) => (now - Duration::seconds(400), now - Duration::seconds(60)),
+        Some(IdTokenFault::Expired) => (now - Duration::seconds(900), now - Duration::seconds(600)),
         _ => (now, now + Duration::seconds(ID_TOKEN_TTL_SECS)),
     };
     let mut set = |name: &str, value: Value| claims.insert(name.to_owned(), value);

@@ -63,9 +63,6 @@ async fn world() -> World {
     })
     .await
     .unwrap();
-    // The simulator signs with the wall clock; the gateway must judge `exp` on the same one.
-    #[allow(clippy::disallowed_methods)]
-    h.clock.set(chrono::Utc::now());
     let provider = RelyingParty::new(OidcConfig {
         issuer: sim.oidc_issuer(),
         client_id: "passgate-console".into(),
@@ -137,6 +134,10 @@ struct Returned {
 impl World {
     /// Clicks "Sign in with Example SSO", picks `subject` at the provider (or cancels).
     async fn at_provider(&self, subject: &str, action: &str) -> Returned {
+        // The simulator signs with the wall clock; the gateway judges `exp` and `iat` on its
+        // own (fixed) clock, so it is set to the wall clock before each sign-in.
+        #[allow(clippy::disallowed_methods)]
+        self.h.clock.set(chrono::Utc::now());
         let start = self
             .client
             .get("/console/oidc/start")
