@@ -27,6 +27,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: a page request allocates and frees its body, headers
+/// and strings on whichever worker thread runs it, where glibc's arenas spent about a sixth
+/// of the CPU (docs/benchmarks.md, "Load").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
