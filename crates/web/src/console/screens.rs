@@ -106,7 +106,10 @@ pub async fn home(
             super::BASE
         ));
     }
-    body.push_str("<h2>Your apps</h2>");
+    body.push_str(
+        "<p>Open an app to edit its YAML, preview its pages and mails, try passwords against \
+         its rules and publish.</p>",
+    );
     if tenants.is_empty() {
         body.push_str(
             "<p class=\"empty\">No app yet. A platform admin onboards apps and grants your \

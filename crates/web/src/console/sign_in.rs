@@ -58,10 +58,14 @@ pub(crate) fn page(
                 name = escape(&o.display_name),
             )
         });
+    let how = if oidc.is_empty() {
+        "Sign in with the personal admin key you were given."
+    } else {
+        "Sign in with your company account, or with the personal admin key you were given."
+    };
     let body = format!(
         "<p>Product owners edit, preview and publish their app's reset pages here; platform \
-         admins onboard apps. Sign in with the personal admin key you were given.</p>{error}\
-         {oidc}<form method=\"post\" action=\"{base}/sign-in\" class=\"card narrow\">\
+         admins onboard apps. {how}</p>{error}{oidc}<form method=\"post\" action=\"{base}/sign-in\" class=\"card narrow\">\
          <input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{token}\">\
          <label for=\"key\">Admin key</label>\
          <input id=\"key\" name=\"key\" type=\"password\" autocomplete=\"off\" required \
