@@ -30,8 +30,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::html::{self, escape};
-use super::session;
-use super::sign_in::{self, ACTION_SIGN_IN};
+use super::sign_in;
 use crate::admin::AdminState;
 use crate::admin::auth::principal_of;
 use crate::security::cookies;
@@ -390,21 +389,11 @@ async fn open_session(
             .await;
         }
     };
-    let opened = match session::open(state, &principal).await {
+    let details = json!({ "via": "oidc", "issuer": oidc.provider.config().issuer });
+    let opened = match sign_in::open_audited(state, &principal, details).await {
         Ok(opened) => opened,
-        Err(err) => {
-            tracing::error!(target: "passgate::console", error = %err, "session not opened");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Err(unavailable) => return unavailable,
     };
-    state
-        .audit(
-            &principal,
-            None,
-            ACTION_SIGN_IN,
-            json!({ "via": "oidc", "issuer": oidc.provider.config().issuer }),
-        )
-        .await;
     onward(req, opened.set_cookie)
 }
 

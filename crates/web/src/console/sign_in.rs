@@ -108,6 +108,21 @@ async fn audit_refusal(state: &AdminState, reason: &str) {
         .await;
 }
 
+/// Opens a session for `principal` and audits the sign-in with `details`; a 503 when the
+/// session cannot be stored.
+pub(crate) async fn open_audited(
+    state: &AdminState,
+    principal: &crate::admin::auth::Principal,
+    details: serde_json::Value,
+) -> Result<session::Opened, Response> {
+    let opened = session::open(state, principal).await.map_err(|err| {
+        tracing::error!(target: "passgate::console", error = %err, "session not opened");
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })?;
+    state.audit(principal, None, ACTION_SIGN_IN, details).await;
+    Ok(opened)
+}
+
 /// `POST /console/sign-in`: the key → a session cookie, then 303 to the console.
 #[handler]
 pub async fn sign_in(
@@ -149,21 +164,10 @@ pub async fn sign_in(
             );
         }
     };
-    let opened = match session::open(state, &principal).await {
+    let opened = match open_audited(state, &principal, json!({ "via": "admin_key" })).await {
         Ok(opened) => opened,
-        Err(err) => {
-            tracing::error!(target: "passgate::console", error = %err, "session not opened");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Err(unavailable) => return unavailable,
     };
-    state
-        .audit(
-            &principal,
-            None,
-            ACTION_SIGN_IN,
-            json!({ "via": "admin_key" }),
-        )
-        .await;
     see_other(
         &format!("{}/", super::BASE),
         vec![opened.set_cookie.expose_secret().to_owned()],

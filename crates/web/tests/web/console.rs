@@ -130,7 +130,8 @@ async fn in_process() -> InProcess {
     }
 }
 
-fn cookie_value(resp: &TestResponse, name: &str) -> Option<(String, String)> {
+/// The value and the whole `Set-Cookie` line of cookie `name` in `resp`.
+pub(crate) fn cookie_value(resp: &TestResponse, name: &str) -> Option<(String, String)> {
     resp.0
         .headers()
         .get_all("set-cookie")

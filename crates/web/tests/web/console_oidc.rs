@@ -20,6 +20,7 @@ use poem::test::{TestClient, TestResponse};
 use serde_json::json;
 
 use crate::common::{self, BASE, HOST, Harness, hidden_fields};
+use crate::console::cookie_value as set_cookie;
 
 const SESSION: &str = "__Host-passgate_console";
 const LOGIN: &str = "__Host-passgate_oidc";
@@ -108,19 +109,6 @@ async fn world() -> World {
         client: TestClient::new(app),
         browser,
     }
-}
-
-fn set_cookie(resp: &TestResponse, name: &str) -> Option<(String, String)> {
-    resp.0
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| {
-            let value = v[name.len() + 1..].split(';').next().unwrap().to_owned();
-            (value, v.to_owned())
-        })
 }
 
 /// Where a sign-in stands after the provider sent the browser back.
