@@ -69,6 +69,19 @@ pub enum IdTokenFault {
     UnknownKid,
 }
 
+impl IdTokenFault {
+    /// Every fault, so a relying party's tests can try each one (and a new one with them).
+    pub const ALL: [Self; 7] = [
+        Self::BadSignature,
+        Self::WrongAudience,
+        Self::WrongIssuer,
+        Self::Expired,
+        Self::WrongNonce,
+        Self::AlgNone,
+        Self::UnknownKid,
+    ];
+}
+
 /// The algorithms the issuer signs ID tokens with.
 pub(crate) const ALGORITHMS: [&str; 2] = ["RS256", "ES256"];
 

@@ -52,7 +52,11 @@ fn admin_state(h: &Harness, public_origin: &str) -> AdminState {
     admin_state_with(h, public_origin, AdminSettings::default())
 }
 
-fn admin_state_with(h: &Harness, public_origin: &str, settings: AdminSettings) -> AdminState {
+pub(crate) fn admin_state_with(
+    h: &Harness,
+    public_origin: &str,
+    settings: AdminSettings,
+) -> AdminState {
     AdminState::new(AdminParts {
         store: h.store.clone(),
         router: None,
@@ -76,7 +80,7 @@ fn console_app(h: &Harness, public_origin: &str) -> BoxEndpoint<'static> {
     nest_console(h, admin_state(h, public_origin))
 }
 
-fn nest_console(h: &Harness, admin: AdminState) -> BoxEndpoint<'static> {
+pub(crate) fn nest_console(h: &Harness, admin: AdminState) -> BoxEndpoint<'static> {
     AppBuilder::new(h.state.clone())
         .nest("/admin", passgate_web::admin::routes(admin.clone()))
         .nest(

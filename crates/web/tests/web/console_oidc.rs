@@ -7,12 +7,10 @@
 
 use std::sync::Arc;
 
-use passgate_engine::mail::DevMailbox;
 use passgate_idp_sim::{IdTokenFault, OidcClient, OidcPerson, OidcSettings, SimConfig, SimHandle};
 use passgate_oidc::{OidcConfig, RelyingParty};
 use passgate_store::{ApiKeyRepo, AuditRepo};
-use passgate_web::AppBuilder;
-use passgate_web::admin::{AdminParts, AdminSettings, AdminState};
+use passgate_web::admin::AdminSettings;
 use passgate_web::console::ConsoleOidc;
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
@@ -20,7 +18,7 @@ use poem::test::{TestClient, TestResponse};
 use serde_json::json;
 
 use crate::common::{self, BASE, HOST, Harness, hidden_fields};
-use crate::console::cookie_value as set_cookie;
+use crate::console::{admin_state_with, cookie_value as set_cookie, nest_console};
 
 const SESSION: &str = "__Host-passgate_console";
 const LOGIN: &str = "__Host-passgate_oidc";
@@ -74,15 +72,10 @@ async fn world() -> World {
         timeout: std::time::Duration::from_secs(5),
     })
     .unwrap();
-    let admin = AdminState::new(AdminParts {
-        store: h.store.clone(),
-        router: None,
-        keyring: h.keyring.clone(),
-        themes: Arc::clone(&h.state.themes),
-        clock: Arc::new(h.clock.clone()),
-        mailer: Arc::new(DevMailbox::new()),
-        settings: AdminSettings {
-            public_origin: BASE.to_owned(),
+    let admin = admin_state_with(
+        &h,
+        BASE,
+        AdminSettings {
             console_oidc: Some(Arc::new(ConsoleOidc {
                 provider,
                 display_name: "Example SSO".into(),
@@ -91,14 +84,8 @@ async fn world() -> World {
             })),
             ..AdminSettings::default()
         },
-    });
-    let app = AppBuilder::new(h.state.clone())
-        .nest("/admin", passgate_web::admin::routes(admin.clone()))
-        .nest(
-            passgate_web::console::BASE,
-            passgate_web::console::routes(admin),
-        )
-        .build();
+    );
+    let app = nest_console(&h, admin);
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -291,15 +278,7 @@ async fn a_code_works_once() {
 #[tokio::test]
 async fn id_tokens_not_meant_for_this_sign_in_are_refused() {
     let w = world().await;
-    for fault in [
-        IdTokenFault::BadSignature,
-        IdTokenFault::WrongAudience,
-        IdTokenFault::WrongIssuer,
-        IdTokenFault::Expired,
-        IdTokenFault::WrongNonce,
-        IdTokenFault::AlgNone,
-        IdTokenFault::UnknownKid,
-    ] {
+    for fault in IdTokenFault::ALL {
         w.sim.set_oidc_id_token_fault(Some(fault));
         let back = w.at_provider("vera", "sign_in").await;
         let resp = w.callback(&back.callback, Some(&back.login)).await;

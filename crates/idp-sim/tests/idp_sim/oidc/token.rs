@@ -156,15 +156,7 @@ async fn the_token_endpoint_wants_a_form_and_the_code_grant() {
 #[tokio::test]
 async fn each_id_token_fault_makes_the_tokens_wrong_as_named_until_cleared() {
     let sim = sim().await;
-    for fault in [
-        IdTokenFault::BadSignature,
-        IdTokenFault::WrongAudience,
-        IdTokenFault::WrongIssuer,
-        IdTokenFault::Expired,
-        IdTokenFault::WrongNonce,
-        IdTokenFault::AlgNone,
-        IdTokenFault::UnknownKid,
-    ] {
+    for fault in IdTokenFault::ALL {
         sim.set_oidc_id_token_fault(Some(fault));
         let token = console_tokens(&sim).await["id_token"]
             .as_str()
