@@ -70,17 +70,17 @@ impl Audit {
     /// Logs and stores `record`. A failing audit write is logged, never fatal: the user's
     /// step has already happened and must not be reported otherwise.
     pub(crate) async fn record(&self, record: AuditRecord<'_>) {
-        tracing::info!(
-            target: SECURITY_TARGET,
-            tenant = record.tenant.map(TenantId::as_str),
-            client_id = record.client.map(ClientId::as_str),
-            request_id = ?record.request_id,
-            action = record.action,
-            outcome = %record.outcome,
-            details = %record.details,
-            "security event"
-        );
-        let event = NewAuditEvent {
+        let event = self.event(record);
+        log(&event);
+        if let Err(err) = self.store.append_audit(event).await {
+            tracing::warn!(target: SECURITY_TARGET, error = %err, "audit event not stored");
+        }
+    }
+
+    /// `record` as a row, stamped now, to append with other writes; [`log`] it once they
+    /// are committed.
+    pub(crate) fn event(&self, record: AuditRecord<'_>) -> NewAuditEvent {
+        NewAuditEvent {
             tenant_id: record.tenant.cloned(),
             actor: record.actor,
             action: record.action.to_owned(),
@@ -89,14 +89,12 @@ impl Audit {
             client_id: record.client.cloned(),
             details: record.details,
             created_at: self.clock.now(),
-        };
-        if let Err(err) = self.store.append_audit(event).await {
-            tracing::warn!(target: SECURITY_TARGET, error = %err, "audit event not stored");
         }
     }
 
-    pub(crate) async fn mail_sent(&self, tenant: &TenantId, message_id: &str) {
-        self.record(AuditRecord {
+    /// The event of a mail the relay accepted, to append with its "sent" mark.
+    pub(crate) fn mail_sent(&self, tenant: &TenantId, message_id: &str) -> NewAuditEvent {
+        self.event(AuditRecord {
             tenant: Some(tenant),
             client: None,
             actor: "system".into(),
@@ -105,7 +103,6 @@ impl Audit {
             request_id: None,
             details: json!({ "message_id": message_id }),
         })
-        .await;
     }
 
     pub(crate) async fn mail_failed(
@@ -130,6 +127,20 @@ impl Audit {
 
 /// Replaces every word that looks like an address in a server reply (`550 <ada@x>: no such
 /// user`) so audit and log lines never carry an email.
+/// The security log line of `event` (the same fields as the stored row).
+pub(crate) fn log(event: &NewAuditEvent) {
+    tracing::info!(
+        target: SECURITY_TARGET,
+        tenant = event.tenant_id.as_ref().map(TenantId::as_str),
+        client_id = event.client_id.as_ref().map(ClientId::as_str),
+        request_id = ?event.request_id,
+        action = event.action.as_str(),
+        outcome = %event.outcome,
+        details = %event.details,
+        "security event"
+    );
+}
+
 pub(crate) fn scrub_addresses(text: &str) -> String {
     text.split(' ')
         .map(|word| {

@@ -53,6 +53,10 @@ pub enum EngineError {
     /// The tenant's provider circuit is open after repeated outages; retry after the cooldown.
     #[error("provider circuit of tenant {0} is open")]
     CircuitOpen(String),
+    /// Finished work (a sent mail, a done job) could not be recorded with its group: the
+    /// group's database error, as text.
+    #[error("not recorded: {0}")]
+    Unrecorded(String),
     /// A blocking task (hashing, policy check) panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
@@ -66,6 +70,7 @@ impl EngineError {
             Self::Store(StoreError::Database(_)) => true,
             Self::Mail(SendError::Transient(_)) => true,
             Self::TenantUnavailable(_) | Self::Task(_) | Self::CircuitOpen(_) => true,
+            Self::Unrecorded(_) => true,
             _ => false,
         }
     }

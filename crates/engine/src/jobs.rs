@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, TimeDelta, Utc};
-use passgate_store::{EncryptedBlob, Job, JobRepo, NewJob, Store};
+use passgate_store::{EncryptedBlob, FinishedJob, Job, JobRepo, NewJob, Store};
 use passgate_tenant::{ClientId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,14 +16,16 @@ use tokio::sync::Notify;
 
 use crate::{
     at_rest::open_blob,
-    audit::{Audit, AuditRecord, action},
+    audit::{self, Audit, AuditRecord, action},
     clock::Clock,
     email_address::SubmittedEmail,
     error::EngineError,
+    group_commit::{GroupCommit, group_commit},
     sealing::Keyring,
     secret_token::FlowId,
     settings::{self, WorkerSettings},
     settle,
+    staged_writes::StagedWrites,
     strategy::{self, IssueRequest, Issuer},
     tenants::TenantDirectory,
 };
@@ -48,6 +50,7 @@ impl JobRound {
 
 /// What happened to one claimed job.
 enum JobOutcome {
+    /// Ran to its end; its writes are committed.
     Done,
     Retried,
     Failed,
@@ -212,7 +215,8 @@ impl JobQueue {
     }
 
     /// Claims and runs one batch of due jobs. The jobs of a batch run concurrently, so one
-    /// tenant's provider hanging until its timeout never holds another tenant's lookups.
+    /// tenant's provider hanging until its timeout never holds another tenant's lookups; the
+    /// jobs that finish together commit together, in one transaction ([`group_commit`]).
     pub(crate) async fn run_round(&self, issuer: &Issuer<'_>) -> Result<JobRound, EngineError> {
         let settings = self.worker;
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
@@ -221,12 +225,15 @@ impl JobQueue {
             .claim_jobs(self.clock.now(), lease, settings.batch)
             .await?;
         let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
-        let outcomes = futures::future::join_all(
+        let (finish, committer) =
+            group_commit(|jobs: Vec<FinishedJob>| self.commit(issuer, jobs, settle_by));
+        let jobs = futures::future::join_all(
             claimed
                 .iter()
-                .map(|job| self.run_claimed(issuer, job, settle_by)),
-        )
-        .await;
+                .map(|job| self.run_claimed(issuer, job, finish.clone())),
+        );
+        drop(finish);
+        let (outcomes, ()) = tokio::join!(jobs, committer);
         let mut round = JobRound::default();
         let mut first_error = None;
         for outcome in outcomes {
@@ -245,22 +252,71 @@ impl JobQueue {
         }
     }
 
-    /// Runs one claimed job and records its outcome (done, retry later, or given up).
+    /// Commits finished jobs with their writes, together; if that cannot land, each on its
+    /// own, so one job's bad row never holds the others. One result per job, in order.
+    async fn commit(
+        &self,
+        issuer: &Issuer<'_>,
+        finished: Vec<FinishedJob>,
+        settle_by: tokio::time::Instant,
+    ) -> Vec<Result<(), EngineError>> {
+        // Their provider calls happened: a lost commit would run them again after the lease.
+        let together = settle::settle(settle_by, || {
+            self.store.finish_jobs(finished.clone(), self.clock.now())
+        })
+        .await;
+        let results = match together {
+            Ok(()) => finished.iter().map(|_| Ok(())).collect(),
+            Err(err) if finished.len() == 1 => vec![Err(EngineError::from(err))],
+            Err(_) => {
+                let mut results = Vec::with_capacity(finished.len());
+                for job in &finished {
+                    let alone = self
+                        .store
+                        .finish_jobs(vec![job.clone()], self.clock.now())
+                        .await;
+                    if let Err(err) = &alone {
+                        tracing::warn!(job = %job.id, error = %err, "finished job not recorded");
+                    }
+                    results.push(alone.map_err(EngineError::from));
+                }
+                results
+            }
+        };
+        let mut mailed = false;
+        for (job, result) in finished.iter().zip(&results) {
+            if result.is_ok() {
+                job.writes.audit.iter().for_each(audit::log);
+                mailed |= !job.writes.mails.is_empty();
+            }
+        }
+        if mailed {
+            issuer.outbox.mail_queued();
+        }
+        results
+    }
+
+    /// Runs one claimed job: done (its writes committed through `finish`), or recorded as
+    /// to retry later or given up (its staged writes dropped).
     async fn run_claimed(
         &self,
         issuer: &Issuer<'_>,
         job: &Job,
-        settle_by: tokio::time::Instant,
+        finish: GroupCommit<FinishedJob, Result<(), EngineError>>,
     ) -> Result<JobOutcome, EngineError> {
         let settings = self.worker;
-        match self.run_job(issuer, job).await {
+        let writes = StagedWrites::default();
+        match self.run_job(issuer, job, &writes).await {
             Ok(()) => {
-                // Its token and mail are queued: a lost "done" mark would issue them again.
-                settle::settle(settle_by, || {
-                    self.store.complete_job(job.id, self.clock.now())
-                })
-                .await?;
-                Ok(JobOutcome::Done)
+                let finished = FinishedJob {
+                    id: job.id,
+                    writes: writes.into_writes(),
+                };
+                match finish.commit(finished).await {
+                    Some(Ok(())) => Ok(JobOutcome::Done),
+                    Some(Err(err)) => Err(err),
+                    None => Err(EngineError::Unrecorded("the committer stopped".into())),
+                }
             }
             Err(err) if err.is_retryable() && job.attempts < settings.max_attempts => {
                 let delay = settings.backoff(job.attempts, settings::jitter());
@@ -290,7 +346,12 @@ impl JobQueue {
         }
     }
 
-    async fn run_job(&self, issuer: &Issuer<'_>, job: &Job) -> Result<(), EngineError> {
+    async fn run_job(
+        &self,
+        issuer: &Issuer<'_>,
+        job: &Job,
+        writes: &StagedWrites,
+    ) -> Result<(), EngineError> {
         if job.kind != JOB_KIND_REQUEST {
             return Err(EngineError::Corrupt {
                 what: "job kind",
@@ -315,36 +376,34 @@ impl JobQueue {
             Verdict::RateLimited(bucket) => {
                 let mut event = record(format!("rate_limited:{bucket}"), json!({}));
                 event.action = action::RATE_LIMITED;
-                self.audit.record(event).await;
+                writes.audit(self.audit.event(event));
                 return Ok(());
             }
             Verdict::MalformedEmail => {
-                self.audit
-                    .record(record("malformed_email".into(), json!({})))
-                    .await;
+                writes.audit(
+                    self.audit
+                        .event(record("malformed_email".into(), json!({}))),
+                );
                 return Ok(());
             }
             Verdict::Proceed => {}
         }
         let Some(tenant) = self.tenants.by_client(&job.client_id).await? else {
-            self.audit
-                .record(record("tenant_gone".into(), json!({})))
-                .await;
+            writes.audit(self.audit.event(record("tenant_gone".into(), json!({}))));
             return Ok(());
         };
         if tenant.config.id != job.tenant_id {
-            self.audit
-                .record(record("tenant_moved".into(), json!({})))
-                .await;
+            writes.audit(self.audit.event(record("tenant_moved".into(), json!({}))));
             return Ok(());
         }
         // A mail that arrives after its link would have expired helps nobody.
         let ttl = TimeDelta::from_std(tenant.config.reset.token_ttl.duration())
             .unwrap_or(TimeDelta::minutes(30));
         if self.clock.now() > payload.requested_at + ttl {
-            self.audit
-                .record(record("expired_before_issue".into(), json!({})))
-                .await;
+            writes.audit(
+                self.audit
+                    .event(record("expired_before_issue".into(), json!({}))),
+            );
             return Ok(());
         }
         let email = self.open_email(&job.tenant_id, &payload)?;
@@ -368,6 +427,7 @@ impl JobQueue {
             redirect_uri: payload.redirect_uri.as_deref(),
             request_id: &payload.request_id,
             found_at: &found_at,
+            writes,
         };
         // The guarded providers check the tenant's circuit and are fed by every call.
         let issued = strategy.issue(issuer, &request).await?;
@@ -377,7 +437,7 @@ impl JobQueue {
         };
         let mut event = record(issued.as_str().to_owned(), details);
         event.action = action::ISSUED;
-        self.audit.record(event).await;
+        writes.audit(self.audit.event(event));
         Ok(())
     }
 }

@@ -43,6 +43,8 @@
 //! - `source_guard`: the Janrain side of a tenant moving to Auth0 behind its own circuit.
 //! - `gate`: a provider client with a gate (a circuit) around every call.
 //! - `settle`: retries the "done"/"sent" mark of finished work through a database blip.
+//! - `group_commit`: one committer writes every finished item waiting at once.
+//! - `staged_writes`: the rows a job writes, gathered and committed with its "done" mark.
 //! - [`tenants`], [`providers`], [`render`]: the seams to routing, identity providers and
 //!   themes.
 //! - [`settings`]: platform settings; [`error`]: [`EngineError`] and the step outcomes.
@@ -64,6 +66,7 @@ pub mod error;
 mod fakes;
 pub mod flow;
 mod gate;
+mod group_commit;
 mod guarded;
 mod history;
 pub mod jobs;
@@ -82,6 +85,7 @@ pub mod secret_token;
 pub mod settings;
 mod settle;
 mod source_guard;
+mod staged_writes;
 mod strategy;
 pub mod tenants;
 mod tokens;

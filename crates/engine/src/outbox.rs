@@ -8,16 +8,17 @@
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use passgate_store::{MailId, NewMail, OutboxMail, OutboxRepo, QueueChannel, Store};
+use passgate_store::{MailId, NewAuditEvent, NewMail, OutboxMail, OutboxRepo, QueueChannel, Store};
 use passgate_tenant::{TenantConfig, TenantId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::{
     at_rest::{self, open_blob, seal_blob},
-    audit::Audit,
+    audit::{self, Audit},
     clock::Clock,
     error::EngineError,
+    group_commit::{GroupCommit, group_commit},
     mail::{MailTransport, OutgoingMail, SendError},
     render::RenderedMail,
     sealing::Keyring,
@@ -125,13 +126,14 @@ impl Outbox {
         }
     }
 
-    /// Seals and queues `mail` to `to` (the address the provider stores). Returns the row id.
-    pub(crate) async fn queue(
+    /// Seals `mail` to `to` (the address the provider stores) as a row to queue, e.g. with
+    /// the rest of a job's writes; [`Outbox::mail_queued`] once it is committed.
+    pub(crate) fn seal(
         &self,
         tenant: &TenantConfig,
         to: &str,
         mail: RenderedMail,
-    ) -> Result<MailId, EngineError> {
+    ) -> Result<NewMail, EngineError> {
         // 128 random bits, the same shape as a flow id: unique without a counter, and stable
         // across retries because it is stored with the row.
         let message_id = format!(
@@ -155,23 +157,37 @@ impl Outbox {
             &plain,
             &body_context(&tenant.id, &message_id),
         )?;
-        let id = self
-            .store
-            .enqueue_mail(NewMail {
-                tenant_id: tenant.id.clone(),
-                message_id,
-                recipient: at_rest::recipient_digest(&self.hasher, to),
-                body,
-                created_at: self.clock.now(),
-            })
-            .await?;
-        // A permit is kept when no worker waits, so a mail queued during a round is not lost.
-        self.wake.notify_one();
+        Ok(NewMail {
+            tenant_id: tenant.id.clone(),
+            message_id,
+            recipient: at_rest::recipient_digest(&self.hasher, to),
+            body,
+            created_at: self.clock.now(),
+        })
+    }
+
+    /// Seals and queues `mail` to `to` on its own. Returns the row id.
+    pub(crate) async fn queue(
+        &self,
+        tenant: &TenantConfig,
+        to: &str,
+        mail: RenderedMail,
+    ) -> Result<MailId, EngineError> {
+        let row = self.seal(tenant, to, mail)?;
+        let id = self.store.enqueue_mail(row).await?;
         // Other replicas' workers; if this fails they find the row at their next poll.
         if let Err(err) = self.store.announce(QueueChannel::Mail).await {
             tracing::warn!(error = %err, "could not announce the queued row to other replicas");
         }
+        self.mail_queued();
         Ok(id)
+    }
+
+    /// Wakes this process's worker for mail committed elsewhere (a job's writes, which
+    /// announce it to other replicas themselves).
+    pub(crate) fn mail_queued(&self) {
+        // A permit is kept when no worker waits, so a mail queued during a round is not lost.
+        self.wake.notify_one();
     }
 
     /// Claims and sends one batch of due mails, as many at once as the transport allows
@@ -185,20 +201,29 @@ impl Outbox {
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::seconds(60));
         let claimed = self.store.claim_mail(now, lease, settings.batch).await?;
         let settle_by = settle::deadline(tokio::time::Instant::now(), settings.lease);
+        // The mails the relay accepted together are marked together, with their audit events.
+        let (mark, committer) = group_commit(|sent: Vec<SentMail>| self.mark_sent(sent, settle_by));
         // By value: a stream of borrowed rows makes the worker's future not `Send`.
-        let mut outcomes = futures::stream::iter(per_recipient(claimed))
-            .map(|mails| async move {
+        let marks: Vec<_> = per_recipient(claimed)
+            .into_iter()
+            .map(|mails| (mails, mark.clone()))
+            .collect();
+        drop(mark);
+        let sending = futures::stream::iter(marks)
+            .map(|(mails, mark)| async move {
                 let mut outcomes = Vec::with_capacity(mails.len());
                 for mail in &mails {
-                    outcomes.push(self.send_claimed(mail, settle_by).await);
+                    outcomes.push(self.send_claimed(mail, &mark).await);
                 }
                 futures::stream::iter(outcomes)
             })
             .buffer_unordered(self.transport.concurrency().max(1))
-            .flatten();
+            .flatten()
+            .collect::<Vec<_>>();
+        let (outcomes, ()) = tokio::join!(sending, committer);
         let mut round = OutboxRound::default();
         let mut first_error = None;
-        while let Some(outcome) = outcomes.next().await {
+        for outcome in outcomes {
             match outcome {
                 Ok(MailOutcome::Sent) => round.sent += 1,
                 Ok(MailOutcome::Retried) => round.retried += 1,
@@ -214,24 +239,53 @@ impl Outbox {
         }
     }
 
-    /// Sends one claimed mail and records what became of it.
+    /// Marks mails the relay accepted as sent, in one transaction with their audit events.
+    async fn mark_sent(
+        &self,
+        sent: Vec<SentMail>,
+        settle_by: tokio::time::Instant,
+    ) -> Vec<Result<(), EngineError>> {
+        let ids: Vec<MailId> = sent.iter().map(|(id, _)| *id).collect();
+        let events: Vec<NewAuditEvent> = sent.into_iter().map(|(_, event)| event).collect();
+        // The relay has them: a lost "sent" mark would send them again after the lease.
+        let marked = settle::settle(settle_by, || {
+            self.store
+                .mark_mails_sent(&ids, events.clone(), self.clock.now())
+        })
+        .await;
+        match marked {
+            Ok(()) => {
+                events.iter().for_each(audit::log);
+                ids.iter().map(|_| Ok(())).collect()
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                let mut results = vec![Err(EngineError::from(err))];
+                results.extend(
+                    ids.iter()
+                        .skip(1)
+                        .map(|_| Err(EngineError::Unrecorded(reason.clone()))),
+                );
+                results
+            }
+        }
+    }
+
+    /// Sends one claimed mail and records what became of it (a sent mail through `mark`).
     async fn send_claimed(
         &self,
         mail: &OutboxMail,
-        settle_by: tokio::time::Instant,
+        mark: &GroupCommit<SentMail, Result<(), EngineError>>,
     ) -> Result<MailOutcome, EngineError> {
         let settings = self.worker;
         match self.deliver(mail).await {
             Ok(()) => {
-                // The relay has it: a lost "sent" mark would send it again after the lease.
-                settle::settle(settle_by, || {
-                    self.store.mark_mail_sent(mail.id, self.clock.now())
-                })
-                .await?;
-                self.audit
-                    .mail_sent(&mail.tenant_id, &mail.message_id)
-                    .await;
-                Ok(MailOutcome::Sent)
+                let event = self.audit.mail_sent(&mail.tenant_id, &mail.message_id);
+                match mark.commit((mail.id, event)).await {
+                    Some(Ok(())) => Ok(MailOutcome::Sent),
+                    Some(Err(err)) => Err(err),
+                    None => Err(EngineError::Unrecorded("the committer stopped".into())),
+                }
             }
             Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {
                 let delay = settings.backoff(mail.attempts, settings::jitter());
@@ -295,6 +349,9 @@ fn per_recipient(mut mails: Vec<OutboxMail>) -> Vec<Vec<OutboxMail>> {
     }
     groups
 }
+
+/// A mail the relay accepted, to mark sent, and its audit event.
+type SentMail = (MailId, NewAuditEvent);
 
 /// What happened to one claimed mail.
 enum MailOutcome {

@@ -164,11 +164,6 @@ impl Tokens {
         })
     }
 
-    /// Stores a new row.
-    pub(crate) async fn insert(&self, row: NewResetToken) -> Result<(), StoreError> {
-        self.store.insert_token(row).await.map(|_| ())
-    }
-
     /// Invalidates every unused row of `user` for `client` (a new request supersedes them; an
     /// account change kills them).
     pub(crate) async fn supersede(

@@ -217,6 +217,14 @@ pub trait OutboxRepo: Send + Sync {
     ) -> StoreResult<Vec<OutboxMail>>;
     /// Marks an email accepted by the SMTP server.
     async fn mark_mail_sent(&self, id: MailId, now: Timestamp) -> StoreResult<()>;
+    /// Marks the mails `sent` (accepted by the relay at `now`) and appends `audit`, in one
+    /// transaction.
+    async fn mark_mails_sent(
+        &self,
+        sent: &[MailId],
+        audit: Vec<NewAuditEvent>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Puts an email back for another attempt at `next_attempt_at`.
     async fn reschedule_mail(
         &self,
@@ -244,6 +252,9 @@ pub trait JobRepo: Send + Sync {
     ) -> StoreResult<Vec<Job>>;
     /// Marks a job finished.
     async fn complete_job(&self, id: JobId, now: Timestamp) -> StoreResult<()>;
+    /// Marks the jobs done at `now` with their writes, all in one transaction (and, on
+    /// PostgreSQL, announces queued mails to other replicas at commit).
+    async fn finish_jobs(&self, finished: Vec<FinishedJob>, now: Timestamp) -> StoreResult<()>;
     /// Puts a job back to run at `run_after`.
     async fn retry_job(&self, id: JobId, error: &str, run_after: Timestamp) -> StoreResult<()>;
     /// Gives up on a job.

@@ -744,6 +744,7 @@ conformance!(
     rate_limits_count_atomically_per_window,
     an_admission_counts_its_buckets_and_queues_its_job_together,
     outbox_and_jobs_are_claimed_once_per_lease,
+    a_finished_job_writes_everything_with_its_done_mark_or_nothing,
     history_keeps_the_newest_hashes,
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,

@@ -48,7 +48,7 @@ impl ResetStrategy for Auth0Ticket {
             url: ticket.url.expose_secret().to_owned(),
             expires_in_minutes: minutes(ttl),
         };
-        issuer.mail(request, &user.email, &content).await?;
+        issuer.mail(request, &user.email, &content)?;
         Ok(Issued::Mailed)
     }
 }

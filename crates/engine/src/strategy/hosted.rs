@@ -59,7 +59,7 @@ fn unbound_owner(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> String {
 }
 
 /// The flow row of a code request whose address has no resettable account.
-async fn unbound_flow(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> Result<(), EngineError> {
+fn unbound_flow(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> Result<(), EngineError> {
     let owner = ProviderUser {
         user_id: unbound_owner(issuer, request),
         email: String::new(),
@@ -70,17 +70,17 @@ async fn unbound_flow(issuer: &Issuer<'_>, request: &IssueRequest<'_>) -> Result
         last_password_reset: None,
     };
     let tokens = issuer.tokens;
-    tokens
-        .supersede(&request.tenant.config.id, request.client, &owner.user_id)
-        .await?;
+    request
+        .writes
+        .supersede(&request.tenant.config.id, request.client, &owner.user_id);
     let hash = tokens.flow_key(request.flow_id);
     let mut row = tokens.row(&spec(request, &owner, hash, TokenPurpose::Code))?;
     row.connection = None;
-    tokens.insert(row).await?;
+    request.writes.token(row);
     Ok(())
 }
 
-/// Finds the user and supersedes their earlier unused tokens for this app.
+/// Finds the user and stages the supersession of their earlier unused tokens for this app.
 async fn prepare(
     issuer: &Issuer<'_>,
     request: &IssueRequest<'_>,
@@ -90,10 +90,9 @@ async fn prepare(
         Ok(user) => user,
         Err(issued) => return Ok(Err(issued)),
     };
-    issuer
-        .tokens
-        .supersede(&request.tenant.config.id, request.client, &user.user_id)
-        .await?;
+    request
+        .writes
+        .supersede(&request.tenant.config.id, request.client, &user.user_id);
     Ok(Ok(user))
 }
 
@@ -121,8 +120,8 @@ impl ResetStrategy for HostedLink {
         let row = issuer
             .tokens
             .row(&spec(request, &user, hash, TokenPurpose::Link))?;
-        // The token is persisted before any mail exists (item 69).
-        issuer.tokens.insert(row).await?;
+        // The token is committed with its mail, never after it (item 69).
+        request.writes.token(row);
         let content = MailContent::ResetLink {
             url: issuer.settings.reset_link_for(
                 token.expose(),
@@ -131,7 +130,7 @@ impl ResetStrategy for HostedLink {
             ),
             expires_in_minutes: minutes(request.tenant.config.reset.token_ttl.duration()),
         };
-        issuer.mail(request, &user.email, &content).await?;
+        issuer.mail(request, &user.email, &content)?;
         Ok(Issued::Mailed)
     }
 }
@@ -154,7 +153,7 @@ impl ResetStrategy for HostedCode {
         let user = match prepare(issuer, request).await? {
             Ok(user) => user,
             Err(issued) => {
-                unbound_flow(issuer, request).await?;
+                unbound_flow(issuer, request)?;
                 return Ok(issued);
             }
         };
@@ -164,13 +163,13 @@ impl ResetStrategy for HostedCode {
         let code_hash = tokens.code_key(request.flow_id, &code);
         let flow_row = tokens.row(&spec(request, &user, flow_hash, TokenPurpose::Code))?;
         let code_row = tokens.row(&spec(request, &user, code_hash, TokenPurpose::Code))?;
-        tokens.insert(flow_row).await?;
-        tokens.insert(code_row).await?;
+        request.writes.token(flow_row);
+        request.writes.token(code_row);
         let content = MailContent::ResetCode {
             code: code.expose().to_owned(),
             expires_in_minutes: minutes(request.tenant.config.reset.token_ttl.duration()),
         };
-        issuer.mail(request, &user.email, &content).await?;
+        issuer.mail(request, &user.email, &content)?;
         Ok(Issued::Mailed)
     }
 }

@@ -26,12 +26,14 @@ use crate::{
     render::{MailContent, MailRenderer},
     secret_token::FlowId,
     settings::EngineSettings,
+    staged_writes::StagedWrites,
     tenants::TenantRuntime,
     tokens::Tokens,
 };
 
-/// What issuing touches: the guarded providers, the token rows, the mail renderer and the
-/// outbox, and the settings that build links.
+/// What issuing touches: the guarded providers, the token keys, the mail renderer and the
+/// outbox's sealing, and the settings that build links. The rows it writes go to the
+/// request's [`StagedWrites`].
 #[derive(Clone, Copy)]
 pub(crate) struct Issuer<'a> {
     pub(crate) providers: &'a GuardedProviders,
@@ -42,8 +44,8 @@ pub(crate) struct Issuer<'a> {
 }
 
 impl Issuer<'_> {
-    /// Renders `content` in the tenant's theme and queues it to `to`.
-    pub(crate) async fn mail(
+    /// Renders `content` in the tenant's theme and stages it, sealed, to `to`.
+    pub(crate) fn mail(
         &self,
         request: &IssueRequest<'_>,
         to: &str,
@@ -53,7 +55,8 @@ impl Issuer<'_> {
         let mail =
             self.renderer
                 .render(config, request.locale, content, Some(request.request_id))?;
-        self.outbox.queue(config, to, mail).await.map(|_| ())
+        request.writes.mail(self.outbox.seal(config, to, mail)?);
+        Ok(())
     }
 }
 
@@ -70,6 +73,8 @@ pub(crate) struct IssueRequest<'a> {
     /// Where a moving tenant's look-up found the address, set by the look-up for the audit
     /// event of this step (the address itself is never recorded).
     pub(crate) found_at: &'a OnceLock<Placement>,
+    /// Where the strategy puts the rows it writes (tokens, mails): committed with the job.
+    pub(crate) writes: &'a StagedWrites,
 }
 
 /// What the background half did (audit outcome; never shown to the user).

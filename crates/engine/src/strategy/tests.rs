@@ -1,13 +1,15 @@
 //! Issuing, per mode, with the fakes of `crate::fakes`: what each strategy stores and mails,
 //! and what it answers for an unknown or blocked account.
 
-use passgate_store::TokenRepo as _;
+use passgate_store::{FinishedJob, JobRepo as _, NewJob, TokenRepo as _};
 
 use super::Issued;
 use crate::{
+    clock::Clock as _,
     email_address::SubmittedEmail,
     fakes::Kit,
     secret_token::FlowId,
+    staged_writes::StagedWrites,
     strategy::{self, IssueRequest},
 };
 
@@ -16,6 +18,7 @@ async fn issue(kit: &Kit, email: &str, flow: &FlowId) -> Issued {
     let client = tenant.config.client_ids[0].clone();
     let email = SubmittedEmail::parse(email).unwrap();
     let locale = tenant.config.locales.default.clone();
+    let writes = StagedWrites::default();
     let request = IssueRequest {
         tenant: &tenant,
         client: &client,
@@ -25,11 +28,37 @@ async fn issue(kit: &Kit, email: &str, flow: &FlowId) -> Issued {
         redirect_uri: None,
         request_id: "req-1",
         found_at: &std::sync::OnceLock::new(),
+        writes: &writes,
     };
-    strategy::for_tenant(&tenant.config)
+    let issued = strategy::for_tenant(&tenant.config)
         .issue(&kit.engine.issuer(), &request)
         .await
-        .unwrap()
+        .unwrap();
+    // What the strategy staged lands as the worker would land it: with a job's "done" mark.
+    let now = kit.clock.now();
+    let job = kit
+        .store
+        .enqueue_job(NewJob {
+            tenant_id: tenant.config.id.clone(),
+            client_id: client.clone(),
+            kind: "reset-request".into(),
+            payload: "{}".into(),
+            run_after: now,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    kit.store
+        .finish_jobs(
+            vec![FinishedJob {
+                id: job,
+                writes: writes.into_writes(),
+            }],
+            now,
+        )
+        .await
+        .unwrap();
+    issued
 }
 
 #[tokio::test]

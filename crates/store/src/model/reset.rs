@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 use passgate_tenant::{ClientId, TenantId};
 
-use super::{EncryptedBlob, JobId, MailId, Sha256Digest, Timestamp, TokenId};
+use super::{EncryptedBlob, JobId, MailId, NewAuditEvent, Sha256Digest, Timestamp, TokenId};
 
 /// How the user proves they received the reset message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -372,4 +372,40 @@ pub struct JanrainCode {
     pub state: JanrainCodeState,
     /// First redemption.
     pub created_at: Timestamp,
+}
+
+/// A new request's supersession of a user's earlier unused rows for an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supersession {
+    /// Whose rows.
+    pub tenant_id: TenantId,
+    /// The app they were issued for.
+    pub client_id: ClientId,
+    /// The provider's user id (or an unbound flow's owner).
+    pub user_id: String,
+}
+
+/// What one reset job writes when it finishes, committed in one transaction with its "done"
+/// mark: a job's tokens, mails and audit events exist exactly when the job is done, and a job
+/// that is tried again has written nothing. Applied in this order: supersessions, tokens,
+/// mails, audit events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobWrites {
+    /// Earlier rows to invalidate (before the new tokens are inserted).
+    pub supersede: Vec<Supersession>,
+    /// New token, flow and code rows.
+    pub tokens: Vec<NewResetToken>,
+    /// Mails to queue.
+    pub mails: Vec<NewMail>,
+    /// Audit events.
+    pub audit: Vec<NewAuditEvent>,
+}
+
+/// A job that ran to its end, and what it writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedJob {
+    /// The claimed job.
+    pub id: JobId,
+    /// Its writes.
+    pub writes: JobWrites,
 }

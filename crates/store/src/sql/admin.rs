@@ -14,6 +14,21 @@ use crate::model::*;
 use crate::repo::{ApiKeyRepo, AuditRepo};
 use crate::store::Store;
 
+/// The row to append for `event`.
+pub(super) fn audit_row(event: NewAuditEvent) -> audit_events::ActiveModel {
+    audit_events::ActiveModel {
+        tenant_id: Set(event.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
+        actor: Set(event.actor),
+        action: Set(event.action),
+        outcome: Set(event.outcome),
+        request_id: Set(event.request_id),
+        client_id: Set(event.client_id.as_ref().map(|c| c.as_str().to_owned())),
+        details: Set(event.details.to_string()),
+        created_at: Set(at(event.created_at)),
+        ..Default::default()
+    }
+}
+
 fn key_from_row(row: api_keys::Model) -> StoreResult<ApiKey> {
     let scopes: Vec<String> = serde_json::from_str(&row.tenant_scopes)
         .map_err(|_| StoreError::corrupt("api_keys", "tenant scopes are not a JSON list"))?;
@@ -197,19 +212,9 @@ impl ApiKeyRepo for Store {
 #[async_trait]
 impl AuditRepo for Store {
     async fn append_audit(&self, event: NewAuditEvent) -> StoreResult<AuditId> {
-        let result = audit_events::Entity::insert(audit_events::ActiveModel {
-            tenant_id: Set(event.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
-            actor: Set(event.actor),
-            action: Set(event.action),
-            outcome: Set(event.outcome),
-            request_id: Set(event.request_id),
-            client_id: Set(event.client_id.as_ref().map(|c| c.as_str().to_owned())),
-            details: Set(event.details.to_string()),
-            created_at: Set(at(event.created_at)),
-            ..Default::default()
-        })
-        .exec(self.db())
-        .await?;
+        let result = audit_events::Entity::insert(audit_row(event))
+            .exec(self.db())
+            .await?;
         Ok(AuditId(result.last_insert_id))
     }
 

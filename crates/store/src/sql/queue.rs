@@ -9,14 +9,17 @@ use chrono::TimeDelta;
 use passgate_tenant::TenantId;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use super::admin::audit_row;
+use super::tokens::{invalidate_on, token_row};
 use super::{at, client_id, count_u32, tenant_id};
-use crate::entity::{mail_outbox, reset_jobs};
+use crate::entity::{audit_events, mail_outbox, reset_jobs, reset_tokens};
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
+use crate::queue_signal::QueueChannel;
 use crate::repo::{JobRepo, OutboxRepo};
 use crate::store::Store;
 
@@ -130,19 +133,62 @@ where
         .into_tuple()
         .all(db)
         .await?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let rows = E::update_many()
-            .col_expr(queue.status, Expr::value(queue.claimed))
-            .col_expr(queue.locked_until, Expr::value(at(now + lease)))
-            .col_expr(queue.attempts, Expr::col(queue.attempts).add(1))
-            .filter(queue.id.eq(id))
-            .filter(queue.due(now))
-            .exec_with_returning(db)
-            .await?;
-        claimed.extend(rows);
+    if candidates.is_empty() {
+        return Ok(Vec::new());
     }
+    // One statement for the whole batch: the repeated "due" condition still lets only one
+    // worker take a row (PostgreSQL re-checks it on the locked row; SQLite has one writer).
+    let mut claimed = E::update_many()
+        .col_expr(queue.status, Expr::value(queue.claimed))
+        .col_expr(queue.locked_until, Expr::value(at(now + lease)))
+        .col_expr(queue.attempts, Expr::col(queue.attempts).add(1))
+        .filter(queue.id.is_in(candidates.iter().copied()))
+        .filter(queue.due(now))
+        .exec_with_returning(db)
+        .await?;
+    // Due order, as selected (RETURNING promises none).
+    claimed.sort_by_key(|row| {
+        let id = row.get(queue.id);
+        candidates
+            .iter()
+            .position(|candidate| sea_orm::Value::from(*candidate) == id)
+            .unwrap_or(usize::MAX)
+    });
     Ok(claimed)
+}
+
+/// The row to queue for `new`.
+fn mail_row(new: NewMail) -> mail_outbox::ActiveModel {
+    mail_outbox::ActiveModel {
+        tenant_id: Set(new.tenant_id.as_str().to_owned()),
+        message_id: Set(new.message_id),
+        recipient: Set(new.recipient),
+        body_ciphertext: Set(new.body.ciphertext),
+        body_nonce: Set(new.body.nonce),
+        key_id: Set(new.body.key_id),
+        status: Set(MailStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(at(new.created_at)),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(at(new.created_at)),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Appends `events` on `conn` with one statement.
+async fn append_audit_on(
+    conn: &impl ConnectionTrait,
+    events: Vec<NewAuditEvent>,
+) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    audit_events::Entity::insert_many(events.into_iter().map(audit_row))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Error texts are for operators; keep them bounded.
@@ -153,24 +199,7 @@ fn clip(error: &str) -> String {
 #[async_trait]
 impl OutboxRepo for Store {
     async fn enqueue_mail(&self, new: NewMail) -> StoreResult<MailId> {
-        let row = mail_outbox::ActiveModel {
-            tenant_id: Set(new.tenant_id.as_str().to_owned()),
-            message_id: Set(new.message_id),
-            recipient: Set(new.recipient),
-            body_ciphertext: Set(new.body.ciphertext),
-            body_nonce: Set(new.body.nonce),
-            key_id: Set(new.body.key_id),
-            status: Set(MailStatus::Pending.as_str().to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(at(new.created_at)),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(at(new.created_at)),
-            sent_at: Set(None),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
+        let row = mail_row(new).insert(self.db()).await?;
         Ok(MailId(row.id))
     }
 
@@ -197,6 +226,29 @@ impl OutboxRepo for Store {
             .exec(self.db())
             .await?;
         found(result.rows_affected, "outbox mail")
+    }
+
+    async fn mark_mails_sent(
+        &self,
+        sent: &[MailId],
+        audit: Vec<NewAuditEvent>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        use mail_outbox::Column as C;
+        let txn = self.begin_write().await?;
+        if !sent.is_empty() {
+            let result = mail_outbox::Entity::update_many()
+                .col_expr(C::Status, Expr::value(MailStatus::Sent.as_str()))
+                .col_expr(C::SentAt, Expr::value(at(now)))
+                .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+                .filter(C::Id.is_in(sent.iter().map(|id| id.0)))
+                .exec(&txn)
+                .await?;
+            found(result.rows_affected, "outbox mail")?;
+        }
+        append_audit_on(&txn, audit).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     async fn reschedule_mail(
@@ -278,6 +330,52 @@ impl JobRepo for Store {
             .exec(self.db())
             .await?;
         found(result.rows_affected, "job")
+    }
+
+    async fn finish_jobs(&self, finished: Vec<FinishedJob>, now: Timestamp) -> StoreResult<()> {
+        use reset_jobs::Column as C;
+        if finished.is_empty() {
+            return Ok(());
+        }
+        let txn = self.begin_write().await?;
+        let ids: Vec<i64> = finished.iter().map(|job| job.id.0).collect();
+        let mut tokens = Vec::new();
+        let mut mails = Vec::new();
+        let mut audit = Vec::new();
+        for job in finished {
+            // Supersessions first: they must not reach the rows this batch inserts.
+            for old in &job.writes.supersede {
+                invalidate_on(&txn, &old.tenant_id, &old.client_id, &old.user_id, now).await?;
+            }
+            tokens.extend(job.writes.tokens);
+            mails.extend(job.writes.mails);
+            audit.extend(job.writes.audit);
+        }
+        if !tokens.is_empty() {
+            reset_tokens::Entity::insert_many(tokens.into_iter().map(token_row))
+                .exec(&txn)
+                .await?;
+        }
+        let queued_mail = !mails.is_empty();
+        if queued_mail {
+            mail_outbox::Entity::insert_many(mails.into_iter().map(mail_row))
+                .exec(&txn)
+                .await?;
+        }
+        append_audit_on(&txn, audit).await?;
+        let result = reset_jobs::Entity::update_many()
+            .col_expr(C::Status, Expr::value(JobStatus::Done.as_str()))
+            .col_expr(C::FinishedAt, Expr::value(at(now)))
+            .col_expr(C::LockedUntil, Expr::value(Option::<Timestamp>::None))
+            .filter(C::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+        found(result.rows_affected, "job")?;
+        if queued_mail {
+            self.announce_in(&txn, QueueChannel::Mail).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     async fn retry_job(&self, id: JobId, error: &str, run_after: Timestamp) -> StoreResult<()> {

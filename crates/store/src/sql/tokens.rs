@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use passgate_tenant::{ClientId, TenantId};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::{at, client_id, count_u32, tenant_id, to_i32};
 use crate::entity::reset_tokens::{self, Column};
@@ -49,29 +49,53 @@ fn rejection(token: Option<&ResetToken>, now: Timestamp) -> TokenRejection {
     }
 }
 
+/// The row to insert for `new`.
+pub(super) fn token_row(new: NewResetToken) -> reset_tokens::ActiveModel {
+    reset_tokens::ActiveModel {
+        token_hash: Set(new.hash.to_hex()),
+        tenant_id: Set(new.tenant_id.as_str().to_owned()),
+        client_id: Set(new.client_id.as_str().to_owned()),
+        user_id: Set(new.user_id),
+        connection: Set(new.connection),
+        email: Set(new.email),
+        last_password_reset: Set(new.last_password_reset),
+        purpose: Set(new.purpose.as_str().to_owned()),
+        locale: Set(new.locale),
+        redirect_uri: Set(new.redirect_uri),
+        created_at: Set(at(new.created_at)),
+        expires_at: Set(at(new.expires_at)),
+        consumed_at: Set(None),
+        attempts: Set(0),
+        invalidated_at: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Invalidates every unused row of `user_id` for `client` on `conn` (the pool, or a
+/// transaction); returns how many.
+pub(super) async fn invalidate_on(
+    conn: &impl ConnectionTrait,
+    tenant: &TenantId,
+    client: &ClientId,
+    user_id: &str,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let result = reset_tokens::Entity::update_many()
+        .col_expr(Column::InvalidatedAt, Expr::value(at(now)))
+        .filter(Column::TenantId.eq(tenant.as_str()))
+        .filter(Column::ClientId.eq(client.as_str()))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::InvalidatedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 #[async_trait]
 impl TokenRepo for Store {
     async fn insert_token(&self, new: NewResetToken) -> StoreResult<TokenId> {
-        let row = reset_tokens::ActiveModel {
-            token_hash: Set(new.hash.to_hex()),
-            tenant_id: Set(new.tenant_id.as_str().to_owned()),
-            client_id: Set(new.client_id.as_str().to_owned()),
-            user_id: Set(new.user_id),
-            connection: Set(new.connection),
-            email: Set(new.email),
-            last_password_reset: Set(new.last_password_reset),
-            purpose: Set(new.purpose.as_str().to_owned()),
-            locale: Set(new.locale),
-            redirect_uri: Set(new.redirect_uri),
-            created_at: Set(at(new.created_at)),
-            expires_at: Set(at(new.expires_at)),
-            consumed_at: Set(None),
-            attempts: Set(0),
-            invalidated_at: Set(None),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await?;
+        let row = token_row(new).insert(self.db()).await?;
         Ok(TokenId(row.id))
     }
 
@@ -130,16 +154,7 @@ impl TokenRepo for Store {
         user_id: &str,
         now: Timestamp,
     ) -> StoreResult<u64> {
-        let result = reset_tokens::Entity::update_many()
-            .col_expr(Column::InvalidatedAt, Expr::value(at(now)))
-            .filter(Column::TenantId.eq(tenant.as_str()))
-            .filter(Column::ClientId.eq(client.as_str()))
-            .filter(Column::UserId.eq(user_id))
-            .filter(Column::ConsumedAt.is_null())
-            .filter(Column::InvalidatedAt.is_null())
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected)
+        invalidate_on(self.db(), tenant, client, user_id, now).await
     }
 
     async fn release_token(&self, tenant: &TenantId, id: TokenId) -> StoreResult<bool> {

@@ -298,3 +298,138 @@ pub(super) async fn an_admission_counts_its_buckets_and_queues_its_job_together(
         "the failed admission's hit was rolled back"
     );
 }
+
+pub(super) async fn a_finished_job_writes_everything_with_its_done_mark_or_nothing(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let queue = |n: u32| NewJob {
+        tenant_id: a.clone(),
+        client_id: cid("app"),
+        kind: "reset-request".into(),
+        payload: format!("{{\"n\":{n}}}"),
+        run_after: t0(),
+        created_at: t0(),
+    };
+    let mail = |n: u32| NewMail {
+        tenant_id: a.clone(),
+        message_id: format!("<job-{n}@passgate>"),
+        recipient: "digest".into(),
+        body: blob(),
+        created_at: t0(),
+    };
+    let event = |outcome: &str| NewAuditEvent {
+        tenant_id: Some(a.clone()),
+        actor: "system".into(),
+        action: "reset.issue".into(),
+        outcome: outcome.into(),
+        request_id: None,
+        client_id: Some(cid("app")),
+        details: serde_json::json!({}),
+        created_at: t0(),
+    };
+    let old = token(&a, "old", TimeDelta::minutes(30));
+    store.insert_token(old.clone()).await.unwrap();
+    let (one, two, three) = (
+        store.enqueue_job(queue(1)).await.unwrap(),
+        store.enqueue_job(queue(2)).await.unwrap(),
+        store.enqueue_job(queue(3)).await.unwrap(),
+    );
+    let lease = TimeDelta::minutes(1);
+    assert_eq!(store.claim_jobs(t0(), lease, 10).await.unwrap().len(), 3);
+
+    let new = token(&a, "new", TimeDelta::minutes(30));
+    let issued = JobWrites {
+        supersede: vec![Supersession {
+            tenant_id: a.clone(),
+            client_id: cid("app"),
+            user_id: "auth0|1".into(),
+        }],
+        tokens: vec![new.clone()],
+        mails: vec![mail(1)],
+        audit: vec![event("mailed")],
+    };
+    let unknown = JobWrites {
+        audit: vec![event("unknown_user")],
+        ..JobWrites::default()
+    };
+    store
+        .finish_jobs(
+            vec![
+                FinishedJob {
+                    id: one,
+                    writes: issued,
+                },
+                FinishedJob {
+                    id: two,
+                    writes: unknown,
+                },
+            ],
+            t0(),
+        )
+        .await
+        .unwrap();
+    let superseded = store.lookup_token(&old.hash).await.unwrap().unwrap();
+    assert!(
+        superseded.invalidated_at.is_some(),
+        "the earlier link is dead"
+    );
+    let fresh = store.lookup_token(&new.hash).await.unwrap().unwrap();
+    assert!(
+        fresh.invalidated_at.is_none(),
+        "the supersession runs before the new row"
+    );
+    for job in [one, two] {
+        assert_eq!(
+            store.job(&a, job).await.unwrap().unwrap().status,
+            JobStatus::Done
+        );
+    }
+    let audit = store.tenant_audit(&a, 10, None).await.unwrap();
+    let mut outcomes: Vec<&str> = audit.iter().map(|e| e.event.outcome.as_str()).collect();
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, ["mailed", "unknown_user"]);
+
+    // A job whose rows cannot be written (its token's digest is taken) writes nothing and
+    // stays claimed, to be run again.
+    let clash = JobWrites {
+        tokens: vec![new.clone()],
+        mails: vec![mail(3)],
+        audit: vec![event("mailed-again")],
+        ..JobWrites::default()
+    };
+    assert!(
+        store
+            .finish_jobs(
+                vec![FinishedJob {
+                    id: three,
+                    writes: clash,
+                }],
+                t0(),
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.job(&a, three).await.unwrap().unwrap().status,
+        JobStatus::Running
+    );
+    assert_eq!(store.tenant_audit(&a, 10, None).await.unwrap().len(), 2);
+    let mails = store.claim_mail(t0(), lease, 10).await.unwrap();
+    assert_eq!(
+        mails
+            .iter()
+            .map(|m| m.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["<job-1@passgate>"],
+        "only the committed job's mail is queued"
+    );
+
+    // Mails the relay accepted together are marked sent together, with their audit events.
+    store
+        .mark_mails_sent(&[mails[0].id], vec![event("sent")], t0())
+        .await
+        .unwrap();
+    let sent = store.mail(&a, mails[0].id).await.unwrap().unwrap();
+    assert_eq!(sent.status, MailStatus::Sent);
+    assert_eq!(sent.sent_at, Some(t0()));
+    assert_eq!(store.tenant_audit(&a, 10, None).await.unwrap().len(), 3);
+}
