@@ -20,6 +20,12 @@ impl<T, R> Clone for GroupCommit<T, R> {
     }
 }
 
+impl<T, R> std::fmt::Debug for GroupCommit<T, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
 impl<T, R> GroupCommit<T, R> {
     /// Commits `item` with whatever else is waiting; `None` if the committer is gone.
     pub(crate) async fn commit(&self, item: T) -> Option<R> {

@@ -11,18 +11,29 @@
 //! tenant's) only counts what the narrower buckets let through, so one client cannot fill it
 //! for everyone: see "Budgets an attacker cannot spend for others" in docs/security.md.
 
-use std::{net::IpAddr, sync::Arc};
+use std::{
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 
 use chrono::TimeDelta;
 use passgate_store::{
-    Admission, BucketHit, NewJob, RateBucket, RateLimitRepo, Sha256Digest, Store, Timestamp,
+    Admission, Admitted, BucketHit, NewJob, RateBucket, RateLimitRepo, Sha256Digest, Store,
+    Timestamp,
 };
 use passgate_tenant::{RateLimits, TenantId};
 
 use crate::{
-    client_ip::rate_key, clock::Clock, error::EngineError, secret_token::TokenHasher,
+    client_ip::rate_key,
+    clock::Clock,
+    error::EngineError,
+    group_commit::{GroupCommit, group_commit},
+    secret_token::TokenHasher,
     settings::EngineSettings,
 };
+
+/// Admissions waiting together, committed in one transaction.
+type Admissions = GroupCommit<(Admission, Timestamp), Result<Admitted, EngineError>>;
 
 /// Which limit refused a step (for audit; never shown to the user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +64,24 @@ impl LimitHit {
     }
 }
 
+/// `waiting` admitted in one transaction; if that fails, each on its own, so one request's
+/// failure is never another's. One result per admission, in order.
+async fn admit_together(
+    store: &Store,
+    waiting: Vec<(Admission, Timestamp)>,
+) -> Vec<Result<Admitted, EngineError>> {
+    if waiting.len() > 1 {
+        if let Ok(admitted) = store.admit_all(waiting.clone()).await {
+            return admitted.into_iter().map(Ok).collect();
+        }
+    }
+    let mut results = Vec::with_capacity(waiting.len());
+    for (admission, now) in waiting {
+        results.push(store.admit(admission, now).await.map_err(EngineError::from));
+    }
+    results
+}
+
 /// Live checks one link may ask for per hour: a debounced page checks about once per pause
 /// in typing, so this leaves room for slow typists while capping what a leaked link offers
 /// as a policy oracle.
@@ -68,6 +97,8 @@ pub(crate) struct Limits {
     redeem_per_ip_per_hour: u32,
     redeem_max_refusals: u32,
     redeem_per_tenant_per_minute: u32,
+    /// The admissions' group committer, started on the first request (inside the runtime).
+    admissions: Arc<OnceLock<Admissions>>,
 }
 
 impl Limits {
@@ -84,6 +115,27 @@ impl Limits {
             redeem_per_ip_per_hour: settings.redeem_per_ip_per_hour,
             redeem_max_refusals: settings.redeem_max_refusals,
             redeem_per_tenant_per_minute: settings.redeem_per_tenant_per_minute,
+            admissions: Arc::default(),
+        }
+    }
+
+    /// Admits `admission` with the others waiting at this moment, in one transaction: under a
+    /// burst the database sees one commit per group of requests, not one per request.
+    async fn admit(&self, admission: Admission) -> Result<Admitted, EngineError> {
+        let admissions = self.admissions.get_or_init(|| {
+            let store = self.store.clone();
+            let (admissions, committer) = group_commit(move |waiting| {
+                let store = store.clone();
+                async move { admit_together(&store, waiting).await }
+            });
+            tokio::spawn(committer);
+            admissions
+        });
+        let now = self.clock.now();
+        match admissions.commit((admission.clone(), now)).await {
+            Some(admitted) => admitted,
+            // The runtime that ran the committer is gone: admit on its own.
+            None => Ok(self.store.admit(admission, now).await?),
         }
     }
 
@@ -159,7 +211,7 @@ impl Limits {
                 .map(|which| job(Some(*which)))
                 .collect::<Result<_, _>>()?,
         };
-        let admitted = self.store.admit(admission, self.clock.now()).await?;
+        let admitted = self.admit(admission).await?;
         Ok(admitted
             .over
             .and_then(|(index, until)| Some((*order.get(index)?, until))))

@@ -282,6 +282,12 @@ pub trait RateLimitRepo: Send + Sync {
     /// (`admitted`, or the `refused` job of the first bucket over, counting `always` then
     /// `then`) is queued and announced to the workers of every replica. All or nothing.
     async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted>;
+    /// [`RateLimitRepo::admit`] for several requests (each with its own time) in one
+    /// transaction, in order: each sees the counts of those before it.
+    async fn admit_all(
+        &self,
+        admissions: Vec<(Admission, Timestamp)>,
+    ) -> StoreResult<Vec<Admitted>>;
     /// Deletes windows that ended before `now`. Returns how many.
     async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64>;
 }

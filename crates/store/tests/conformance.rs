@@ -743,6 +743,7 @@ conformance!(
     tenants_keep_provider_binding_and_secret,
     rate_limits_count_atomically_per_window,
     an_admission_counts_its_buckets_and_queues_its_job_together,
+    admissions_committed_together_count_as_one_after_another,
     outbox_and_jobs_are_claimed_once_per_lease,
     a_finished_job_writes_everything_with_its_done_mark_or_nothing,
     history_keeps_the_newest_hashes,

@@ -64,6 +64,45 @@ async fn hit_on(
     })
 }
 
+/// `admission` on `txn`: its buckets counted in order, then its job queued.
+async fn admit_on(
+    txn: &sea_orm::DatabaseTransaction,
+    admission: Admission,
+    now: Timestamp,
+) -> StoreResult<Admitted> {
+    let mut over = None;
+    for (index, hit) in admission.always.iter().enumerate() {
+        let decision = hit_on(txn, &hit.bucket, hit.window, hit.limit, now).await?;
+        if !decision.allowed && over.is_none() {
+            over = Some((index, decision.resets_at));
+        }
+    }
+    if over.is_none() {
+        let first = admission.always.len();
+        for (offset, hit) in admission.then.iter().enumerate() {
+            let decision = hit_on(txn, &hit.bucket, hit.window, hit.limit, now).await?;
+            if !decision.allowed {
+                over = Some((first + offset, decision.resets_at));
+                break;
+            }
+        }
+    }
+    let job = match over {
+        None => admission.admitted,
+        Some((index, _)) => {
+            admission
+                .refused
+                .into_iter()
+                .nth(index)
+                .ok_or(StoreError::NotFound {
+                    what: "job for the bucket over its limit",
+                })?
+        }
+    };
+    let job = super::queue::insert_job(txn, job).await?;
+    Ok(Admitted { over, job })
+}
+
 #[async_trait]
 impl RateLimitRepo for Store {
     async fn hit(
@@ -78,39 +117,26 @@ impl RateLimitRepo for Store {
 
     async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted> {
         let txn = self.begin_write().await?;
-        let mut over = None;
-        for (index, hit) in admission.always.iter().enumerate() {
-            let decision = hit_on(&txn, &hit.bucket, hit.window, hit.limit, now).await?;
-            if !decision.allowed && over.is_none() {
-                over = Some((index, decision.resets_at));
-            }
-        }
-        if over.is_none() {
-            let first = admission.always.len();
-            for (offset, hit) in admission.then.iter().enumerate() {
-                let decision = hit_on(&txn, &hit.bucket, hit.window, hit.limit, now).await?;
-                if !decision.allowed {
-                    over = Some((first + offset, decision.resets_at));
-                    break;
-                }
-            }
-        }
-        let job = match over {
-            None => admission.admitted,
-            Some((index, _)) => {
-                admission
-                    .refused
-                    .into_iter()
-                    .nth(index)
-                    .ok_or(StoreError::NotFound {
-                        what: "job for the bucket over its limit",
-                    })?
-            }
-        };
-        let job = super::queue::insert_job(&txn, job).await?;
+        let admitted = admit_on(&txn, admission, now).await?;
         self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
         txn.commit().await?;
-        Ok(Admitted { over, job })
+        Ok(admitted)
+    }
+
+    async fn admit_all(
+        &self,
+        admissions: Vec<(Admission, Timestamp)>,
+    ) -> StoreResult<Vec<Admitted>> {
+        let txn = self.begin_write().await?;
+        let mut admitted = Vec::with_capacity(admissions.len());
+        for (admission, now) in admissions {
+            admitted.push(admit_on(&txn, admission, now).await?);
+        }
+        if !admitted.is_empty() {
+            self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
+        }
+        txn.commit().await?;
+        Ok(admitted)
     }
 
     async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64> {

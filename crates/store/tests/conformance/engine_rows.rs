@@ -433,3 +433,56 @@ pub(super) async fn a_finished_job_writes_everything_with_its_done_mark_or_nothi
     assert_eq!(sent.sent_at, Some(t0()));
     assert_eq!(store.tenant_audit(&a, 10, None).await.unwrap().len(), 3);
 }
+
+pub(super) async fn admissions_committed_together_count_as_one_after_another(store: &Store) {
+    let a = tenant(store, "acme").await;
+    // The sequence of `an_admission_counts_its_buckets_and_queues_its_job_together`, in one
+    // transaction: each admission sees the counts of those before it.
+    let together = store
+        .admit_all(vec![
+            (admission(&a, "ip1", [1, 3, 2]), t0()),
+            (admission(&a, "ip1", [1, 3, 2]), t0()),
+            (admission(&a, "ip2", [1, 3, 2]), t0()),
+            (admission(&a, "ip3", [1, 3, 2]), t0()),
+            (admission(&a, "ip4", [1, 9, 2]), t0()),
+        ])
+        .await
+        .unwrap();
+    let over: Vec<Option<usize>> = together
+        .iter()
+        .map(|admitted| admitted.over.map(|(i, _)| i))
+        .collect();
+    assert_eq!(over, [None, Some(0), None, Some(1), Some(2)]);
+    let jobs = store
+        .claim_jobs(t0(), TimeDelta::minutes(1), 10)
+        .await
+        .unwrap();
+    let payloads: Vec<String> = jobs.into_iter().map(|j| j.payload).collect();
+    assert_eq!(
+        payloads,
+        [
+            "admitted",
+            "refused:ip",
+            "admitted",
+            "refused:account",
+            "refused:tenant"
+        ]
+    );
+    // One that cannot be queued takes the whole group with it: nothing is counted.
+    let mut broken = admission(&a, "ip9", [0, 9, 9]);
+    broken.refused.clear();
+    assert!(
+        store
+            .admit_all(vec![
+                (admission(&a, "ip8", [5, 9, 9]), t0()),
+                (broken, t0())
+            ])
+            .await
+            .is_err()
+    );
+    let after = store
+        .admit(admission(&a, "ip8", [1, 9, 9]), t0())
+        .await
+        .unwrap();
+    assert_eq!(after.over, None, "the failed group counted nothing for ip8");
+}
