@@ -70,10 +70,10 @@ async fn admit_together(
     store: &Store,
     waiting: Vec<(Admission, Timestamp)>,
 ) -> Vec<Result<Admitted, EngineError>> {
-    if waiting.len() > 1 {
-        if let Ok(admitted) = store.admit_all(waiting.clone()).await {
-            return admitted.into_iter().map(Ok).collect();
-        }
+    if waiting.len() > 1
+        && let Ok(admitted) = store.admit_all(waiting.clone()).await
+    {
+        return admitted.into_iter().map(Ok).collect();
     }
     let mut results = Vec::with_capacity(waiting.len());
     for (admission, now) in waiting {
