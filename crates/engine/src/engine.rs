@@ -7,7 +7,7 @@
 
 use std::{fmt, sync::Arc};
 
-use passgate_store::{JanrainCodeRepo, QueueChannel, RateLimitRepo, Store, TokenRepo};
+use passgate_store::{Backend, JanrainCodeRepo, QueueChannel, RateLimitRepo, Store, TokenRepo};
 use tokio::sync::{Notify, watch};
 
 use crate::{
@@ -202,16 +202,38 @@ impl Engine {
     /// announced (PostgreSQL `LISTEN`), or, as the fallback (retries that come due, a lost
     /// listener), the poll interval. Stops after the item in hand;
     /// unfinished claims come back when their lease ends.
+    /// It runs [`crate::settings::WorkerSettings::lanes`] loops of rounds at once, each its
+    /// own task, on PostgreSQL; one on SQLite, whose single writer lanes would only queue on.
     pub async fn run_job_worker(&self, shutdown: watch::Receiver<bool>) {
-        let poll = self.settings.jobs.poll_interval;
-        let rounds = worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
-            self.run_jobs_once().await.map(|r| self.jobs.was_full(&r))
-        });
+        let lanes = match self.store.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => self.settings.jobs.lanes,
+        };
+        let extra: Vec<_> = (1..lanes)
+            .map(|_| {
+                let (engine, shutdown) = (self.clone(), shutdown.clone());
+                tokio::spawn(async move { engine.job_rounds(shutdown).await })
+            })
+            .collect();
         // The listener never ends: the worker stops when its rounds do.
         tokio::select! {
-            () = rounds => {}
+            () = self.job_rounds(shutdown) => {}
             () = self.listen_for_other_replicas() => {}
         }
+        for lane in extra {
+            if let Err(err) = lane.await {
+                tracing::warn!(error = %err, "a job worker lane failed");
+            }
+        }
+    }
+
+    /// One lane of the job worker: rounds until shutdown.
+    async fn job_rounds(&self, shutdown: watch::Receiver<bool>) {
+        let poll = self.settings.jobs.poll_interval;
+        worker_loop("jobs", poll, self.jobs.wake(), shutdown, || async {
+            self.run_jobs_once().await.map(|r| self.jobs.was_full(&r))
+        })
+        .await;
     }
 
     /// Wakes this replica's workers for what other replicas queue (PostgreSQL `LISTEN`, one

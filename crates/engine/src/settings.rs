@@ -131,6 +131,13 @@ pub fn default_hashing_concurrency() -> usize {
         .max(1)
 }
 
+/// One worker round at a time per core.
+pub fn default_lanes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8)
+}
+
 /// Cadence and bounds of one durable worker.
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -141,6 +148,9 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Items claimed per round.
     pub batch: u32,
+    /// Rounds run at once, each its own task (so on its own core): a round's work (mail
+    /// rendering, sealing, the database driver) is one task's, and one core caps it.
+    pub lanes: usize,
     /// Attempts before an item is given up (dead-lettered).
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt, with jitter.
@@ -155,6 +165,7 @@ impl Default for WorkerSettings {
             poll_interval: Duration::from_millis(500),
             lease: Duration::from_secs(60),
             batch: 16,
+            lanes: default_lanes(),
             max_attempts: 6,
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(300),
