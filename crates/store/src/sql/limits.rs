@@ -64,43 +64,177 @@ async fn hit_on(
     })
 }
 
-/// `admission` on `txn`: its buckets counted in order, then its job queued.
-async fn admit_on(
-    txn: &sea_orm::DatabaseTransaction,
-    admission: Admission,
+/// One hit of a group: which admission, which of its buckets, and the window it counts in.
+struct GroupHit<'a> {
+    admission: usize,
+    index: usize,
+    hit: &'a BucketHit,
     now: Timestamp,
-) -> StoreResult<Admitted> {
-    let mut over = None;
-    for (index, hit) in admission.always.iter().enumerate() {
-        let decision = hit_on(txn, &hit.bucket, hit.window, hit.limit, now).await?;
-        if !decision.allowed && over.is_none() {
-            over = Some((index, decision.resets_at));
+}
+
+/// Counts `hits` with one statement: one upsert row per distinct window, adding how many of
+/// `hits` fall in it. The n-th hit on a window (in order) sees the count before the
+/// statement plus n, exactly as if they had been counted one after another.
+async fn hit_all_on(
+    txn: &sea_orm::DatabaseTransaction,
+    hits: &[GroupHit<'_>],
+) -> StoreResult<Vec<RateDecision>> {
+    use rate_limit_windows::{Column as C, Entity};
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let window_of = |hit: &GroupHit<'_>| {
+        let start = window_start(at(hit.now), hit.hit.window);
+        (bucket_key(&hit.hit.bucket), start, start + hit.hit.window)
+    };
+    let mut windows: Vec<(String, Timestamp, Timestamp, Option<String>, i64)> = Vec::new();
+    let mut of_hit = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let (key, start, resets_at) = window_of(hit);
+        let position = match windows
+            .iter()
+            .position(|(k, s, ..)| *k == key && *s == start)
+        {
+            Some(position) => position,
+            None => {
+                let tenant = hit
+                    .hit
+                    .bucket
+                    .tenant_id
+                    .as_ref()
+                    .map(|t| t.as_str().to_owned());
+                windows.push((key, start, resets_at, tenant, 0));
+                windows.len() - 1
+            }
+        };
+        windows[position].4 += 1;
+        of_hit.push((position, windows[position].4, resets_at));
+    }
+    let rows = windows
+        .iter()
+        .map(
+            |(key, start, resets_at, tenant, adding)| rate_limit_windows::ActiveModel {
+                bucket_key: Set(key.clone()),
+                window_start: Set(*start),
+                tenant_id: Set(tenant.clone()),
+                count: Set(*adding),
+                expires_at: Set(*resets_at),
+            },
+        );
+    let excluded = sea_orm::sea_query::Alias::new("excluded");
+    let stored = Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([C::BucketKey, C::WindowStart])
+                .value(
+                    C::Count,
+                    Expr::col((Entity, C::Count)).add(Expr::col((excluded, C::Count))),
+                )
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
+        .await?;
+    let mut before = vec![0i64; windows.len()];
+    for row in stored {
+        if let Some(position) = windows
+            .iter()
+            .position(|(k, s, ..)| *k == row.bucket_key && *s == row.window_start)
+        {
+            before[position] = row.count - windows[position].4;
         }
     }
-    if over.is_none() {
-        let first = admission.always.len();
-        for (offset, hit) in admission.then.iter().enumerate() {
-            let decision = hit_on(txn, &hit.bucket, hit.window, hit.limit, now).await?;
+    Ok(hits
+        .iter()
+        .zip(of_hit)
+        .map(|(hit, (position, nth, resets_at))| {
+            let count = u64::try_from(before[position] + nth).unwrap_or(0);
+            RateDecision {
+                allowed: count <= u64::from(hit.hit.limit),
+                count,
+                resets_at,
+            }
+        })
+        .collect())
+}
+
+/// `admissions` on `txn` as if admitted one after another, in a few statements whatever
+/// their number: every `always` bucket of the group in one upsert, then each rank of `then`
+/// buckets (for the admissions still within their limits) in one, then every job in one
+/// insert.
+async fn admit_together_on(
+    txn: &sea_orm::DatabaseTransaction,
+    admissions: Vec<(Admission, Timestamp)>,
+) -> StoreResult<Vec<Admitted>> {
+    let mut over: Vec<Option<(usize, Timestamp)>> = vec![None; admissions.len()];
+    let always: Vec<GroupHit<'_>> = admissions
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (admission, now))| {
+            admission
+                .always
+                .iter()
+                .enumerate()
+                .map(move |(index, hit)| GroupHit {
+                    admission: i,
+                    index,
+                    hit,
+                    now: *now,
+                })
+        })
+        .collect();
+    for (hit, decision) in always.iter().zip(hit_all_on(txn, &always).await?) {
+        let first = &mut over[hit.admission];
+        if !decision.allowed && first.is_none_or(|(index, _)| hit.index < index) {
+            *first = Some((hit.index, decision.resets_at));
+        }
+    }
+    let ranks = admissions
+        .iter()
+        .map(|(a, _)| a.then.len())
+        .max()
+        .unwrap_or(0);
+    for rank in 0..ranks {
+        let then: Vec<GroupHit<'_>> = admissions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| over[*i].is_none())
+            .filter_map(|(i, (admission, now))| {
+                admission.then.get(rank).map(|hit| GroupHit {
+                    admission: i,
+                    index: admission.always.len() + rank,
+                    hit,
+                    now: *now,
+                })
+            })
+            .collect();
+        for (hit, decision) in then.iter().zip(hit_all_on(txn, &then).await?) {
             if !decision.allowed {
-                over = Some((first + offset, decision.resets_at));
-                break;
+                over[hit.admission] = Some((hit.index, decision.resets_at));
             }
         }
     }
-    let job = match over {
-        None => admission.admitted,
-        Some((index, _)) => {
-            admission
-                .refused
-                .into_iter()
-                .nth(index)
-                .ok_or(StoreError::NotFound {
-                    what: "job for the bucket over its limit",
-                })?
-        }
-    };
-    let job = super::queue::insert_job(txn, job).await?;
-    Ok(Admitted { over, job })
+    let mut jobs = Vec::with_capacity(admissions.len());
+    for ((admission, _), over) in admissions.into_iter().zip(&over) {
+        jobs.push(match over {
+            None => admission.admitted,
+            Some((index, _)) => {
+                admission
+                    .refused
+                    .into_iter()
+                    .nth(*index)
+                    .ok_or(StoreError::NotFound {
+                        what: "job for the bucket over its limit",
+                    })?
+            }
+        });
+    }
+    let mut ids = super::queue::insert_jobs(txn, jobs).await?;
+    // Ids are drawn in the order of the rows.
+    ids.sort_unstable();
+    Ok(over
+        .into_iter()
+        .zip(ids)
+        .map(|(over, job)| Admitted { over, job })
+        .collect())
 }
 
 #[async_trait]
@@ -116,25 +250,24 @@ impl RateLimitRepo for Store {
     }
 
     async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted> {
-        let txn = self.begin_write().await?;
-        let admitted = admit_on(&txn, admission, now).await?;
-        self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
-        txn.commit().await?;
-        Ok(admitted)
+        self.admit_all(vec![(admission, now)])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound {
+                what: "admitted request",
+            })
     }
 
     async fn admit_all(
         &self,
         admissions: Vec<(Admission, Timestamp)>,
     ) -> StoreResult<Vec<Admitted>> {
+        if admissions.is_empty() {
+            return Ok(Vec::new());
+        }
         let txn = self.begin_write().await?;
-        let mut admitted = Vec::with_capacity(admissions.len());
-        for (admission, now) in admissions {
-            admitted.push(admit_on(&txn, admission, now).await?);
-        }
-        if !admitted.is_empty() {
-            self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
-        }
+        let admitted = admit_together_on(&txn, admissions).await?;
+        self.announce_in(&txn, crate::QueueChannel::Jobs).await?;
         txn.commit().await?;
         Ok(admitted)
     }

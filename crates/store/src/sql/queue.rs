@@ -416,12 +416,29 @@ impl JobRepo for Store {
     }
 }
 
+/// Inserts `new` as pending jobs on `conn` with one statement; their ids, in row order.
+pub(super) async fn insert_jobs(
+    conn: &impl sea_orm::ConnectionTrait,
+    new: Vec<NewJob>,
+) -> StoreResult<Vec<JobId>> {
+    let rows = reset_jobs::Entity::insert_many(new.into_iter().map(job_row))
+        .exec_with_returning(conn)
+        .await?;
+    Ok(rows.into_iter().map(|row| JobId(row.id)).collect())
+}
+
 /// Inserts `new` as a pending job on `conn` (the pool, or a transaction).
-pub(super) async fn insert_job(
+async fn insert_job(
     conn: &impl sea_orm::ConnectionTrait,
     new: NewJob,
 ) -> StoreResult<JobId> {
-    let row = reset_jobs::ActiveModel {
+    let row = job_row(new).insert(conn).await?;
+    Ok(JobId(row.id))
+}
+
+/// The row to queue for `new`.
+fn job_row(new: NewJob) -> reset_jobs::ActiveModel {
+    reset_jobs::ActiveModel {
         tenant_id: Set(new.tenant_id.as_str().to_owned()),
         client_id: Set(new.client_id.as_str().to_owned()),
         kind: Set(new.kind),
@@ -435,7 +452,4 @@ pub(super) async fn insert_job(
         finished_at: Set(None),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(JobId(row.id))
 }

@@ -468,6 +468,18 @@ pub(super) async fn admissions_committed_together_count_as_one_after_another(sto
             "refused:tenant"
         ]
     );
+    // A later group continues the counts of the windows the first one left: the tenant has
+    // counted 3 (the five less the two refused by their client or account buckets).
+    let later = store
+        .admit_all(vec![
+            (admission(&a, "ip6", [1, 9, 4]), t0()),
+            (admission(&a, "ip7", [1, 9, 4]), t0()),
+            (admission(&a, "ip6", [1, 9, 4]), t0()),
+        ])
+        .await
+        .unwrap();
+    let over: Vec<Option<usize>> = later.iter().map(|a| a.over.map(|(i, _)| i)).collect();
+    assert_eq!(over, [None, Some(2), Some(0)]);
     // One that cannot be queued takes the whole group with it: nothing is counted.
     let mut broken = admission(&a, "ip9", [0, 9, 9]);
     broken.refused.clear();
