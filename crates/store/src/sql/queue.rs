@@ -428,10 +428,7 @@ pub(super) async fn insert_jobs(
 }
 
 /// Inserts `new` as a pending job on `conn` (the pool, or a transaction).
-async fn insert_job(
-    conn: &impl sea_orm::ConnectionTrait,
-    new: NewJob,
-) -> StoreResult<JobId> {
+async fn insert_job(conn: &impl sea_orm::ConnectionTrait, new: NewJob) -> StoreResult<JobId> {
     let row = job_row(new).insert(conn).await?;
     Ok(JobId(row.id))
 }
