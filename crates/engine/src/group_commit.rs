@@ -27,11 +27,14 @@ impl<T, R> std::fmt::Debug for GroupCommit<T, R> {
 }
 
 impl<T, R> GroupCommit<T, R> {
-    /// Commits `item` with whatever else is waiting; `None` if the committer is gone.
-    pub(crate) async fn commit(&self, item: T) -> Option<R> {
+    /// Commits `item` with whatever else is waiting. If the committer is gone: the item back
+    /// when it never took it (`Err(Some)`), or `Err(None)` when it stopped holding it.
+    pub(crate) async fn commit(&self, item: T) -> Result<R, Option<T>> {
         let (done, result) = oneshot::channel();
-        self.items.send((item, done)).ok()?;
-        result.await.ok()
+        self.items
+            .send((item, done))
+            .map_err(|refused| Some(refused.0.0))?;
+        result.await.map_err(|_| None)
     }
 }
 
@@ -85,10 +88,7 @@ mod tests {
         }));
         drop(handle);
         let (answers, ()) = tokio::join!(workers, committer);
-        assert_eq!(
-            answers,
-            vec![Some(10), Some(20), Some(30), Some(40), Some(50)]
-        );
+        assert_eq!(answers, vec![Ok(10), Ok(20), Ok(30), Ok(40), Ok(50)]);
         let groups = groups.into_inner().unwrap();
         assert_eq!(groups.concat().len(), 5, "every item once: {groups:?}");
         assert!(

@@ -313,9 +313,9 @@ impl JobQueue {
                     writes: writes.into_writes(),
                 };
                 match finish.commit(finished).await {
-                    Some(Ok(())) => Ok(JobOutcome::Done),
-                    Some(Err(err)) => Err(err),
-                    None => Err(EngineError::Unrecorded("the committer stopped".into())),
+                    Ok(Ok(())) => Ok(JobOutcome::Done),
+                    Ok(Err(err)) => Err(err),
+                    Err(_) => Err(EngineError::Unrecorded("the committer stopped".into())),
                 }
             }
             Err(err) if err.is_retryable() && job.attempts < settings.max_attempts => {

@@ -282,9 +282,9 @@ impl Outbox {
             Ok(()) => {
                 let event = self.audit.mail_sent(&mail.tenant_id, &mail.message_id);
                 match mark.commit((mail.id, event)).await {
-                    Some(Ok(())) => Ok(MailOutcome::Sent),
-                    Some(Err(err)) => Err(err),
-                    None => Err(EngineError::Unrecorded("the committer stopped".into())),
+                    Ok(Ok(())) => Ok(MailOutcome::Sent),
+                    Ok(Err(err)) => Err(err),
+                    Err(_) => Err(EngineError::Unrecorded("the committer stopped".into())),
                 }
             }
             Err(Failure::Retry(reason)) if mail.attempts < settings.max_attempts => {

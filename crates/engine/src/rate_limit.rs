@@ -71,7 +71,7 @@ async fn admit_together(
     waiting: Vec<(Admission, Timestamp)>,
 ) -> Vec<Result<Admitted, EngineError>> {
     if waiting.len() > 1
-        && let Ok(admitted) = store.admit_all(waiting.clone()).await
+        && let Ok(admitted) = store.admit_all(&waiting).await
     {
         return admitted.into_iter().map(Ok).collect();
     }
@@ -132,10 +132,13 @@ impl Limits {
             admissions
         });
         let now = self.clock.now();
-        match admissions.commit((admission.clone(), now)).await {
-            Some(admitted) => admitted,
+        match admissions.commit((admission, now)).await {
+            Ok(admitted) => admitted,
             // The runtime that ran the committer is gone: admit on its own.
-            None => Ok(self.store.admit(admission, now).await?),
+            Err(Some((admission, now))) => Ok(self.store.admit(admission, now).await?),
+            Err(None) => Err(EngineError::Unrecorded(
+                "the admission committer stopped".into(),
+            )),
         }
     }
 

@@ -148,8 +148,10 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Items claimed per round.
     pub batch: u32,
-    /// Rounds run at once, each its own task (so on its own core): a round's work (mail
-    /// rendering, sealing, the database driver) is one task's, and one core caps it.
+    /// Job rounds run at once on PostgreSQL, each its own task (so on its own core): a
+    /// round's work (mail rendering, sealing, the database driver) is one task's, and one core
+    /// caps it. The job worker's only: SQLite runs one (one writer), and the outbox sends a
+    /// batch concurrently over its SMTP connections instead.
     pub lanes: usize,
     /// Attempts before an item is given up (dead-lettered).
     pub max_attempts: u32,

@@ -284,10 +284,7 @@ pub trait RateLimitRepo: Send + Sync {
     async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted>;
     /// [`RateLimitRepo::admit`] for several requests (each with its own time) in one
     /// transaction, in order: each sees the counts of those before it.
-    async fn admit_all(
-        &self,
-        admissions: Vec<(Admission, Timestamp)>,
-    ) -> StoreResult<Vec<Admitted>>;
+    async fn admit_all(&self, admissions: &[(Admission, Timestamp)]) -> StoreResult<Vec<Admitted>>;
     /// Deletes windows that ended before `now`. Returns how many.
     async fn purge_windows(&self, now: Timestamp) -> StoreResult<u64>;
 }

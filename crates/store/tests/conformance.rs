@@ -746,6 +746,7 @@ conformance!(
     admissions_committed_together_count_as_one_after_another,
     outbox_and_jobs_are_claimed_once_per_lease,
     a_finished_job_writes_everything_with_its_done_mark_or_nothing,
+    the_later_of_two_jobs_committed_together_supersedes_the_earlier,
     history_keeps_the_newest_hashes,
     api_keys_are_found_by_hash_and_revocable,
     mail_grants_are_per_tenant_and_kind_and_go_with_the_tenant,

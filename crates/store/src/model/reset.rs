@@ -387,8 +387,9 @@ pub struct Supersession {
 
 /// What one reset job writes when it finishes, committed in one transaction with its "done"
 /// mark: a job's tokens, mails and audit events exist exactly when the job is done, and a job
-/// that is tried again has written nothing. Applied in this order: supersessions, tokens,
-/// mails, audit events.
+/// that is tried again has written nothing. Of several jobs committed together, each job's
+/// supersessions and then its tokens are applied in queue (job id) order, so they read as if
+/// committed one after another.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobWrites {
     /// Earlier rows to invalidate (before the new tokens are inserted).

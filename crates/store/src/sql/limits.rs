@@ -1,5 +1,7 @@
 //! Rate-limit windows and password history.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta};
 use passgate_tenant::TenantId;
@@ -29,42 +31,7 @@ fn window_start(now: Timestamp, window: TimeDelta) -> Timestamp {
     DateTime::from_timestamp_micros(start).unwrap_or(now)
 }
 
-/// Counts one hit on `bucket` on `conn` (the pool, or a transaction) with one upsert.
-async fn hit_on(
-    conn: &impl ConnectionTrait,
-    bucket: &RateBucket,
-    window: TimeDelta,
-    limit: u32,
-    now: Timestamp,
-) -> StoreResult<RateDecision> {
-    use rate_limit_windows::{Column as C, Entity};
-    let start = window_start(at(now), window);
-    let resets_at = start + window;
-    let row = rate_limit_windows::ActiveModel {
-        bucket_key: Set(bucket_key(bucket)),
-        window_start: Set(start),
-        tenant_id: Set(bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
-        count: Set(1),
-        expires_at: Set(resets_at),
-    };
-    // One statement: insert the window or add one to it, and read the new count back.
-    let stored = Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([C::BucketKey, C::WindowStart])
-                .value(C::Count, Expr::col((Entity, C::Count)).add(1))
-                .to_owned(),
-        )
-        .exec_with_returning(conn)
-        .await?;
-    let count = u64::try_from(stored.count).unwrap_or(0);
-    Ok(RateDecision {
-        allowed: count <= u64::from(limit),
-        count,
-        resets_at,
-    })
-}
-
-/// One hit of a group: which admission, which of its buckets, and the window it counts in.
+/// One hit of a group: which admission, which of its buckets, and when.
 struct GroupHit<'a> {
     admission: usize,
     index: usize,
@@ -72,55 +39,52 @@ struct GroupHit<'a> {
     now: Timestamp,
 }
 
-/// Counts `hits` with one statement: one upsert row per distinct window, adding how many of
-/// `hits` fall in it. The n-th hit on a window (in order) sees the count before the
-/// statement plus n, exactly as if they had been counted one after another.
+/// Counts `hits` (each a bucket and the time of its hit) on `conn` (the pool, or a
+/// transaction) with one statement: one upsert row per distinct window, adding how many of
+/// `hits` fall in it. The n-th hit on a window (in order) sees the count before the statement
+/// plus n, exactly as if they had been counted one after another.
 async fn hit_all_on(
-    txn: &sea_orm::DatabaseTransaction,
-    hits: &[GroupHit<'_>],
+    conn: &impl ConnectionTrait,
+    hits: &[(&BucketHit, Timestamp)],
 ) -> StoreResult<Vec<RateDecision>> {
     use rate_limit_windows::{Column as C, Entity};
     if hits.is_empty() {
         return Ok(Vec::new());
     }
-    let window_of = |hit: &GroupHit<'_>| {
-        let start = window_start(at(hit.now), hit.hit.window);
-        (bucket_key(&hit.hit.bucket), start, start + hit.hit.window)
-    };
-    let mut windows: Vec<(String, Timestamp, Timestamp, Option<String>, i64)> = Vec::new();
-    let mut of_hit = Vec::with_capacity(hits.len());
-    for hit in hits {
-        let (key, start, resets_at) = window_of(hit);
-        let position = match windows
-            .iter()
-            .position(|(k, s, ..)| *k == key && *s == start)
-        {
-            Some(position) => position,
-            None => {
-                let tenant = hit
-                    .hit
-                    .bucket
-                    .tenant_id
-                    .as_ref()
-                    .map(|t| t.as_str().to_owned());
-                windows.push((key, start, resets_at, tenant, 0));
-                windows.len() - 1
-            }
-        };
-        windows[position].4 += 1;
-        of_hit.push((position, windows[position].4, resets_at));
+    /// A window the group counts in, and how many of its hits fall in it.
+    struct Window {
+        row: rate_limit_windows::ActiveModel,
+        adding: i64,
     }
-    let rows = windows
-        .iter()
-        .map(
-            |(key, start, resets_at, tenant, adding)| rate_limit_windows::ActiveModel {
-                bucket_key: Set(key.clone()),
-                window_start: Set(*start),
-                tenant_id: Set(tenant.clone()),
-                count: Set(*adding),
-                expires_at: Set(*resets_at),
-            },
-        );
+    let mut windows: Vec<Window> = Vec::new();
+    let mut position_of: HashMap<(String, Timestamp), usize> = HashMap::new();
+    let mut of_hit = Vec::with_capacity(hits.len());
+    for (hit, now) in hits {
+        let start = window_start(at(*now), hit.window);
+        let resets_at = start + hit.window;
+        let key = bucket_key(&hit.bucket);
+        let position = *position_of.entry((key.clone(), start)).or_insert_with(|| {
+            windows.push(Window {
+                row: rate_limit_windows::ActiveModel {
+                    bucket_key: Set(key),
+                    window_start: Set(start),
+                    tenant_id: Set(hit.bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
+                    count: Set(0),
+                    expires_at: Set(resets_at),
+                },
+                adding: 0,
+            });
+            windows.len() - 1
+        });
+        windows[position].adding += 1;
+        of_hit.push((position, windows[position].adding, resets_at));
+    }
+    let rows = windows.iter().map(|window| {
+        let mut row = window.row.clone();
+        row.count = Set(window.adding);
+        row
+    });
+    // Insert each window or add the group's hits to it, and read the new counts back.
     let excluded = sea_orm::sea_query::Alias::new("excluded");
     let stored = Entity::insert_many(rows)
         .on_conflict(
@@ -131,29 +95,35 @@ async fn hit_all_on(
                 )
                 .to_owned(),
         )
-        .exec_with_returning(txn)
+        .exec_with_returning(conn)
         .await?;
     let mut before = vec![0i64; windows.len()];
     for row in stored {
-        if let Some(position) = windows
-            .iter()
-            .position(|(k, s, ..)| *k == row.bucket_key && *s == row.window_start)
-        {
-            before[position] = row.count - windows[position].4;
+        if let Some(&position) = position_of.get(&(row.bucket_key, row.window_start)) {
+            before[position] = row.count - windows[position].adding;
         }
     }
     Ok(hits
         .iter()
         .zip(of_hit)
-        .map(|(hit, (position, nth, resets_at))| {
+        .map(|((hit, _), (position, nth, resets_at))| {
             let count = u64::try_from(before[position] + nth).unwrap_or(0);
             RateDecision {
-                allowed: count <= u64::from(hit.hit.limit),
+                allowed: count <= u64::from(hit.limit),
                 count,
                 resets_at,
             }
         })
         .collect())
+}
+
+/// The decisions for a group's `hits`, counted with [`hit_all_on`].
+async fn hit_group_on(
+    txn: &sea_orm::DatabaseTransaction,
+    hits: &[GroupHit<'_>],
+) -> StoreResult<Vec<RateDecision>> {
+    let pairs: Vec<(&BucketHit, Timestamp)> = hits.iter().map(|h| (h.hit, h.now)).collect();
+    hit_all_on(txn, &pairs).await
 }
 
 /// `admissions` on `txn` as if admitted one after another, in a few statements whatever
@@ -162,7 +132,7 @@ async fn hit_all_on(
 /// insert.
 async fn admit_together_on(
     txn: &sea_orm::DatabaseTransaction,
-    admissions: Vec<(Admission, Timestamp)>,
+    admissions: &[(Admission, Timestamp)],
 ) -> StoreResult<Vec<Admitted>> {
     let mut over: Vec<Option<(usize, Timestamp)>> = vec![None; admissions.len()];
     let always: Vec<GroupHit<'_>> = admissions
@@ -181,7 +151,7 @@ async fn admit_together_on(
                 })
         })
         .collect();
-    for (hit, decision) in always.iter().zip(hit_all_on(txn, &always).await?) {
+    for (hit, decision) in always.iter().zip(hit_group_on(txn, &always).await?) {
         let first = &mut over[hit.admission];
         if !decision.allowed && first.is_none_or(|(index, _)| hit.index < index) {
             *first = Some((hit.index, decision.resets_at));
@@ -206,26 +176,21 @@ async fn admit_together_on(
                 })
             })
             .collect();
-        for (hit, decision) in then.iter().zip(hit_all_on(txn, &then).await?) {
+        for (hit, decision) in then.iter().zip(hit_group_on(txn, &then).await?) {
             if !decision.allowed {
                 over[hit.admission] = Some((hit.index, decision.resets_at));
             }
         }
     }
     let mut jobs = Vec::with_capacity(admissions.len());
-    for ((admission, _), over) in admissions.into_iter().zip(&over) {
-        jobs.push(match over {
-            None => admission.admitted,
-            Some((index, _)) => {
-                admission
-                    .refused
-                    .into_iter()
-                    .nth(*index)
-                    .ok_or(StoreError::NotFound {
-                        what: "job for the bucket over its limit",
-                    })?
-            }
-        });
+    for ((admission, _), over) in admissions.iter().zip(&over) {
+        let job = match over {
+            None => &admission.admitted,
+            Some((index, _)) => admission.refused.get(*index).ok_or(StoreError::NotFound {
+                what: "job for the bucket over its limit",
+            })?,
+        };
+        jobs.push(job.clone());
     }
     let mut ids = super::queue::insert_jobs(txn, jobs).await?;
     // Ids are drawn in the order of the rows.
@@ -246,11 +211,21 @@ impl RateLimitRepo for Store {
         limit: u32,
         now: Timestamp,
     ) -> StoreResult<RateDecision> {
-        hit_on(self.db(), bucket, window, limit, now).await
+        let hit = BucketHit {
+            bucket: bucket.clone(),
+            window,
+            limit,
+        };
+        hit_all_on(self.db(), &[(&hit, now)])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound {
+                what: "rate-limit window",
+            })
     }
 
     async fn admit(&self, admission: Admission, now: Timestamp) -> StoreResult<Admitted> {
-        self.admit_all(vec![(admission, now)])
+        self.admit_all(&[(admission, now)])
             .await?
             .pop()
             .ok_or(StoreError::NotFound {
@@ -258,10 +233,7 @@ impl RateLimitRepo for Store {
             })
     }
 
-    async fn admit_all(
-        &self,
-        admissions: Vec<(Admission, Timestamp)>,
-    ) -> StoreResult<Vec<Admitted>> {
+    async fn admit_all(&self, admissions: &[(Admission, Timestamp)]) -> StoreResult<Vec<Admitted>> {
         if admissions.is_empty() {
             return Ok(Vec::new());
         }

@@ -332,29 +332,27 @@ impl JobRepo for Store {
         found(result.rows_affected, "job")
     }
 
-    async fn finish_jobs(&self, finished: Vec<FinishedJob>, now: Timestamp) -> StoreResult<()> {
+    async fn finish_jobs(&self, mut finished: Vec<FinishedJob>, now: Timestamp) -> StoreResult<()> {
         use reset_jobs::Column as C;
         if finished.is_empty() {
             return Ok(());
         }
         let txn = self.begin_write().await?;
+        // In queue order, each job's supersessions just before its own rows: a later request
+        // of the same user in this group supersedes the earlier one's link, never the reverse.
+        finished.sort_by_key(|job| job.id);
         let ids: Vec<i64> = finished.iter().map(|job| job.id.0).collect();
-        let mut tokens = Vec::new();
         let mut mails = Vec::new();
         let mut audit = Vec::new();
         for job in finished {
-            // Supersessions first: they must not reach the rows this batch inserts.
             for old in &job.writes.supersede {
                 invalidate_on(&txn, &old.tenant_id, &old.client_id, &old.user_id, now).await?;
             }
-            tokens.extend(job.writes.tokens);
+            reset_tokens::Entity::insert_many(job.writes.tokens.into_iter().map(token_row))
+                .exec_without_returning(&txn)
+                .await?;
             mails.extend(job.writes.mails);
             audit.extend(job.writes.audit);
-        }
-        if !tokens.is_empty() {
-            reset_tokens::Entity::insert_many(tokens.into_iter().map(token_row))
-                .exec(&txn)
-                .await?;
         }
         let queued_mail = !mails.is_empty();
         if queued_mail {

@@ -439,7 +439,7 @@ pub(super) async fn admissions_committed_together_count_as_one_after_another(sto
     // The sequence of `an_admission_counts_its_buckets_and_queues_its_job_together`, in one
     // transaction: each admission sees the counts of those before it.
     let together = store
-        .admit_all(vec![
+        .admit_all(&[
             (admission(&a, "ip1", [1, 3, 2]), t0()),
             (admission(&a, "ip1", [1, 3, 2]), t0()),
             (admission(&a, "ip2", [1, 3, 2]), t0()),
@@ -471,7 +471,7 @@ pub(super) async fn admissions_committed_together_count_as_one_after_another(sto
     // A later group continues the counts of the windows the first one left: the tenant has
     // counted 3 (the five less the two refused by their client or account buckets).
     let later = store
-        .admit_all(vec![
+        .admit_all(&[
             (admission(&a, "ip6", [1, 9, 4]), t0()),
             (admission(&a, "ip7", [1, 9, 4]), t0()),
             (admission(&a, "ip6", [1, 9, 4]), t0()),
@@ -485,10 +485,7 @@ pub(super) async fn admissions_committed_together_count_as_one_after_another(sto
     broken.refused.clear();
     assert!(
         store
-            .admit_all(vec![
-                (admission(&a, "ip8", [5, 9, 9]), t0()),
-                (broken, t0())
-            ])
+            .admit_all(&[(admission(&a, "ip8", [5, 9, 9]), t0()), (broken, t0())])
             .await
             .is_err()
     );
@@ -497,4 +494,48 @@ pub(super) async fn admissions_committed_together_count_as_one_after_another(sto
         .await
         .unwrap();
     assert_eq!(after.over, None, "the failed group counted nothing for ip8");
+}
+
+pub(super) async fn the_later_of_two_jobs_committed_together_supersedes_the_earlier(store: &Store) {
+    let a = tenant(store, "acme").await;
+    let queue = |n: u32| NewJob {
+        tenant_id: a.clone(),
+        client_id: cid("app"),
+        kind: "reset-request".into(),
+        payload: format!("{{\"n\":{n}}}"),
+        run_after: t0(),
+        created_at: t0(),
+    };
+    let earlier = store.enqueue_job(queue(1)).await.unwrap();
+    let later = store.enqueue_job(queue(2)).await.unwrap();
+    assert_eq!(
+        store
+            .claim_jobs(t0(), TimeDelta::minutes(1), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let issue = |id: JobId, raw: &str| FinishedJob {
+        id,
+        writes: JobWrites {
+            supersede: vec![Supersession {
+                tenant_id: a.clone(),
+                client_id: cid("app"),
+                user_id: "auth0|1".into(),
+            }],
+            tokens: vec![token(&a, raw, TimeDelta::minutes(30))],
+            ..JobWrites::default()
+        },
+    };
+    // Handed over in the order they finished: the later request first.
+    store
+        .finish_jobs(vec![issue(later, "second"), issue(earlier, "first")], t0())
+        .await
+        .unwrap();
+    let link = |raw: &str| Sha256Digest::of(raw.as_bytes());
+    let first = store.lookup_token(&link("first")).await.unwrap().unwrap();
+    let second = store.lookup_token(&link("second")).await.unwrap().unwrap();
+    assert!(first.invalidated_at.is_some(), "the earlier link is dead");
+    assert!(second.invalidated_at.is_none(), "the newest link works");
 }
