@@ -215,6 +215,10 @@ impl Pacer {
         let mut waited = Duration::ZERO;
         let mut registered = false;
         loop {
+            // Waiting for the first call's answer (the window is unknown) is not waiting for
+            // capacity: it is bounded by PROBE_TIMEOUT and never counts against `max_wait`,
+            // or a slow first answer would refuse every call sent beside it as rate limited.
+            let mut behind_probe = false;
             let pause = {
                 let mut window = self.window.lock().await;
                 let now = clock.now();
@@ -247,6 +251,7 @@ impl Pacer {
                         .is_some_and(|since| since.elapsed() < PROBE_TIMEOUT)
                         || yield_to_user =>
                     {
+                        behind_probe = !yield_to_user;
                         Some(MIN_PAUSE)
                     }
                     // A probe after a reset still keeps the learned spacing while pacing: a
@@ -284,7 +289,7 @@ impl Pacer {
                 }
                 return Ok(clock.now());
             };
-            if waited + pause > max_wait {
+            if !behind_probe && waited + pause > max_wait {
                 let mut window = self.window.lock().await;
                 if registered {
                     window.interactive_waiting = window.interactive_waiting.saturating_sub(1);
@@ -297,7 +302,9 @@ impl Pacer {
             }
             tracing::debug!(?pause, ?priority, "waiting for provider capacity");
             tokio::time::sleep(pause).await;
-            waited += pause;
+            if !behind_probe {
+                waited += pause;
+            }
         }
     }
 

@@ -307,3 +307,40 @@ async fn a_429_whose_reset_has_passed_lets_the_next_call_go_at_once() {
     let next = pacer.acquire(Priority::Interactive, &clock, wait).await;
     assert!(next.is_ok(), "{next:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn calls_beside_a_slow_first_call_wait_for_its_answer_instead_of_failing() {
+    // The window is unknown until the first answer: the others wait for it however long it
+    // takes (a loaded host), and only a wait for capacity counts against `max_wait`.
+    let start = DateTime::from_timestamp(1_800_000_000, 300_000_000).unwrap();
+    let clock = Arc::new(PausedWall {
+        start,
+        origin: Instant::now(),
+        skew: TimeDelta::zero(),
+    });
+    let pacer = Arc::new(Pacer::default());
+    let wait = Duration::from_millis(50);
+    let first = pacer
+        .acquire(Priority::Background, clock.as_ref(), wait)
+        .await
+        .unwrap();
+    let beside = {
+        let (pacer, clock) = (pacer.clone(), clock.clone());
+        tokio::spawn(async move {
+            pacer
+                .acquire(Priority::Background, clock.as_ref(), wait)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-ratelimit-limit", HeaderValue::from_static("100"));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from_static("99"));
+    headers.insert(
+        "x-ratelimit-reset",
+        HeaderValue::from_str(&(start.timestamp() + 1).to_string()).unwrap(),
+    );
+    pacer.observe(first, 200, &headers).await;
+    let beside = beside.await.unwrap();
+    assert!(beside.is_ok(), "{beside:?}");
+}
