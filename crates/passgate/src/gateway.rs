@@ -221,6 +221,7 @@ impl Gateway {
             settings: Arc::new(web),
             csrf_key: CsrfKey::new(parts.keyring.derive("csrf")),
             pages: Default::default(),
+            policy_answers: Default::default(),
         };
         let admin = AdminState::new(AdminParts {
             store: parts.store.clone(),

@@ -22,6 +22,8 @@ pub struct AppState {
     pub csrf_key: CsrfKey,
     /// Hosted pages rendered once and spliced per request.
     pub pages: Arc<crate::pages::cache::RenderedPages>,
+    /// Policy documents serialized once per configuration version × app × locale.
+    pub policy_answers: Arc<crate::api::policy::PolicyAnswers>,
 }
 
 /// Version segment of static asset URLs. Assets are cached for a year (`immutable`), so the

@@ -16,9 +16,11 @@
 //!
 //! # Layout
 //! - [`resets`]: the password-reset resource; [`policy`]: the app policy resource.
+//! - [`serialized_json`]: a JSON answer serialized once, served as bytes.
 
 pub mod policy;
 pub mod resets;
+pub mod serialized_json;
 
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};

@@ -1,14 +1,18 @@
 //! `GET /v1/apps/{client_id}/password-policy`: an app's rules as data, its messages in a
 //! locale, and its JavaScript rule's source, so native screens validate like the server.
+//! The document depends only on the configuration version, the app and the locale: it is
+//! serialized once per such triple and kept ([`PolicyAnswers`]).
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     param::{Path, Query},
-    payload::Json,
 };
 
-use super::ApiTags;
+use super::{ApiTags, serialized_json::SerializedJson};
 use crate::{
     pages::{tenant, view},
     policy_view::{self, PolicyPayload},
@@ -36,7 +40,52 @@ pub struct AppPolicy {
 pub enum PolicyResponse {
     /// The policy.
     #[oai(status = 200)]
-    Ok(Json<AppPolicy>),
+    Ok(SerializedJson<AppPolicy>),
+}
+
+/// Most policy documents kept; past it the cache starts over (a refill costs one
+/// serialization per document).
+pub const MAX_ANSWERS: usize = 4096;
+
+/// Policy documents serialized once per configuration version × app × locale.
+#[derive(Debug, Default)]
+pub struct PolicyAnswers {
+    kept: RwLock<HashMap<AnswerKey, SerializedJson<AppPolicy>>>,
+}
+
+/// What makes two policy documents identical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct AnswerKey {
+    /// SHA-256 of the tenant's active YAML (a new version is a new key).
+    config: String,
+    client_id: String,
+    locale: String,
+}
+
+impl PolicyAnswers {
+    fn get(&self, key: &AnswerKey) -> Option<SerializedJson<AppPolicy>> {
+        let kept = self.kept.read().unwrap_or_else(PoisonError::into_inner);
+        kept.get(key).cloned()
+    }
+
+    fn keep(&self, key: AnswerKey, answer: &SerializedJson<AppPolicy>) {
+        let mut kept = self.kept.write().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= MAX_ANSWERS {
+            kept.clear();
+        }
+        kept.insert(key, answer.clone());
+    }
+
+    /// How many documents are kept.
+    pub fn len(&self) -> usize {
+        let kept = self.kept.read().unwrap_or_else(PoisonError::into_inner);
+        kept.len()
+    }
+
+    /// Whether no document is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Apps")]
@@ -60,17 +109,27 @@ impl PolicyApi {
         let config = &active.config;
         let env = view::Env::from_request(state, req);
         let locale = env.locale_for(config, locale.0.as_deref());
-        let messages = view::messages(state, Some(config), &locale)
+        let key = AnswerKey {
+            config: active.sha256.clone(),
+            client_id: client_id.0,
+            locale,
+        };
+        if let Some(answer) = state.policy_answers.get(&key) {
+            return Ok(PolicyResponse::Ok(answer));
+        }
+        let messages = view::messages(state, Some(config), &key.locale)
             .ok_or(PublicProblem::from(Code::Unavailable))?;
         let own = config
             .messages
             .iter()
-            .find(|(l, _)| l.as_str() == locale)
+            .find(|(l, _)| l.as_str() == key.locale)
             .map(|(_, m)| m);
-        Ok(PolicyResponse::Ok(Json(AppPolicy {
-            client_id: client_id.0.clone(),
-            locale,
+        let answer = SerializedJson::new(&AppPolicy {
+            client_id: key.client_id.clone(),
+            locale: key.locale.clone(),
             policy: policy_view::payload(config.policy_spec(), &messages, config.id.as_str(), own),
-        })))
+        });
+        state.policy_answers.keep(key, &answer);
+        Ok(PolicyResponse::Ok(answer))
     }
 }

@@ -633,3 +633,28 @@ async fn product_owner_and_platform_admin_work_in_the_console_in_a_real_browser(
         |e| e.event.action.starts_with("config.") && e.event.actor.contains("Vera (Vault PO)")
     ));
 }
+
+#[tokio::test]
+async fn a_published_policy_is_what_the_policy_endpoint_serves_next() {
+    // The policy document is kept per configuration version: a publish must not leave
+    // apps validating against the old rules.
+    let t = in_process().await;
+    let s = t.sign_in(&t.editor).await;
+    let min_length = || async {
+        let resp = t
+            .client
+            .get("/v1/apps/vault-app/password-policy")
+            .header("Host", HOST)
+            .send()
+            .await;
+        resp.assert_status_is_ok();
+        let body = resp.0.into_body().into_string().await.unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        doc["policy"]["min_length"].as_u64().unwrap()
+    };
+    assert_eq!(min_length().await, 12);
+    assert_eq!(min_length().await, 12, "the kept document");
+    let resp = t.publish(&s, "vault", Some(&s.csrf), &vault_with(14)).await;
+    resp.assert_status(StatusCode::CREATED);
+    assert_eq!(min_length().await, 14);
+}

@@ -365,6 +365,7 @@ impl Harness {
             settings: Arc::new(WebSettings::new(base)),
             csrf_key: CsrfKey::new(keyring.derive("csrf")),
             pages: Default::default(),
+            policy_answers: Default::default(),
         };
         Self {
             state,
