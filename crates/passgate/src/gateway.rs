@@ -213,7 +213,7 @@ impl Gateway {
 
         let mut web = WebSettings::new(parts.public_url.clone());
         web.trusted_proxies = parts.trusted_proxies.clone();
-        let public_origin = web.public_origin();
+        let public_origin = web.public_origin().to_owned();
         let state = AppState {
             backend: Arc::new(MeteredBackend(engine.clone())),
             tenants: Arc::new(tenants.clone()),

@@ -32,11 +32,11 @@
 //!   tenants: [`add_provider_waits`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Histogram, counter, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use passgate_engine::{Clock as _, SECURITY_TARGET, SystemClock};
 use passgate_store::Store;
@@ -120,10 +120,9 @@ impl Metrics {
             Ok(response) => response.status(),
             Err(err) => err.status(),
         };
-        counter!("passgate_http_requests_total", "route" => route, "status" => status.as_u16().to_string())
-            .increment(1);
-        histogram!("passgate_http_request_duration_seconds", "route" => route)
-            .record(started.elapsed().as_secs_f64());
+        let (requests, duration) = http_series(route, status);
+        requests.increment(1);
+        duration.record(started.elapsed().as_secs_f64());
         result
     }
 
@@ -147,6 +146,34 @@ impl Metrics {
             }
         });
     }
+}
+
+/// `passgate_http_requests_total` and `passgate_http_request_duration_seconds` of one series.
+type HttpSeries = (Counter, Histogram);
+
+/// The request counter and duration histogram of one route and status, registered once:
+/// building a labelled key and finding it in the registry per request costs more than the
+/// count itself. Routes are templates and statuses few, so the map stays small.
+fn http_series(route: &'static str, status: StatusCode) -> HttpSeries {
+    static SERIES: LazyLock<RwLock<HashMap<(&'static str, u16), HttpSeries>>> =
+        LazyLock::new(RwLock::default);
+    let key = (route, status.as_u16());
+    if let Some(series) = SERIES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return series.clone();
+    }
+    let series = (
+        counter!("passgate_http_requests_total", "route" => route, "status" => key.1.to_string()),
+        histogram!("passgate_http_request_duration_seconds", "route" => route),
+    );
+    SERIES
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, series.clone());
+    series
 }
 
 /// Registers the pipeline series at zero, so they are scraped before their first event.

@@ -9,7 +9,12 @@ use passgate_engine::client_ip::TrustedProxies;
 pub struct WebSettings {
     /// The configured public origin (`https://reset.example.com`). It is the only origin a
     /// cross-origin check accepts; links are built by the engine from the same value.
-    pub public_base_url: String,
+    /// Private, set once by [`WebSettings::new`]: the two below are derived from it.
+    public_base_url: String,
+    /// `scheme://host[:port]` of the public URL (read per cross-origin check).
+    public_origin: String,
+    /// `host[:port]` of the public URL, lowercased (read per request by the Host check).
+    public_host: Option<String>,
     /// Extra hosts (custom domain per tenant) mapped to the client id they serve. A request
     /// whose `Host` is neither the public origin's host nor one of these gets 400.
     pub custom_hosts: BTreeMap<String, String>,
@@ -24,8 +29,23 @@ pub struct WebSettings {
 impl WebSettings {
     /// Defaults for `public_base_url`.
     pub fn new(public_base_url: impl Into<String>) -> Self {
+        let public_base_url = public_base_url.into().trim_end_matches('/').to_owned();
+        let parsed = url::Url::parse(&public_base_url).ok();
+        let public_origin = parsed.as_ref().map_or_else(
+            || public_base_url.clone(),
+            |u| u.origin().ascii_serialization(),
+        );
+        let public_host = parsed.as_ref().and_then(|url| {
+            let host = url.host_str()?.to_ascii_lowercase();
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        });
         Self {
-            public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
+            public_base_url,
+            public_origin,
+            public_host,
             custom_hosts: BTreeMap::new(),
             trusted_proxies: TrustedProxies::none(),
             reset_cookie_max_age_secs: 15 * 60,
@@ -33,35 +53,36 @@ impl WebSettings {
         }
     }
 
+    /// The public URL as configured (no trailing slash).
+    pub fn public_base_url(&self) -> &str {
+        &self.public_base_url
+    }
+
     /// The public origin as `scheme://host[:port]`, compared with `Origin` headers.
-    pub fn public_origin(&self) -> String {
-        url::Url::parse(&self.public_base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| self.public_base_url.clone())
+    pub fn public_origin(&self) -> &str {
+        &self.public_origin
     }
 
     /// The public origin's `host[:port]`, compared with `Host` headers.
-    pub fn public_host(&self) -> Option<String> {
-        let url = url::Url::parse(&self.public_base_url).ok()?;
-        let host = url.host_str()?;
-        Some(match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        })
+    pub fn public_host(&self) -> Option<&str> {
+        self.public_host.as_deref()
     }
 
     /// Whether `host` (a `Host` header value) is served here. An explicit default port
     /// (`:443`, `:80`) is the same host.
     pub fn is_known_host(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
         let host = host
             .strip_suffix(":443")
             .or_else(|| host.strip_suffix(":80"))
-            .unwrap_or(&host)
-            .to_owned();
-        self.public_host()
-            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
-            || self.custom_hosts.contains_key(&host)
+            .unwrap_or(host);
+        if self
+            .public_host
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(host))
+        {
+            return true;
+        }
+        !self.custom_hosts.is_empty() && self.custom_hosts.contains_key(&host.to_ascii_lowercase())
     }
 }
 

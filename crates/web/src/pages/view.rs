@@ -303,7 +303,7 @@ fn rendered(
         policy: spec.policy,
         request_id: Some(request_id),
         retry_at: spec.retry_at,
-        secure_origin: state.settings.public_base_url.starts_with("https://"),
+        secure_origin: state.settings.public_base_url().starts_with("https://"),
     };
     match state.themes.render_page(theme, spec.page, &ctx) {
         Ok(html) => Some((html, csp)),

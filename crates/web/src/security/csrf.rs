@@ -160,7 +160,7 @@ pub fn check_provenance(settings: &WebSettings, req: &Request) -> Result<(), Csr
 }
 
 fn origin_is_ours(settings: &WebSettings, origin: &str) -> bool {
-    if origin.eq_ignore_ascii_case(&settings.public_origin()) {
+    if origin.eq_ignore_ascii_case(settings.public_origin()) {
         return true;
     }
     settings

@@ -572,7 +572,7 @@ async fn product_owner_and_platform_admin_work_in_the_console_in_a_real_browser(
         |base, _landing| async move { stored_harness(&base).await },
         |h| {
             // The public origin is the server's own, known only once it listens.
-            let origin = h.state.settings.public_base_url.clone();
+            let origin = h.state.settings.public_base_url().to_owned();
             // The walk edits far faster than a person: a larger budget of document checks
             // (the 429 message itself is checked with a simulated answer).
             let settings = AdminSettings {
