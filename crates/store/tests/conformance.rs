@@ -744,6 +744,7 @@ conformance!(
     rate_limits_count_atomically_per_window,
     an_admission_counts_its_buckets_and_queues_its_job_together,
     admissions_committed_together_count_as_one_after_another,
+    a_group_of_hundreds_counts_exactly_across_statements,
     outbox_and_jobs_are_claimed_once_per_lease,
     a_finished_job_writes_everything_with_its_done_mark_or_nothing,
     the_later_of_two_jobs_committed_together_supersedes_the_earlier,

@@ -40,7 +40,7 @@ struct GroupHit<'a> {
 }
 
 /// Counts `hits` (each a bucket and the time of its hit) on `conn` (the pool, or a
-/// transaction) with one statement: one upsert row per distinct window, adding how many of
+/// transaction) with one upsert row per distinct window ([`super::statement_runs`] of them per statement), adding how many of
 /// `hits` fall in it. The n-th hit on a window (in order) sees the count before the statement
 /// plus n, exactly as if they had been counted one after another.
 async fn hit_all_on(
@@ -55,6 +55,8 @@ async fn hit_all_on(
     struct Window {
         row: rate_limit_windows::ActiveModel,
         adding: i64,
+        /// Bytes of its variable-length values (bucket key, tenant id).
+        bytes: usize,
     }
     let mut windows: Vec<Window> = Vec::new();
     let mut position_of: HashMap<(String, Timestamp), usize> = HashMap::new();
@@ -64,11 +66,13 @@ async fn hit_all_on(
         let resets_at = start + hit.window;
         let key = bucket_key(&hit.bucket);
         let position = *position_of.entry((key.clone(), start)).or_insert_with(|| {
+            let tenant = hit.bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned());
             windows.push(Window {
+                bytes: key.len() + tenant.as_ref().map_or(0, String::len),
                 row: rate_limit_windows::ActiveModel {
                     bucket_key: Set(key),
                     window_start: Set(start),
-                    tenant_id: Set(hit.bucket.tenant_id.as_ref().map(|t| t.as_str().to_owned())),
+                    tenant_id: Set(tenant),
                     count: Set(0),
                     expires_at: Set(resets_at),
                 },
@@ -79,24 +83,30 @@ async fn hit_all_on(
         windows[position].adding += 1;
         of_hit.push((position, windows[position].adding, resets_at));
     }
-    let rows = windows.iter().map(|window| {
-        let mut row = window.row.clone();
-        row.count = Set(window.adding);
-        row
-    });
-    // Insert each window or add the group's hits to it, and read the new counts back.
+    // Insert each window or add the group's hits to it, and read the new counts back. A
+    // window is in one statement only, so splitting the rows keeps the counts exact.
     let excluded = sea_orm::sea_query::Alias::new("excluded");
-    let stored = Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([C::BucketKey, C::WindowStart])
-                .value(
-                    C::Count,
-                    Expr::col((Entity, C::Count)).add(Expr::col((excluded, C::Count))),
-                )
-                .to_owned(),
-        )
-        .exec_with_returning(conn)
-        .await?;
+    let mut stored = Vec::with_capacity(windows.len());
+    let sized: Vec<&Window> = windows.iter().collect();
+    for run in super::statement_runs(sized, |window| window.bytes) {
+        let rows = run.into_iter().map(|window| {
+            let mut row = window.row.clone();
+            row.count = Set(window.adding);
+            row
+        });
+        let returned = Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([C::BucketKey, C::WindowStart])
+                    .value(
+                        C::Count,
+                        Expr::col((Entity, C::Count)).add(Expr::col((excluded.clone(), C::Count))),
+                    )
+                    .to_owned(),
+            )
+            .exec_with_returning(conn)
+            .await?;
+        stored.extend(returned);
+    }
     let mut before = vec![0i64; windows.len()];
     for row in stored {
         if let Some(&position) = position_of.get(&(row.bucket_key, row.window_start)) {

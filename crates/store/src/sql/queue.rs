@@ -177,17 +177,17 @@ fn mail_row(new: NewMail) -> mail_outbox::ActiveModel {
     }
 }
 
-/// Appends `events` on `conn` with one statement.
+/// Appends `events` on `conn`, in as few statements as fit ([`super::statement_runs`]).
 async fn append_audit_on(
     conn: &impl ConnectionTrait,
     events: Vec<NewAuditEvent>,
 ) -> StoreResult<()> {
-    if events.is_empty() {
-        return Ok(());
+    // Details are small JSON objects; serializing them twice to measure is not worth it.
+    for run in super::statement_runs(events, |event| 512 + event.actor.len()) {
+        audit_events::Entity::insert_many(run.into_iter().map(audit_row))
+            .exec(conn)
+            .await?;
     }
-    audit_events::Entity::insert_many(events.into_iter().map(audit_row))
-        .exec(conn)
-        .await?;
     Ok(())
 }
 
@@ -355,8 +355,10 @@ impl JobRepo for Store {
             audit.extend(job.writes.audit);
         }
         let queued_mail = !mails.is_empty();
-        if queued_mail {
-            mail_outbox::Entity::insert_many(mails.into_iter().map(mail_row))
+        for run in super::statement_runs(mails, |mail| {
+            mail.body.ciphertext.len() + mail.recipient.len() + mail.message_id.len()
+        }) {
+            mail_outbox::Entity::insert_many(run.into_iter().map(mail_row))
                 .exec(&txn)
                 .await?;
         }
@@ -419,10 +421,14 @@ pub(super) async fn insert_jobs(
     conn: &impl sea_orm::ConnectionTrait,
     new: Vec<NewJob>,
 ) -> StoreResult<Vec<JobId>> {
-    let rows = reset_jobs::Entity::insert_many(new.into_iter().map(job_row))
-        .exec_with_returning(conn)
-        .await?;
-    Ok(rows.into_iter().map(|row| JobId(row.id)).collect())
+    let mut ids = Vec::with_capacity(new.len());
+    for run in super::statement_runs(new, |job| job.payload.len() + job.kind.len()) {
+        let keys = reset_jobs::Entity::insert_many(run.into_iter().map(job_row))
+            .exec_with_returning_keys(conn)
+            .await?;
+        ids.extend(keys.into_iter().map(JobId));
+    }
+    Ok(ids)
 }
 
 /// Inserts `new` as a pending job on `conn` (the pool, or a transaction).

@@ -434,6 +434,52 @@ pub(super) async fn a_finished_job_writes_everything_with_its_done_mark_or_nothi
     assert_eq!(store.tenant_audit(&a, 10, None).await.unwrap().len(), 3);
 }
 
+/// A group too large for one statement (hundreds of windows and jobs: several statements
+/// per step) counts exactly as the same admissions one after another.
+pub(super) async fn a_group_of_hundreds_counts_exactly_across_statements(store: &Store) {
+    let a = tenant(store, "acme").await;
+    // 300 clients, each twice: the second of each is over its client limit (1); of the 300
+    // firsts, the tenant limit (250) lets the first 250 through.
+    let group: Vec<(Admission, Timestamp)> = (0..600)
+        .map(|i| {
+            let ip = format!("198.51.{}.{}", i / 2 / 250, i / 2 % 250);
+            (admission(&a, &ip, [1, 10_000, 250]), t0())
+        })
+        .collect();
+    let together = store.admit_all(&group).await.unwrap();
+    let over: Vec<Option<usize>> = together
+        .iter()
+        .map(|admitted| admitted.over.map(|(i, _)| i))
+        .collect();
+    let expected: Vec<Option<usize>> = (0..600)
+        .map(|i| match (i % 2, i / 2) {
+            (1, _) => Some(0),
+            (_, first) if first < 250 => None,
+            _ => Some(2),
+        })
+        .collect();
+    assert_eq!(over, expected);
+    let jobs = store
+        .claim_jobs(t0(), TimeDelta::minutes(1), 1000)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 600, "every admission queued its job once");
+    let admitted = jobs.iter().filter(|j| j.payload == "admitted").count();
+    assert_eq!(admitted, 250);
+    // The windows hold the group's counts: one more from client 0 is over; the account
+    // window counted all 600.
+    let next = store
+        .admit(admission(&a, "198.51.0.0", [1, 600, 10_000]), t0())
+        .await
+        .unwrap();
+    assert_eq!(next.over.map(|(i, _)| i), Some(0));
+    let next = store
+        .admit(admission(&a, "203.0.113.1", [1, 600, 10_000]), t0())
+        .await
+        .unwrap();
+    assert_eq!(next.over.map(|(i, _)| i), Some(1), "the account's 601st");
+}
+
 pub(super) async fn admissions_committed_together_count_as_one_after_another(store: &Store) {
     let a = tenant(store, "acme").await;
     // The sequence of `an_admission_counts_its_buckets_and_queues_its_job_together`, in one
