@@ -19,19 +19,27 @@ use subtle::ConstantTimeEq;
 use super::cookies::{self, CSRF_COOKIE};
 use crate::settings::WebSettings;
 
-/// The key CSRF tokens are signed with. `Debug` hides it.
+/// The key CSRF tokens are signed with, kept as the MAC already keyed and fed the domain
+/// prefix (signing a cookie then hashes only the cookie). `Debug` hides it.
+/// (`None` only if the MAC refused the key, which HMAC never does: signing then fails.)
 #[derive(Clone)]
-pub struct CsrfKey([u8; 32]);
+pub struct CsrfKey(Option<Hmac<Sha256>>);
+
+/// What every signed cookie is prefixed with (domain separation from other uses of the key).
+const DOMAIN: &[u8] = b"passgate/csrf/v1/";
 
 impl CsrfKey {
     /// Wraps a 32-byte key (use the engine keyring's `derive("csrf")`).
     pub fn new(key: [u8; 32]) -> Self {
-        Self(key)
+        let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).ok();
+        Self(keyed.map(|mut mac| {
+            mac.update(DOMAIN);
+            mac
+        }))
     }
 
     fn sign(&self, cookie: &str) -> Option<String> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).ok()?;
-        mac.update(b"passgate/csrf/v1/");
+        let mut mac = self.0.clone()?;
         mac.update(cookie.as_bytes());
         Some(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
