@@ -251,17 +251,24 @@ impl Gateway {
         // Probes and metrics sit outside the pages' Host check: a load balancer or a
         // Kubernetes kubelet calls them by IP. Extra routes (the demo mailbox) set their
         // own headers.
-        let mut route = Route::new()
+        let mut outside = Route::new()
             .at("/healthz", health::healthz)
-            .at("/readyz", health::readyz.data(parts.store.clone()))
-            .nest("/", app.build());
+            .at("/readyz", health::readyz.data(parts.store.clone()));
+        let mut outside_paths = vec!["/healthz".to_owned(), "/readyz".to_owned()];
         for (prefix, endpoint) in parts.extra_routes {
-            route = route.nest(prefix, endpoint);
+            outside_paths.push(prefix.trim_end_matches('/').to_owned());
+            outside = outside.nest(prefix, endpoint);
         }
         if let Some(metrics) = &parts.metrics {
             metrics.watch(parts.store.clone(), tenants);
-            route = route.at("/metrics", metrics.endpoint());
+            outside = outside.at("/metrics", metrics.endpoint());
+            outside_paths.push("/metrics".to_owned());
         }
+        let route = OutsideOrApp {
+            outside: outside.boxed(),
+            outside_paths,
+            app: app.build(),
+        };
         let endpoint = match parts.metrics {
             Some(metrics) => route
                 .around(move |next, req| {
@@ -400,4 +407,35 @@ pub fn console_oidc(
         role_claim: config.role_claim.clone(),
         tenants_claim: config.tenants_claim.clone(),
     }))
+}
+
+/// The probes, metrics and extra trees (outside the pages' Host check), or else the app,
+/// chosen by path: the app is called with the request as it came, not through a nested
+/// route that rewrites every request's URI on the way in.
+struct OutsideOrApp {
+    outside: BoxEndpoint<'static>,
+    /// Exact paths and prefixes (`/prefix` and `/prefix/…`) served by `outside`.
+    outside_paths: Vec<String>,
+    app: BoxEndpoint<'static>,
+}
+
+impl OutsideOrApp {
+    fn is_outside(&self, path: &str) -> bool {
+        self.outside_paths.iter().any(|p| {
+            path.strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+impl poem::Endpoint for OutsideOrApp {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Self::Output> {
+        if self.is_outside(req.uri().path()) {
+            self.outside.call(req).await
+        } else {
+            self.app.call(req).await
+        }
+    }
 }

@@ -67,12 +67,13 @@ pub fn routes() -> Route {
 /// Page routes with the themed 404 page for anything unknown.
 pub fn with_not_found(route: Route) -> impl poem::Endpoint {
     route.around(|next, req| async move {
+        // Only the head is kept per request; the page's Env is built for a 404 alone.
+        let head = view::RequestHead::of(&req);
         let state = req.data::<AppState>().cloned();
-        let env = state.as_ref().map(|s| Env::from_request(s, &req));
         match next.call(req).await {
-            Err(err) if err.is::<poem::error::NotFoundError>() => match (state, env) {
-                (Some(state), Some(env)) => Ok(not_found(&state, &env)),
-                _ => Err(err),
+            Err(err) if err.is::<poem::error::NotFoundError>() => match state {
+                Some(state) => Ok(not_found(&state, &Env::without_form(head))),
+                None => Err(err),
             },
             other => other.map(poem::IntoResponse::into_response),
         }

@@ -38,15 +38,47 @@ pub struct Env {
     pub request_id: String,
 }
 
+/// The parts of a request a page's [`Env`] is made from, cheap to keep while the request
+/// itself goes on to a handler (the 404 wrapper keeps one for every request).
+#[derive(Debug, Clone, Default)]
+pub struct RequestHead {
+    nonce: String,
+    query: Option<String>,
+    accept_language: Option<String>,
+}
+
+impl RequestHead {
+    /// Reads the head of `req`.
+    pub fn of(req: &Request) -> Self {
+        Self {
+            nonce: req
+                .extensions()
+                .get::<CspNonce>()
+                .map(|n| n.0.clone())
+                .unwrap_or_default(),
+            query: req.uri().query().map(str::to_owned),
+            accept_language: req
+                .headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+}
+
 impl Env {
     /// Reads what pages need from `req`.
     pub fn from_request(state: &AppState, req: &Request) -> Self {
-        let nonce = req
-            .extensions()
-            .get::<CspNonce>()
-            .map(|n| n.0.clone())
-            .unwrap_or_default();
-        let query = crate::form::Form::from_query(req.uri().query());
+        Self::from_head(RequestHead::of(req), csrf::issue(&state.csrf_key, req))
+    }
+
+    /// What a page without a form needs, from a head read before the request moved on.
+    pub fn without_form(head: RequestHead) -> Self {
+        Self::from_head(head, None)
+    }
+
+    fn from_head(head: RequestHead, csrf: Option<CsrfIssue>) -> Self {
+        let query = crate::form::Form::from_query(head.query.as_deref());
         let explicit_locales = ["locale", "ui_locales"]
             .iter()
             .filter_map(|name| {
@@ -58,13 +90,9 @@ impl Env {
             })
             .collect();
         Self {
-            nonce,
-            csrf: csrf::issue(&state.csrf_key, req),
-            accept_language: req
-                .headers()
-                .get("accept-language")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            nonce: head.nonce,
+            csrf,
+            accept_language: head.accept_language,
             explicit_locales,
             request_id: crate::security::random_b64::<12>().unwrap_or_default(),
         }
