@@ -34,7 +34,7 @@ pub const CONFIRM_PATH: &str = "/reset/confirm";
 #[handler]
 pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
-    let Ok(query) = Form::from_query(req.uri().query()) else {
+    let Some(query) = env.query() else {
         return invalid_link(state, &env, None, None, Vec::new());
     };
     if let Some(token) = query.get("token") {
@@ -51,7 +51,7 @@ pub async fn show(req: &Request, Data(state): Data<&AppState>) -> Response {
         let view = match (owned, view) {
             (Ok(true), Some(view)) => view,
             (Err(()), _) => return error_page(state, &env, None, StatusCode::SERVICE_UNAVAILABLE),
-            _ => return unusable_link(state, req, &env, &query).await,
+            _ => return unusable_link(state, req, &env, query).await,
         };
         let held = Held::Link {
             t: token.to_owned(),
@@ -185,7 +185,7 @@ pub async fn submit_code(req: &Request, body: Body, Data(state): Data<&AppState>
 #[handler]
 pub async fn janrain_landing(req: &Request, Data(state): Data<&AppState>) -> Response {
     let env = Env::from_request(state, req);
-    let Ok(query) = Form::from_query(req.uri().query()) else {
+    let Some(query) = env.query() else {
         return invalid_link(state, &env, None, None, Vec::new());
     };
     let app = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await;

@@ -21,7 +21,7 @@ use super::{
     not_found, read_error, read_form, see_other, tenant,
     view::{self, Env, PageSpec},
 };
-use crate::{form::Form, state::AppState};
+use crate::state::AppState;
 
 /// `GET /reset?client_id=…&locale=…&redirect_uri=…`
 #[handler]
@@ -58,7 +58,7 @@ pub async fn submit_path(
 
 async fn show_form(state: &AppState, req: &Request, path_client: Option<String>) -> Response {
     let env = Env::from_request(state, req);
-    let Ok(query) = Form::from_query(req.uri().query()) else {
+    let Some(query) = env.query() else {
         return error_page(state, &env, None, StatusCode::BAD_REQUEST);
     };
     let client_id = path_client
@@ -183,7 +183,7 @@ async fn after_request(
     req: &Request,
     env: &Env,
 ) -> Result<(Named, String), Response> {
-    let Ok(query) = Form::from_query(req.uri().query()) else {
+    let Some(query) = env.query() else {
         return Err(error_page(state, env, None, StatusCode::BAD_REQUEST));
     };
     let Some(app) = dead_end::named(state, req, query.get("client_id"), query.get("locale")).await

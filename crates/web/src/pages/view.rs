@@ -14,6 +14,7 @@ use passgate_theme::{
 use poem::{Request, Response, http::StatusCode};
 
 use super::cache::{PageKey, SplicedPage};
+use crate::form::Form;
 use crate::{
     locale,
     security::{
@@ -36,6 +37,8 @@ pub struct Env {
     pub explicit_locales: Vec<String>,
     /// Correlates logs, audit events and the error page's reference.
     pub request_id: String,
+    /// The request's query, parsed once; `None` when it is malformed (a repeated field).
+    query: Option<Arc<Form>>,
 }
 
 /// The parts of a request a page's [`Env`] is made from, cheap to keep while the request
@@ -78,16 +81,10 @@ impl Env {
     }
 
     fn from_head(head: RequestHead, csrf: Option<CsrfIssue>) -> Self {
-        let query = crate::form::Form::from_query(head.query.as_deref());
+        let query = Form::from_query(head.query.as_deref()).ok().map(Arc::new);
         let explicit_locales = ["locale", "ui_locales"]
             .iter()
-            .filter_map(|name| {
-                query
-                    .as_ref()
-                    .ok()
-                    .and_then(|q| q.get(name))
-                    .map(str::to_owned)
-            })
+            .filter_map(|name| query.as_ref().and_then(|q| q.get(name)).map(str::to_owned))
             .collect();
         Self {
             nonce: head.nonce,
@@ -95,7 +92,14 @@ impl Env {
             accept_language: head.accept_language,
             explicit_locales,
             request_id: crate::security::random_b64::<12>().unwrap_or_default(),
+            query,
         }
+    }
+
+    /// The request's query fields, parsed once per request; `None` when the query is
+    /// malformed (a field repeated), which pages answer with their error.
+    pub fn query(&self) -> Option<&Form> {
+        self.query.as_deref()
     }
 
     /// The best locale of `tenant` for this request (`extra` first: a form's hidden locale).
