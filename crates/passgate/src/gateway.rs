@@ -255,8 +255,9 @@ impl Gateway {
             .at("/healthz", health::healthz)
             .at("/readyz", health::readyz.data(parts.store.clone()));
         let mut outside_paths = vec!["/healthz".to_owned(), "/readyz".to_owned()];
+        let mut outside_prefixes = Vec::new();
         for (prefix, endpoint) in parts.extra_routes {
-            outside_paths.push(prefix.trim_end_matches('/').to_owned());
+            outside_prefixes.push(prefix.trim_end_matches('/').to_owned());
             outside = outside.nest(prefix, endpoint);
         }
         if let Some(metrics) = &parts.metrics {
@@ -267,6 +268,7 @@ impl Gateway {
         let route = OutsideOrApp {
             outside: outside.boxed(),
             outside_paths,
+            outside_prefixes,
             app: app.build(),
         };
         let endpoint = match parts.metrics {
@@ -414,17 +416,21 @@ pub fn console_oidc(
 /// route that rewrites every request's URI on the way in.
 struct OutsideOrApp {
     outside: BoxEndpoint<'static>,
-    /// Exact paths and prefixes (`/prefix` and `/prefix/…`) served by `outside`.
+    /// Exact paths served by `outside` (the probes, `/metrics`): anything below them is
+    /// the app's, so it gets the app's 404 page and security headers.
     outside_paths: Vec<String>,
+    /// Prefixes of the extra trees (`/prefix` and `/prefix/…`) served by `outside`.
+    outside_prefixes: Vec<String>,
     app: BoxEndpoint<'static>,
 }
 
 impl OutsideOrApp {
     fn is_outside(&self, path: &str) -> bool {
-        self.outside_paths.iter().any(|p| {
-            path.strip_prefix(p.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        self.outside_paths.iter().any(|p| p == path)
+            || self.outside_prefixes.iter().any(|p| {
+                path.strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
     }
 }
 

@@ -164,6 +164,21 @@ fn it_serves_probes_and_metrics_and_stops_cleanly_on_sigterm() {
         .send()
         .unwrap();
     assert_eq!(mailbox.status(), 404);
+    // Only the probes' own paths are outside the app: a path below one is the app's 404,
+    // with its security headers (and its Host check).
+    let below = http
+        .get(format!("http://{addr}/healthz/more"))
+        .header("Host", "reset.example.test")
+        .send()
+        .unwrap();
+    assert_eq!(below.status(), 404);
+    assert_eq!(
+        below
+            .headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
 
     let pid = child.id().to_string();
     assert!(
