@@ -63,11 +63,6 @@ impl WebSettings {
         &self.public_origin
     }
 
-    /// The public origin's `host[:port]`, compared with `Host` headers.
-    pub fn public_host(&self) -> Option<&str> {
-        self.public_host.as_deref()
-    }
-
     /// Whether `host` (a `Host` header value) is served here. An explicit default port
     /// (`:443`, `:80`) is the same host.
     pub fn is_known_host(&self, host: &str) -> bool {

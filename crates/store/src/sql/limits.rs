@@ -40,8 +40,8 @@ struct GroupHit<'a> {
 }
 
 /// Counts `hits` (each a bucket and the time of its hit) on `conn` (the pool, or a
-/// transaction) with one upsert row per distinct window ([`super::statement_runs`] of them per statement), adding how many of
-/// `hits` fall in it. The n-th hit on a window (in order) sees the count before the statement
+/// transaction) with one upsert row per distinct window (as many per statement as
+/// [`super::statement_runs`] allows), adding how many of `hits` fall in it. The n-th hit on a window (in order) sees the count before the statement
 /// plus n, exactly as if they had been counted one after another.
 async fn hit_all_on(
     conn: &impl ConnectionTrait,

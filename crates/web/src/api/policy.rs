@@ -75,17 +75,6 @@ impl PolicyAnswers {
         }
         kept.insert(key, answer.clone());
     }
-
-    /// How many documents are kept.
-    pub fn len(&self) -> usize {
-        let kept = self.kept.read().unwrap_or_else(PoisonError::into_inner);
-        kept.len()
-    }
-
-    /// Whether no document is kept.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[OpenApi(tag = "ApiTags::Apps")]
@@ -107,7 +96,8 @@ impl PolicyApi {
             Err(()) => return Err(Code::Unavailable.into()),
         };
         let config = &active.config;
-        let env = view::Env::from_request(state, req);
+        // A JSON answer has no form: no CSRF token, only what locale negotiation reads.
+        let env = view::Env::without_form(view::RequestHead::of(req));
         let locale = env.locale_for(config, locale.0.as_deref());
         let key = AnswerKey {
             config: active.sha256.clone(),

@@ -47,23 +47,6 @@ impl<T: ToJSON> SerializedJson<T> {
     }
 }
 
-impl<T> SerializedJson<T> {
-    /// The serialized document.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// How many bytes the document has.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// Whether the document is empty (never, for a serialized value).
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-}
-
 impl<T: Type> Payload for SerializedJson<T> {
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 
